@@ -1,0 +1,18 @@
+//! OCI core: the vocabulary every other kots crate speaks.
+//!
+//! Digests, media types, manifests and indexes (OCI and Docker v2), image references and the
+//! OCI image layout on disk. Nothing here knows about licenses, apps or HTTP; it is plain data
+//! and file formats, so that the registry, the vendor server and the CLI agree on them.
+
+pub mod digest;
+mod error;
+pub mod layout;
+pub mod manifest;
+pub mod media_type;
+pub mod reference;
+
+pub use digest::{Algorithm, Digest, Hasher};
+pub use error::Error;
+pub use layout::OciLayout;
+pub use manifest::{Descriptor, Manifest, ManifestKind};
+pub use reference::ImageReference;
