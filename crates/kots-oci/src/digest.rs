@@ -171,6 +171,29 @@ impl Hasher {
     }
 }
 
+impl Hasher {
+    /// The running state as bytes (an algorithm tag, then the hash's own serialised state), so
+    /// an upload session can be stored between requests and continued by any server.
+    pub fn to_state(&self) -> Vec<u8> {
+        use sha2::digest::common::hazmat::SerializableState;
+        match self {
+            Hasher::Sha256(h) => [&[1u8][..], &h.serialize()[..]].concat(),
+            Hasher::Sha512(h) => [&[2u8][..], &h.serialize()[..]].concat(),
+        }
+    }
+
+    /// The inverse of [`Hasher::to_state`]; `None` if the bytes are not a saved state.
+    pub fn from_state(state: &[u8]) -> Option<Hasher> {
+        use sha2::digest::common::hazmat::SerializableState;
+        let (tag, rest) = state.split_first()?;
+        match tag {
+            1 => Some(Hasher::Sha256(sha2::Sha256::deserialize(rest.try_into().ok()?).ok()?)),
+            2 => Some(Hasher::Sha512(sha2::Sha512::deserialize(rest.try_into().ok()?).ok()?)),
+            _ => None,
+        }
+    }
+}
+
 /// Hashes everything `reader` yields; used to check content already on disk.
 pub fn hash_reader(algorithm: Algorithm, mut reader: impl std::io::Read) -> std::io::Result<(Digest, u64)> {
     let mut hasher = algorithm.hasher();
@@ -236,6 +259,18 @@ mod tests {
             hasher.update(&data[..split]);
             hasher.update(&data[split..]);
             prop_assert_eq!(hasher.finish(), Digest::sha256_of(&data));
+        }
+
+        #[test]
+        fn saved_state_continues_the_hash(data in proptest::collection::vec(any::<u8>(), 0..300), split in 0usize..300) {
+            let split = split.min(data.len());
+            for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+                let mut hasher = algorithm.hasher();
+                hasher.update(&data[..split]);
+                let mut restored = Hasher::from_state(&hasher.to_state()).unwrap();
+                restored.update(&data[split..]);
+                prop_assert_eq!(restored.finish(), Digest::of(algorithm, &data));
+            }
         }
 
         #[test]

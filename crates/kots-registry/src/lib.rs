@@ -1,1 +1,114 @@
-pub fn x(){}
+//! An OCI Distribution v1.1 registry, as a library (so the vendor server can embed it) and as
+//! the `kots-registry` binary.
+//!
+//! Requests flow through three layers: [`server`] turns HTTP into a typed [`route::Route`] and
+//! back; the concept modules ([`upload`], [`blobs`], [`manifests`], [`tags`], [`referrers`]) say
+//! what the registry does; [`storage`] keeps bytes and metadata behind traits.
+
+pub mod blobs;
+pub mod error;
+pub mod manifests;
+pub mod metrics;
+pub mod referrers;
+pub mod route;
+pub mod server;
+pub mod storage;
+pub mod tags;
+pub mod upload;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use error::{Error, Result};
+use storage::{BlobStore, FilesystemBlobStore, MetadataStore, SqliteMetadataStore};
+
+/// How long an upload session may sit idle before it is removed, unless configured.
+pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Manifests larger than this are refused, as Distribution and most registries do.
+pub const MAX_MANIFEST_SIZE: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub upload_ttl: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { upload_ttl: DEFAULT_UPLOAD_TTL }
+    }
+}
+
+/// The registry service: its stores, and the state that is not stored (which upload sessions a
+/// request is writing right now, metrics).
+pub struct Registry {
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) metadata: Arc<dyn MetadataStore>,
+    pub(crate) busy_uploads: Mutex<HashSet<String>>,
+    pub(crate) metrics: metrics::Metrics,
+    pub(crate) options: Options,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    pub fn new(blobs: Arc<dyn BlobStore>, metadata: Arc<dyn MetadataStore>, options: Options) -> Registry {
+        Registry { blobs, metadata, busy_uploads: Mutex::default(), metrics: metrics::Metrics::new(), options }
+    }
+
+    /// The embedded default: blobs under `data_dir`, metadata in `data_dir/registry.db`.
+    pub async fn open_embedded(data_dir: &Path, options: Options) -> Result<Registry> {
+        let blobs = FilesystemBlobStore::open(data_dir)?;
+        let metadata = SqliteMetadataStore::open(&data_dir.join("registry.db")).await?;
+        let registry = Registry::new(Arc::new(blobs), Arc::new(metadata), options);
+        registry.recover().await?;
+        Ok(registry)
+    }
+
+    /// Run once at start, before serving: removes upload bytes that no session owns (a
+    /// monolithic upload cut off by a crash, a session whose record was removed).
+    pub async fn recover(&self) -> Result<()> {
+        let live = self.metadata.all_uploads().await?;
+        let removed = self.blobs.sweep_orphans(&live).await?;
+        if removed > 0 {
+            tracing::info!(removed, "removed leftovers of interrupted uploads");
+        }
+        self.metrics.upload_sessions.set(live.len() as f64);
+        Ok(())
+    }
+
+    /// Removes upload sessions idle for longer than the configured time to live.
+    pub async fn expire_uploads(&self) -> Result<usize> {
+        let idle = self.metadata.idle_uploads(self.options.upload_ttl.as_secs()).await?;
+        for session in &idle {
+            self.blobs.discard(session).await?;
+            self.metadata.delete_upload(session).await?;
+            self.metrics.upload_sessions.decrement(1.0);
+        }
+        if !idle.is_empty() {
+            tracing::info!(expired = idle.len(), "removed idle upload sessions");
+        }
+        Ok(idle.len())
+    }
+}
+
+/// Parses `30s`, `10m`, `24h`, `7d` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s, 10m, 24h"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86400,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use s, m, h or d")),
+    };
+    Ok(Duration::from_secs(seconds))
+}

@@ -1,0 +1,228 @@
+//! Blobs as files under the data folder: `blobs/ALG/XX/HEX` for committed content and
+//! `uploads/SESSION` for bytes still arriving. A blob reaches its final name only by `rename`
+//! after an fsync, so a reader (or a restart after `kill -9`) sees it whole or not at all.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use kots_oci::{Digest, Hasher};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::{Appended, BlobStore, ByteStream};
+use crate::error::{Error, Result};
+
+/// Chunks between the network and the writer thread; bounds memory per upload.
+const PIPELINE_DEPTH: usize = 16;
+const READ_BUFFER: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct FilesystemBlobStore {
+    root: PathBuf,
+}
+
+impl FilesystemBlobStore {
+    pub fn open(root: &Path) -> Result<FilesystemBlobStore> {
+        for directory in [root.join("blobs"), root.join("uploads")] {
+            fs::create_dir_all(&directory)
+                .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", directory.display())))?;
+        }
+        Ok(FilesystemBlobStore { root: root.to_owned() })
+    }
+
+    fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root.join("blobs").join(digest.algorithm().name()).join(&digest.hex()[..2]).join(digest.hex())
+    }
+
+    fn upload_path(&self, session: &str) -> PathBuf {
+        self.root.join("uploads").join(session)
+    }
+}
+
+fn io_error(context: &str, path: &Path, error: io::Error) -> Error {
+    Error::internal(format_args!("{context} `{}`: {error}", path.display()))
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(Error::internal)?
+}
+
+/// Makes a rename durable: the directory entry is data too.
+fn sync_directory(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+#[async_trait]
+impl BlobStore for FilesystemBlobStore {
+    async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream> {
+        let path = self.blob_path(digest);
+        let mut file = tokio::fs::File::open(&path).await.map_err(|e| io_error("cannot open blob", &path, e))?;
+        if offset > 0 {
+            file.seek(SeekFrom::Start(offset)).await.map_err(|e| io_error("cannot seek in blob", &path, e))?;
+        }
+        let reader = file.take(length);
+        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(reader, READ_BUFFER)))
+    }
+
+    async fn exists(&self, digest: &Digest) -> Result<bool> {
+        Ok(tokio::fs::try_exists(self.blob_path(digest)).await.unwrap_or(false))
+    }
+
+    async fn append(
+        &self,
+        session: &str,
+        offset: u64,
+        hasher: Hasher,
+        expected_length: Option<u64>,
+        mut body: ByteStream,
+    ) -> Result<Appended> {
+        let path = self.upload_path(session);
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(PIPELINE_DEPTH);
+        let writer_path = path.clone();
+        // Hashing and writing run on a blocking thread while this task reads the network, so
+        // the two overlap; the bounded channel keeps memory flat whatever the blob size.
+        let writer = tokio::task::spawn_blocking(move || -> io::Result<(Hasher, u64)> {
+            let mut file = OpenOptions::new().create(true).write(true).truncate(false).open(&writer_path)?;
+            let on_disk = file.metadata()?.len();
+            if on_disk < offset {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the upload holds {on_disk} bytes on disk, fewer than the {offset} recorded"),
+                ));
+            }
+            if on_disk > offset {
+                // Left over from a chunk that failed or a request that was dropped.
+                file.set_len(offset)?;
+            }
+            file.seek(SeekFrom::Start(offset))?;
+            let mut hasher = hasher;
+            let mut written = 0u64;
+            while let Some(chunk) = receiver.blocking_recv() {
+                hasher.update(&chunk);
+                file.write_all(&chunk)?;
+                written += chunk.len() as u64;
+            }
+            Ok((hasher, written))
+        });
+
+        let mut body_error = None;
+        while let Some(item) = body.next().await {
+            match item {
+                Ok(chunk) if chunk.is_empty() => {}
+                Ok(chunk) => {
+                    if sender.send(chunk).await.is_err() {
+                        break; // the writer failed; its error is reported below
+                    }
+                }
+                Err(error) => {
+                    body_error = Some(error);
+                    break;
+                }
+            }
+        }
+        drop(sender);
+        let written = writer.await.map_err(Error::internal)?;
+
+        let failure = match (written, body_error) {
+            (Ok((hasher, written)), None) => match expected_length {
+                Some(expected) if expected != written => Error::SizeInvalid(format!(
+                    "the request declared {expected} bytes but carried {written}; the chunk was discarded"
+                )),
+                _ => return Ok(Appended { size: offset + written, hasher }),
+            },
+            (_, Some(error)) => Error::BlobUploadInvalid(format!(
+                "the request body ended before it was complete ({error}); the chunk was discarded, resume at byte {offset}"
+            )),
+            (Err(error), None) => io_error("cannot write upload", &path, error),
+        };
+        let cut_path = path.clone();
+        let _ = blocking(move || {
+            OpenOptions::new()
+                .write(true)
+                .open(&cut_path)
+                .and_then(|file| file.set_len(offset))
+                .map_err(|e| io_error("cannot roll back upload", &cut_path, e))
+        })
+        .await;
+        Err(failure)
+    }
+
+    async fn rehash(&self, session: &str, size: u64, mut hasher: Hasher) -> Result<Digest> {
+        let path = self.upload_path(session);
+        blocking(move || {
+            let mut file = File::open(&path).map_err(|e| io_error("cannot open upload", &path, e))?.take(size);
+            let mut buffer = vec![0u8; READ_BUFFER];
+            loop {
+                let read = file.read(&mut buffer).map_err(|e| io_error("cannot read upload", &path, e))?;
+                if read == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..read]);
+            }
+            Ok(hasher.finish())
+        })
+        .await
+    }
+
+    async fn commit(&self, session: &str, digest: &Digest, size: u64) -> Result<()> {
+        let upload = self.upload_path(session);
+        let target = self.blob_path(digest);
+        blocking(move || {
+            if target.exists() {
+                // Same digest, same bytes: the copy we have is already durable.
+                let _ = fs::remove_file(&upload);
+                return Ok(());
+            }
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&upload).map_err(|e| io_error("cannot open upload", &upload, e))?;
+            let on_disk = file.metadata().map_err(|e| io_error("cannot stat upload", &upload, e))?.len();
+            if on_disk < size {
+                return Err(Error::BlobUploadInvalid(format!(
+                    "the upload holds {on_disk} bytes, fewer than the {size} received; start a new upload"
+                )));
+            }
+            if on_disk > size {
+                // Bytes of a request that was dropped half-way: never part of the blob.
+                file.set_len(size).map_err(|e| io_error("cannot trim upload", &upload, e))?;
+            }
+            file.sync_all().map_err(|e| io_error("cannot sync upload", &upload, e))?;
+            let directory = target.parent().expect("blob paths have a parent");
+            fs::create_dir_all(directory).map_err(|e| io_error("cannot create", directory, e))?;
+            fs::rename(&upload, &target).map_err(|e| io_error("cannot move upload to", &target, e))?;
+            sync_directory(directory).map_err(|e| io_error("cannot sync", directory, e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn discard(&self, session: &str) -> Result<()> {
+        match tokio::fs::remove_file(self.upload_path(session)).await {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(io_error("cannot remove upload", &self.upload_path(session), error)),
+        }
+    }
+
+    async fn sweep_orphans(&self, live_sessions: &[String]) -> Result<usize> {
+        let directory = self.root.join("uploads");
+        let live: std::collections::HashSet<String> = live_sessions.iter().cloned().collect();
+        blocking(move || {
+            let mut removed = 0;
+            let entries = fs::read_dir(&directory).map_err(|e| io_error("cannot list", &directory, e))?;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !live.contains(&name) && fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+}

@@ -1,0 +1,131 @@
+//! Where bytes and facts live. Two traits, so that the embedded default (files + SQLite) and the
+//! scale-out stores (S3 + PostgreSQL) sit behind the same services:
+//! - [`BlobStore`] holds content-addressed blobs and the bytes of upload sessions;
+//! - [`MetadataStore`] holds which repository links which blob, manifests, tags and sessions.
+//!
+//! Ordering is what keeps a crash harmless: bytes are made durable first, metadata is committed
+//! after, and only metadata makes anything visible.
+
+mod filesystem;
+mod sqlite;
+
+use std::collections::HashMap;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
+use kots_oci::{Descriptor, Digest, Hasher};
+
+pub use filesystem::FilesystemBlobStore;
+pub use sqlite::SqliteMetadataStore;
+
+use crate::error::Result;
+
+/// A body of bytes arriving or leaving; errors are I/O errors of the client or the disk.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// What an append wrote, and the hash state after it.
+#[derive(Debug)]
+pub struct Appended {
+    pub size: u64,
+    pub hasher: Hasher,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Opens `digest` for reading, from `offset`, for `length` bytes.
+    async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream>;
+
+    /// True if the blob's bytes are present.
+    async fn exists(&self, digest: &Digest) -> Result<bool>;
+
+    /// Appends `body` to upload `session` at `offset`, hashing it as it is written. When the body
+    /// fails, or its length differs from `expected_length`, the upload is cut back to `offset`
+    /// and the error returned: a failed chunk leaves no trace.
+    async fn append(
+        &self,
+        session: &str,
+        offset: u64,
+        hasher: Hasher,
+        expected_length: Option<u64>,
+        body: ByteStream,
+    ) -> Result<Appended>;
+
+    /// Re-reads the first `size` bytes of an upload with another algorithm.
+    async fn rehash(&self, session: &str, size: u64, hasher: Hasher) -> Result<Digest>;
+
+    /// Makes the first `size` bytes of the upload durable and stores them as `digest` (already
+    /// verified by the caller).
+    async fn commit(&self, session: &str, digest: &Digest, size: u64) -> Result<()>;
+
+    /// Removes an upload's bytes; removing one that is not there is not an error.
+    async fn discard(&self, session: &str) -> Result<()>;
+
+    /// Removes leftovers of uploads that no session record owns (see [`MetadataStore`]).
+    async fn sweep_orphans(&self, live_sessions: &[String]) -> Result<usize>;
+}
+
+/// A stored manifest as the registry lists it.
+#[derive(Debug, Clone)]
+pub struct ManifestRecord {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+    pub artifact_type: Option<String>,
+    pub subject: Option<Digest>,
+    pub annotations: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadRecord {
+    pub repository: String,
+    pub size: u64,
+    pub hasher: Hasher,
+}
+
+#[async_trait]
+pub trait MetadataStore: Send + Sync + 'static {
+    /// Fails if the store cannot answer a query right now.
+    async fn health(&self) -> Result<()>;
+
+    /// The size of `digest` if `repository` links it.
+    async fn linked_blob(&self, repository: &str, digest: &Digest) -> Result<Option<u64>>;
+    /// The sizes of those of `digests` that `repository` links.
+    async fn linked_blobs(&self, repository: &str, digests: &[&Digest]) -> Result<HashMap<Digest, u64>>;
+    /// Records that the blob exists and that `repository` links it.
+    async fn link_blob(&self, repository: &str, digest: &Digest, size: u64) -> Result<()>;
+    /// Returns false if it was not linked.
+    async fn unlink_blob(&self, repository: &str, digest: &Digest) -> Result<bool>;
+
+    /// Which of `digests` are manifests in `repository`.
+    async fn existing_manifests(&self, repository: &str, digests: &[&Digest]) -> Result<Vec<Digest>>;
+    /// Stores a manifest and its bytes, and points `tag` at it, in one transaction.
+    async fn put_manifest(&self, repository: &str, record: &ManifestRecord, content: &[u8], tag: Option<&str>)
+    -> Result<()>;
+    async fn get_manifest(&self, repository: &str, digest: &Digest) -> Result<Option<(ManifestRecord, Bytes)>>;
+    async fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Option<Digest>>;
+    /// Deletes the manifest and every tag that points at it; false if it was not there.
+    async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<bool>;
+    async fn delete_tag(&self, repository: &str, tag: &str) -> Result<bool>;
+    async fn repository_exists(&self, repository: &str) -> Result<bool>;
+    /// Tags after `last`, sorted, at most `limit`.
+    async fn list_tags(&self, repository: &str, last: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    async fn list_repositories(&self, last: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    /// Manifests in `repository` whose `subject` is `digest`.
+    async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>>;
+
+    async fn create_upload(&self, session: &str, repository: &str, hasher: &Hasher) -> Result<()>;
+    async fn get_upload(&self, session: &str) -> Result<Option<UploadRecord>>;
+    async fn update_upload(&self, session: &str, size: u64, hasher: &Hasher) -> Result<()>;
+    async fn delete_upload(&self, session: &str) -> Result<()>;
+    /// Sessions not touched for `max_idle_seconds`.
+    async fn idle_uploads(&self, max_idle_seconds: u64) -> Result<Vec<String>>;
+    async fn all_uploads(&self) -> Result<Vec<String>>;
+}
+
+pub(crate) fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}

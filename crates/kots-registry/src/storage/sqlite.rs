@@ -1,0 +1,363 @@
+//! Metadata in SQLite (WAL), the embedded default. Every change that makes content visible is
+//! one transaction, committed after the bytes it describes are durable.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use kots_oci::{Descriptor, Digest, Hasher};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{ManifestRecord, MetadataStore, UploadRecord, now_seconds};
+use crate::error::{Error, Result};
+
+/// Schema versions, applied in order and recorded in `PRAGMA user_version`.
+const MIGRATIONS: [&str; 1] = [include_str!("../../migrations/sqlite/0001_registry.sql")];
+
+#[derive(Debug, Clone)]
+pub struct SqliteMetadataStore {
+    pool: SqlitePool,
+}
+
+fn digest_column(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Digest> {
+    let text: String = row.try_get(column)?;
+    Digest::parse(&text).map_err(|e| Error::internal(format_args!("corrupt digest in metadata: {e}")))
+}
+
+/// `digests` as a JSON array, so a whole set binds as one parameter (`json_each`).
+fn json_list(digests: &[&Digest]) -> String {
+    serde_json::to_string(&digests.iter().map(|d| d.to_string()).collect::<Vec<_>>()).expect("strings serialise")
+}
+
+impl SqliteMetadataStore {
+    pub async fn open(path: &Path) -> Result<SqliteMetadataStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL survives a killed process; blobs are fsynced before their rows.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("cache_size", "-8000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::internal(format_args!("cannot open metadata database `{}`: {e}", path.display())))?;
+        let store = SqliteMetadataStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut connection = self.pool.acquire().await?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+async fn ensure_repository(transaction: &mut sqlx::SqliteConnection, repository: &str) -> Result<()> {
+    sqlx::query("INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .bind(repository)
+        .bind(now_seconds())
+        .execute(transaction)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl MetadataStore for SqliteMetadataStore {
+    async fn health(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn linked_blob(&self, repository: &str, digest: &Digest) -> Result<Option<u64>> {
+        let size: Option<i64> = sqlx::query_scalar(
+            "SELECT b.size FROM repository_blobs r JOIN blobs b ON b.digest = r.digest \
+             WHERE r.repository = ? AND r.digest = ?",
+        )
+        .bind(repository)
+        .bind(digest.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(size.map(|size| size as u64))
+    }
+
+    async fn linked_blobs(&self, repository: &str, digests: &[&Digest]) -> Result<HashMap<Digest, u64>> {
+        let rows = sqlx::query(
+            "SELECT b.digest, b.size FROM repository_blobs r JOIN blobs b ON b.digest = r.digest \
+             WHERE r.repository = ? AND r.digest IN (SELECT value FROM json_each(?))",
+        )
+        .bind(repository)
+        .bind(json_list(digests))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64)))
+            .collect()
+    }
+
+    async fn link_blob(&self, repository: &str, digest: &Digest, size: u64) -> Result<()> {
+        let mut transaction = self.pool.begin().await?;
+        let now = now_seconds();
+        ensure_repository(&mut transaction, repository).await?;
+        sqlx::query("INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(digest.to_string())
+            .bind(size as i64)
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO repository_blobs (repository, digest, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(repository)
+        .bind(digest.to_string())
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn unlink_blob(&self, repository: &str, digest: &Digest) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM repository_blobs WHERE repository = ? AND digest = ?")
+            .bind(repository)
+            .bind(digest.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn existing_manifests(&self, repository: &str, digests: &[&Digest]) -> Result<Vec<Digest>> {
+        let rows = sqlx::query(
+            "SELECT digest FROM manifests WHERE repository = ? AND digest IN (SELECT value FROM json_each(?))",
+        )
+        .bind(repository)
+        .bind(json_list(digests))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| digest_column(row, "digest")).collect()
+    }
+
+    async fn put_manifest(
+        &self,
+        repository: &str,
+        record: &ManifestRecord,
+        content: &[u8],
+        tag: Option<&str>,
+    ) -> Result<()> {
+        let mut transaction = self.pool.begin().await?;
+        let now = now_seconds();
+        let digest = record.digest.to_string();
+        ensure_repository(&mut transaction, repository).await?;
+        sqlx::query("INSERT INTO manifest_contents (digest, content) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(&digest)
+            .bind(content)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO manifests (repository, digest, media_type, size, artifact_type, subject, annotations, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(repository)
+        .bind(&digest)
+        .bind(&record.media_type)
+        .bind(record.size as i64)
+        .bind(record.artifact_type.as_deref())
+        .bind(record.subject.as_ref().map(Digest::to_string))
+        .bind(record.annotations.as_deref())
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        if let Some(tag) = tag {
+            sqlx::query(
+                "INSERT INTO tags (repository, tag, digest, updated_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+            )
+            .bind(repository)
+            .bind(tag)
+            .bind(&digest)
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn get_manifest(&self, repository: &str, digest: &Digest) -> Result<Option<(ManifestRecord, Bytes)>> {
+        let row = sqlx::query(
+            "SELECT m.media_type, m.size, m.artifact_type, m.subject, m.annotations, c.content \
+             FROM manifests m JOIN manifest_contents c ON c.digest = m.digest \
+             WHERE m.repository = ? AND m.digest = ?",
+        )
+        .bind(repository)
+        .bind(digest.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let subject: Option<String> = row.try_get("subject")?;
+        let record = ManifestRecord {
+            digest: digest.clone(),
+            media_type: row.try_get("media_type")?,
+            size: row.try_get::<i64, _>("size")? as u64,
+            artifact_type: row.try_get("artifact_type")?,
+            subject: subject.as_deref().map(Digest::parse).transpose().map_err(Error::internal)?,
+            annotations: row.try_get("annotations")?,
+        };
+        let content: Vec<u8> = row.try_get("content")?;
+        Ok(Some((record, Bytes::from(content))))
+    }
+
+    async fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Option<Digest>> {
+        let digest: Option<String> = sqlx::query_scalar("SELECT digest FROM tags WHERE repository = ? AND tag = ?")
+            .bind(repository)
+            .bind(tag)
+            .fetch_optional(&self.pool)
+            .await?;
+        digest.as_deref().map(Digest::parse).transpose().map_err(Error::internal)
+    }
+
+    async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<bool> {
+        let mut transaction = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM manifests WHERE repository = ? AND digest = ?")
+            .bind(repository)
+            .bind(digest.to_string())
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM tags WHERE repository = ? AND digest = ?")
+            .bind(repository)
+            .bind(digest.to_string())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    async fn delete_tag(&self, repository: &str, tag: &str) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM tags WHERE repository = ? AND tag = ?")
+            .bind(repository)
+            .bind(tag)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn repository_exists(&self, repository: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM repositories WHERE name = ?")
+            .bind(repository)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn list_tags(&self, repository: &str, last: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?")
+            .bind(repository)
+            .bind(last.unwrap_or(""))
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn list_repositories(&self, last: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?")
+            .bind(last.unwrap_or(""))
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>> {
+        let rows = sqlx::query(
+            "SELECT digest, media_type, size, artifact_type, annotations FROM manifests \
+             WHERE repository = ? AND subject = ? ORDER BY created_at, digest",
+        )
+        .bind(repository)
+        .bind(digest.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let mut descriptor = Descriptor::new(
+                    row.try_get::<String, _>("media_type")?,
+                    digest_column(row, "digest")?,
+                    row.try_get::<i64, _>("size")? as u64,
+                );
+                descriptor.artifact_type = row.try_get("artifact_type")?;
+                let annotations: Option<String> = row.try_get("annotations")?;
+                descriptor.annotations = annotations.as_deref().and_then(|text| serde_json::from_str(text).ok());
+                Ok(descriptor)
+            })
+            .collect()
+    }
+
+    async fn create_upload(&self, session: &str, repository: &str, hasher: &Hasher) -> Result<()> {
+        let now = now_seconds();
+        sqlx::query(
+            "INSERT INTO uploads (id, repository, size, hash_state, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?)",
+        )
+        .bind(session)
+        .bind(repository)
+        .bind(hasher.to_state())
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_upload(&self, session: &str) -> Result<Option<UploadRecord>> {
+        let row = sqlx::query("SELECT repository, size, hash_state FROM uploads WHERE id = ?")
+            .bind(session)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state: Vec<u8> = row.try_get("hash_state")?;
+        Ok(Some(UploadRecord {
+            repository: row.try_get("repository")?,
+            size: row.try_get::<i64, _>("size")? as u64,
+            hasher: Hasher::from_state(&state)
+                .ok_or_else(|| Error::internal(format_args!("corrupt hash state for upload `{session}`")))?,
+        }))
+    }
+
+    async fn update_upload(&self, session: &str, size: u64, hasher: &Hasher) -> Result<()> {
+        sqlx::query("UPDATE uploads SET size = ?, hash_state = ?, updated_at = ? WHERE id = ?")
+            .bind(size as i64)
+            .bind(hasher.to_state())
+            .bind(now_seconds())
+            .bind(session)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_upload(&self, session: &str) -> Result<()> {
+        sqlx::query("DELETE FROM uploads WHERE id = ?").bind(session).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn idle_uploads(&self, max_idle_seconds: u64) -> Result<Vec<String>> {
+        let cutoff = now_seconds() - max_idle_seconds as i64;
+        Ok(sqlx::query_scalar("SELECT id FROM uploads WHERE updated_at <= ?").bind(cutoff).fetch_all(&self.pool).await?)
+    }
+
+    async fn all_uploads(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM uploads").fetch_all(&self.pool).await?)
+    }
+}
