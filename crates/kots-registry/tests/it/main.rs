@@ -1,0 +1,9 @@
+//! End-to-end tests of `kots-registry`: real processes on 127.0.0.1, real clients (skopeo, raw
+//! HTTP), and the reference registry (`docker-registry`, CNCF Distribution) held to the same
+//! behaviour.
+
+mod http;
+mod images;
+mod robustness;
+mod skopeo;
+mod util;

@@ -1,0 +1,181 @@
+//! Servers for tests: each starts on a free port of 127.0.0.1, in its own temporary folder, and
+//! is killed when dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A `kots-registry serve` process.
+pub struct Registry {
+    child: Child,
+    pub address: String,
+    pub data_dir: PathBuf,
+    _temp: Option<TempDir>,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        let temp = tempfile::tempdir().unwrap();
+        let data_dir = temp.path().join("data");
+        let mut registry = Registry::start_in(&data_dir, &[]);
+        registry._temp = Some(temp);
+        registry
+    }
+
+    pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Registry {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("../server.log")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kots-registry"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("kots-registry starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("kots-registry listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line from kots-registry: {line:?}"))
+            .to_owned();
+        Registry { child, address, data_dir: data_dir.to_owned(), _temp: None }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// `kill -9`: no chance to clean up, as in a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills this process and starts a new one on the same data folder.
+    pub fn restart(mut self, extra_args: &[&str]) -> Registry {
+        self.kill();
+        let mut next = Registry::start_in(&self.data_dir, extra_args);
+        next._temp = self._temp.take();
+        next
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The reference registry (CNCF Distribution, Debian's `docker-registry`).
+pub struct Distribution {
+    child: Child,
+    pub address: String,
+    _temp: TempDir,
+}
+
+impl Distribution {
+    pub fn start() -> Distribution {
+        let binary = "/usr/bin/docker-registry";
+        assert!(
+            Path::new(binary).exists(),
+            "{binary} is missing: these tests compare against the reference registry; \
+             install it with `apt-get install docker-registry` (.ci/run does)"
+        );
+        let temp = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = temp.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                temp.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(temp.path().join("server.log")).unwrap();
+        let child = Command::new(binary)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry starts");
+        let distribution = Distribution { child, address: format!("127.0.0.1:{port}"), _temp: temp };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while raw_request(&distribution.address, "GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start on {}", distribution.address);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        distribution
+    }
+}
+
+impl Drop for Distribution {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Sends bytes exactly as given (no URL normalisation, no fixing of lengths) and returns the
+/// status code and the whole response text.
+pub fn raw_request(address: &str, request: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(request.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
+    Ok((status, text))
+}
+
+/// Runs skopeo with a policy that accepts anything and no stored credentials; returns stdout.
+pub fn skopeo(args: &[&str]) -> String {
+    skopeo_with_log(args).0
+}
+
+/// Runs skopeo as [`skopeo`] does, and also returns its log (stderr; with `--debug`, one line
+/// per HTTP request).
+pub fn skopeo_with_log(args: &[&str]) -> (String, String) {
+    let temp = tempfile::tempdir().unwrap();
+    let output = Command::new("skopeo")
+        .arg("--insecure-policy")
+        .args(args)
+        .env("REGISTRY_AUTH_FILE", temp.path().join("auth.json"))
+        .env("TMPDIR", temp.path())
+        .output()
+        .expect("skopeo is installed (apt-get install skopeo)");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "skopeo {args:?} failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// The `errors[0].code` of an OCI error body.
+pub async fn error_code(response: reqwest::Response) -> String {
+    let body: serde_json::Value = response.json().await.expect("an OCI error body");
+    body["errors"][0]["code"].as_str().unwrap_or_default().to_owned()
+}
