@@ -98,10 +98,13 @@ impl Manifest {
         let content_type = content_type
             .map(|value| value.split(';').next().unwrap_or_default().trim())
             .filter(|value| !value.is_empty() && *value != "application/json");
-        if let Some(declared) = content_type
-            && media_type::is_schema1(declared)
-        {
-            return Err(Error::SchemaOneManifest(declared.to_owned()));
+        if let Some(declared) = content_type {
+            if media_type::is_schema1(declared) {
+                return Err(Error::SchemaOneManifest(declared.to_owned()));
+            }
+            if !media_type::MANIFEST_TYPES.contains(&declared) {
+                return Err(Error::UnsupportedMediaType(declared.to_owned()));
+            }
         }
         let raw: RawManifest = serde_json::from_slice(bytes)
             .map_err(|e| Error::InvalidManifest(format!("not a valid manifest JSON document: {e}")))?;

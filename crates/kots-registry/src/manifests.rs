@@ -14,24 +14,30 @@ use crate::storage::{ByteStream, ManifestRecord};
 use crate::{MAX_MANIFEST_SIZE, Registry};
 
 async fn read_limited(mut body: ByteStream, declared: Option<u64>) -> Result<Vec<u8>> {
-    let too_large = |size: String| {
+    let too_large = |size: u64| {
         Error::ManifestTooLarge(format!("the manifest is {size} bytes; this registry accepts manifests up to 4 MiB"))
     };
-    if let Some(length) = declared
-        && length > MAX_MANIFEST_SIZE as u64
-    {
-        return Err(too_large(length.to_string()));
-    }
     let mut bytes = Vec::with_capacity(declared.unwrap_or(4096).min(MAX_MANIFEST_SIZE as u64) as usize);
+    let mut total = 0u64;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| Error::ManifestInvalid(format!("the request body ended early: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_MANIFEST_SIZE {
-            return Err(too_large("more than 4194304".to_owned()));
+        total += chunk.len() as u64;
+        if total <= MAX_MANIFEST_SIZE as u64 {
+            bytes.extend_from_slice(&chunk);
+        } else if total > DRAIN_LIMIT {
+            break;
         }
-        bytes.extend_from_slice(&chunk);
+        // Past the limit the rest is read and dropped, so the client, still sending, gets to
+        // read the 413 instead of a broken connection.
+    }
+    if total > MAX_MANIFEST_SIZE as u64 {
+        return Err(too_large(declared.unwrap_or(total)));
     }
     Ok(bytes)
 }
+
+/// How much of an oversized manifest is drained before the connection is given up on.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// The manifest media types the client lists in `Accept`; empty when it lists none we know
 /// (no header, `*/*`), in which case any manifest may be served.
