@@ -49,9 +49,8 @@ pub struct Digest {
 impl Digest {
     pub fn parse(input: &str) -> Result<Digest, Error> {
         let invalid = |reason| Error::InvalidDigest { input: input.to_owned(), reason };
-        let (algorithm, hex) = input
-            .split_once(':')
-            .ok_or_else(|| invalid("expected `algorithm:hex`, e.g. `sha256:…`"))?;
+        let (algorithm, hex) =
+            input.split_once(':').ok_or_else(|| invalid("expected `algorithm:hex`, e.g. `sha256:…`"))?;
         let algorithm = match algorithm {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,

@@ -164,8 +164,15 @@ impl OciLayout {
         let mut index = self.index()?;
         if let Some(name) = ref_name {
             index.manifests.retain(|d| d.annotation(REF_NAME_ANNOTATION) != Some(name));
-            descriptor.annotations.get_or_insert_with(BTreeMap::new).insert(REF_NAME_ANNOTATION.to_owned(), name.to_owned());
-        } else if index.manifests.iter().any(|d| d.digest == descriptor.digest && d.annotation(REF_NAME_ANNOTATION).is_none()) {
+            descriptor
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(REF_NAME_ANNOTATION.to_owned(), name.to_owned());
+        } else if index
+            .manifests
+            .iter()
+            .any(|d| d.digest == descriptor.digest && d.annotation(REF_NAME_ANNOTATION).is_none())
+        {
             return Ok(());
         }
         index.manifests.push(descriptor);

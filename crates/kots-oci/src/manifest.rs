@@ -178,9 +178,7 @@ impl Manifest {
     /// Blobs this manifest needs in the same repository: its config and the layers a registry
     /// carries (foreign layers live elsewhere).
     pub fn referenced_blobs(&self) -> impl Iterator<Item = &Descriptor> {
-        self.config
-            .iter()
-            .chain(self.layers.iter().filter(|layer| !media_type::is_foreign_layer(&layer.media_type)))
+        self.config.iter().chain(self.layers.iter().filter(|layer| !media_type::is_foreign_layer(&layer.media_type)))
     }
 
     /// The artifact type the referrers API reports: `artifactType`, else the config's media type.

@@ -31,11 +31,7 @@ impl ImageReference {
     pub fn parse(input: &str) -> Result<ImageReference, Error> {
         let invalid = |reason: String| Error::InvalidReference { input: input.to_owned(), reason };
         let parsed = Reference::try_from(input).map_err(|e| invalid(e.to_string()))?;
-        let digest = parsed
-            .digest()
-            .map(Digest::parse)
-            .transpose()
-            .map_err(|e| invalid(e.to_string()))?;
+        let digest = parsed.digest().map(Digest::parse).transpose().map_err(|e| invalid(e.to_string()))?;
         validate_repository_name(parsed.repository()).map_err(invalid)?;
         // oci-spec fills in `latest` only when there is neither tag nor digest, as Docker does.
         Ok(ImageReference {

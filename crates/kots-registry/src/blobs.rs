@@ -12,29 +12,24 @@ use crate::error::{Error, Result};
 use crate::server::Incoming;
 
 /// One byte range of a blob of `size` bytes, from a `Range` header: `bytes=A-B`, `bytes=A-`
-/// or `bytes=-N`. `Ok(None)` means the whole blob; `Err` an unsatisfiable or malformed range.
-pub fn parse_range(value: &str, size: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
-    let spec = value.trim().strip_prefix("bytes=").ok_or(())?;
+/// or `bytes=-N`, as inclusive `(first, last)`. `None` if it is malformed or unsatisfiable.
+pub fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
-        return Err(()); // several ranges: not supported, as in Distribution
+        return None; // several ranges: not supported, as in Distribution
     }
-    let (start, end) = spec.split_once('-').ok_or(())?;
+    let (start, end) = spec.split_once('-')?;
     let (start, end) = (start.trim(), end.trim());
+    let last = size.checked_sub(1)?;
     let range = if start.is_empty() {
-        let suffix: u64 = end.parse().map_err(|_| ())?;
-        if suffix == 0 {
-            return Err(());
-        }
-        (size.saturating_sub(suffix), size.checked_sub(1).ok_or(())?)
+        let suffix: u64 = end.parse().ok().filter(|&suffix| suffix > 0)?;
+        (size.saturating_sub(suffix), last)
     } else {
-        let start: u64 = start.parse().map_err(|_| ())?;
-        let end = if end.is_empty() { size.saturating_sub(1) } else { end.parse::<u64>().map_err(|_| ())?.min(size.saturating_sub(1)) };
+        let start: u64 = start.parse().ok()?;
+        let end = if end.is_empty() { last } else { end.parse::<u64>().ok()?.min(last) };
         (start, end)
     };
-    if range.0 > range.1 || range.0 >= size {
-        return Err(());
-    }
-    Ok(Some(range))
+    (range.0 <= range.1 && range.0 < size).then_some(range)
 }
 
 impl Registry {
@@ -51,12 +46,12 @@ impl Registry {
                 headers.insert(header::ETAG, HeaderValue::from_str(&format!("\"{digest}\"")).expect("valid"));
                 let range = match incoming.headers.get(header::RANGE).map(|value| value.to_str().unwrap_or("")) {
                     None => None,
-                    Some(value) => parse_range(value, size).map_err(|()| {
+                    Some(value) => Some(parse_range(value, size).ok_or_else(|| {
                         Error::RangeNotSatisfiable(
                             format!("Range `{value}` is not satisfiable for a blob of {size} bytes"),
                             size,
                         )
-                    })?,
+                    })?),
                 };
                 let (status, offset, length) = match range {
                     None => (StatusCode::OK, 0, size),
@@ -99,13 +94,14 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100), Ok(Some((0, 9))));
-        assert_eq!(parse_range("bytes=90-", 100), Ok(Some((90, 99))));
-        assert_eq!(parse_range("bytes=-10", 100), Ok(Some((90, 99))));
-        assert_eq!(parse_range("bytes=50-500", 100), Ok(Some((50, 99))));
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-500", 100), Some((0, 99)));
+        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
         for bad in ["bytes=100-", "bytes=5-1", "items=0-1", "bytes=0-1,3-4", "bytes=-0", "bytes=x-1"] {
-            assert_eq!(parse_range(bad, 100), Err(()), "{bad}");
+            assert_eq!(parse_range(bad, 100), None, "{bad}");
         }
-        assert_eq!(parse_range("bytes=0-", 0), Err(()));
+        assert_eq!(parse_range("bytes=0-", 0), None);
     }
 }

@@ -58,14 +58,20 @@ fn digest_header(digest: &Digest) -> HeaderValue {
 
 impl Registry {
     /// `GET`, `HEAD`, `PUT`, `DELETE` on `/v2/NAME/manifests/REFERENCE`.
-    pub(crate) async fn manifest(&self, name: &str, reference: &ManifestReference, incoming: Incoming) -> Result<Response> {
+    pub(crate) async fn manifest(
+        &self,
+        name: &str,
+        reference: &ManifestReference,
+        incoming: Incoming,
+    ) -> Result<Response> {
         match incoming.method {
             Method::GET | Method::HEAD => {
                 let head = incoming.method == Method::HEAD;
                 self.get_manifest(name, reference, &incoming.headers, head).await
             }
             Method::PUT => {
-                let content_type = incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let content_type =
+                    incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
                 let declared = content_length(&incoming.headers)?;
                 let bytes = read_limited(incoming.body, declared).await?;
                 self.put_manifest(name, reference, content_type.as_deref(), &bytes).await
@@ -76,7 +82,9 @@ impl Registry {
                     ManifestReference::Tag(tag) => self.metadata.delete_tag(name, tag).await?,
                 };
                 if !deleted {
-                    return Err(Error::ManifestUnknown(format!("manifest `{reference}` is not in repository `{name}`")));
+                    return Err(Error::ManifestUnknown(format!(
+                        "manifest `{reference}` is not in repository `{name}`"
+                    )));
                 }
                 Ok((StatusCode::ACCEPTED, [(header::CONTENT_LENGTH, "0")]).into_response())
             }
@@ -111,7 +119,8 @@ impl Registry {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_str(&record.media_type).map_err(|_| Error::internal("stored media type is not a header"))?,
+            HeaderValue::from_str(&record.media_type)
+                .map_err(|_| Error::internal("stored media type is not a header"))?,
         );
         headers.insert("docker-content-digest", digest_header(&digest));
         headers.insert(header::ETAG, HeaderValue::from_str(&format!("\"{digest}\"")).expect("valid header"));

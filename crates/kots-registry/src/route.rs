@@ -84,7 +84,8 @@ impl Route {
             let reference = if last.contains(':') {
                 ManifestReference::Digest(Digest::parse(last)?)
             } else {
-                validate_tag(last).map_err(|reason| Error::ManifestInvalid(format!("invalid tag `{last}`: {reason}")))?;
+                validate_tag(last)
+                    .map_err(|reason| Error::ManifestInvalid(format!("invalid tag `{last}`: {reason}")))?;
                 ManifestReference::Tag(last.to_owned())
             };
             return Ok(Route::Manifest { name, reference });
@@ -144,10 +145,7 @@ mod tests {
             (format!("/v2/a/blobs/uploads/{id}"), Route::Upload { name: "a".into(), session: id.clone() }),
             (format!("/v2/a/referrers/{d}"), Route::Referrers { name: "a".into(), digest: d.clone() }),
             // Endpoint words are legal path components of a name.
-            (
-                "/v2/blobs/manifests/tags/list".to_owned(),
-                Route::Tags { name: "blobs/manifests".into() },
-            ),
+            ("/v2/blobs/manifests/tags/list".to_owned(), Route::Tags { name: "blobs/manifests".into() }),
             (
                 "/v2/x/manifests/y/manifests/latest".to_owned(),
                 Route::Manifest { name: "x/manifests/y".into(), reference: ManifestReference::Tag("latest".into()) },

@@ -60,7 +60,9 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> Response {
 async fn health(State(registry): State<Arc<Registry>>) -> Response {
     match registry.metadata.health().await {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("metadata store unavailable: {error}\n")).into_response(),
+        Err(error) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("metadata store unavailable: {error}\n")).into_response()
+        }
     }
 }
 

@@ -23,8 +23,7 @@ fn page(incoming: &Incoming) -> Result<Page> {
         .query
         .get("n")
         .map(|n| {
-            n.parse::<usize>()
-                .map_err(|_| Error::PaginationInvalid(format!("`n={n}` is not a number of entries")))
+            n.parse::<usize>().map_err(|_| Error::PaginationInvalid(format!("`n={n}` is not a number of entries")))
         })
         .transpose()?;
     Ok(Page { limit, last: incoming.query.get("last").cloned() })

@@ -152,7 +152,9 @@ impl Registry {
         if valid_name(from).is_err() {
             return Ok(None);
         }
-        let Some(size) = self.metadata.linked_blob(from, digest).await? else { return Ok(None) };
+        let Some(size) = self.metadata.linked_blob(from, digest).await? else {
+            return Ok(None);
+        };
         if !self.blobs.exists(digest).await? {
             return Ok(None);
         }
@@ -240,20 +242,16 @@ impl Registry {
                 let body_length = content_length(&incoming.headers)?;
                 let range = match incoming.headers.get(header::CONTENT_RANGE) {
                     None => None,
-                    Some(value) => Some(
-                        value
-                            .to_str()
-                            .ok()
-                            .and_then(parse_content_range)
-                            .ok_or_else(|| Error::UploadRangeInvalid {
-                                message: format!(
-                                    "invalid Content-Range `{}`: expected `START-END`, e.g. `0-1023`",
-                                    String::from_utf8_lossy(value.as_bytes())
-                                ),
-                                location: session_location(name, session),
-                                size: record.size,
-                            })?,
-                    ),
+                    Some(value) => Some(value.to_str().ok().and_then(parse_content_range).ok_or_else(|| {
+                        Error::UploadRangeInvalid {
+                            message: format!(
+                                "invalid Content-Range `{}`: expected `START-END`, e.g. `0-1023`",
+                                String::from_utf8_lossy(value.as_bytes())
+                            ),
+                            location: session_location(name, session),
+                            size: record.size,
+                        }
+                    })?),
                 };
                 let expected_length = match range {
                     Some((start, end)) => {
@@ -284,7 +282,13 @@ impl Registry {
                 } else {
                     let appended = self
                         .blobs
-                        .append(session, record.size, record.hasher.clone(), expected_length, counted(incoming.body, &self.metrics))
+                        .append(
+                            session,
+                            record.size,
+                            record.hasher.clone(),
+                            expected_length,
+                            counted(incoming.body, &self.metrics),
+                        )
                         .await?;
                     self.metadata.update_upload(session, appended.size, &appended.hasher).await?;
                     Some(appended)

@@ -131,7 +131,9 @@ impl BlobStore for FilesystemBlobStore {
                 Some(expected) if expected != written => Error::SizeInvalid(format!(
                     "the request declared {expected} bytes but carried {written}; the chunk was discarded"
                 )),
-                _ => return Ok(Appended { size: offset + written, hasher }),
+                _ => {
+                    return Ok(Appended { size: offset + written, hasher });
+                }
             },
             (_, Some(error)) => Error::BlobUploadInvalid(format!(
                 "the request body ended before it was complete ({error}); the chunk was discarded, resume at byte {offset}"
@@ -180,7 +182,8 @@ impl BlobStore for FilesystemBlobStore {
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .open(&upload).map_err(|e| io_error("cannot open upload", &upload, e))?;
+                .open(&upload)
+                .map_err(|e| io_error("cannot open upload", &upload, e))?;
             let on_disk = file.metadata().map_err(|e| io_error("cannot stat upload", &upload, e))?.len();
             if on_disk < size {
                 return Err(Error::BlobUploadInvalid(format!(

@@ -101,8 +101,13 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Which of `digests` are manifests in `repository`.
     async fn existing_manifests(&self, repository: &str, digests: &[&Digest]) -> Result<Vec<Digest>>;
     /// Stores a manifest and its bytes, and points `tag` at it, in one transaction.
-    async fn put_manifest(&self, repository: &str, record: &ManifestRecord, content: &[u8], tag: Option<&str>)
-    -> Result<()>;
+    async fn put_manifest(
+        &self,
+        repository: &str,
+        record: &ManifestRecord,
+        content: &[u8],
+        tag: Option<&str>,
+    ) -> Result<()>;
     async fn get_manifest(&self, repository: &str, digest: &Digest) -> Result<Option<(ManifestRecord, Bytes)>>;
     async fn resolve_tag(&self, repository: &str, tag: &str) -> Result<Option<Digest>>;
     /// Deletes the manifest and every tag that points at it; false if it was not there.
@@ -125,7 +130,5 @@ pub trait MetadataStore: Send + Sync + 'static {
 }
 
 pub(crate) fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

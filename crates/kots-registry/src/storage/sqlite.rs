@@ -42,12 +42,10 @@ impl SqliteMetadataStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", "-8000");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(|e| Error::internal(format_args!("cannot open metadata database `{}`: {e}", path.display())))?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(options).await.map_err(
+                |e| Error::internal(format_args!("cannot open metadata database `{}`: {e}", path.display())),
+            )?;
         let store = SqliteMetadataStore { pool };
         store.migrate().await?;
         Ok(store)
@@ -105,9 +103,7 @@ impl MetadataStore for SqliteMetadataStore {
         .bind(json_list(digests))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64)))
-            .collect()
+        rows.iter().map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64))).collect()
     }
 
     async fn link_blob(&self, repository: &str, digest: &Digest, size: u64) -> Result<()> {
@@ -354,7 +350,10 @@ impl MetadataStore for SqliteMetadataStore {
 
     async fn idle_uploads(&self, max_idle_seconds: u64) -> Result<Vec<String>> {
         let cutoff = now_seconds() - max_idle_seconds as i64;
-        Ok(sqlx::query_scalar("SELECT id FROM uploads WHERE updated_at <= ?").bind(cutoff).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT id FROM uploads WHERE updated_at <= ?")
+            .bind(cutoff)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn all_uploads(&self) -> Result<Vec<String>> {

@@ -35,7 +35,13 @@ async fn image_manifest(registry: &Registry, repository: &str, seed: &str) -> se
     })
 }
 
-async fn put_manifest(registry: &Registry, repository: &str, reference: &str, media_type: &str, body: &[u8]) -> reqwest::Response {
+async fn put_manifest(
+    registry: &Registry,
+    repository: &str,
+    reference: &str,
+    media_type: &str,
+    body: &[u8],
+) -> reqwest::Response {
     client()
         .put(registry.url(&format!("/v2/{repository}/manifests/{reference}")))
         .header("content-type", media_type)
@@ -60,10 +66,20 @@ async fn base_endpoint_health_and_metrics() {
     assert_eq!(client().get(registry.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
 
     push_blob(&registry, "m/x", b"counted bytes").await;
-    client().get(registry.url("/v2/m/x/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000")).send().await.unwrap();
+    client()
+        .get(registry.url("/v2/m/x/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000"))
+        .send()
+        .await
+        .unwrap();
     let metrics = client().get(registry.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"kots_registry_requests_total{route="uploads",method="POST",status="201"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"kots_registry_requests_total{route="blobs",method="GET",status="404"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"kots_registry_requests_total{route="uploads",method="POST",status="201"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"kots_registry_requests_total{route="blobs",method="GET",status="404"} 1"#),
+        "{metrics}"
+    );
     assert!(metrics.contains("kots_registry_received_bytes_total 13"), "{metrics}");
     assert!(metrics.contains("kots_registry_upload_sessions 0"), "{metrics}");
 }
@@ -139,16 +155,29 @@ async fn chunked_upload_with_status_out_of_order_and_finish() {
     assert_eq!(status.headers()["range"], "0-999");
 
     // A chunk that does not start where the upload ends: 416, and where to resume.
-    let skipped = client().patch(&session).header("content-range", "1500-1999").body(content[1500..2000].to_vec()).send().await.unwrap();
+    let skipped = client()
+        .patch(&session)
+        .header("content-range", "1500-1999")
+        .body(content[1500..2000].to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(skipped.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(skipped.headers()["range"], "0-999");
     assert!(skipped.headers().contains_key("location"));
     assert_eq!(error_code(skipped).await, "BLOB_UPLOAD_INVALID");
-    let repeated = client().patch(&session).header("content-range", "0-999").body(content[..1000].to_vec()).send().await.unwrap();
+    let repeated =
+        client().patch(&session).header("content-range", "0-999").body(content[..1000].to_vec()).send().await.unwrap();
     assert_eq!(repeated.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
     // A Content-Range that disagrees with the body.
-    let lying = client().patch(&session).header("content-range", "1000-1999").body(content[1000..1500].to_vec()).send().await.unwrap();
+    let lying = client()
+        .patch(&session)
+        .header("content-range", "1000-1999")
+        .body(content[1000..1500].to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(lying.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_code(lying).await, "SIZE_INVALID");
     let garbage = client().patch(&session).header("content-range", "bytes=lots").body(vec![1]).send().await.unwrap();
@@ -185,7 +214,12 @@ async fn upload_errors_leave_nothing_behind() {
     let wrong = Digest::sha256_of(b"something else");
 
     // Monolithic with the wrong digest.
-    let response = client().post(registry.url(&format!("/v2/u/blobs/uploads/?digest={wrong}"))).body(&content[..]).send().await.unwrap();
+    let response = client()
+        .post(registry.url(&format!("/v2/u/blobs/uploads/?digest={wrong}")))
+        .body(&content[..])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "DIGEST_INVALID");
@@ -198,7 +232,12 @@ async fn upload_errors_leave_nothing_behind() {
 
     // Malformed digests.
     for bad in ["sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e", "nonsense"] {
-        let response = client().post(registry.url(&format!("/v2/u/blobs/uploads/?digest={bad}"))).body(&content[..]).send().await.unwrap();
+        let response = client()
+            .post(registry.url(&format!("/v2/u/blobs/uploads/?digest={bad}")))
+            .body(&content[..])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(error_code(response).await, "DIGEST_INVALID");
     }
@@ -259,7 +298,12 @@ async fn sha512_blobs() {
     let registry = Registry::start();
     let content = b"hashed with sha512";
     let digest = Digest::of(Algorithm::Sha512, content);
-    let response = client().post(registry.url(&format!("/v2/s/blobs/uploads/?digest={digest}"))).body(&content[..]).send().await.unwrap();
+    let response = client()
+        .post(registry.url(&format!("/v2/s/blobs/uploads/?digest={digest}")))
+        .body(&content[..])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let got = client().get(registry.url(&format!("/v2/s/blobs/{digest}"))).send().await.unwrap();
     assert_eq!(got.bytes().await.unwrap(), &content[..]);
@@ -331,7 +375,8 @@ async fn manifests_by_tag_and_digest_with_negotiation() {
 
     // A client that accepts only Docker types is not sent an OCI manifest.
     let url = registry.url("/v2/web/app/manifests/v1");
-    let refused = client().get(&url).header("accept", format!("{DOCKER_MANIFEST}, {DOCKER_MANIFEST_LIST}")).send().await.unwrap();
+    let refused =
+        client().get(&url).header("accept", format!("{DOCKER_MANIFEST}, {DOCKER_MANIFEST_LIST}")).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(refused).await, "MANIFEST_UNKNOWN");
     let any = client().get(&url).header("accept", "*/*").send().await.unwrap();
@@ -352,14 +397,22 @@ async fn manifests_by_tag_and_digest_with_negotiation() {
     docker["layers"][0]["mediaType"] = json!(DOCKER_LAYER_GZIP);
     let docker_bytes = docker.to_string().into_bytes();
     let docker_digest = Digest::sha256_of(&docker_bytes);
-    assert_eq!(put_manifest(&registry, "web/app", "docker", DOCKER_MANIFEST, &docker_bytes).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put_manifest(&registry, "web/app", "docker", DOCKER_MANIFEST, &docker_bytes).await.status(),
+        StatusCode::CREATED
+    );
     let list = json!({
         "schemaVersion": 2, "mediaType": DOCKER_MANIFEST_LIST,
         "manifests": [{"mediaType": DOCKER_MANIFEST, "digest": docker_digest, "size": docker_bytes.len(), "platform": {"architecture": "amd64", "os": "linux"}}],
     });
     let created = put_manifest(&registry, "web/app", "list", DOCKER_MANIFEST_LIST, list.to_string().as_bytes()).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let got = client().get(registry.url("/v2/web/app/manifests/list")).header("accept", DOCKER_MANIFEST_LIST).send().await.unwrap();
+    let got = client()
+        .get(registry.url("/v2/web/app/manifests/list"))
+        .header("accept", DOCKER_MANIFEST_LIST)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.headers()["content-type"], DOCKER_MANIFEST_LIST);
 
     // Unknown tags and digests.
@@ -401,7 +454,8 @@ async fn manifest_put_refusals() {
     assert_eq!(error_code(response).await, "MANIFEST_INVALID");
 
     // Docker schema 1, with a message that says what to do.
-    let schema1 = json!({"schemaVersion": 1, "name": "r", "tag": "x", "architecture": "amd64", "fsLayers": [], "history": []});
+    let schema1 =
+        json!({"schemaVersion": 1, "name": "r", "tag": "x", "architecture": "amd64", "fsLayers": [], "history": []});
     let response = put_manifest(&registry, "r", "x", DOCKER_SCHEMA1_SIGNED, schema1.to_string().as_bytes()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -409,7 +463,8 @@ async fn manifest_put_refusals() {
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("schema 1"), "{body}");
 
     // Unknown media type, malformed JSON, wrong schema.
-    let response = put_manifest(&registry, "r", "x", "application/vnd.example.thing+json", manifest.to_string().as_bytes()).await;
+    let response =
+        put_manifest(&registry, "r", "x", "application/vnd.example.thing+json", manifest.to_string().as_bytes()).await;
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_code(response).await, "MANIFEST_INVALID");
     let response = put_manifest(&registry, "r", "x", OCI_MANIFEST, b"{\"schemaVersion\": 2, ").await;
@@ -430,7 +485,8 @@ async fn manifest_put_refusals() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
     // None of it was stored.
-    let tags = client().get(registry.url("/v2/r/tags/list")).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
+    let tags =
+        client().get(registry.url("/v2/r/tags/list")).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
     assert_eq!(tags["tags"], json!([]));
 }
 
@@ -467,7 +523,8 @@ async fn referrers_and_subject() {
     assert_eq!(response.headers()["content-type"], OCI_INDEX);
     assert!(!response.headers().contains_key("oci-filters-applied"));
     let index: serde_json::Value = response.json().await.unwrap();
-    let listed: Vec<&str> = index["manifests"].as_array().unwrap().iter().map(|d| d["digest"].as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        index["manifests"].as_array().unwrap().iter().map(|d| d["digest"].as_str().unwrap()).collect();
     assert_eq!(listed.len(), 2);
     for digest in &referrer_digests {
         assert!(listed.contains(&digest.to_string().as_str()));
@@ -481,11 +538,13 @@ async fn referrers_and_subject() {
     assert_eq!(index["manifests"][0]["artifactType"], "application/spdx+json");
 
     // Deleting a referrer removes it from the list; an unknown subject has none.
-    let deleted = client().delete(registry.url(&format!("/v2/signed/manifests/{}", referrer_digests[0]))).send().await.unwrap();
+    let deleted =
+        client().delete(registry.url(&format!("/v2/signed/manifests/{}", referrer_digests[0]))).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::ACCEPTED);
     let index: serde_json::Value = client().get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
-    let none = client().get(registry.url(&format!("/v2/signed/referrers/{}", Digest::sha256_of(b"?")))).send().await.unwrap();
+    let none =
+        client().get(registry.url(&format!("/v2/signed/referrers/{}", Digest::sha256_of(b"?")))).send().await.unwrap();
     assert_eq!(none.status(), StatusCode::OK);
     let index: serde_json::Value = none.json().await.unwrap();
     assert_eq!(index["manifests"], json!([]));
@@ -507,7 +566,10 @@ async fn delete_manifests_and_tags() {
     assert_eq!(client().get(registry.url("/v2/d/manifests/a")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(client().get(registry.url("/v2/d/manifests/b")).send().await.unwrap().status(), StatusCode::OK);
     // Deleting by digest removes the manifest and every tag on it.
-    assert_eq!(client().delete(registry.url(&format!("/v2/d/manifests/{digest}"))).send().await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        client().delete(registry.url(&format!("/v2/d/manifests/{digest}"))).send().await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
     assert_eq!(client().get(registry.url("/v2/d/manifests/b")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     let again = client().delete(registry.url(&format!("/v2/d/manifests/{digest}"))).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
@@ -520,10 +582,14 @@ async fn tag_and_catalog_pagination() {
     let manifest = image_manifest(&registry, "pages/app", "pages").await.to_string().into_bytes();
     let mut tags = vec!["v10", "v2", "latest", "V1", "1.0", "_x"];
     for tag in &tags {
-        assert_eq!(put_manifest(&registry, "pages/app", tag, OCI_MANIFEST, &manifest).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            put_manifest(&registry, "pages/app", tag, OCI_MANIFEST, &manifest).await.status(),
+            StatusCode::CREATED
+        );
     }
     tags.sort();
-    let all: serde_json::Value = client().get(registry.url("/v2/pages/app/tags/list")).send().await.unwrap().json().await.unwrap();
+    let all: serde_json::Value =
+        client().get(registry.url("/v2/pages/app/tags/list")).send().await.unwrap().json().await.unwrap();
     assert_eq!(all["name"], "pages/app");
     assert_eq!(all["tags"], json!(tags));
 
@@ -543,7 +609,8 @@ async fn tag_and_catalog_pagination() {
     let after: serde_json::Value =
         client().get(registry.url("/v2/pages/app/tags/list?last=v10")).send().await.unwrap().json().await.unwrap();
     assert_eq!(after["tags"], json!(["v2"]));
-    let none: serde_json::Value = client().get(registry.url("/v2/pages/app/tags/list?n=0")).send().await.unwrap().json().await.unwrap();
+    let none: serde_json::Value =
+        client().get(registry.url("/v2/pages/app/tags/list?n=0")).send().await.unwrap().json().await.unwrap();
     assert_eq!(none["tags"], json!([]));
     let bad = client().get(registry.url("/v2/pages/app/tags/list?n=many")).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
@@ -558,7 +625,8 @@ async fn tag_and_catalog_pagination() {
     assert_eq!(first.headers()["link"], "</v2/_catalog?n=2&last=b/one>; rel=\"next\"");
     let page: serde_json::Value = first.json().await.unwrap();
     assert_eq!(page["repositories"], json!(["a/two", "b/one"]));
-    let rest: serde_json::Value = client().get(registry.url("/v2/_catalog?n=2&last=b/one")).send().await.unwrap().json().await.unwrap();
+    let rest: serde_json::Value =
+        client().get(registry.url("/v2/_catalog?n=2&last=b/one")).send().await.unwrap().json().await.unwrap();
     assert_eq!(rest["repositories"], json!(["c", "pages/app"]));
 }
 
@@ -569,7 +637,7 @@ async fn names_that_are_not_repository_names() {
     for path in [
         format!("/v2/../x/blobs/{digest}"),
         format!("/v2/a//b/blobs/{digest}"),
-        format!("/v2/a/../../b/manifests/latest"),
+        "/v2/a/../../b/manifests/latest".to_owned(),
         "/v2/UPPER/tags/list".to_owned(),
         "/v2/a/%2e%2e/b/tags/list".to_owned(),
         "/v2/-lead/blobs/uploads/".to_owned(),

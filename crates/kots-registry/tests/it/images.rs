@@ -98,7 +98,8 @@ pub fn attested(layout: &OciLayout, seed: u64) -> Descriptor {
     let config = layout
         .write_blob_bytes(OCI_CONFIG, json!({"architecture": "unknown", "os": "unknown", "config": {}, "rootfs": {"type": "layers", "diff_ids": []}}).to_string().as_bytes())
         .unwrap();
-    let attestation = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": [statement_descriptor]});
+    let attestation =
+        json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": [statement_descriptor]});
     let mut attestation_descriptor = layout.write_blob_bytes(OCI_MANIFEST, attestation.to_string().as_bytes()).unwrap();
     platform(&mut attestation_descriptor, "unknown", "unknown");
     attestation_descriptor.annotations = Some(
@@ -108,7 +109,8 @@ pub fn attested(layout: &OciLayout, seed: u64) -> Descriptor {
         ]
         .into(),
     );
-    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [image_descriptor, attestation_descriptor]});
+    let index =
+        json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [image_descriptor, attestation_descriptor]});
     layout.write_blob_bytes(OCI_INDEX, index.to_string().as_bytes()).unwrap()
 }
 

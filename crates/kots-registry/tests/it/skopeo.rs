@@ -51,7 +51,14 @@ async fn round_trip(address: &str, flavour: Flavour) {
         _ => format!("oci:{}:v1", source.root().display()),
     };
 
-    let first = skopeo(&["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", &source_ref, &format!("docker://{repository}:v1")]);
+    let first = skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &source_ref,
+        &format!("docker://{repository}:v1"),
+    ]);
     assert!(first.contains("Copying blob"), "{flavour:?}: {first}");
 
     // The manifest comes back exactly as pushed.
@@ -84,7 +91,12 @@ async fn round_trip(address: &str, flavour: Flavour) {
 
     // A second tag, and the tag list agrees with skopeo's.
     let (_, log) = skopeo_with_log(&[
-        "--debug", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false", &source_ref,
+        "--debug",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &source_ref,
         &format!("docker://{repository}:v2"),
     ]);
     assert!(log.contains("already exists"), "{flavour:?}: skopeo did not check for existing blobs:\n{log}");
@@ -102,7 +114,13 @@ async fn round_trip(address: &str, flavour: Flavour) {
     match flavour {
         Flavour::DockerV2 => {
             // An OCI layout cannot hold Docker media types without converting them; `dir:` can.
-            skopeo(&["copy", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{repository}:v1"), &format!("dir:{}", pulled.display())]);
+            skopeo(&[
+                "copy",
+                "--preserve-digests",
+                "--src-tls-verify=false",
+                &format!("docker://{repository}:v1"),
+                &format!("dir:{}", pulled.display()),
+            ]);
             assert_eq!(std::fs::read(pulled.join("manifest.json")).unwrap(), source.read_blob(&root.digest).unwrap());
             for descriptor in images::reachable(&source, &root).iter().skip(1) {
                 let copy = std::fs::read(pulled.join(descriptor.digest.hex())).unwrap();
@@ -110,11 +128,21 @@ async fn round_trip(address: &str, flavour: Flavour) {
             }
         }
         _ => {
-            skopeo(&["copy", "--all", "--preserve-digests", "--src-tls-verify=false", &format!("docker://{repository}:v1"), &format!("oci:{}:v1", pulled.display())]);
+            skopeo(&[
+                "copy",
+                "--all",
+                "--preserve-digests",
+                "--src-tls-verify=false",
+                &format!("docker://{repository}:v1"),
+                &format!("oci:{}:v1", pulled.display()),
+            ]);
             let pulled = OciLayout::open(&pulled).unwrap();
             assert_eq!(pulled.find("v1").unwrap().unwrap().digest, root.digest, "{flavour:?}");
             for descriptor in images::reachable(&source, &root) {
-                assert_eq!(pulled.read_blob(&descriptor.digest).unwrap(), source.read_blob(&descriptor.digest).unwrap());
+                assert_eq!(
+                    pulled.read_blob(&descriptor.digest).unwrap(),
+                    source.read_blob(&descriptor.digest).unwrap()
+                );
             }
         }
     }

@@ -162,11 +162,7 @@ pub fn skopeo_with_log(args: &[&str]) -> (String, String) {
         .output()
         .expect("skopeo is installed (apt-get install skopeo)");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "skopeo {args:?} failed: {}\n{stdout}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "skopeo {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
     (stdout, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
