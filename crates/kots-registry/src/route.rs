@@ -71,6 +71,9 @@ impl Route {
         if let Some(name) = rest.strip_suffix("/tags/list") {
             return Ok(Route::Tags { name: valid_name(name)? });
         }
+        if let Some(name) = rest.strip_suffix("/blobs/uploads") {
+            return Ok(Route::StartUpload { name: valid_name(name)? });
+        }
         let (head, last) = rest.rsplit_once('/').ok_or_else(not_found)?;
         if let Some(name) = head.strip_suffix("/blobs/uploads") {
             let name = valid_name(name)?;
@@ -142,6 +145,7 @@ mod tests {
             ),
             (format!("/v2/a/blobs/{d}"), Route::Blob { name: "a".into(), digest: d.clone() }),
             ("/v2/a/blobs/uploads/".to_owned(), Route::StartUpload { name: "a".into() }),
+            ("/v2/a/blobs/uploads".to_owned(), Route::StartUpload { name: "a".into() }),
             (format!("/v2/a/blobs/uploads/{id}"), Route::Upload { name: "a".into(), session: id.clone() }),
             (format!("/v2/a/referrers/{d}"), Route::Referrers { name: "a".into(), digest: d.clone() }),
             // Endpoint words are legal path components of a name.

@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use kots_oci::{Digest, Hasher};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Appended, BlobStore, ByteStream};
 use crate::error::{Error, Result};
@@ -18,6 +17,52 @@ use crate::error::{Error, Result};
 /// Chunks between the network and the writer thread; bounds memory per upload.
 const PIPELINE_DEPTH: usize = 16;
 const READ_BUFFER: usize = 256 * 1024;
+/// Chunks a download reads ahead of the network, and their size.
+const READ_AHEAD: usize = 2;
+const DOWNLOAD_CHUNK: usize = 1024 * 1024;
+
+fn tokio_stream_from<T: Send + 'static>(
+    mut receiver: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send {
+    futures_util::stream::poll_fn(move |context| receiver.poll_recv(context))
+}
+
+/// Past this many bytes, a large upload starts flushing to disk while it is still arriving.
+const EARLY_FLUSH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Flushes a large upload to disk in the background while more of it arrives, so the disk works
+/// during the transfer and the fsync at commit has little left to do. Only a speed-up: the
+/// commit's fsync is what makes the blob durable.
+struct EarlyFlusher {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: tokio::task::JoinHandle<()>,
+}
+
+impl EarlyFlusher {
+    fn start(file: &File) -> EarlyFlusher {
+        let file = file.try_clone();
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = tokio::task::spawn_blocking(move || {
+            let Ok(file) = file else { return };
+            while woken.recv().is_ok() {
+                let _ = file.sync_data();
+            }
+        });
+        EarlyFlusher { wake: Some(wake), thread }
+    }
+
+    /// Asks for a flush; if one is already running, that one will do.
+    fn nudge(&self) {
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
+    }
+
+    fn finish(mut self) {
+        self.wake = None;
+        drop(self.thread);
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct FilesystemBlobStore {
@@ -59,12 +104,40 @@ fn sync_directory(path: &Path) -> io::Result<()> {
 impl BlobStore for FilesystemBlobStore {
     async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream> {
         let path = self.blob_path(digest);
-        let mut file = tokio::fs::File::open(&path).await.map_err(|e| io_error("cannot open blob", &path, e))?;
-        if offset > 0 {
-            file.seek(SeekFrom::Start(offset)).await.map_err(|e| io_error("cannot seek in blob", &path, e))?;
-        }
-        let reader = file.take(length);
-        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(reader, READ_BUFFER)))
+        let mut file = blocking({
+            let path = path.clone();
+            move || File::open(&path).map_err(|e| io_error("cannot open blob", &path, e))
+        })
+        .await?;
+        // A blocking thread reads ahead while hyper writes the previous chunks to the socket;
+        // the bounded channel caps what one download holds in memory.
+        let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = file.seek(SeekFrom::Start(offset)) {
+                let _ = sender.blocking_send(Err(error));
+                return;
+            }
+            let mut remaining = length;
+            while remaining > 0 {
+                let want = remaining.min(DOWNLOAD_CHUNK as u64);
+                // `read_to_end` fills spare capacity without zeroing it first.
+                let mut buffer = Vec::with_capacity(want as usize);
+                let result = match (&mut file).take(want).read_to_end(&mut buffer) {
+                    Ok(read) if read as u64 == want => Ok(Bytes::from(buffer)),
+                    Ok(read) => Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("blob {path:?} ended {} bytes early", remaining - read as u64),
+                    )),
+                    Err(error) => Err(error),
+                };
+                let failed = result.is_err();
+                remaining -= result.as_ref().map_or(0, |chunk| chunk.len() as u64);
+                if sender.blocking_send(result).is_err() || failed {
+                    return; // the client went away, or the disk failed and the client was told
+                }
+            }
+        });
+        Ok(Box::pin(tokio_stream_from(receiver)))
     }
 
     async fn exists(&self, digest: &Digest) -> Result<bool> {
@@ -82,9 +155,9 @@ impl BlobStore for FilesystemBlobStore {
         let path = self.upload_path(session);
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(PIPELINE_DEPTH);
         let writer_path = path.clone();
-        // Hashing and writing run on a blocking thread while this task reads the network, so
-        // the two overlap; the bounded channel keeps memory flat whatever the blob size.
-        let writer = tokio::task::spawn_blocking(move || -> io::Result<(Hasher, u64)> {
+        // The network and the hash run here, the writes on a blocking thread: the two overlap,
+        // and the bounded channel keeps memory flat whatever the blob size.
+        let writer = tokio::task::spawn_blocking(move || -> io::Result<u64> {
             let mut file = OpenOptions::new().create(true).write(true).truncate(false).open(&writer_path)?;
             let on_disk = file.metadata()?.len();
             if on_disk < offset {
@@ -98,21 +171,28 @@ impl BlobStore for FilesystemBlobStore {
                 file.set_len(offset)?;
             }
             file.seek(SeekFrom::Start(offset))?;
-            let mut hasher = hasher;
             let mut written = 0u64;
+            let mut flusher = None;
             while let Some(chunk) = receiver.blocking_recv() {
-                hasher.update(&chunk);
                 file.write_all(&chunk)?;
                 written += chunk.len() as u64;
+                if written >= EARLY_FLUSH_BYTES {
+                    flusher.get_or_insert_with(|| EarlyFlusher::start(&file)).nudge();
+                }
             }
-            Ok((hasher, written))
+            if let Some(flusher) = flusher {
+                flusher.finish();
+            }
+            Ok(written)
         });
 
+        let mut hasher = hasher;
         let mut body_error = None;
         while let Some(item) = body.next().await {
             match item {
                 Ok(chunk) if chunk.is_empty() => {}
                 Ok(chunk) => {
+                    hasher.update(&chunk);
                     if sender.send(chunk).await.is_err() {
                         break; // the writer failed; its error is reported below
                     }
@@ -124,7 +204,7 @@ impl BlobStore for FilesystemBlobStore {
             }
         }
         drop(sender);
-        let written = writer.await.map_err(Error::internal)?;
+        let written = writer.await.map_err(Error::internal)?.map(|written| (hasher, written));
 
         let failure = match (written, body_error) {
             (Ok((hasher, written)), None) => match expected_length {
@@ -194,7 +274,9 @@ impl BlobStore for FilesystemBlobStore {
                 // Bytes of a request that was dropped half-way: never part of the blob.
                 file.set_len(size).map_err(|e| io_error("cannot trim upload", &upload, e))?;
             }
+            let started = std::time::Instant::now();
             file.sync_all().map_err(|e| io_error("cannot sync upload", &upload, e))?;
+            tracing::debug!(bytes = size, elapsed_ms = started.elapsed().as_millis() as u64, "upload synced to disk");
             let directory = target.parent().expect("blob paths have a parent");
             fs::create_dir_all(directory).map_err(|e| io_error("cannot create", directory, e))?;
             fs::rename(&upload, &target).map_err(|e| io_error("cannot move upload to", &target, e))?;

@@ -653,3 +653,19 @@ async fn names_that_are_not_repository_names() {
     let walked = walk(&registry.data_dir);
     assert!(walked.iter().all(|path| path.starts_with(&registry.data_dir)));
 }
+
+#[tokio::test]
+async fn request_logs_never_carry_credentials() {
+    let registry = Registry::start();
+    let response = client()
+        .get(registry.url("/v2/_catalog?password=supersecretquery"))
+        .header("authorization", "Basic c3VwZXJzZWNyZXRoZWFkZXI6eA==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let log = std::fs::read_to_string(registry.data_dir.join("../server.log")).unwrap();
+    assert!(log.contains("/v2/_catalog"), "the request should be logged: {log}");
+    assert!(!log.contains("supersecret") && !log.contains("c3VwZXJzZWNyZXRoZWFkZXI"), "{log}");
+    assert!(log.contains("without authentication"), "the server should say it runs open: {log}");
+}
