@@ -147,6 +147,20 @@ async fn observe(State(registry): State<Arc<Registry>>, request: Request, next: 
     response
 }
 
+/// Expires idle upload sessions in the background, for as long as the returned task lives.
+pub fn spawn_upload_sweeper(registry: Arc<Registry>) -> tokio::task::JoinHandle<()> {
+    let period = (registry.options.upload_ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        loop {
+            interval.tick().await;
+            if let Err(error) = registry.expire_uploads().await {
+                tracing::warn!(%error, "could not expire idle upload sessions");
+            }
+        }
+    })
+}
+
 /// Serves `registry` on `listener` until `shutdown` completes, expiring idle upload sessions in
 /// the background.
 pub async fn serve(
@@ -154,19 +168,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let sweeper = {
-        let registry = registry.clone();
-        let period = (registry.options.upload_ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(period);
-            loop {
-                interval.tick().await;
-                if let Err(error) = registry.expire_uploads().await {
-                    tracing::warn!(%error, "could not expire idle upload sessions");
-                }
-            }
-        })
-    };
+    let sweeper = spawn_upload_sweeper(registry.clone());
     let app = router(registry).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();

@@ -1,0 +1,67 @@
+//! The admin API client behind the `kots-vendor` subcommands.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Talks to a `kots-vendor serve` at `url` with a user API token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the vendor server at {url}: {source}; is `kots-vendor serve` running there?")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{message} (HTTP {status})")]
+    Refused { status: u16, message: String },
+    #[error("unexpected answer from {url}: {reason}")]
+    Unexpected { url: String, reason: String },
+}
+
+impl Client {
+    pub fn new(url: &str, token: Option<String>) -> Client {
+        Client { url: url.trim_end_matches('/').to_owned(), token, http: reqwest::Client::new() }
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder, url: &str) -> Result<T, ClientError> {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response =
+            request.send().await.map_err(|source| ClientError::Unreachable { url: self.url.clone(), source })?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| ClientError::Unexpected { url: url.to_owned(), reason: format!("not JSON ({status}): {e}") })?;
+        if !status.is_success() {
+            let message = body["error"].as_str().unwrap_or("the server refused the request").to_owned();
+            return Err(ClientError::Refused { status: status.as_u16(), message });
+        }
+        serde_json::from_value(body).map_err(|e| ClientError::Unexpected { url: url.to_owned(), reason: e.to_string() })
+    }
+
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.url);
+        self.send(self.http.post(&url).json(body), &url).await
+    }
+
+    pub async fn patch<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.url);
+        self.send(self.http.patch(&url).json(body), &url).await
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.url);
+        self.send(self.http.get(&url), &url).await
+    }
+}

@@ -1,0 +1,119 @@
+//! The vendor platform: teams and their users, apps with channels and releases, customers with
+//! signed licenses, the `replicated://` release API that `kubectl kots pull` speaks, and the
+//! registry (built in, under `/v2/`) where vendors push their private images.
+//!
+//! [`Vendor`] is the service; [`server`] puts it on HTTP beside the registry; [`client`] is the
+//! admin API client behind the `kots-vendor` subcommands.
+
+pub mod admin;
+pub mod apps;
+pub mod client;
+pub mod customers;
+mod error;
+pub mod identity;
+pub mod release;
+pub mod release_api;
+pub mod releases;
+pub mod server;
+mod store;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kots_license::GlobalKey;
+use kots_registry::Registry;
+
+pub use error::{Error, Result};
+pub use store::{App, Channel, Customer, Store, User};
+
+/// RSA key size for the global key and app keys.
+pub const KEY_BITS: usize = 2048;
+
+/// The vendor service: its records, its keys and its registry.
+pub struct Vendor {
+    pub(crate) store: Store,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) global_key: GlobalKey,
+    /// Where customers reach this server (license `endpoint`), without a trailing `/`.
+    pub(crate) public_url: String,
+}
+
+impl std::fmt::Debug for Vendor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vendor").field("public_url", &self.public_url).finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn vendor_database(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("vendor.db")
+}
+
+impl Vendor {
+    /// Opens (or creates) the data folder: `vendor.db`, and the registry under `registry/`.
+    pub async fn open(data_dir: &Path, public_url: &str, registry_options: kots_registry::Options) -> Result<Vendor> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", data_dir.display())))?;
+        let store = Store::open(&vendor_database(data_dir)).await?;
+        let global_key = load_or_create_global_key(&store).await?;
+        let registry = Registry::open_embedded(&data_dir.join("registry"), registry_options).await?;
+        Ok(Vendor {
+            store,
+            registry: Arc::new(registry),
+            global_key,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The registry's host as customers and vendors write it in image names (`host[:port]`).
+    pub fn registry_domain(&self) -> &str {
+        let without_scheme = self.public_url.split_once("://").map_or(self.public_url.as_str(), |(_, rest)| rest);
+        without_scheme.split('/').next().unwrap_or(without_scheme)
+    }
+
+    pub fn global_key(&self) -> &GlobalKey {
+        &self.global_key
+    }
+}
+
+/// The global key signs every app key; it is made once, on first start, and kept.
+async fn load_or_create_global_key(store: &Store) -> Result<GlobalKey> {
+    if let Some((key_id, pem)) = store.global_key().await? {
+        return Ok(GlobalKey::from_pem(key_id, &pem)?);
+    }
+    let key_id = uuid::Uuid::new_v4().simple().to_string();
+    let generated = tokio::task::spawn_blocking(move || GlobalKey::generate(key_id, KEY_BITS))
+        .await
+        .map_err(Error::internal)??;
+    let (key_id, pem) = store.insert_global_key(generated.id(), &generated.to_pem()?).await?;
+    Ok(GlobalKey::from_pem(key_id, &pem)?)
+}
+
+/// `kots-vendor bootstrap`: the first user of the first team, on an empty data folder. Returns
+/// a user API token for that user.
+pub async fn bootstrap(data_dir: &Path, email: &str, password: Option<&str>) -> Result<String> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", data_dir.display())))?;
+    let store = Store::open(&vendor_database(data_dir)).await?;
+    if store.has_users().await? {
+        return Err(Error::Conflict(format!(
+            "`{}` already has users; bootstrap only sets up an empty data folder (create tokens with `kots-vendor token create`)",
+            data_dir.display()
+        )));
+    }
+    if !email.contains('@') {
+        return Err(Error::Invalid(format!("`{email}` is not an email address")));
+    }
+    let password_hash = password.map(identity::hash_password).transpose()?;
+    let team_id = identity::random_text(20);
+    let user_id = identity::random_text(20);
+    let team_name = email.split('@').nth(1).unwrap_or("team").to_owned();
+    store.create_team_and_user(&team_id, &team_name, &user_id, email, password_hash.as_deref()).await?;
+    load_or_create_global_key(&store).await?;
+    let token = identity::new_token(identity::USER_TOKEN_PREFIX);
+    store.add_user_token(&token.id, &user_id, "bootstrap", &token.secret_sha256).await?;
+    Ok(token.text)
+}

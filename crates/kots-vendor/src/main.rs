@@ -1,0 +1,449 @@
+//! `kots-vendor`: the vendor server (`serve`, `bootstrap`) and the admin CLI that drives it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use kots_vendor::client::Client;
+use kots_vendor::customers::{CustomerChange, IssuedLicense};
+use kots_vendor::release::ReleaseFile;
+use kots_vendor::releases::{CreatedRelease, NewRelease, Promotion};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(name = "kots-vendor", version, about = "The vendor platform: apps, releases, customers, licenses and a registry")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the admin commands find the server.
+#[derive(Args)]
+struct Remote {
+    /// The vendor server's URL.
+    #[arg(long, env = "KOTS_VENDOR_URL", default_value = "http://127.0.0.1:8800", global = true)]
+    url: String,
+    /// A user API token (from `bootstrap` or `token create`).
+    #[arg(long, env = "KOTS_VENDOR_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+}
+
+impl Remote {
+    fn client(&self) -> anyhow::Result<Client> {
+        let Some(token) = self.token.clone() else {
+            bail!("no API token: pass --token or set KOTS_VENDOR_TOKEN (`kots-vendor bootstrap` prints the first one)");
+        };
+        Ok(Client::new(&self.url, Some(token)))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the admin API, the release API and the registry on one listener.
+    Serve {
+        /// Folder for `vendor.db` and the registry's `registry/`; created if missing.
+        #[arg(long, env = "KOTS_VENDOR_DATA_DIR")]
+        data_dir: PathBuf,
+        /// Address to listen on; port 0 picks a free port, printed on the first line of output.
+        #[arg(long, env = "KOTS_VENDOR_LISTEN", default_value = "127.0.0.1:8800")]
+        listen: SocketAddr,
+        /// The URL customers use to reach this server: licenses carry it as their endpoint and
+        /// its host is the registry's. Default: http://LISTEN-ADDRESS.
+        #[arg(long, env = "KOTS_VENDOR_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Idle registry upload sessions older than this are removed.
+        #[arg(long, value_parser = kots_registry::parse_duration, default_value = "24h")]
+        upload_ttl: Duration,
+    },
+    /// Create the first user of the first team on an empty data folder; prints a user API token.
+    Bootstrap {
+        #[arg(long, env = "KOTS_VENDOR_DATA_DIR")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        email: String,
+        /// Also set a password (for `docker login` with email + password).
+        #[arg(long, env = "KOTS_VENDOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Apps.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Channels.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Releases.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Customers and their licenses.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// User API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Service accounts (tokens for CI to push images).
+    #[command(name = "service-account", subcommand)]
+    ServiceAccount(ServiceAccountCommand),
+    /// The global signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Create an app with the channels Stable, Beta and Unstable.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List your team's apps.
+    Ls {
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChannelCommand {
+    /// Add a channel to an app.
+    Create {
+        #[arg(long)]
+        app: String,
+        name: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Create a release from a folder of Kubernetes YAML.
+    Create {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        yaml_dir: PathBuf,
+        #[arg(long = "version")]
+        version_label: Option<String>,
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// Promote it to this channel at once.
+        #[arg(long)]
+        promote: Option<String>,
+        /// Customers must install this release before later ones.
+        #[arg(long)]
+        required: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Promote a release to a channel.
+    Promote {
+        #[arg(long)]
+        app: String,
+        sequence: i64,
+        channel: String,
+        #[arg(long = "version")]
+        version_label: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        required: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Args)]
+struct CustomerFields {
+    #[arg(long)]
+    email: Option<String>,
+    /// A channel the license holds (repeat for several; the first is the default).
+    #[arg(long = "channel")]
+    channels: Vec<String>,
+    /// dev, trial, paid or community.
+    #[arg(long = "type")]
+    license_type: Option<String>,
+    /// Expiry, RFC 3339 (e.g. 2027-01-31T00:00:00Z); empty for never.
+    #[arg(long)]
+    expires: Option<String>,
+    /// Entitle the customer to airgap bundles.
+    #[arg(long)]
+    airgap: bool,
+    /// A custom entitlement NAME=VALUE (repeatable; integers and true/false are typed).
+    #[arg(long = "entitlement", value_parser = parse_entitlement)]
+    entitlements: Vec<(String, Value)>,
+    /// Write the license YAML here instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+fn parse_entitlement(text: &str) -> Result<(String, Value), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected NAME=VALUE"))?;
+    let value = if let Ok(number) = value.parse::<i64>() {
+        json!(number)
+    } else if let Ok(flag) = value.parse::<bool>() {
+        json!(flag)
+    } else {
+        json!(value)
+    };
+    Ok((name.to_owned(), value))
+}
+
+#[derive(Subcommand)]
+enum CustomerCommand {
+    /// Create a customer and issue its license.
+    Create {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        fields: CustomerFields,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Change a customer; its license is re-issued with the next sequence.
+    Update {
+        #[arg(long)]
+        app: String,
+        license_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Remove the airgap entitlement.
+        #[arg(long, conflicts_with = "airgap")]
+        no_airgap: bool,
+        #[command(flatten)]
+        fields: CustomerFields,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Revoke a license: release downloads and image pulls stop at once.
+    Revoke {
+        #[arg(long)]
+        app: String,
+        license_id: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a user API token (printed once).
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServiceAccountCommand {
+    /// Create a service account; its token is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Pull only, never push.
+        #[arg(long)]
+        read_only: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Print the global public key (PEM) customers trust; its key id goes to standard error.
+    Export {
+        /// Write `KEY_ID.pem` into this folder instead.
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+fn read_release_dir(root: &Path) -> anyhow::Result<Vec<ReleaseFile>> {
+    fn walk(root: &Path, directory: &Path, files: &mut Vec<ReleaseFile>) -> anyhow::Result<()> {
+        let entries = std::fs::read_dir(directory).with_context(|| format!("cannot read `{}`", directory.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, files)?;
+            } else {
+                let relative = path.strip_prefix(root).expect("walked from root");
+                let content = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read `{}` as UTF-8 text", path.display()))?;
+                let path = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                files.push(ReleaseFile { path, content });
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(root, root, &mut files)?;
+    if files.is_empty() {
+        bail!("`{}` holds no files; a release is a folder of Kubernetes YAML", root.display());
+    }
+    Ok(files)
+}
+
+fn customer_change(name: Option<String>, fields: &CustomerFields, airgap: Option<bool>) -> CustomerChange {
+    CustomerChange {
+        name,
+        email: fields.email.clone(),
+        channels: (!fields.channels.is_empty()).then(|| fields.channels.clone()),
+        license_type: fields.license_type.clone(),
+        expires_at: fields.expires.clone(),
+        airgap,
+        entitlements: (!fields.entitlements.is_empty())
+            .then(|| fields.entitlements.iter().cloned().collect::<BTreeMap<_, _>>()),
+    }
+}
+
+fn write_license(issued: &IssuedLicense, output: Option<&Path>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, &issued.license).with_context(|| format!("cannot write `{}`", path.display()))?;
+            eprintln!(
+                "license {} (sequence {}) written to {}",
+                issued.license_id,
+                issued.license_sequence,
+                path.display()
+            );
+        }
+        None => print!("{}", issued.license),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("can listen for SIGTERM");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { data_dir, listen, public_url, upload_ttl } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+                )
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_writer(std::io::stderr)
+                .init();
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
+            let address = listener.local_addr()?;
+            let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+            let vendor =
+                kots_vendor::Vendor::open(&data_dir, &public_url, kots_registry::Options { upload_ttl })
+                    .await
+                    .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
+            println!("kots-vendor listening on http://{address}");
+            tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
+            kots_vendor::server::serve(Arc::new(vendor), listener, shutdown_signal()).await?;
+        }
+        Command::Bootstrap { data_dir, email, password } => {
+            let token = kots_vendor::bootstrap(&data_dir, &email, password.as_deref()).await?;
+            println!("{token}");
+        }
+        Command::App(AppCommand::Create { slug, name, remote }) => {
+            let created: Value = remote.client()?.post("/api/v1/apps", &json!({ "slug": slug, "name": name })).await?;
+            let channels: Vec<&str> =
+                created["channels"].as_array().into_iter().flatten().filter_map(|c| c["slug"].as_str()).collect();
+            println!("app {} created with channels {}", created["slug"].as_str().unwrap_or_default(), channels.join(", "));
+        }
+        Command::App(AppCommand::Ls { remote }) => {
+            let listed: Value = remote.client()?.get("/api/v1/apps").await?;
+            for app in listed["apps"].as_array().into_iter().flatten() {
+                println!("{}\t{}", app["slug"].as_str().unwrap_or_default(), app["name"].as_str().unwrap_or_default());
+            }
+        }
+        Command::Channel(ChannelCommand::Create { app, name, remote }) => {
+            let created: Value =
+                remote.client()?.post(&format!("/api/v1/apps/{app}/channels"), &json!({ "name": name })).await?;
+            println!("channel {} created", created["slug"].as_str().unwrap_or_default());
+        }
+        Command::Release(ReleaseCommand::Create { app, yaml_dir, version_label, notes, promote, required, remote }) => {
+            let files = read_release_dir(&yaml_dir)?;
+            let request = NewRelease { files, version_label, notes, promote, required };
+            let created: CreatedRelease = remote.client()?.post(&format!("/api/v1/apps/{app}/releases"), &request).await?;
+            println!("release {} ({}) created", created.sequence, created.version_label);
+            if let Some(promoted) = created.promoted {
+                println!("promoted to {} as channel sequence {}", promoted.channel, promoted.channel_sequence);
+            }
+        }
+        Command::Release(ReleaseCommand::Promote { app, sequence, channel, version_label, notes, required, remote }) => {
+            let request = json!({ "channel": channel, "versionLabel": version_label, "notes": notes, "required": required });
+            let promoted: Promotion =
+                remote.client()?.post(&format!("/api/v1/apps/{app}/releases/{sequence}/promote"), &request).await?;
+            println!(
+                "release {sequence} promoted to {} as channel sequence {} ({})",
+                promoted.channel, promoted.channel_sequence, promoted.version_label
+            );
+        }
+        Command::Customer(CustomerCommand::Create { app, name, fields, remote }) => {
+            let change = customer_change(Some(name), &fields, Some(fields.airgap));
+            let issued: IssuedLicense = remote.client()?.post(&format!("/api/v1/apps/{app}/customers"), &change).await?;
+            write_license(&issued, fields.output.as_deref())?;
+        }
+        Command::Customer(CustomerCommand::Update { app, license_id, name, no_airgap, fields, remote }) => {
+            let airgap = if no_airgap { Some(false) } else { fields.airgap.then_some(true) };
+            let change = customer_change(name, &fields, airgap);
+            let issued: IssuedLicense =
+                remote.client()?.patch(&format!("/api/v1/apps/{app}/customers/{license_id}"), &change).await?;
+            write_license(&issued, fields.output.as_deref())?;
+        }
+        Command::Customer(CustomerCommand::Revoke { app, license_id, remote }) => {
+            let _: Value = remote.client()?.post(&format!("/api/v1/apps/{app}/customers/{license_id}/revoke"), &json!({})).await?;
+            println!("license {license_id} revoked");
+        }
+        Command::Token(TokenCommand::Create { name, remote }) => {
+            let created: Value = remote.client()?.post("/api/v1/tokens", &json!({ "name": name })).await?;
+            println!("{}", created["token"].as_str().unwrap_or_default());
+        }
+        Command::ServiceAccount(ServiceAccountCommand::Create { name, read_only, remote }) => {
+            let created: Value =
+                remote.client()?.post("/api/v1/service-accounts", &json!({ "name": name, "readOnly": read_only })).await?;
+            println!("{}", created["token"].as_str().unwrap_or_default());
+        }
+        Command::Key(KeyCommand::Export { output_dir, remote }) => {
+            let key: Value = Client::new(&remote.url, None).get("/api/v1/keys/global").await?;
+            let key_id = key["keyId"].as_str().unwrap_or_default();
+            let pem = key["publicKeyPem"].as_str().unwrap_or_default();
+            match output_dir {
+                Some(directory) => {
+                    std::fs::create_dir_all(&directory)?;
+                    let path = directory.join(format!("{key_id}.pem"));
+                    std::fs::write(&path, pem).with_context(|| format!("cannot write `{}`", path.display()))?;
+                    eprintln!("global key {key_id} written to {}", path.display());
+                }
+                None => {
+                    eprintln!("global key id: {key_id} (customers trust it as {key_id}.pem)");
+                    print!("{pem}");
+                }
+            }
+        }
+    }
+    Ok(())
+}

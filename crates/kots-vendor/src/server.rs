@@ -1,0 +1,42 @@
+//! One listener for everything: the admin API, the release API, and the registry under `/v2/`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, patch, post};
+
+use crate::{Vendor, admin, release_api};
+
+pub fn router(vendor: Arc<Vendor>) -> Router {
+    let registry = kots_registry::server::router(vendor.registry.clone());
+    Router::new()
+        .route("/api/v1/apps", post(admin::create_app).get(admin::list_apps))
+        .route("/api/v1/apps/{app}/channels", post(admin::create_channel))
+        .route("/api/v1/apps/{app}/releases", post(admin::create_release))
+        .route("/api/v1/apps/{app}/releases/{sequence}/promote", post(admin::promote))
+        .route("/api/v1/apps/{app}/customers", post(admin::create_customer))
+        .route("/api/v1/apps/{app}/customers/{license_id}", patch(admin::update_customer))
+        .route("/api/v1/apps/{app}/customers/{license_id}/revoke", post(admin::revoke_customer))
+        .route("/api/v1/tokens", post(admin::create_token))
+        .route("/api/v1/service-accounts", post(admin::create_service_account))
+        .route("/api/v1/keys/global", get(admin::global_key))
+        .route("/release/{app}", get(release_api::release_default))
+        .route("/release/{app}/pending", get(release_api::pending))
+        .route("/release/{app}/{channel}", get(release_api::release_on_channel))
+        .route("/license/{app}", get(release_api::license))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::release::MAX_RELEASE_BYTES * 2))
+        .with_state(vendor)
+        .merge(registry)
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    vendor: Arc<Vendor>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = kots_registry::server::spawn_upload_sweeper(vendor.registry.clone());
+    let result = axum::serve(listener, router(vendor)).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    result
+}

@@ -1,0 +1,532 @@
+//! The vendor's records in SQLite: teams, users and tokens, apps with their keys, channels,
+//! releases and promotions, customers and their licenses.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+
+use crate::error::{Error, Result};
+
+const MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_vendor.sql")];
+
+pub(crate) fn now_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub team_id: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    pub id: String,
+    pub team_id: String,
+    pub name: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: String,
+    pub team_id: String,
+    pub slug: String,
+    pub name: String,
+    pub private_key_pem: String,
+    pub global_key_id: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Channel {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub sequence: i64,
+    pub version_label: String,
+    pub notes: String,
+    pub archive: Vec<u8>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelRelease {
+    pub channel_sequence: i64,
+    pub release_sequence: i64,
+    pub version_label: String,
+    pub notes: String,
+    pub is_required: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    pub email: String,
+    pub license_id: String,
+    pub license_type: String,
+    pub expires_at: Option<String>,
+    pub airgap: bool,
+    pub channel_ids: Vec<String>,
+    pub entitlements: serde_json::Map<String, serde_json::Value>,
+    pub license_sequence: i64,
+    pub license_yaml: String,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+fn app_from(row: &SqliteRow) -> Result<App> {
+    Ok(App {
+        id: row.try_get("id")?,
+        team_id: row.try_get("team_id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        private_key_pem: row.try_get("private_key_pem")?,
+        global_key_id: row.try_get("global_key_id")?,
+    })
+}
+
+fn channel_release_from(row: &SqliteRow) -> Result<ChannelRelease> {
+    Ok(ChannelRelease {
+        channel_sequence: row.try_get("channel_sequence")?,
+        release_sequence: row.try_get("release_sequence")?,
+        version_label: row.try_get("version_label")?,
+        notes: row.try_get("notes")?,
+        is_required: row.try_get::<i64, _>("is_required")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn customer_from(row: &SqliteRow) -> Result<Customer> {
+    let channel_ids: String = row.try_get("channel_ids")?;
+    let entitlements: String = row.try_get("entitlements")?;
+    Ok(Customer {
+        id: row.try_get("id")?,
+        app_id: row.try_get("app_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        license_id: row.try_get("license_id")?,
+        license_type: row.try_get("license_type")?,
+        expires_at: row.try_get("expires_at")?,
+        airgap: row.try_get::<i64, _>("airgap")? != 0,
+        channel_ids: serde_json::from_str(&channel_ids).map_err(Error::internal)?,
+        entitlements: serde_json::from_str(&entitlements).map_err(Error::internal)?,
+        license_sequence: row.try_get("license_sequence")?,
+        license_yaml: row.try_get("license_yaml")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+impl Store {
+    pub async fn open(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::internal(format_args!("cannot open `{}`: {e}", path.display())))?;
+        let mut connection = pool.acquire().await?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+        }
+        drop(connection);
+        Ok(Store { pool })
+    }
+
+    pub async fn has_users(&self) -> Result<bool> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await? > 0)
+    }
+
+    /// Creates the first team and its first user.
+    pub async fn create_team_and_user(
+        &self,
+        team_id: &str,
+        team_name: &str,
+        user_id: &str,
+        email: &str,
+        password_hash: Option<&str>,
+    ) -> Result<()> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(team_id)
+            .bind(team_name)
+            .bind(now_seconds())
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("INSERT INTO users (id, team_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(user_id)
+            .bind(team_id)
+            .bind(email)
+            .bind(password_hash)
+            .bind(now_seconds())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_user_token(&self, id: &str, user_id: &str, name: &str, secret_sha256: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(user_id)
+            .bind(name)
+            .bind(secret_sha256)
+            .bind(now_seconds())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user owning token `id`, and the token's stored secret hash.
+    pub async fn user_by_token(&self, id: &str) -> Result<Option<(User, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.team_id, u.email, t.secret_sha256 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? },
+                row.try_get("secret_sha256")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// The user with `email`, and the password hash if one is set.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
+        let row = sqlx::query("SELECT id, team_id, email, password_hash FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok((
+                User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? },
+                row.try_get("password_hash")?,
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn add_service_account(
+        &self,
+        id: &str,
+        team_id: &str,
+        name: &str,
+        read_only: bool,
+        secret_sha256: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO service_accounts (id, team_id, name, read_only, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(team_id)
+        .bind(name)
+        .bind(read_only as i64)
+        .bind(secret_sha256)
+        .bind(now_seconds())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn service_account(&self, id: &str) -> Result<Option<(ServiceAccount, Vec<u8>)>> {
+        let row = sqlx::query("SELECT id, team_id, name, read_only, secret_sha256 FROM service_accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok((
+                ServiceAccount {
+                    id: row.try_get("id")?,
+                    team_id: row.try_get("team_id")?,
+                    name: row.try_get("name")?,
+                    read_only: row.try_get::<i64, _>("read_only")? != 0,
+                },
+                row.try_get("secret_sha256")?,
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn global_key(&self) -> Result<Option<(String, String)>> {
+        let row = sqlx::query("SELECT key_id, private_key_pem FROM global_keys ORDER BY created_at LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("key_id")?, row.try_get("private_key_pem")?))).transpose()
+    }
+
+    /// Stores the global key unless one exists; returns the one that is stored.
+    pub async fn insert_global_key(&self, key_id: &str, private_key_pem: &str) -> Result<(String, String)> {
+        let mut transaction = self.pool.begin().await?;
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT key_id, private_key_pem FROM global_keys ORDER BY created_at LIMIT 1")
+                .fetch_optional(&mut *transaction)
+                .await?;
+        if let Some(existing) = existing {
+            return Ok(existing);
+        }
+        sqlx::query("INSERT INTO global_keys (key_id, private_key_pem, created_at) VALUES (?, ?, ?)")
+            .bind(key_id)
+            .bind(private_key_pem)
+            .bind(now_seconds())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok((key_id.to_owned(), private_key_pem.to_owned()))
+    }
+
+    /// Creates an app with its default channels, `Stable` first.
+    pub async fn create_app(&self, app: &App, channels: &[Channel]) -> Result<()> {
+        let mut transaction = self.pool.begin().await?;
+        let result = sqlx::query(
+            "INSERT INTO apps (id, team_id, slug, name, private_key_pem, global_key_id, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&app.id)
+        .bind(&app.team_id)
+        .bind(&app.slug)
+        .bind(&app.name)
+        .bind(&app.private_key_pem)
+        .bind(&app.global_key_id)
+        .bind(now_seconds())
+        .execute(&mut *transaction)
+        .await;
+        if let Err(sqlx::Error::Database(error)) = &result
+            && error.is_unique_violation()
+        {
+            return Err(Error::Conflict(format!("an app with slug `{}` already exists", app.slug)));
+        }
+        result?;
+        for (index, channel) in channels.iter().enumerate() {
+            sqlx::query("INSERT INTO channels (id, app_id, slug, name, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(&channel.id)
+                .bind(&app.id)
+                .bind(&channel.slug)
+                .bind(&channel.name)
+                .bind(now_seconds() * 1000 + index as i64)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    pub async fn app_by_slug(&self, slug: &str) -> Result<Option<App>> {
+        let row = sqlx::query("SELECT * FROM apps WHERE slug = ?").bind(slug).fetch_optional(&self.pool).await?;
+        row.as_ref().map(app_from).transpose()
+    }
+
+    pub async fn apps_of_team(&self, team_id: &str) -> Result<Vec<App>> {
+        let rows = sqlx::query("SELECT * FROM apps WHERE team_id = ? ORDER BY slug").bind(team_id).fetch_all(&self.pool).await?;
+        rows.iter().map(app_from).collect()
+    }
+
+    pub async fn add_channel(&self, app_id: &str, channel: &Channel) -> Result<()> {
+        let result = sqlx::query("INSERT INTO channels (id, app_id, slug, name, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&channel.id)
+            .bind(app_id)
+            .bind(&channel.slug)
+            .bind(&channel.name)
+            .bind(now_seconds() * 1000 + 999)
+            .execute(&self.pool)
+            .await;
+        match result {
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(Error::Conflict(format!("the app already has a channel `{}`", channel.slug)))
+            }
+            other => other.map(|_| ()).map_err(Error::from),
+        }
+    }
+
+    /// The app's channels in creation order.
+    pub async fn channels(&self, app_id: &str) -> Result<Vec<Channel>> {
+        let rows = sqlx::query("SELECT id, slug, name FROM channels WHERE app_id = ? ORDER BY created_at")
+            .bind(app_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(Channel { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")? }))
+            .collect()
+    }
+
+    pub async fn create_release(
+        &self,
+        app_id: &str,
+        version_label: &str,
+        notes: &str,
+        archive: &[u8],
+        application: Option<&str>,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO releases (app_id, sequence, version_label, notes, archive, application, created_at) \
+             SELECT ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ? FROM releases WHERE app_id = ? RETURNING sequence",
+        )
+        .bind(app_id)
+        .bind(version_label)
+        .bind(notes)
+        .bind(archive)
+        .bind(application)
+        .bind(now_seconds())
+        .bind(app_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn release(&self, app_id: &str, sequence: i64) -> Result<Option<Release>> {
+        let row = sqlx::query(
+            "SELECT sequence, version_label, notes, archive, created_at FROM releases WHERE app_id = ? AND sequence = ?",
+        )
+        .bind(app_id)
+        .bind(sequence)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Release {
+                sequence: row.try_get("sequence")?,
+                version_label: row.try_get("version_label")?,
+                notes: row.try_get("notes")?,
+                archive: row.try_get("archive")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Promotes a release to a channel; returns the new channel sequence.
+    pub async fn promote(
+        &self,
+        channel_id: &str,
+        release_sequence: i64,
+        version_label: &str,
+        notes: &str,
+        is_required: bool,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO channel_releases (channel_id, channel_sequence, release_sequence, version_label, notes, is_required, created_at) \
+             SELECT ?, COALESCE(MAX(channel_sequence), 0) + 1, ?, ?, ?, ?, ? FROM channel_releases WHERE channel_id = ? \
+             RETURNING channel_sequence",
+        )
+        .bind(channel_id)
+        .bind(release_sequence)
+        .bind(version_label)
+        .bind(notes)
+        .bind(is_required as i64)
+        .bind(now_seconds())
+        .bind(channel_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The latest promotion on the channel, or the one with `channel_sequence`.
+    pub async fn channel_release(&self, channel_id: &str, channel_sequence: Option<i64>) -> Result<Option<ChannelRelease>> {
+        let row = match channel_sequence {
+            Some(sequence) => {
+                sqlx::query("SELECT * FROM channel_releases WHERE channel_id = ? AND channel_sequence = ?")
+                    .bind(channel_id)
+                    .bind(sequence)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM channel_releases WHERE channel_id = ? ORDER BY channel_sequence DESC LIMIT 1")
+                    .bind(channel_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        row.as_ref().map(channel_release_from).transpose()
+    }
+
+    /// Promotions after `channel_sequence`, oldest first.
+    pub async fn channel_releases_after(&self, channel_id: &str, channel_sequence: i64) -> Result<Vec<ChannelRelease>> {
+        let rows = sqlx::query(
+            "SELECT * FROM channel_releases WHERE channel_id = ? AND channel_sequence > ? ORDER BY channel_sequence",
+        )
+        .bind(channel_id)
+        .bind(channel_sequence)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(channel_release_from).collect()
+    }
+
+    pub async fn insert_customer(&self, customer: &Customer) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO customers (id, app_id, name, email, license_id, license_type, expires_at, airgap, channel_ids, \
+             entitlements, license_sequence, license_yaml, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&customer.id)
+        .bind(&customer.app_id)
+        .bind(&customer.name)
+        .bind(&customer.email)
+        .bind(&customer.license_id)
+        .bind(&customer.license_type)
+        .bind(&customer.expires_at)
+        .bind(customer.airgap as i64)
+        .bind(serde_json::to_string(&customer.channel_ids).map_err(Error::internal)?)
+        .bind(serde_json::to_string(&customer.entitlements).map_err(Error::internal)?)
+        .bind(customer.license_sequence)
+        .bind(&customer.license_yaml)
+        .bind(customer.revoked_at)
+        .bind(now_seconds())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces a customer's record (license fields, sequence and signed license).
+    pub async fn update_customer(&self, customer: &Customer) -> Result<()> {
+        sqlx::query(
+            "UPDATE customers SET name = ?, email = ?, license_type = ?, expires_at = ?, airgap = ?, channel_ids = ?, \
+             entitlements = ?, license_sequence = ?, license_yaml = ?, revoked_at = ? WHERE id = ?",
+        )
+        .bind(&customer.name)
+        .bind(&customer.email)
+        .bind(&customer.license_type)
+        .bind(&customer.expires_at)
+        .bind(customer.airgap as i64)
+        .bind(serde_json::to_string(&customer.channel_ids).map_err(Error::internal)?)
+        .bind(serde_json::to_string(&customer.entitlements).map_err(Error::internal)?)
+        .bind(customer.license_sequence)
+        .bind(&customer.license_yaml)
+        .bind(customer.revoked_at)
+        .bind(&customer.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn customer_by_license(&self, license_id: &str) -> Result<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE license_id = ?")
+            .bind(license_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(customer_from).transpose()
+    }
+}
