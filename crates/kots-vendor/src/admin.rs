@@ -8,11 +8,11 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::Vendor;
 use crate::customers::{CustomerChange, IssuedLicense};
 use crate::error::Result;
 use crate::identity::{Caller, SERVICE_ACCOUNT_TOKEN_PREFIX, USER_TOKEN_PREFIX, new_token};
-use crate::releases::{CreatedRelease, NewRelease, Promotion};
-use crate::Vendor;
+use crate::releases::{CreatedRelease, NewRelease, PromoteRequest, Promotion};
 
 #[derive(Debug, Deserialize, Serialize)]
 pub struct NewApp {
@@ -58,35 +58,13 @@ pub(crate) async fn create_release(
     Ok(Json(vendor.create_release(&user, &app, new).await?))
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PromoteRequest {
-    pub channel: String,
-    pub version_label: Option<String>,
-    pub notes: Option<String>,
-    #[serde(default)]
-    pub required: bool,
-}
-
 pub(crate) async fn promote(
     State(vendor): State<Arc<Vendor>>,
     Caller(user): Caller,
     Path((app, sequence)): Path<(String, i64)>,
     Json(request): Json<PromoteRequest>,
 ) -> Result<Json<Promotion>> {
-    Ok(Json(
-        vendor
-            .promote_release(
-                &user,
-                &app,
-                sequence,
-                &request.channel,
-                request.version_label.as_deref(),
-                request.notes.as_deref(),
-                request.required,
-            )
-            .await?,
-    ))
+    Ok(Json(vendor.promote_release(&user, &app, sequence, request).await?))
 }
 
 pub(crate) async fn create_customer(

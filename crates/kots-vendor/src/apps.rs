@@ -45,8 +45,9 @@ impl Vendor {
     pub async fn create_app(&self, caller: &User, slug: &str, name: Option<&str>) -> Result<(App, Vec<Channel>)> {
         check_slug(slug)?;
         let global_key = self.global_key.clone();
-        let app_key =
-            tokio::task::spawn_blocking(move || AppKey::generate(KEY_BITS, &global_key)).await.map_err(Error::internal)??;
+        let app_key = tokio::task::spawn_blocking(move || AppKey::generate(KEY_BITS, &global_key))
+            .await
+            .map_err(Error::internal)??;
         let app = App {
             id: random_text(27),
             team_id: caller.team_id.clone(),
@@ -66,11 +67,9 @@ impl Vendor {
     /// The app with `slug`, if it belongs to the caller's team. Another team's app is reported
     /// as missing, not forbidden: its existence is not the caller's business.
     pub async fn team_app(&self, caller: &User, slug: &str) -> Result<App> {
-        self.store
-            .app_by_slug(slug)
-            .await?
-            .filter(|app| app.team_id == caller.team_id)
-            .ok_or_else(|| Error::NotFound(format!("no app `{slug}` in your team; create it with `kots-vendor app create {slug}`")))
+        self.store.app_by_slug(slug).await?.filter(|app| app.team_id == caller.team_id).ok_or_else(|| {
+            Error::NotFound(format!("no app `{slug}` in your team; create it with `kots-vendor app create {slug}`"))
+        })
     }
 
     pub async fn add_channel(&self, caller: &User, app_slug: &str, name: &str) -> Result<Channel> {
@@ -93,7 +92,11 @@ impl Vendor {
             .cloned()
             .ok_or_else(|| {
                 let known: Vec<&str> = channels.iter().map(|channel| channel.slug.as_str()).collect();
-                Error::NotFound(format!("app `{}` has no channel `{wanted}`; its channels: {}", app.slug, known.join(", ")))
+                Error::NotFound(format!(
+                    "app `{}` has no channel `{wanted}`; its channels: {}",
+                    app.slug,
+                    known.join(", ")
+                ))
             })
     }
 

@@ -39,10 +39,10 @@ impl Client {
         let response =
             request.send().await.map_err(|source| ClientError::Unreachable { url: self.url.clone(), source })?;
         let status = response.status();
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|e| ClientError::Unexpected { url: url.to_owned(), reason: format!("not JSON ({status}): {e}") })?;
+        let body: Value = response.json().await.map_err(|e| ClientError::Unexpected {
+            url: url.to_owned(),
+            reason: format!("not JSON ({status}): {e}"),
+        })?;
         if !status.is_success() {
             let message = body["error"].as_str().unwrap_or("the server refused the request").to_owned();
             return Err(ClientError::Refused { status: status.as_u16(), message });

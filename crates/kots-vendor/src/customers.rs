@@ -63,11 +63,18 @@ fn check_expiry(expires_at: &str) -> Result<()> {
 }
 
 impl Vendor {
-    pub async fn create_customer(&self, caller: &User, app_slug: &str, change: CustomerChange) -> Result<IssuedLicense> {
+    pub async fn create_customer(
+        &self,
+        caller: &User,
+        app_slug: &str,
+        change: CustomerChange,
+    ) -> Result<IssuedLicense> {
         let app = self.team_app(caller, app_slug).await?;
-        let name = change.name.clone().filter(|name| !name.trim().is_empty()).ok_or_else(|| {
-            Error::Invalid("a customer needs a name (`--name`)".to_owned())
-        })?;
+        let name = change
+            .name
+            .clone()
+            .filter(|name| !name.trim().is_empty())
+            .ok_or_else(|| Error::Invalid("a customer needs a name (`--name`)".to_owned()))?;
         let mut customer = Customer {
             id: random_text(27),
             app_id: app.id.clone(),
@@ -200,7 +207,8 @@ impl Vendor {
             .collect();
         let default = channels.first().ok_or_else(|| Error::internal("customer without channels"))?;
         let mut entitlements = BTreeMap::new();
-        let mut expires = entitlement("Expiration", &serde_json::json!(customer.expires_at.clone().unwrap_or_default()))?;
+        let mut expires =
+            entitlement("Expiration", &serde_json::json!(customer.expires_at.clone().unwrap_or_default()))?;
         expires.description = "License Expiration".to_owned();
         entitlements.insert("expires_at".to_owned(), expires);
         for (name, value) in &customer.entitlements {

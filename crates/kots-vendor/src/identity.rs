@@ -84,7 +84,8 @@ impl FromRequestParts<Arc<Vendor>> for Caller {
         };
         let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(missing)?;
         let text = value.strip_prefix("Bearer ").ok_or_else(missing)?.trim();
-        let invalid = || Error::Unauthorized("the API token is not valid (revoked, mistyped or from another server)".to_owned());
+        let invalid =
+            || Error::Unauthorized("the API token is not valid (revoked, mistyped or from another server)".to_owned());
         let (id, secret) = parse_token(USER_TOKEN_PREFIX, text).ok_or_else(invalid)?;
         let (user, stored) = vendor.store.user_by_token(id).await?.ok_or_else(invalid)?;
         if !secret_matches(secret, &stored) {

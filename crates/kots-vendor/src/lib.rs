@@ -85,9 +85,8 @@ async fn load_or_create_global_key(store: &Store) -> Result<GlobalKey> {
         return Ok(GlobalKey::from_pem(key_id, &pem)?);
     }
     let key_id = uuid::Uuid::new_v4().simple().to_string();
-    let generated = tokio::task::spawn_blocking(move || GlobalKey::generate(key_id, KEY_BITS))
-        .await
-        .map_err(Error::internal)??;
+    let generated =
+        tokio::task::spawn_blocking(move || GlobalKey::generate(key_id, KEY_BITS)).await.map_err(Error::internal)??;
     let (key_id, pem) = store.insert_global_key(generated.id(), &generated.to_pem()?).await?;
     Ok(GlobalKey::from_pem(key_id, &pem)?)
 }

@@ -15,7 +15,11 @@ use kots_vendor::releases::{CreatedRelease, NewRelease, Promotion};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
-#[command(name = "kots-vendor", version, about = "The vendor platform: apps, releases, customers, licenses and a registry")]
+#[command(
+    name = "kots-vendor",
+    version,
+    about = "The vendor platform: apps, releases, customers, licenses and a registry"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -355,10 +359,9 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
             let address = listener.local_addr()?;
             let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
-            let vendor =
-                kots_vendor::Vendor::open(&data_dir, &public_url, kots_registry::Options { upload_ttl })
-                    .await
-                    .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
+            let vendor = kots_vendor::Vendor::open(&data_dir, &public_url, kots_registry::Options { upload_ttl })
+                .await
+                .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
             println!("kots-vendor listening on http://{address}");
             tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
             kots_vendor::server::serve(Arc::new(vendor), listener, shutdown_signal()).await?;
@@ -371,7 +374,11 @@ async fn main() -> anyhow::Result<()> {
             let created: Value = remote.client()?.post("/api/v1/apps", &json!({ "slug": slug, "name": name })).await?;
             let channels: Vec<&str> =
                 created["channels"].as_array().into_iter().flatten().filter_map(|c| c["slug"].as_str()).collect();
-            println!("app {} created with channels {}", created["slug"].as_str().unwrap_or_default(), channels.join(", "));
+            println!(
+                "app {} created with channels {}",
+                created["slug"].as_str().unwrap_or_default(),
+                channels.join(", ")
+            );
         }
         Command::App(AppCommand::Ls { remote }) => {
             let listed: Value = remote.client()?.get("/api/v1/apps").await?;
@@ -387,14 +394,24 @@ async fn main() -> anyhow::Result<()> {
         Command::Release(ReleaseCommand::Create { app, yaml_dir, version_label, notes, promote, required, remote }) => {
             let files = read_release_dir(&yaml_dir)?;
             let request = NewRelease { files, version_label, notes, promote, required };
-            let created: CreatedRelease = remote.client()?.post(&format!("/api/v1/apps/{app}/releases"), &request).await?;
+            let created: CreatedRelease =
+                remote.client()?.post(&format!("/api/v1/apps/{app}/releases"), &request).await?;
             println!("release {} ({}) created", created.sequence, created.version_label);
             if let Some(promoted) = created.promoted {
                 println!("promoted to {} as channel sequence {}", promoted.channel, promoted.channel_sequence);
             }
         }
-        Command::Release(ReleaseCommand::Promote { app, sequence, channel, version_label, notes, required, remote }) => {
-            let request = json!({ "channel": channel, "versionLabel": version_label, "notes": notes, "required": required });
+        Command::Release(ReleaseCommand::Promote {
+            app,
+            sequence,
+            channel,
+            version_label,
+            notes,
+            required,
+            remote,
+        }) => {
+            let request =
+                json!({ "channel": channel, "versionLabel": version_label, "notes": notes, "required": required });
             let promoted: Promotion =
                 remote.client()?.post(&format!("/api/v1/apps/{app}/releases/{sequence}/promote"), &request).await?;
             println!(
@@ -404,7 +421,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Customer(CustomerCommand::Create { app, name, fields, remote }) => {
             let change = customer_change(Some(name), &fields, Some(fields.airgap));
-            let issued: IssuedLicense = remote.client()?.post(&format!("/api/v1/apps/{app}/customers"), &change).await?;
+            let issued: IssuedLicense =
+                remote.client()?.post(&format!("/api/v1/apps/{app}/customers"), &change).await?;
             write_license(&issued, fields.output.as_deref())?;
         }
         Command::Customer(CustomerCommand::Update { app, license_id, name, no_airgap, fields, remote }) => {
@@ -415,7 +433,8 @@ async fn main() -> anyhow::Result<()> {
             write_license(&issued, fields.output.as_deref())?;
         }
         Command::Customer(CustomerCommand::Revoke { app, license_id, remote }) => {
-            let _: Value = remote.client()?.post(&format!("/api/v1/apps/{app}/customers/{license_id}/revoke"), &json!({})).await?;
+            let _: Value =
+                remote.client()?.post(&format!("/api/v1/apps/{app}/customers/{license_id}/revoke"), &json!({})).await?;
             println!("license {license_id} revoked");
         }
         Command::Token(TokenCommand::Create { name, remote }) => {
@@ -423,8 +442,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", created["token"].as_str().unwrap_or_default());
         }
         Command::ServiceAccount(ServiceAccountCommand::Create { name, read_only, remote }) => {
-            let created: Value =
-                remote.client()?.post("/api/v1/service-accounts", &json!({ "name": name, "readOnly": read_only })).await?;
+            let created: Value = remote
+                .client()?
+                .post("/api/v1/service-accounts", &json!({ "name": name, "readOnly": read_only }))
+                .await?;
             println!("{}", created["token"].as_str().unwrap_or_default());
         }
         Command::Key(KeyCommand::Export { output_dir, remote }) => {

@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::json;
 
+use crate::Vendor;
 use crate::error::{Error, Result};
 use crate::store::{App, Channel, ChannelRelease, Customer};
-use crate::Vendor;
 
 /// A customer, identified by the license ID in HTTP Basic, whose license is valid now.
 #[derive(Debug, Clone)]
@@ -27,8 +27,9 @@ impl FromRequestParts<Arc<Vendor>> for Licensee {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, vendor: &Arc<Vendor>) -> Result<Licensee> {
-        let missing =
-            || Error::Unauthorized("authenticate with HTTP Basic, username and password both the license ID".to_owned());
+        let missing = || {
+            Error::Unauthorized("authenticate with HTTP Basic, username and password both the license ID".to_owned())
+        };
         let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(missing)?;
         let encoded = value.strip_prefix("Basic ").ok_or_else(missing)?;
         let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| missing())?;
@@ -73,12 +74,9 @@ fn header_value(text: &str) -> HeaderValue {
 impl Vendor {
     /// The licensed app, checked against the app in the URL.
     async fn licensed_app(&self, customer: &Customer, app_slug: &str) -> Result<App> {
-        let app = self
-            .store
-            .app_by_slug(app_slug)
-            .await?
-            .filter(|app| app.id == customer.app_id)
-            .ok_or_else(|| Error::Forbidden(format!("license `{}` is not for app `{app_slug}`", customer.license_id)))?;
+        let app = self.store.app_by_slug(app_slug).await?.filter(|app| app.id == customer.app_id).ok_or_else(|| {
+            Error::Forbidden(format!("license `{}` is not for app `{app_slug}`", customer.license_id))
+        })?;
         Ok(app)
     }
 
@@ -89,7 +87,10 @@ impl Vendor {
         let held: Vec<&Channel> =
             customer.channel_ids.iter().filter_map(|id| channels.iter().find(|channel| &channel.id == id)).collect();
         let Some(wanted) = wanted else {
-            return held.first().map(|channel| (*channel).clone()).ok_or_else(|| Error::internal("license without channels"));
+            return held
+                .first()
+                .map(|channel| (*channel).clone())
+                .ok_or_else(|| Error::internal("license without channels"));
         };
         held.iter()
             .find(|channel| channel.slug == wanted || channel.id == wanted || channel.name.eq_ignore_ascii_case(wanted))
@@ -109,7 +110,9 @@ fn channel_sequence(query: &HashMap<String, String>) -> Result<Option<i64>> {
     query
         .get("channelSequence")
         .filter(|text| !text.is_empty())
-        .map(|text| text.parse::<i64>().map_err(|_| Error::Invalid(format!("channelSequence `{text}` is not a number"))))
+        .map(|text| {
+            text.parse::<i64>().map_err(|_| Error::Invalid(format!("channelSequence `{text}` is not a number")))
+        })
         .transpose()
 }
 
@@ -144,15 +147,15 @@ async fn release(
     let sequence = channel_sequence(&query)?;
     let promotion = vendor.store.channel_release(&channel.id, sequence).await?.ok_or_else(|| {
         Error::NotFound(match sequence {
-            Some(sequence) => format!("channel `{}` of app `{app_slug}` has no channel sequence {sequence}", channel.slug),
+            Some(sequence) => {
+                format!("channel `{}` of app `{app_slug}` has no channel sequence {sequence}", channel.slug)
+            }
             None => format!("no release has been promoted to channel `{}` of app `{app_slug}` yet", channel.slug),
         })
     })?;
-    let release = vendor
-        .store
-        .release(&app.id, promotion.release_sequence)
-        .await?
-        .ok_or_else(|| Error::internal(format_args!("promotion points at missing release {}", promotion.release_sequence)))?;
+    let release = vendor.store.release(&app.id, promotion.release_sequence).await?.ok_or_else(|| {
+        Error::internal(format_args!("promotion points at missing release {}", promotion.release_sequence))
+    })?;
 
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/gzip"));

@@ -37,6 +37,17 @@ pub struct NewRelease {
     pub required: bool,
 }
 
+/// What `release promote` asks for.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromoteRequest {
+    pub channel: String,
+    pub version_label: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
 impl Vendor {
     pub async fn create_release(&self, caller: &User, app_slug: &str, new: NewRelease) -> Result<CreatedRelease> {
         let app = self.team_app(caller, app_slug).await?;
@@ -48,8 +59,10 @@ impl Vendor {
         let built = release::build(new.files)?;
         let application = built.application.as_ref().map(|a| serde_json::to_string(a).expect("serialises"));
         let label = new.version_label.unwrap_or_default();
-        let sequence =
-            self.store.create_release(&app.id, label.trim(), &new.notes, &built.archive, application.as_deref()).await?;
+        let sequence = self
+            .store
+            .create_release(&app.id, label.trim(), &new.notes, &built.archive, application.as_deref())
+            .await?;
         let version_label = if label.trim().is_empty() { sequence.to_string() } else { label.trim().to_owned() };
         let promoted = match channel {
             Some(channel) => {
@@ -67,25 +80,23 @@ impl Vendor {
         caller: &User,
         app_slug: &str,
         sequence: i64,
-        channel: &str,
-        version_label: Option<&str>,
-        notes: Option<&str>,
-        required: bool,
+        request: PromoteRequest,
     ) -> Result<Promotion> {
+        let PromoteRequest { channel, version_label, notes, required } = request;
         let app = self.team_app(caller, app_slug).await?;
-        let channel = self.channel(&app, channel).await?;
+        let channel = self.channel(&app, &channel).await?;
         let release = self
             .store
             .release(&app.id, sequence)
             .await?
             .ok_or_else(|| Error::NotFound(format!("app `{app_slug}` has no release {sequence}")))?;
-        let version_label = match version_label.map(str::trim).filter(|label| !label.is_empty()) {
+        let version_label = match version_label.as_deref().map(str::trim).filter(|label| !label.is_empty()) {
             Some(label) => label.to_owned(),
             None if release.version_label.is_empty() => sequence.to_string(),
             None => release.version_label,
         };
-        let notes = notes.unwrap_or(&release.notes);
-        let channel_sequence = self.store.promote(&channel.id, sequence, &version_label, notes, required).await?;
+        let notes = notes.unwrap_or(release.notes);
+        let channel_sequence = self.store.promote(&channel.id, sequence, &version_label, &notes, required).await?;
         Ok(Promotion { channel: channel.slug, channel_sequence, version_label })
     }
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 
 use crate::error::{Error, Result};
 
@@ -344,7 +346,10 @@ impl Store {
     }
 
     pub async fn apps_of_team(&self, team_id: &str) -> Result<Vec<App>> {
-        let rows = sqlx::query("SELECT * FROM apps WHERE team_id = ? ORDER BY slug").bind(team_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM apps WHERE team_id = ? ORDER BY slug")
+            .bind(team_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(app_from).collect()
     }
 
@@ -445,7 +450,11 @@ impl Store {
     }
 
     /// The latest promotion on the channel, or the one with `channel_sequence`.
-    pub async fn channel_release(&self, channel_id: &str, channel_sequence: Option<i64>) -> Result<Option<ChannelRelease>> {
+    pub async fn channel_release(
+        &self,
+        channel_id: &str,
+        channel_sequence: Option<i64>,
+    ) -> Result<Option<ChannelRelease>> {
         let row = match channel_sequence {
             Some(sequence) => {
                 sqlx::query("SELECT * FROM channel_releases WHERE channel_id = ? AND channel_sequence = ?")
@@ -455,10 +464,12 @@ impl Store {
                     .await?
             }
             None => {
-                sqlx::query("SELECT * FROM channel_releases WHERE channel_id = ? ORDER BY channel_sequence DESC LIMIT 1")
-                    .bind(channel_id)
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query(
+                    "SELECT * FROM channel_releases WHERE channel_id = ? ORDER BY channel_sequence DESC LIMIT 1",
+                )
+                .bind(channel_id)
+                .fetch_optional(&self.pool)
+                .await?
             }
         };
         row.as_ref().map(channel_release_from).transpose()
