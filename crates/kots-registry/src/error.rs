@@ -46,6 +46,15 @@ pub enum Error {
     MethodNotAllowed(String),
     #[error("{0}")]
     NotFound(String),
+    /// No credentials, or credentials that do not authenticate: the client should get a token
+    /// at the realm the challenge names and retry.
+    #[error("{message}")]
+    Unauthorized { message: String, challenge: String },
+    /// Authenticated, but this principal may not do this.
+    #[error("{0}")]
+    Denied(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_seconds: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -69,6 +78,9 @@ impl Error {
             Error::ManifestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedManifestType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Error::Denied(_) => StatusCode::FORBIDDEN,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +102,9 @@ impl Error {
             Error::SizeInvalid(_) | Error::RangeNotSatisfiable(..) => "SIZE_INVALID",
             Error::PaginationInvalid(_) => "PAGINATION_NUMBER_INVALID",
             Error::MethodNotAllowed(_) | Error::NotFound(_) => "UNSUPPORTED",
+            Error::Unauthorized { .. } => "UNAUTHORIZED",
+            Error::Denied(_) => "DENIED",
+            Error::TooManyRequests { .. } => "TOOMANYREQUESTS",
             Error::Internal(_) => "UNKNOWN",
         }
     }
@@ -153,6 +168,14 @@ impl IntoResponse for Error {
                     headers.insert(header::LOCATION, value);
                 }
                 headers.insert(header::RANGE, crate::upload::range_header(*size));
+            }
+            Error::Unauthorized { challenge, .. } => {
+                if let Ok(value) = HeaderValue::from_str(challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            Error::TooManyRequests { retry_after_seconds, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
             }
             Error::RangeNotSatisfiable(_, size) => {
                 if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {

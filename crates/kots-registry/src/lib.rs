@@ -5,8 +5,10 @@
 //! back; the concept modules ([`upload`], [`blobs`], [`manifests`], [`tags`], [`referrers`]) say
 //! what the registry does; [`storage`] keeps bytes and metadata behind traits.
 
+pub mod auth;
 pub mod blobs;
 pub mod error;
+pub mod htpasswd;
 pub mod manifests;
 pub mod metrics;
 pub mod referrers;
@@ -32,11 +34,13 @@ pub const MAX_MANIFEST_SIZE: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Options {
     pub upload_ttl: Duration,
+    /// `None`: no authentication at all (loopback labs only).
+    pub auth: Option<auth::AuthOptions>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { upload_ttl: DEFAULT_UPLOAD_TTL }
+        Options { upload_ttl: DEFAULT_UPLOAD_TTL, auth: None }
     }
 }
 
@@ -48,6 +52,7 @@ pub struct Registry {
     pub(crate) busy_uploads: Mutex<HashSet<String>>,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) options: Options,
+    pub(crate) throttle: auth::Throttle,
 }
 
 impl std::fmt::Debug for Registry {
@@ -58,7 +63,14 @@ impl std::fmt::Debug for Registry {
 
 impl Registry {
     pub fn new(blobs: Arc<dyn BlobStore>, metadata: Arc<dyn MetadataStore>, options: Options) -> Registry {
-        Registry { blobs, metadata, busy_uploads: Mutex::default(), metrics: metrics::Metrics::new(), options }
+        Registry {
+            blobs,
+            metadata,
+            busy_uploads: Mutex::default(),
+            metrics: metrics::Metrics::new(),
+            options,
+            throttle: auth::Throttle::default(),
+        }
     }
 
     /// The embedded default: blobs under `data_dir`, metadata in `data_dir/registry.db`.
@@ -80,6 +92,10 @@ impl Registry {
         }
         self.metrics.upload_sessions.set(live.len() as f64);
         Ok(())
+    }
+
+    pub fn requires_authentication(&self) -> bool {
+        self.options.auth.is_some()
     }
 
     /// Removes upload sessions idle for longer than the configured time to live.

@@ -5,9 +5,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use kots_registry::{DEFAULT_UPLOAD_TTL, Options, Registry, parse_duration, server};
+use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key};
+use kots_registry::htpasswd::HtpasswdPolicy;
+use kots_registry::{Options, Registry, parse_duration, server};
+
+/// The `service` of tokens: the registry's host as clients write it.
+fn service_name(public_url: &str) -> String {
+    let without_scheme = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    without_scheme.split('/').next().unwrap_or(without_scheme).to_owned()
+}
 
 #[derive(Parser)]
 #[command(name = "kots-registry", version, about = "An OCI Distribution v1.1 registry on embedded storage")]
@@ -29,10 +37,36 @@ enum Command {
         /// Idle upload sessions older than this are removed (e.g. 30m, 24h, 7d).
         #[arg(long, env = "KOTS_REGISTRY_UPLOAD_TTL", value_parser = parse_duration, default_value = "24h")]
         upload_ttl: Duration,
+        /// `none` (anyone who reaches the port can push and pull: loopback labs only) or
+        /// `htpasswd` (users from `--htpasswd` / `--htpasswd-read-only`, Docker token auth).
+        #[arg(long, env = "KOTS_REGISTRY_AUTH", value_enum, default_value = "none")]
+        auth: AuthMode,
+        /// htpasswd file (bcrypt or argon2 hashes) of users who may push and pull.
+        #[arg(long, env = "KOTS_REGISTRY_HTPASSWD")]
+        htpasswd: Option<PathBuf>,
+        /// htpasswd file of users who may only pull.
+        #[arg(long, env = "KOTS_REGISTRY_HTPASSWD_READ_ONLY")]
+        htpasswd_read_only: Option<PathBuf>,
+        /// The URL clients reach this registry at; the token realm is `URL/token`.
+        /// Default: http://LISTEN-ADDRESS.
+        #[arg(long, env = "KOTS_REGISTRY_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// How long an issued token is valid.
+        #[arg(long, value_parser = parse_duration, default_value = "5m")]
+        token_ttl: Duration,
+        /// How long a client is refused after too many failed logins.
+        #[arg(long, value_parser = parse_duration, default_value = "60s")]
+        login_backoff: Duration,
         /// Log format on stderr.
         #[arg(long, env = "KOTS_REGISTRY_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuthMode {
+    None,
+    Htpasswd,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,22 +108,59 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, upload_ttl, log_format } => {
+        Command::Serve {
+            data_dir,
+            listen,
+            upload_ttl,
+            auth,
+            htpasswd,
+            htpasswd_read_only,
+            public_url,
+            token_ttl,
+            login_backoff,
+            log_format,
+        } => {
             init_logging(log_format);
-            debug_assert!(upload_ttl > Duration::ZERO || DEFAULT_UPLOAD_TTL > Duration::ZERO);
-            let registry = Registry::open_embedded(&data_dir, Options { upload_ttl })
-                .await
-                .with_context(|| format!("cannot open the registry data folder `{}`", data_dir.display()))?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
             let address = listener.local_addr()?;
+            let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+            let auth = match auth {
+                AuthMode::None => {
+                    if htpasswd.is_some() || htpasswd_read_only.is_some() {
+                        bail!("--htpasswd files are given but --auth is `none`; pass --auth htpasswd");
+                    }
+                    None
+                }
+                AuthMode::Htpasswd => {
+                    let policy = HtpasswdPolicy::load(htpasswd.as_deref(), htpasswd_read_only.as_deref())?;
+                    tracing::info!(users = policy.users(), "htpasswd users loaded");
+                    std::fs::create_dir_all(&data_dir)?;
+                    Some(AuthOptions {
+                        policy: Arc::new(policy),
+                        realm: format!("{}/token", public_url.trim_end_matches('/')),
+                        service: service_name(&public_url),
+                        token_ttl,
+                        signing_key: load_or_create_signing_key(&data_dir.join("token-signing.key"))?,
+                        throttle: ThrottleOptions { backoff: login_backoff, ..ThrottleOptions::default() },
+                    })
+                }
+            };
+            let open = auth.is_none();
+            let registry = Registry::open_embedded(&data_dir, Options { upload_ttl, auth })
+                .await
+                .with_context(|| format!("cannot open the registry data folder `{}`", data_dir.display()))?;
             println!("kots-registry listening on http://{address}");
-            tracing::warn!(
-                %address,
-                data_dir = %data_dir.display(),
-                "serving without authentication: anyone who can reach this address can push and pull; keep it on loopback"
-            );
+            if open {
+                tracing::warn!(
+                    %address,
+                    data_dir = %data_dir.display(),
+                    "serving without authentication: anyone who can reach this address can push and pull; keep it on loopback"
+                );
+            } else {
+                tracing::info!(%address, %public_url, data_dir = %data_dir.display(), "serving with token authentication");
+            }
             server::serve(Arc::new(registry), listener, shutdown_signal()).await?;
             Ok(())
         }

@@ -46,6 +46,7 @@ fn byte_stream(body: Body) -> ByteStream {
 /// The registry's routes, ready to serve or to nest in a larger server (the vendor's).
 pub fn router(registry: Arc<Registry>) -> Router {
     Router::new()
+        .route("/token", get(token))
         .route("/metrics", get(metrics))
         .route("/healthz", get(health))
         .fallback(dispatch)
@@ -66,13 +67,48 @@ async fn health(State(registry): State<Arc<Registry>>) -> Response {
     }
 }
 
+fn client_address(request: &Request) -> Option<std::net::IpAddr> {
+    request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// `GET /token`: Docker token authentication.
+async fn token(State(registry): State<Arc<Registry>>, request: Request) -> Response {
+    let client = client_address(&request);
+    let scopes: Vec<String> = request
+        .uri()
+        .query()
+        .and_then(|query| {
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
+                &format!("/?{query}").parse().unwrap_or_else(|_| axum::http::Uri::from_static("/")),
+            )
+            .ok()
+        })
+        .map(|axum::extract::Query(pairs)| pairs.into_iter().filter(|(key, _)| key == "scope").map(|(_, value)| value).collect())
+        .unwrap_or_default();
+    // Several scopes may also come space-separated in one parameter.
+    let scopes: Vec<String> = scopes.iter().flat_map(|scope| scope.split(' ')).map(str::to_owned).collect();
+    match registry.issue_token(request.headers(), &scopes, client).await {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
 async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Response {
     let route = match Route::parse(request.uri().path()) {
         Ok(route) => route,
         Err(error) => return error.into_response(),
     };
-    let query = request.uri().query().map(parse_query).unwrap_or_default();
+    let client = client_address(&request);
+    let mut query = request.uri().query().map(parse_query).unwrap_or_default();
     let (parts, body) = request.into_parts();
+    let authenticated = match registry.authorize(&route, &parts.method, &parts.headers, &mut query, client).await {
+        Ok(authenticated) => authenticated,
+        Err(error) => {
+            let mut response = error.into_response();
+            response.extensions_mut().insert(RouteFamily(route.family()));
+            return response;
+        }
+    };
     let incoming = Incoming { method: parts.method, headers: parts.headers, query, body: byte_stream(body) };
     let result = match &route {
         Route::Base => match incoming.method {
@@ -80,7 +116,7 @@ async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Re
             _ => Err(not_allowed(&incoming.method, "/v2/", "GET")),
         },
         Route::Catalog => match incoming.method {
-            Method::GET => registry.catalog(incoming).await,
+            Method::GET => registry.catalog(incoming, authenticated.as_ref()).await,
             _ => Err(not_allowed(&incoming.method, "the catalog", "GET")),
         },
         Route::Tags { name } => match incoming.method {

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::Registry;
+use crate::auth::Authenticated;
 use crate::error::{Error, Result};
 use crate::server::Incoming;
 
@@ -57,11 +58,27 @@ impl Registry {
         Ok(respond(tags, limit, &format!("/v2/{name}/tags/list"), json!({ "name": name }), "tags"))
     }
 
-    pub(crate) async fn catalog(&self, incoming: Incoming) -> Result<Response> {
+    /// Lists the repositories `who` may pull (all of them when the registry runs open).
+    pub(crate) async fn catalog(&self, incoming: Incoming, who: Option<&Authenticated>) -> Result<Response> {
         let Page { limit, last } = page(&incoming)?;
         let limit = limit.unwrap_or(MAX_CATALOG_PAGE).min(MAX_CATALOG_PAGE);
-        let names =
-            if limit == 0 { Vec::new() } else { self.metadata.list_repositories(last.as_deref(), limit + 1).await? };
+        let mut names = Vec::new();
+        let mut cursor = last;
+        // Read in batches until the page (plus one, to know if there is more) is full of names
+        // the principal may see.
+        while limit > 0 && names.len() <= limit {
+            let batch = self.metadata.list_repositories(cursor.as_deref(), MAX_CATALOG_PAGE).await?;
+            let Some(final_name) = batch.last().cloned() else { break };
+            for name in batch {
+                if names.len() > limit {
+                    break;
+                }
+                if self.may_list(who, &name).await? {
+                    names.push(name);
+                }
+            }
+            cursor = Some(final_name);
+        }
         Ok(respond(names, limit, "/v2/_catalog", json!({}), "repositories"))
     }
 }
