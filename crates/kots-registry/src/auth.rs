@@ -263,7 +263,7 @@ impl Registry {
             let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
             validation.set_audience(&[&auth.service]);
             validation.set_issuer(&[&auth.service]);
-            validation.leeway = 5;
+            validation.leeway = 0;
             let key = jsonwebtoken::DecodingKey::from_secret(&auth.signing_key);
             let claims = jsonwebtoken::decode::<Claims>(token.trim(), &key, &validation).map_err(|error| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -319,8 +319,13 @@ impl Registry {
     }
 
     async fn check(&self, auth: &AuthOptions, who: &Authenticated, repository: &str, action: Action) -> Result<()> {
+        let scope = (repository.to_owned(), action);
+        let denied = |message: String| Error::Denied {
+            message,
+            challenge: Some(Self::challenge(auth, Some(&scope), Some("insufficient_scope"))),
+        };
         if !who.token_grants(repository, action) {
-            return Err(Error::Denied(format!(
+            return Err(denied(format!(
                 "the token does not grant {} on `{repository}`; request a token with scope repository:{repository}:{}",
                 action.name(),
                 action.name()
@@ -328,7 +333,7 @@ impl Registry {
         }
         match auth.policy.authorize(&who.principal, repository, action).await? {
             Decision::Allow => Ok(()),
-            Decision::Deny(reason) => Err(Error::Denied(reason)),
+            Decision::Deny(reason) => Err(denied(reason)),
         }
     }
 
@@ -363,7 +368,9 @@ impl Registry {
                 .await?
                 .ok_or_else(|| unauthorized("the username or password is wrong"))?,
             Some(Err(())) => return Err(unauthorized("the Authorization header is malformed")),
-            None => return Err(unauthorized("the token service needs HTTP Basic credentials; anonymous access is off")),
+            None => {
+                return Err(unauthorized("the token service needs HTTP Basic credentials; anonymous access is off"));
+            }
         };
         let mut access: Vec<Access> = Vec::new();
         for scope in scopes {
@@ -425,7 +432,12 @@ pub struct ThrottleOptions {
 
 impl Default for ThrottleOptions {
     fn default() -> Self {
-        ThrottleOptions { slow_after: 3, block_after: 10, backoff: Duration::from_secs(60), window: Duration::from_secs(300) }
+        ThrottleOptions {
+            slow_after: 3,
+            block_after: 10,
+            backoff: Duration::from_secs(60),
+            window: Duration::from_secs(300),
+        }
     }
 }
 
@@ -501,7 +513,8 @@ mod tests {
     #[test]
     fn throttle_slows_then_blocks_then_forgives() {
         let throttle = Throttle::default();
-        let options = ThrottleOptions { slow_after: 2, block_after: 4, backoff: Duration::from_millis(50), ..Default::default() };
+        let options =
+            ThrottleOptions { slow_after: 2, block_after: 4, backoff: Duration::from_millis(50), ..Default::default() };
         let client = Some(IpAddr::from([10, 0, 0, 1]));
         assert_eq!(throttle.failed(client, &options), Duration::ZERO);
         assert_eq!(throttle.failed(client, &options), Duration::ZERO);

@@ -50,9 +50,10 @@ pub enum Error {
     /// at the realm the challenge names and retry.
     #[error("{message}")]
     Unauthorized { message: String, challenge: String },
-    /// Authenticated, but this principal may not do this.
-    #[error("{0}")]
-    Denied(String),
+    /// Authenticated, but this principal (or its token) may not do this. The challenge, when
+    /// present, lets a client whose token was too narrow ask for a new one.
+    #[error("{message}")]
+    Denied { message: String, challenge: Option<String> },
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_seconds: u64 },
     #[error("{0}")]
@@ -79,7 +80,7 @@ impl Error {
             Error::UnsupportedManifestType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Error::Denied(_) => StatusCode::FORBIDDEN,
+            Error::Denied { .. } => StatusCode::FORBIDDEN,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -103,7 +104,7 @@ impl Error {
             Error::PaginationInvalid(_) => "PAGINATION_NUMBER_INVALID",
             Error::MethodNotAllowed(_) | Error::NotFound(_) => "UNSUPPORTED",
             Error::Unauthorized { .. } => "UNAUTHORIZED",
-            Error::Denied(_) => "DENIED",
+            Error::Denied { .. } => "DENIED",
             Error::TooManyRequests { .. } => "TOOMANYREQUESTS",
             Error::Internal(_) => "UNKNOWN",
         }
@@ -169,7 +170,7 @@ impl IntoResponse for Error {
                 }
                 headers.insert(header::RANGE, crate::upload::range_header(*size));
             }
-            Error::Unauthorized { challenge, .. } => {
+            Error::Unauthorized { challenge, .. } | Error::Denied { challenge: Some(challenge), .. } => {
                 if let Ok(value) = HeaderValue::from_str(challenge) {
                     headers.insert(header::WWW_AUTHENTICATE, value);
                 }

@@ -69,9 +69,8 @@ impl AccessPolicy for HtpasswdPolicy {
     async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>> {
         let Some(account) = self.accounts.get(username) else { return Ok(None) };
         let (password, hash) = (password.to_owned(), account.hash.clone());
-        let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
-            .await
-            .map_err(Error::internal)?;
+        let matches =
+            tokio::task::spawn_blocking(move || password_matches(&password, &hash)).await.map_err(Error::internal)?;
         Ok(matches.then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
     }
 

@@ -83,7 +83,9 @@ async fn token(State(registry): State<Arc<Registry>>, request: Request) -> Respo
             )
             .ok()
         })
-        .map(|axum::extract::Query(pairs)| pairs.into_iter().filter(|(key, _)| key == "scope").map(|(_, value)| value).collect())
+        .map(|axum::extract::Query(pairs)| {
+            pairs.into_iter().filter(|(key, _)| key == "scope").map(|(_, value)| value).collect()
+        })
         .unwrap_or_default();
     // Several scopes may also come space-separated in one parameter.
     let scopes: Vec<String> = scopes.iter().flat_map(|scope| scope.split(' ')).map(str::to_owned).collect();

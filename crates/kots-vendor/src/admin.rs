@@ -131,3 +131,20 @@ pub(crate) async fn create_service_account(
 pub(crate) async fn global_key(State(vendor): State<Arc<Vendor>>) -> Result<Json<Value>> {
     Ok(Json(json!({ "keyId": vendor.global_key.id(), "publicKeyPem": vendor.global_key.public_key_pem()? })))
 }
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NewTeam {
+    pub name: Option<String>,
+    pub email: String,
+    pub password: Option<String>,
+}
+
+/// Another vendor on this server: a team and its first user, whose token is returned once.
+pub(crate) async fn create_team(
+    State(vendor): State<Arc<Vendor>>,
+    Caller(_): Caller,
+    Json(new): Json<NewTeam>,
+) -> Result<Json<Value>> {
+    let token = crate::create_team(&vendor.store, new.name.as_deref(), &new.email, new.password.as_deref()).await?;
+    Ok(Json(json!({ "email": new.email, "token": token })))
+}

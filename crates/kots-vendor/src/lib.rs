@@ -11,6 +11,7 @@ pub mod client;
 pub mod customers;
 mod error;
 pub mod identity;
+pub mod registry_access;
 pub mod release;
 pub mod release_api;
 pub mod releases;
@@ -20,8 +21,11 @@ mod store;
 use std::path::Path;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use kots_license::GlobalKey;
 use kots_registry::Registry;
+use kots_registry::auth::{AuthOptions, ThrottleOptions};
 
 pub use error::{Error, Result};
 pub use store::{App, Channel, Customer, Store, User};
@@ -44,24 +48,57 @@ impl std::fmt::Debug for Vendor {
     }
 }
 
+/// `host[:port]` of a URL.
+fn host_of(url: &str) -> &str {
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    without_scheme.split('/').next().unwrap_or(without_scheme)
+}
+
+/// Settings of the server beyond its data folder and address.
+#[derive(Debug, Clone)]
+pub struct VendorOptions {
+    pub upload_ttl: Duration,
+    /// Lifetime of registry tokens.
+    pub token_ttl: Duration,
+    /// How long a client is refused after too many failed logins.
+    pub login_backoff: Duration,
+}
+
+impl Default for VendorOptions {
+    fn default() -> Self {
+        VendorOptions {
+            upload_ttl: kots_registry::DEFAULT_UPLOAD_TTL,
+            token_ttl: Duration::from_secs(300),
+            login_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
 pub(crate) fn vendor_database(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("vendor.db")
 }
 
 impl Vendor {
-    /// Opens (or creates) the data folder: `vendor.db`, and the registry under `registry/`.
-    pub async fn open(data_dir: &Path, public_url: &str, registry_options: kots_registry::Options) -> Result<Vendor> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", data_dir.display())))?;
+    /// Opens (or creates) the data folder: `vendor.db`, and the registry under `registry/`,
+    /// which authenticates with the vendor's users, service accounts and licenses.
+    pub async fn open(data_dir: &Path, public_url: &str, options: VendorOptions) -> Result<Vendor> {
+        let registry_dir = data_dir.join("registry");
+        std::fs::create_dir_all(&registry_dir)
+            .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", registry_dir.display())))?;
         let store = Store::open(&vendor_database(data_dir)).await?;
         let global_key = load_or_create_global_key(&store).await?;
-        let registry = Registry::open_embedded(&data_dir.join("registry"), registry_options).await?;
-        Ok(Vendor {
-            store,
-            registry: Arc::new(registry),
-            global_key,
-            public_url: public_url.trim_end_matches('/').to_owned(),
-        })
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        let auth = AuthOptions {
+            policy: Arc::new(registry_access::VendorAccess { store: store.clone() }),
+            realm: format!("{public_url}/token"),
+            service: host_of(&public_url).to_owned(),
+            token_ttl: options.token_ttl,
+            signing_key: kots_registry::auth::load_or_create_signing_key(&registry_dir.join("token-signing.key"))?,
+            throttle: ThrottleOptions { backoff: options.login_backoff, ..ThrottleOptions::default() },
+        };
+        let registry_options = kots_registry::Options { upload_ttl: options.upload_ttl, auth: Some(auth) };
+        let registry = Registry::open_embedded(&registry_dir, registry_options).await?;
+        Ok(Vendor { store, registry: Arc::new(registry), global_key, public_url })
     }
 
     pub fn public_url(&self) -> &str {
@@ -70,8 +107,7 @@ impl Vendor {
 
     /// The registry's host as customers and vendors write it in image names (`host[:port]`).
     pub fn registry_domain(&self) -> &str {
-        let without_scheme = self.public_url.split_once("://").map_or(self.public_url.as_str(), |(_, rest)| rest);
-        without_scheme.split('/').next().unwrap_or(without_scheme)
+        host_of(&self.public_url)
     }
 
     pub fn global_key(&self) -> &GlobalKey {
@@ -103,16 +139,29 @@ pub async fn bootstrap(data_dir: &Path, email: &str, password: Option<&str>) -> 
             data_dir.display()
         )));
     }
+    load_or_create_global_key(&store).await?;
+    create_team(&store, None, email, password).await
+}
+
+/// A new team and its first user; returns that user's API token.
+pub(crate) async fn create_team(
+    store: &Store,
+    name: Option<&str>,
+    email: &str,
+    password: Option<&str>,
+) -> Result<String> {
     if !email.contains('@') {
         return Err(Error::Invalid(format!("`{email}` is not an email address")));
+    }
+    if store.user_by_email(email).await?.is_some() {
+        return Err(Error::Conflict(format!("a user with email `{email}` already exists")));
     }
     let password_hash = password.map(identity::hash_password).transpose()?;
     let team_id = identity::random_text(20);
     let user_id = identity::random_text(20);
-    let team_name = email.split('@').nth(1).unwrap_or("team").to_owned();
+    let team_name = name.map(str::to_owned).unwrap_or_else(|| email.split('@').nth(1).unwrap_or("team").to_owned());
     store.create_team_and_user(&team_id, &team_name, &user_id, email, password_hash.as_deref()).await?;
-    load_or_create_global_key(&store).await?;
     let token = identity::new_token(identity::USER_TOKEN_PREFIX);
-    store.add_user_token(&token.id, &user_id, "bootstrap", &token.secret_sha256).await?;
+    store.add_user_token(&token.id, &user_id, "first", &token.secret_sha256).await?;
     Ok(token.text)
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use kots_vendor::VendorOptions;
 use kots_vendor::client::Client;
 use kots_vendor::customers::{CustomerChange, IssuedLicense};
 use kots_vendor::release::ReleaseFile;
@@ -62,6 +63,12 @@ enum Command {
         /// Idle registry upload sessions older than this are removed.
         #[arg(long, value_parser = kots_registry::parse_duration, default_value = "24h")]
         upload_ttl: Duration,
+        /// How long a registry token is valid.
+        #[arg(long, value_parser = kots_registry::parse_duration, default_value = "5m")]
+        token_ttl: Duration,
+        /// How long a client is refused after too many failed logins.
+        #[arg(long, value_parser = kots_registry::parse_duration, default_value = "60s")]
+        login_backoff: Duration,
     },
     /// Create the first user of the first team on an empty data folder; prints a user API token.
     Bootstrap {
@@ -85,6 +92,9 @@ enum Command {
     /// Customers and their licenses.
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// Teams: each vendor on this server is one.
+    #[command(subcommand)]
+    Team(TeamCommand),
     /// User API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -238,6 +248,21 @@ enum CustomerCommand {
 }
 
 #[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team and its first user; prints that user's API token.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "KOTS_VENDOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Subcommand)]
 enum TokenCommand {
     /// Create a user API token (printed once).
     Create {
@@ -345,7 +370,7 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, public_url, upload_ttl } => {
+        Command::Serve { data_dir, listen, public_url, upload_ttl, token_ttl, login_backoff } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
@@ -359,9 +384,13 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
             let address = listener.local_addr()?;
             let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
-            let vendor = kots_vendor::Vendor::open(&data_dir, &public_url, kots_registry::Options { upload_ttl })
-                .await
-                .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
+            let vendor = kots_vendor::Vendor::open(
+                &data_dir,
+                &public_url,
+                VendorOptions { upload_ttl, token_ttl, login_backoff },
+            )
+            .await
+            .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
             println!("kots-vendor listening on http://{address}");
             tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
             kots_vendor::server::serve(Arc::new(vendor), listener, shutdown_signal()).await?;
@@ -436,6 +465,13 @@ async fn main() -> anyhow::Result<()> {
             let _: Value =
                 remote.client()?.post(&format!("/api/v1/apps/{app}/customers/{license_id}/revoke"), &json!({})).await?;
             println!("license {license_id} revoked");
+        }
+        Command::Team(TeamCommand::Create { name, email, password, remote }) => {
+            let created: Value = remote
+                .client()?
+                .post("/api/v1/teams", &json!({ "name": name, "email": email, "password": password }))
+                .await?;
+            println!("{}", created["token"].as_str().unwrap_or_default());
         }
         Command::Token(TokenCommand::Create { name, remote }) => {
             let created: Value = remote.client()?.post("/api/v1/tokens", &json!({ "name": name })).await?;

@@ -43,21 +43,8 @@ impl FromRequestParts<Arc<Vendor>> for Licensee {
             .customer_by_license(username)
             .await?
             .ok_or_else(|| Error::Unauthorized(format!("license `{username}` is not known to this server")))?;
-        if let Some(revoked_at) = customer.revoked_at {
-            return Err(Error::Forbidden(format!(
-                "license `{}` was revoked at {}; ask the vendor for a new license",
-                customer.license_id,
-                rfc3339(revoked_at)
-            )));
-        }
-        if let Some(expires_at) = &customer.expires_at
-            && let Ok(expiry) = expires_at.parse::<jiff::Timestamp>()
-            && expiry <= jiff::Timestamp::now()
-        {
-            return Err(Error::Forbidden(format!(
-                "license `{}` expired at {expires_at}; ask the vendor to renew it",
-                customer.license_id
-            )));
+        if let Some(problem) = crate::registry_access::license_problem(&customer) {
+            return Err(Error::Forbidden(problem));
         }
         Ok(Licensee(customer))
     }

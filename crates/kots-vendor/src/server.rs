@@ -17,6 +17,7 @@ pub fn router(vendor: Arc<Vendor>) -> Router {
         .route("/api/v1/apps/{app}/customers", post(admin::create_customer))
         .route("/api/v1/apps/{app}/customers/{license_id}", patch(admin::update_customer))
         .route("/api/v1/apps/{app}/customers/{license_id}/revoke", post(admin::revoke_customer))
+        .route("/api/v1/teams", post(admin::create_team))
         .route("/api/v1/tokens", post(admin::create_token))
         .route("/api/v1/service-accounts", post(admin::create_service_account))
         .route("/api/v1/keys/global", get(admin::global_key))
@@ -36,7 +37,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = kots_registry::server::spawn_upload_sweeper(vendor.registry.clone());
-    let result = axum::serve(listener, router(vendor)).with_graceful_shutdown(shutdown).await;
+    let app = router(vendor).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     result
 }

@@ -221,9 +221,20 @@ impl Store {
         .transpose()
     }
 
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, team_id, email FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? })
+        })
+        .transpose()
+    }
+
     /// The user with `email`, and the password hash if one is set.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
-        let row = sqlx::query("SELECT id, team_id, email, password_hash FROM users WHERE email = ?")
+        let row = sqlx::query("SELECT id, team_id, email, password_hash FROM users WHERE email = ? COLLATE NOCASE")
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;

@@ -2,6 +2,7 @@
 //! HTTP), and the reference registry (`docker-registry`, CNCF Distribution) held to the same
 //! behaviour.
 
+mod auth;
 mod http;
 mod images;
 mod robustness;

@@ -8,7 +8,13 @@ use std::process::{Child, Command, Stdio};
 use kots_license::{License, TrustedKeys};
 use tempfile::TempDir;
 
+mod registry;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_kots-vendor");
+
+/// The first user's email and password in every test server.
+const EMAIL: &str = "vendor@example.com";
+const PASSWORD: &str = "correct horse battery";
 
 /// A bootstrapped `kots-vendor serve` on a free port, with its first user's token.
 struct Server {
@@ -20,10 +26,14 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(serve_args: &[&str]) -> Server {
         let temp = tempfile::tempdir().unwrap();
         let data = temp.path().join("data");
         let output = Command::new(BINARY)
-            .args(["bootstrap", "--email", "vendor@example.com", "--data-dir"])
+            .args(["bootstrap", "--email", EMAIL, "--password", PASSWORD, "--data-dir"])
             .arg(&data)
             .output()
             .unwrap();
@@ -35,6 +45,7 @@ impl Server {
         let mut child = Command::new(BINARY)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
+            .args(serve_args)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -53,10 +64,21 @@ impl Server {
     }
 
     fn try_cli(&self, args: &[&str]) -> (bool, String, String) {
+        self.try_cli_as(&self.token, args)
+    }
+
+    /// Runs an admin subcommand with another user's token.
+    fn cli_as(&self, token: &str, args: &[&str]) -> String {
+        let (ok, stdout, stderr) = self.try_cli_as(token, args);
+        assert!(ok, "kots-vendor {args:?} failed: {stderr}");
+        stdout
+    }
+
+    fn try_cli_as(&self, token: &str, args: &[&str]) -> (bool, String, String) {
         let output = Command::new(BINARY)
             .args(args)
             .env("KOTS_VENDOR_URL", &self.url)
-            .env("KOTS_VENDOR_TOKEN", &self.token)
+            .env("KOTS_VENDOR_TOKEN", token)
             .current_dir(self.temp.path())
             .output()
             .unwrap();
@@ -69,6 +91,15 @@ impl Server {
 
     fn path(&self, name: &str) -> PathBuf {
         self.temp.path().join(name)
+    }
+
+    /// `host:port`, as image names write the registry.
+    fn host(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.temp.path().join("server.log")).unwrap_or_default()
     }
 }
 
