@@ -1,0 +1,467 @@
+//! A registry client for copying: the OCI distribution calls a copy needs, the Docker token
+//! flow (Bearer tokens per scope, refreshed when they expire, Basic where a registry wants it),
+//! and retries with exponential back-off and jitter on what is worth retrying.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use kots_oci::{Digest, media_type};
+use reqwest::{RequestBuilder, Response, StatusCode, header};
+
+use crate::auth::{Challenge, parse_challenge, stored_credentials};
+use crate::error::Error;
+use crate::secret::Credentials;
+
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 5, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(10) }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential back-off with full jitter, or what the server asked for in `Retry-After`.
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wanted) = retry_after {
+            return wanted.min(self.max_delay * 6);
+        }
+        let ceiling = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
+        ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Explicit credentials; otherwise Docker's and podman's stored ones are looked up.
+    pub credentials: Option<Credentials>,
+    /// Do not verify TLS certificates.
+    pub insecure: bool,
+    /// Also trust the certificates in this PEM file.
+    pub ca_file: Option<PathBuf>,
+    /// Speak plain HTTP.
+    pub plain_http: bool,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    /// Bearer tokens by scope, with when to stop using them.
+    tokens: HashMap<String, (String, Instant)>,
+}
+
+/// One registry host.
+pub struct RegistryClient {
+    http: reqwest::Client,
+    host: String,
+    base: String,
+    credentials: Option<Credentials>,
+    state: Mutex<AuthState>,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient").field("base", &self.base).field("credentials", &self.credentials).finish()
+    }
+}
+
+pub(crate) fn pull_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull")
+}
+
+pub(crate) fn push_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull,push")
+}
+
+fn retry_after(response: &Response) -> Option<Duration> {
+    response.headers().get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok().map(Duration::from_secs)
+}
+
+fn retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+impl RegistryClient {
+    pub fn new(host: &str, options: &ClientOptions) -> Result<RegistryClient, Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("kots-transfer/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(300))
+            .danger_accept_invalid_certs(options.insecure);
+        if let Some(path) = &options.ca_file {
+            let pem = std::fs::read(path).map_err(|e| Error::io(path.display(), e))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Credentials {
+                registry: host.to_owned(),
+                reason: format!("CA file `{}` is not PEM certificates: {e}", path.display()),
+            })?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build().map_err(|source| Error::Connect { registry: host.to_owned(), source })?;
+        // Docker Hub's API lives on another host than its name.
+        let api_host = if host == "docker.io" { "registry-1.docker.io" } else { host };
+        let scheme = if options.plain_http { "http" } else { "https" };
+        let credentials = options.credentials.clone().or_else(|| stored_credentials(host));
+        Ok(RegistryClient {
+            http,
+            host: host.to_owned(),
+            base: format!("{scheme}://{api_host}"),
+            credentials,
+            state: Mutex::default(),
+            retry: options.retry.clone(),
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") { path.to_owned() } else { format!("{}{path}", self.base) }
+    }
+
+    fn with_auth(&self, builder: RequestBuilder, scope: &str) -> RequestBuilder {
+        let state = self.state.lock().expect("never poisoned");
+        match &state.challenge {
+            Some(Challenge::Basic) => match &self.credentials {
+                Some(credentials) => builder.basic_auth(&credentials.username, Some(credentials.password())),
+                None => builder,
+            },
+            Some(Challenge::Bearer { .. }) => match state.tokens.get(scope) {
+                Some((token, until)) if *until > Instant::now() => builder.bearer_auth(token),
+                _ => builder,
+            },
+            None => builder,
+        }
+    }
+
+    /// Answers a challenge: remembers Basic, or fetches a Bearer token for `scope`.
+    async fn answer(&self, response: &Response, scope: &str) -> Result<(), Error> {
+        let header = response.headers().get(header::WWW_AUTHENTICATE).and_then(|value| value.to_str().ok());
+        let challenge = header.and_then(parse_challenge).ok_or_else(|| Error::Unauthorized {
+            registry: self.host.clone(),
+            reason: format!("HTTP {} without a challenge this client understands", response.status()),
+        })?;
+        if let Challenge::Bearer { realm, service } = &challenge {
+            let mut request = self.http.get(realm);
+            let mut query: Vec<(&str, &str)> = scope.split(' ').map(|scope| ("scope", scope)).collect();
+            if let Some(service) = service {
+                query.push(("service", service));
+            }
+            request = request.query(&query);
+            if let Some(credentials) = &self.credentials {
+                request = request.basic_auth(&credentials.username, Some(credentials.password()));
+            }
+            let token_response =
+                request.send().await.map_err(|source| Error::Connect { registry: self.host.clone(), source })?;
+            if !token_response.status().is_success() {
+                let status = token_response.status();
+                return Err(Error::Unauthorized {
+                    registry: self.host.clone(),
+                    reason: match &self.credentials {
+                        None => format!("the token service answered {status}; this registry needs credentials"),
+                        Some(credentials) => {
+                            format!("the token service refused {} ({status})", credentials.username)
+                        }
+                    },
+                });
+            }
+            let body: serde_json::Value = token_response
+                .json()
+                .await
+                .map_err(|e| Error::Unauthorized { registry: self.host.clone(), reason: format!("bad token answer: {e}") })?;
+            let token = body["token"].as_str().or(body["access_token"].as_str()).unwrap_or_default().to_owned();
+            let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(60).max(10));
+            // Stop using it a little early, so a long copy does not send a token as it expires.
+            let until = Instant::now() + lifetime.mul_f64(0.9);
+            self.state.lock().expect("never poisoned").tokens.insert(scope.to_owned(), (token, until));
+        } else if self.credentials.is_none() {
+            return Err(Error::Unauthorized {
+                registry: self.host.clone(),
+                reason: "this registry asks for a user name and password; pass credentials or log in".to_owned(),
+            });
+        }
+        self.state.lock().expect("never poisoned").challenge = Some(challenge);
+        Ok(())
+    }
+
+    /// Sends a request that can be rebuilt, authenticating and retrying as needed.
+    async fn send(&self, scope: &str, what: &str, make: impl Fn() -> RequestBuilder) -> Result<Response, Error> {
+        let mut attempt = 0;
+        let mut answered = false;
+        loop {
+            let result = self.with_auth(make(), scope).send().await;
+            match result {
+                Err(source) => {
+                    attempt += 1;
+                    if attempt >= self.retry.attempts {
+                        return Err(Error::Connect { registry: self.host.clone(), source });
+                    }
+                    tracing::debug!(%source, attempt, what, "retrying after a connection error");
+                    tokio::time::sleep(self.retry.delay(attempt, None)).await;
+                }
+                Ok(response)
+                    if !answered
+                        && (response.status() == StatusCode::UNAUTHORIZED
+                            || (response.status() == StatusCode::FORBIDDEN
+                                && response.headers().contains_key(header::WWW_AUTHENTICATE))) =>
+                {
+                    self.answer(&response, scope).await?;
+                    answered = true;
+                }
+                Ok(response) if retryable(response.status()) && attempt + 1 < self.retry.attempts => {
+                    attempt += 1;
+                    let delay = self.retry.delay(attempt, retry_after(&response));
+                    tracing::debug!(status = %response.status(), attempt, what, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Ok(response) => return Ok(response),
+            }
+        }
+    }
+
+    async fn failure(&self, what: &str, response: Response) -> Error {
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let message = body["errors"][0]["message"].as_str().unwrap_or("no details").to_owned();
+        if status == 401 {
+            return Error::Unauthorized { registry: self.host.clone(), reason: format!("{what}: {message}") };
+        }
+        Error::Registry { registry: self.host.clone(), what: what.to_owned(), status, message }
+    }
+
+    /// A manifest by tag or digest: its bytes, media type and digest. `None` if absent.
+    pub async fn manifest(&self, repository: &str, reference: &str) -> Result<Option<(Bytes, String, Digest)>, Error> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let accept = media_type::MANIFEST_TYPES.join(", ");
+        let what = format!("GET manifest {repository}:{reference}");
+        let response = self
+            .send(&pull_scope(repository), &what, || self.http.get(&url).header(header::ACCEPT, &accept))
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(self.failure(&what, response).await);
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.split(';').next().unwrap_or_default().trim().to_owned());
+        let bytes = response.bytes().await.map_err(|source| Error::Connect { registry: self.host.clone(), source })?;
+        let digest = match Digest::parse(reference) {
+            Ok(expected) => {
+                expected.verify(&bytes).map_err(|_| Error::Corrupt {
+                    digest: expected.clone(),
+                    actual: Digest::of(expected.algorithm(), &bytes),
+                    source_name: format!("{}/{repository}", self.host),
+                })?;
+                expected
+            }
+            Err(_) => Digest::sha256_of(&bytes),
+        };
+        let media_type = match content_type.filter(|value| media_type::MANIFEST_TYPES.contains(&value.as_str())) {
+            Some(value) => value,
+            None => kots_oci::Manifest::parse(&bytes, None)?.media_type,
+        };
+        Ok(Some((bytes, media_type, digest)))
+    }
+
+    pub async fn put_manifest(&self, repository: &str, reference: &str, media_type: &str, bytes: &Bytes) -> Result<(), Error> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let what = format!("PUT manifest {repository}:{reference}");
+        let response = self
+            .send(&push_scope(repository), &what, || {
+                self.http.put(&url).header(header::CONTENT_TYPE, media_type).body(bytes.clone())
+            })
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.failure(&what, response).await);
+        }
+        Ok(())
+    }
+
+    pub async fn manifest_exists(&self, repository: &str, digest: &Digest) -> Result<bool, Error> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{digest}"));
+        let accept = media_type::MANIFEST_TYPES.join(", ");
+        let response = self
+            .send(&push_scope(repository), "HEAD manifest", || self.http.head(&url).header(header::ACCEPT, &accept))
+            .await?;
+        Ok(response.status().is_success())
+    }
+
+    /// The blob's size if `repository` has it.
+    pub async fn blob_size(&self, repository: &str, digest: &Digest, scope: &str) -> Result<Option<u64>, Error> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let response = self.send(scope, "HEAD blob", || self.http.head(&url)).await?;
+        if response.status().is_success() {
+            return Ok(Some(response.content_length().unwrap_or(0)));
+        }
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Err(self.failure(&format!("HEAD blob {digest} in {repository}"), response).await)
+    }
+
+    pub async fn get_blob(&self, repository: &str, digest: &Digest) -> Result<ByteStream, Error> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let what = format!("GET blob {digest} from {repository}");
+        let response = self.send(&pull_scope(repository), &what, || self.http.get(&url)).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(Error::NotFound { what: format!("blob {digest}"), location: format!("{}/{repository}", self.host) });
+        }
+        if !response.status().is_success() {
+            return Err(self.failure(&what, response).await);
+        }
+        Ok(Box::pin(response.bytes_stream().map_err(std::io::Error::other)))
+    }
+
+    /// Tries a cross-repository mount; false if the registry started an upload instead (which
+    /// is then cancelled).
+    pub async fn mount(&self, repository: &str, digest: &Digest, from: &str) -> Result<bool, Error> {
+        let url = self.url(&format!("/v2/{repository}/blobs/uploads/?mount={digest}&from={from}"));
+        let scope = format!("{} {}", push_scope(repository), pull_scope(from));
+        let response = self.send(&scope, "mount", || self.http.post(&url).header(header::CONTENT_LENGTH, 0)).await?;
+        match response.status() {
+            StatusCode::CREATED => Ok(true),
+            StatusCode::ACCEPTED => {
+                if let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+                    let location = self.url(location);
+                    let _ = self.send(&scope, "cancel upload", || self.http.delete(&location)).await;
+                }
+                Ok(false)
+            }
+            _ => Err(self.failure(&format!("mount {digest} into {repository}"), response).await),
+        }
+    }
+
+    /// Uploads a blob from `body`: one streamed PUT, or PATCH chunks of `chunk_size` for larger
+    /// blobs (for registries and proxies that cap request sizes).
+    pub async fn upload_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        mut body: ByteStream,
+        chunk_size: u64,
+    ) -> Result<(), Error> {
+        let scope = push_scope(repository);
+        let start_url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
+        let response =
+            self.send(&scope, "start upload", || self.http.post(&start_url).header(header::CONTENT_LENGTH, 0)).await?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(self.failure(&format!("start upload to {repository}"), response).await);
+        }
+        let mut location = self.location(&response)?;
+        if size > chunk_size {
+            let mut offset = 0u64;
+            let mut carry: Option<Bytes> = None;
+            while offset < size {
+                let length = chunk_size.min(size - offset);
+                let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+                let chunk_body = reqwest::Body::wrap_stream(futures_util::stream::unfold(receiver, |mut receiver| async {
+                    receiver.recv().await.map(|item| (item, receiver))
+                }));
+                let request = self
+                    .with_auth(self.http.patch(&location), &scope)
+                    .header(header::CONTENT_TYPE, "application/octet-stream")
+                    .header(header::CONTENT_RANGE, format!("{offset}-{}", offset + length - 1))
+                    .header(header::CONTENT_LENGTH, length)
+                    .body(chunk_body);
+                let sending = tokio::spawn(request.send());
+                let mut remaining = length;
+                while remaining > 0 {
+                    let mut chunk = match carry.take() {
+                        Some(chunk) => chunk,
+                        None => match body.next().await {
+                            Some(Ok(chunk)) => chunk,
+                            Some(Err(error)) => return Err(Error::io(format!("blob {digest}"), error)),
+                            None => break,
+                        },
+                    };
+                    if chunk.len() as u64 > remaining {
+                        carry = Some(chunk.split_off(remaining as usize));
+                    }
+                    remaining -= chunk.len() as u64;
+                    if sender.send(Ok(chunk)).await.is_err() {
+                        break;
+                    }
+                }
+                drop(sender);
+                let response = sending
+                    .await
+                    .map_err(|e| Error::io("upload task", std::io::Error::other(e)))?
+                    .map_err(|source| Error::Connect { registry: self.host.clone(), source })?;
+                if response.status() != StatusCode::ACCEPTED {
+                    return Err(self.failure(&format!("upload chunk of {digest}"), response).await);
+                }
+                location = self.location(&response)?;
+                offset += length;
+            }
+            body = Box::pin(futures_util::stream::iter(carry.map(Ok)));
+        }
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let url = format!("{location}{separator}digest={digest}");
+        let mut request = self.with_auth(self.http.put(&url), &scope).header(header::CONTENT_TYPE, "application/octet-stream");
+        if size <= chunk_size {
+            request = request.header(header::CONTENT_LENGTH, size);
+        }
+        let response = request
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await
+            .map_err(|source| Error::Connect { registry: self.host.clone(), source })?;
+        if response.status() != StatusCode::CREATED {
+            return Err(self.failure(&format!("upload {digest} to {repository}"), response).await);
+        }
+        Ok(())
+    }
+
+    fn location(&self, response: &Response) -> Result<String, Error> {
+        response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(|location| self.url(location))
+            .ok_or_else(|| Error::Registry {
+                registry: self.host.clone(),
+                what: "upload".to_owned(),
+                status: response.status().as_u16(),
+                message: "no Location header".to_owned(),
+            })
+    }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_grows_with_jitter_and_honours_retry_after() {
+        let policy = RetryPolicy { attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        for attempt in 1..6 {
+            let delay = policy.delay(attempt, None);
+            let ceiling = Duration::from_millis(100 * (1 << attempt)).min(Duration::from_secs(1));
+            assert!(delay <= ceiling && delay >= ceiling / 2, "{attempt}: {delay:?}");
+        }
+        assert_eq!(policy.delay(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
+    }
+}

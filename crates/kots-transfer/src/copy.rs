@@ -1,0 +1,536 @@
+//! The copy itself: read the source's manifests, move every blob they need that the
+//! destination lacks (in parallel, verified while streaming), then write the manifests,
+//! children before the index that lists them, byte for byte.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use kots_oci::{Descriptor, Digest, Hasher, Manifest, ManifestKind, OciLayout};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::client::{ByteStream, ClientOptions, RegistryClient, push_scope};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::progress::{Event, Summary};
+
+/// `os/architecture[/variant]`, as `--platform` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    pub fn parse(text: &str) -> Option<Platform> {
+        let mut parts = text.split('/');
+        let os = parts.next().filter(|part| !part.is_empty())?.to_owned();
+        let architecture = parts.next().filter(|part| !part.is_empty())?.to_owned();
+        let variant = parts.next().map(str::to_owned);
+        parts.next().is_none().then_some(Platform { os, architecture, variant })
+    }
+
+    fn matches(&self, descriptor: &Descriptor) -> bool {
+        descriptor.platform.as_ref().is_some_and(|platform| {
+            platform.os == self.os
+                && platform.architecture == self.architecture
+                && (self.variant.is_none() || platform.variant == self.variant)
+        })
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(variant) = &self.variant {
+            write!(f, "/{variant}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    pub source: ClientOptions,
+    pub destination: ClientOptions,
+    /// Only these platforms of an index; empty for all (the index is then copied whole).
+    pub platforms: Vec<Platform>,
+    /// Blobs moving at once.
+    pub concurrency: usize,
+    /// Blobs larger than this are uploaded in chunks of this size.
+    pub chunk_size: u64,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            source: ClientOptions::default(),
+            destination: ClientOptions::default(),
+            platforms: Vec::new(),
+            concurrency: 8,
+            chunk_size: 512 * 1024 * 1024,
+        }
+    }
+}
+
+enum Side {
+    Registry { client: Arc<RegistryClient>, repository: String, reference: Option<String> },
+    Layout { layout: OciLayout, reference: Option<String> },
+}
+
+impl Side {
+    fn open(endpoint: &Endpoint, options: &ClientOptions, create: bool) -> Result<Side, Error> {
+        match endpoint {
+            Endpoint::Registry { reference, plain_http } => {
+                let options = ClientOptions { plain_http: options.plain_http || *plain_http, ..options.clone() };
+                let client = RegistryClient::new(reference.registry(), &options)?;
+                Ok(Side::Registry {
+                    client: Arc::new(client),
+                    repository: reference.repository().to_owned(),
+                    reference: explicit_reference(reference),
+                })
+            }
+            Endpoint::Layout { directory, reference } => {
+                let layout = if create { OciLayout::create(directory)? } else { OciLayout::open(directory)? };
+                Ok(Side::Layout { layout, reference: reference.clone() })
+            }
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Side::Registry { client, repository, .. } => format!("{}/{repository}", client.host()),
+            Side::Layout { layout, .. } => format!("oci:{}", layout.root().display()),
+        }
+    }
+
+    /// The root manifest: bytes, media type, digest.
+    async fn root_manifest(&self) -> Result<(Bytes, String, Digest), Error> {
+        match self {
+            Side::Registry { client, repository, reference } => {
+                let reference = reference.clone().unwrap_or_else(|| "latest".to_owned());
+                client.manifest(repository, &reference).await?.ok_or_else(|| Error::NotFound {
+                    what: format!("manifest `{reference}`"),
+                    location: self.name(),
+                })
+            }
+            Side::Layout { layout, reference } => {
+                let index = layout.index()?;
+                let descriptor = match reference {
+                    Some(name) => layout.find(name)?,
+                    None if index.manifests.len() == 1 => index.manifests.first().cloned(),
+                    None => None,
+                };
+                let descriptor = descriptor.ok_or_else(|| {
+                    let names: Vec<&str> = index
+                        .manifests
+                        .iter()
+                        .filter_map(|d| d.annotation(kots_oci::layout::REF_NAME_ANNOTATION))
+                        .collect();
+                    Error::NotFound {
+                        what: format!("image `{}` (it has: {})", reference.as_deref().unwrap_or("(none)"), names.join(", ")),
+                        location: self.name(),
+                    }
+                })?;
+                let bytes = self.child_manifest(&descriptor.digest).await?.0;
+                Ok((bytes, descriptor.media_type, descriptor.digest))
+            }
+        }
+    }
+
+    async fn child_manifest(&self, digest: &Digest) -> Result<(Bytes, Option<String>), Error> {
+        match self {
+            Side::Registry { client, repository, .. } => {
+                let (bytes, media_type, _) = client
+                    .manifest(repository, &digest.to_string())
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: format!("manifest {digest}"), location: self.name() })?;
+                Ok((bytes, Some(media_type)))
+            }
+            Side::Layout { layout, .. } => {
+                let path = layout.blob_path(digest);
+                let bytes = tokio::fs::read(&path).await.map_err(|e| Error::io(path.display(), e))?;
+                let actual = Digest::of(digest.algorithm(), &bytes);
+                if &actual != digest {
+                    return Err(Error::Corrupt { digest: digest.clone(), actual, source_name: self.name() });
+                }
+                Ok((Bytes::from(bytes), None))
+            }
+        }
+    }
+
+    async fn open_blob(&self, digest: &Digest) -> Result<ByteStream, Error> {
+        match self {
+            Side::Registry { client, repository, .. } => client.get_blob(repository, digest).await,
+            Side::Layout { layout, .. } => {
+                let path = layout.blob_path(digest);
+                let file = tokio::fs::File::open(&path).await.map_err(|e| Error::io(path.display(), e))?;
+                Ok(Box::pin(tokio_util_reader(file)))
+            }
+        }
+    }
+
+    async fn has_blob(&self, digest: &Digest) -> Result<bool, Error> {
+        match self {
+            Side::Registry { client, repository, .. } => {
+                Ok(client.blob_size(repository, digest, &push_scope(repository)).await?.is_some())
+            }
+            Side::Layout { layout, .. } => Ok(layout.has_blob(digest)),
+        }
+    }
+
+    async fn put_blob(&self, digest: &Digest, size: u64, body: ByteStream, chunk_size: u64) -> Result<(), Error> {
+        match self {
+            Side::Registry { client, repository, .. } => {
+                client.upload_blob(repository, digest, size, body, chunk_size).await
+            }
+            Side::Layout { layout, .. } => write_layout_blob(layout, digest, body).await,
+        }
+    }
+
+    async fn put_manifest(&self, reference: Option<&str>, digest: &Digest, media_type: &str, bytes: &Bytes) -> Result<(), Error> {
+        match self {
+            Side::Registry { client, repository, .. } => {
+                let reference = reference.map_or_else(|| digest.to_string(), str::to_owned);
+                client.put_manifest(repository, &reference, media_type, bytes).await
+            }
+            Side::Layout { layout, .. } => {
+                if !layout.has_blob(digest) {
+                    let stream: ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes.clone())]));
+                    write_layout_blob(layout, digest, stream).await?;
+                }
+                if let Some(name) = reference {
+                    let descriptor = Descriptor::new(media_type, digest.clone(), bytes.len() as u64);
+                    let layout = layout.clone();
+                    let name = name.to_owned();
+                    tokio::task::spawn_blocking(move || layout.add_manifest(descriptor, Some(&name)))
+                        .await
+                        .map_err(|e| Error::io("index.json", std::io::Error::other(e)))??;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn tokio_util_reader(file: tokio::fs::File) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buffer = bytes::BytesMut::with_capacity(256 * 1024);
+        match file.read_buf(&mut buffer).await {
+            Ok(0) => None,
+            Ok(_) => Some((Ok(buffer.freeze()), file)),
+            Err(error) => Some((Err(error), file)),
+        }
+    })
+}
+
+/// Streams a blob into a layout: temporary file, fsync, rename (the caller verifies the digest).
+async fn write_layout_blob(layout: &OciLayout, digest: &Digest, mut body: ByteStream) -> Result<(), Error> {
+    let target = layout.blob_path(digest);
+    let directory = target.parent().expect("blob paths have a parent").to_owned();
+    tokio::fs::create_dir_all(&directory).await.map_err(|e| Error::io(directory.display(), e))?;
+    let temp = directory.join(format!(".tmp-{}", uuid::Uuid::new_v4()));
+    let result = async {
+        let mut file = tokio::fs::File::create(&temp).await.map_err(|e| Error::io(temp.display(), e))?;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| Error::io(format!("blob {digest}"), e))?;
+            file.write_all(&chunk).await.map_err(|e| Error::io(temp.display(), e))?;
+        }
+        file.sync_all().await.map_err(|e| Error::io(temp.display(), e))?;
+        tokio::fs::rename(&temp, &target).await.map_err(|e| Error::io(target.display(), e))
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&temp).await;
+    }
+    result
+}
+
+/// The tag or digest the user wrote, if any (`host/repo` alone names none).
+fn explicit_reference(reference: &kots_oci::ImageReference) -> Option<String> {
+    let original = reference.original();
+    let after_slash = original.rsplit('/').next().unwrap_or(original);
+    if let Some(digest) = reference.digest() {
+        return Some(digest.to_string());
+    }
+    after_slash.contains(':').then(|| reference.tag().map(str::to_owned)).flatten()
+}
+
+/// What the copy will move, found by walking the source's manifests.
+#[derive(Default)]
+struct Plan {
+    /// Manifests in the order to write them: children before parents.
+    manifests: Vec<(Digest, String, Bytes)>,
+    blobs: Vec<Descriptor>,
+    index_complete: bool,
+}
+
+fn collect_blobs(plan: &mut Plan, seen: &mut HashSet<Digest>, manifest: &Manifest) {
+    for descriptor in manifest.referenced_blobs() {
+        if seen.insert(descriptor.digest.clone()) {
+            plan.blobs.push(descriptor.clone());
+        }
+    }
+}
+
+async fn plan(source: &Side, root: (Bytes, String, Digest), platforms: &[crate::copy::Platform]) -> Result<Plan, Error> {
+    let (bytes, media_type, digest) = root;
+    let invalid = |reference: &Digest, error: kots_oci::Error| Error::InvalidManifest {
+        reference: reference.to_string(),
+        location: source.name(),
+        reason: error.to_string(),
+    };
+    let manifest = Manifest::parse(&bytes, Some(&media_type)).map_err(|e| invalid(&digest, e))?;
+    let mut plan = Plan { index_complete: true, ..Plan::default() };
+    let mut seen = HashSet::new();
+    match manifest.kind {
+        ManifestKind::Image => {
+            collect_blobs(&mut plan, &mut seen, &manifest);
+            plan.manifests.push((digest, media_type, bytes));
+        }
+        ManifestKind::Index => {
+            let mut chosen: Vec<&Descriptor> = manifest.manifests.iter().collect();
+            if !platforms.is_empty() {
+                let kept: Vec<&Descriptor> =
+                    manifest.manifests.iter().filter(|d| platforms.iter().any(|p| p.matches(d))).collect();
+                if kept.is_empty() {
+                    let available: Vec<String> = manifest
+                        .manifests
+                        .iter()
+                        .filter_map(|d| d.platform.as_ref().map(|p| format!("{}/{}", p.os, p.architecture)))
+                        .collect();
+                    return Err(Error::NoPlatform {
+                        reference: digest.to_string(),
+                        wanted: platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                        available: available.join(", "),
+                    });
+                }
+                // Attestations travel with the images they describe.
+                let kept_digests: Vec<String> = kept.iter().map(|d| d.digest.to_string()).collect();
+                let attestations = manifest.manifests.iter().filter(|d| {
+                    Manifest::is_attestation(d)
+                        && d.annotation("vnd.docker.reference.digest").is_some_and(|r| kept_digests.iter().any(|k| k == r))
+                });
+                chosen = kept.into_iter().chain(attestations).collect();
+                plan.index_complete = chosen.len() == manifest.manifests.len();
+            }
+            for child in &chosen {
+                let (child_bytes, _) = source.child_manifest(&child.digest).await?;
+                let child_manifest =
+                    Manifest::parse(&child_bytes, Some(&child.media_type)).map_err(|e| invalid(&child.digest, e))?;
+                if child_manifest.kind == ManifestKind::Index {
+                    return Err(invalid(&child.digest, kots_oci::Error::InvalidManifest("nested indexes are not supported".into())));
+                }
+                collect_blobs(&mut plan, &mut seen, &child_manifest);
+                plan.manifests.push((child.digest.clone(), child.media_type.clone(), child_bytes));
+            }
+            if plan.index_complete {
+                plan.manifests.push((digest, media_type, bytes));
+            } else {
+                // A new index of just the chosen manifests (their digests unchanged).
+                let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| invalid(&digest, kots_oci::Error::InvalidManifest(e.to_string())))?;
+                value["manifests"] = serde_json::to_value(&chosen).expect("descriptors serialise");
+                let new_bytes = Bytes::from(serde_json::to_vec(&value).expect("JSON serialises"));
+                plan.manifests.push((Digest::sha256_of(&new_bytes), media_type, new_bytes));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+#[derive(Default)]
+struct Counters {
+    blobs_sent: AtomicU64,
+    bytes_sent: AtomicU64,
+    blobs_skipped: AtomicU64,
+    bytes_skipped: AtomicU64,
+    blobs_mounted: AtomicU64,
+    bytes_mounted: AtomicU64,
+}
+
+fn emit(events: &Option<UnboundedSender<Event>>, event: Event) {
+    if let Some(events) = events {
+        let _ = events.send(event);
+    }
+}
+
+/// Wraps a source stream: hashes as it goes and fails at the end if the digest differs (the
+/// failure is also recorded in `corrupt`, so the caller can name the blob).
+fn verifying(
+    body: ByteStream,
+    digest: Digest,
+    events: Option<UnboundedSender<Event>>,
+    corrupt: Arc<Mutex<Option<Digest>>>,
+) -> ByteStream {
+    struct State {
+        body: ByteStream,
+        hasher: Option<Hasher>,
+        digest: Digest,
+        events: Option<UnboundedSender<Event>>,
+        corrupt: Arc<Mutex<Option<Digest>>>,
+    }
+    let hasher = Some(digest.algorithm().hasher());
+    let state = State { body, hasher, digest, events, corrupt };
+    Box::pin(futures_util::stream::unfold(state, |mut state| async move {
+        let hasher = state.hasher.as_mut()?;
+        match state.body.next().await {
+            Some(Ok(chunk)) => {
+                hasher.update(&chunk);
+                emit(&state.events, Event::BlobBytes { digest: state.digest.clone(), bytes: chunk.len() as u64 });
+                Some((Ok(chunk), state))
+            }
+            Some(Err(error)) => {
+                state.hasher = None;
+                Some((Err(error), state))
+            }
+            None => {
+                let actual = state.hasher.take().expect("checked above").finish();
+                if actual == state.digest {
+                    None
+                } else {
+                    *state.corrupt.lock().expect("never poisoned") = Some(actual.clone());
+                    Some((Err(std::io::Error::other(format!("digest mismatch: got {actual}"))), state))
+                }
+            }
+        }
+    }))
+}
+
+async fn copy_blob(
+    source: &Side,
+    destination: &Side,
+    descriptor: &Descriptor,
+    options: &CopyOptions,
+    counters: &Counters,
+    events: &Option<UnboundedSender<Event>>,
+) -> Result<(), Error> {
+    let digest = &descriptor.digest;
+    let size = descriptor.size;
+    if destination.has_blob(digest).await? {
+        counters.blobs_skipped.fetch_add(1, Ordering::Relaxed);
+        counters.bytes_skipped.fetch_add(size, Ordering::Relaxed);
+        emit(events, Event::BlobSkipped { digest: digest.clone(), size });
+        return Ok(());
+    }
+    if let (
+        Side::Registry { client: from_client, repository: from, .. },
+        Side::Registry { client: to_client, repository: to, .. },
+    ) = (source, destination)
+        && from_client.host() == to_client.host()
+        && from != to
+        && to_client.mount(to, digest, from).await?
+    {
+        counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+        counters.bytes_mounted.fetch_add(size, Ordering::Relaxed);
+        emit(events, Event::BlobMounted { digest: digest.clone(), size });
+        return Ok(());
+    }
+    let attempts = options.source.retry.attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        emit(events, Event::BlobStarted { digest: digest.clone(), size });
+        let corrupt = Arc::new(Mutex::new(None));
+        let result = async {
+            let body = source.open_blob(digest).await?;
+            let body = verifying(body, digest.clone(), events.clone(), corrupt.clone());
+            destination.put_blob(digest, size, body, options.chunk_size).await
+        }
+        .await;
+        if let Some(actual) = corrupt.lock().expect("never poisoned").take() {
+            return Err(Error::Corrupt { digest: digest.clone(), actual, source_name: source.name() });
+        }
+        match result {
+            Ok(()) => {
+                counters.blobs_sent.fetch_add(1, Ordering::Relaxed);
+                counters.bytes_sent.fetch_add(size, Ordering::Relaxed);
+                emit(events, Event::BlobDone { digest: digest.clone(), size });
+                return Ok(());
+            }
+            Err(error) if (error.is_transient() || matches!(error, Error::Io { .. })) && attempt < attempts => {
+                tracing::warn!(%digest, %error, attempt, "blob copy failed; retrying");
+                tokio::time::sleep(options.source.retry.delay(attempt, None)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Copies the image (or index) at `source` to `destination`.
+pub async fn copy(
+    source: &Endpoint,
+    destination: &Endpoint,
+    options: &CopyOptions,
+    events: Option<UnboundedSender<Event>>,
+) -> Result<Summary, Error> {
+    let started = Instant::now();
+    let source_side = Side::open(source, &options.source, false)?;
+    let destination_side = Side::open(destination, &options.destination, true)?;
+    let root = source_side.root_manifest().await?;
+    let source_reference = match &source_side {
+        Side::Registry { reference, .. } | Side::Layout { reference, .. } => reference.clone(),
+    };
+    let plan = plan(&source_side, root, &options.platforms).await?;
+
+    let counters = Counters::default();
+    futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, Error>))
+        .try_for_each_concurrent(options.concurrency.max(1), |descriptor| {
+            copy_blob(&source_side, &destination_side, descriptor, options, &counters, &events)
+        })
+        .await?;
+
+    let destination_reference = match &destination_side {
+        Side::Registry { reference, .. } | Side::Layout { reference, .. } => reference.clone(),
+    }
+    .or(source_reference.filter(|reference| !reference.contains(':')));
+    let (last, children) = plan.manifests.split_last().expect("a plan has its root");
+    for (digest, media_type, bytes) in children {
+        destination_side.put_manifest(None, digest, media_type, bytes).await?;
+        emit(&events, Event::ManifestDone { digest: digest.clone(), media_type: media_type.clone() });
+    }
+    let (digest, media_type, bytes) = last;
+    destination_side.put_manifest(destination_reference.as_deref(), digest, media_type, bytes).await?;
+    emit(&events, Event::ManifestDone { digest: digest.clone(), media_type: media_type.clone() });
+
+    Ok(Summary {
+        digest: Some(digest.clone()),
+        blobs_sent: counters.blobs_sent.into_inner(),
+        bytes_sent: counters.bytes_sent.into_inner(),
+        blobs_skipped: counters.blobs_skipped.into_inner(),
+        bytes_skipped: counters.bytes_skipped.into_inner(),
+        blobs_mounted: counters.blobs_mounted.into_inner(),
+        bytes_mounted: counters.bytes_mounted.into_inner(),
+        manifests: plan.manifests.len() as u64,
+        index_complete: plan.index_complete,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms() {
+        let platform = Platform::parse("linux/arm64/v8").unwrap();
+        assert_eq!(platform.to_string(), "linux/arm64/v8");
+        assert!(Platform::parse("linux").is_none());
+        assert!(Platform::parse("a/b/c/d").is_none());
+    }
+
+    #[test]
+    fn explicit_references() {
+        let parse = |text: &str| explicit_reference(&kots_oci::ImageReference::parse(text).unwrap());
+        assert_eq!(parse("reg:5000/app/api"), None);
+        assert_eq!(parse("reg:5000/app/api:1.0").as_deref(), Some("1.0"));
+        let digest = Digest::sha256_of(b"x");
+        assert_eq!(parse(&format!("reg/app@{digest}")), Some(digest.to_string()));
+    }
+}

@@ -1,0 +1,22 @@
+//! The transfer engine: exact copies of images between registries and OCI image layouts.
+//!
+//! Exact: manifests and blobs move byte for byte, every digest kept, every byte verified while
+//! it streams. Fast: blobs move in parallel, a blob the destination has is skipped, one in
+//! another repository of the same registry is mounted, a layer shared by several images moves
+//! once. Robust: retries with back-off on transient failures; re-running an interrupted copy
+//! moves only what is missing. [`copy`] does it; [`Event`]s report it as it goes.
+
+mod auth;
+mod client;
+mod copy;
+mod endpoint;
+mod error;
+mod progress;
+mod secret;
+
+pub use client::{ClientOptions, RegistryClient, RetryPolicy};
+pub use copy::{CopyOptions, Platform, copy};
+pub use endpoint::Endpoint;
+pub use error::Error;
+pub use progress::{Event, Summary};
+pub use secret::Credentials;
