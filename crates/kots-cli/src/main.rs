@@ -11,7 +11,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kots_transfer::{ClientOptions, CopyOptions, Credentials, Endpoint, Event, Platform};
 
 #[derive(Parser)]
-#[command(name = "kubectl-kots", bin_name = "kubectl kots", version, about = "Deliver Kubernetes applications into private and air-gapped networks")]
+#[command(
+    name = "kubectl-kots",
+    bin_name = "kubectl kots",
+    version,
+    about = "Deliver Kubernetes applications into private and air-gapped networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -151,7 +156,8 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KOTS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_env("KOTS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -72,8 +72,13 @@ mod tests {
     #[test]
     fn challenges() {
         assert_eq!(
-            parse_challenge(r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#),
-            Some(Challenge::Bearer { realm: "https://auth.example/token".into(), service: Some("registry.example".into()) })
+            parse_challenge(
+                r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.example/token".into(),
+                service: Some("registry.example".into())
+            })
         );
         assert_eq!(
             parse_challenge("bearer realm=http://x/token, error=\"insufficient_scope\""),

@@ -133,7 +133,11 @@ impl RegistryClient {
     }
 
     fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") { path.to_owned() } else { format!("{}{path}", self.base) }
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
     }
 
     fn with_auth(&self, builder: RequestBuilder, scope: &str) -> RequestBuilder {
@@ -182,10 +186,10 @@ impl RegistryClient {
                     },
                 });
             }
-            let body: serde_json::Value = token_response
-                .json()
-                .await
-                .map_err(|e| Error::Unauthorized { registry: self.host.clone(), reason: format!("bad token answer: {e}") })?;
+            let body: serde_json::Value = token_response.json().await.map_err(|e| Error::Unauthorized {
+                registry: self.host.clone(),
+                reason: format!("bad token answer: {e}"),
+            })?;
             let token = body["token"].as_str().or(body["access_token"].as_str()).unwrap_or_default().to_owned();
             let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(60).max(10));
             // Stop using it a little early, so a long copy does not send a token as it expires.
@@ -251,9 +255,8 @@ impl RegistryClient {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
         let accept = media_type::MANIFEST_TYPES.join(", ");
         let what = format!("GET manifest {repository}:{reference}");
-        let response = self
-            .send(&pull_scope(repository), &what, || self.http.get(&url).header(header::ACCEPT, &accept))
-            .await?;
+        let response =
+            self.send(&pull_scope(repository), &what, || self.http.get(&url).header(header::ACCEPT, &accept)).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -284,7 +287,13 @@ impl RegistryClient {
         Ok(Some((bytes, media_type, digest)))
     }
 
-    pub async fn put_manifest(&self, repository: &str, reference: &str, media_type: &str, bytes: &Bytes) -> Result<(), Error> {
+    pub async fn put_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &Bytes,
+    ) -> Result<(), Error> {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
         let what = format!("PUT manifest {repository}:{reference}");
         let response = self
@@ -325,7 +334,10 @@ impl RegistryClient {
         let what = format!("GET blob {digest} from {repository}");
         let response = self.send(&pull_scope(repository), &what, || self.http.get(&url)).await?;
         if response.status() == StatusCode::NOT_FOUND {
-            return Err(Error::NotFound { what: format!("blob {digest}"), location: format!("{}/{repository}", self.host) });
+            return Err(Error::NotFound {
+                what: format!("blob {digest}"),
+                location: format!("{}/{repository}", self.host),
+            });
         }
         if !response.status().is_success() {
             return Err(self.failure(&what, response).await);
@@ -376,9 +388,10 @@ impl RegistryClient {
             while offset < size {
                 let length = chunk_size.min(size - offset);
                 let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-                let chunk_body = reqwest::Body::wrap_stream(futures_util::stream::unfold(receiver, |mut receiver| async {
-                    receiver.recv().await.map(|item| (item, receiver))
-                }));
+                let chunk_body =
+                    reqwest::Body::wrap_stream(futures_util::stream::unfold(receiver, |mut receiver| async {
+                        receiver.recv().await.map(|item| (item, receiver))
+                    }));
                 let request = self
                     .with_auth(self.http.patch(&location), &scope)
                     .header(header::CONTENT_TYPE, "application/octet-stream")
@@ -419,7 +432,8 @@ impl RegistryClient {
         }
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={digest}");
-        let mut request = self.with_auth(self.http.put(&url), &scope).header(header::CONTENT_TYPE, "application/octet-stream");
+        let mut request =
+            self.with_auth(self.http.put(&url), &scope).header(header::CONTENT_TYPE, "application/octet-stream");
         if size <= chunk_size {
             request = request.header(header::CONTENT_LENGTH, size);
         }
@@ -447,7 +461,6 @@ impl RegistryClient {
                 message: "no Location header".to_owned(),
             })
     }
-
 }
 
 #[cfg(test)]
@@ -456,7 +469,8 @@ mod tests {
 
     #[test]
     fn back_off_grows_with_jitter_and_honours_retry_after() {
-        let policy = RetryPolicy { attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        let policy =
+            RetryPolicy { attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
         for attempt in 1..6 {
             let delay = policy.delay(attempt, None);
             let ceiling = Duration::from_millis(100 * (1 << attempt)).min(Duration::from_secs(1));

@@ -114,10 +114,10 @@ impl Side {
         match self {
             Side::Registry { client, repository, reference } => {
                 let reference = reference.clone().unwrap_or_else(|| "latest".to_owned());
-                client.manifest(repository, &reference).await?.ok_or_else(|| Error::NotFound {
-                    what: format!("manifest `{reference}`"),
-                    location: self.name(),
-                })
+                client
+                    .manifest(repository, &reference)
+                    .await?
+                    .ok_or_else(|| Error::NotFound { what: format!("manifest `{reference}`"), location: self.name() })
             }
             Side::Layout { layout, reference } => {
                 let index = layout.index()?;
@@ -133,7 +133,11 @@ impl Side {
                         .filter_map(|d| d.annotation(kots_oci::layout::REF_NAME_ANNOTATION))
                         .collect();
                     Error::NotFound {
-                        what: format!("image `{}` (it has: {})", reference.as_deref().unwrap_or("(none)"), names.join(", ")),
+                        what: format!(
+                            "image `{}` (it has: {})",
+                            reference.as_deref().unwrap_or("(none)"),
+                            names.join(", ")
+                        ),
                         location: self.name(),
                     }
                 })?;
@@ -193,7 +197,13 @@ impl Side {
         }
     }
 
-    async fn put_manifest(&self, reference: Option<&str>, digest: &Digest, media_type: &str, bytes: &Bytes) -> Result<(), Error> {
+    async fn put_manifest(
+        &self,
+        reference: Option<&str>,
+        digest: &Digest,
+        media_type: &str,
+        bytes: &Bytes,
+    ) -> Result<(), Error> {
         match self {
             Side::Registry { client, repository, .. } => {
                 let reference = reference.map_or_else(|| digest.to_string(), str::to_owned);
@@ -279,7 +289,11 @@ fn collect_blobs(plan: &mut Plan, seen: &mut HashSet<Digest>, manifest: &Manifes
     }
 }
 
-async fn plan(source: &Side, root: (Bytes, String, Digest), platforms: &[crate::copy::Platform]) -> Result<Plan, Error> {
+async fn plan(
+    source: &Side,
+    root: (Bytes, String, Digest),
+    platforms: &[crate::copy::Platform],
+) -> Result<Plan, Error> {
     let (bytes, media_type, digest) = root;
     let invalid = |reference: &Digest, error: kots_oci::Error| Error::InvalidManifest {
         reference: reference.to_string(),
@@ -315,7 +329,8 @@ async fn plan(source: &Side, root: (Bytes, String, Digest), platforms: &[crate::
                 let kept_digests: Vec<String> = kept.iter().map(|d| d.digest.to_string()).collect();
                 let attestations = manifest.manifests.iter().filter(|d| {
                     Manifest::is_attestation(d)
-                        && d.annotation("vnd.docker.reference.digest").is_some_and(|r| kept_digests.iter().any(|k| k == r))
+                        && d.annotation("vnd.docker.reference.digest")
+                            .is_some_and(|r| kept_digests.iter().any(|k| k == r))
                 });
                 chosen = kept.into_iter().chain(attestations).collect();
                 plan.index_complete = chosen.len() == manifest.manifests.len();
@@ -325,7 +340,10 @@ async fn plan(source: &Side, root: (Bytes, String, Digest), platforms: &[crate::
                 let child_manifest =
                     Manifest::parse(&child_bytes, Some(&child.media_type)).map_err(|e| invalid(&child.digest, e))?;
                 if child_manifest.kind == ManifestKind::Index {
-                    return Err(invalid(&child.digest, kots_oci::Error::InvalidManifest("nested indexes are not supported".into())));
+                    return Err(invalid(
+                        &child.digest,
+                        kots_oci::Error::InvalidManifest("nested indexes are not supported".into()),
+                    ));
                 }
                 collect_blobs(&mut plan, &mut seen, &child_manifest);
                 plan.manifests.push((child.digest.clone(), child.media_type.clone(), child_bytes));
@@ -361,11 +379,12 @@ fn emit(events: &Option<UnboundedSender<Event>>, event: Event) {
     }
 }
 
-/// Wraps a source stream: hashes as it goes and fails at the end if the digest differs (the
-/// failure is also recorded in `corrupt`, so the caller can name the blob).
+/// Wraps a source stream: hashes as it goes and fails, instead of yielding the last bytes, if
+/// the digest differs, so that the destination never receives a whole corrupt blob. The failure
+/// is also recorded in `corrupt`, so the caller can name the blob.
 fn verifying(
     body: ByteStream,
-    digest: Digest,
+    descriptor: &Descriptor,
     events: Option<UnboundedSender<Event>>,
     corrupt: Arc<Mutex<Option<Digest>>>,
 ) -> ByteStream {
@@ -373,16 +392,42 @@ fn verifying(
         body: ByteStream,
         hasher: Option<Hasher>,
         digest: Digest,
+        size: u64,
+        seen: u64,
         events: Option<UnboundedSender<Event>>,
         corrupt: Arc<Mutex<Option<Digest>>>,
     }
-    let hasher = Some(digest.algorithm().hasher());
-    let state = State { body, hasher, digest, events, corrupt };
+    impl State {
+        /// Finishes the hash; an error if it does not match.
+        fn conclude(&mut self) -> Result<(), std::io::Error> {
+            let actual = self.hasher.take().expect("concluded once").finish();
+            if actual == self.digest {
+                return Ok(());
+            }
+            *self.corrupt.lock().expect("never poisoned") = Some(actual.clone());
+            Err(std::io::Error::other(format!("blob {} hashes to {actual}", self.digest)))
+        }
+    }
+    let state = State {
+        body,
+        hasher: Some(descriptor.digest.algorithm().hasher()),
+        digest: descriptor.digest.clone(),
+        size: descriptor.size,
+        seen: 0,
+        events,
+        corrupt,
+    };
     Box::pin(futures_util::stream::unfold(state, |mut state| async move {
         let hasher = state.hasher.as_mut()?;
         match state.body.next().await {
             Some(Ok(chunk)) => {
                 hasher.update(&chunk);
+                state.seen += chunk.len() as u64;
+                if state.seen >= state.size
+                    && let Err(error) = state.conclude()
+                {
+                    return Some((Err(error), state));
+                }
                 emit(&state.events, Event::BlobBytes { digest: state.digest.clone(), bytes: chunk.len() as u64 });
                 Some((Ok(chunk), state))
             }
@@ -390,15 +435,10 @@ fn verifying(
                 state.hasher = None;
                 Some((Err(error), state))
             }
-            None => {
-                let actual = state.hasher.take().expect("checked above").finish();
-                if actual == state.digest {
-                    None
-                } else {
-                    *state.corrupt.lock().expect("never poisoned") = Some(actual.clone());
-                    Some((Err(std::io::Error::other(format!("digest mismatch: got {actual}"))), state))
-                }
-            }
+            None => match state.conclude() {
+                Ok(()) => None,
+                Err(error) => Some((Err(error), state)),
+            },
         }
     }))
 }
@@ -440,7 +480,7 @@ async fn copy_blob(
         let corrupt = Arc::new(Mutex::new(None));
         let result = async {
             let body = source.open_blob(digest).await?;
-            let body = verifying(body, digest.clone(), events.clone(), corrupt.clone());
+            let body = verifying(body, descriptor, events.clone(), corrupt.clone());
             destination.put_blob(digest, size, body, options.chunk_size).await
         }
         .await;

@@ -23,13 +23,21 @@ impl Endpoint {
                 None => (rest, None),
             };
             if directory.is_empty() {
-                return Err(Error::InvalidEndpoint { input: input.to_owned(), reason: "no folder after `oci:`".to_owned() });
+                return Err(Error::InvalidEndpoint {
+                    input: input.to_owned(),
+                    reason: "no folder after `oci:`".to_owned(),
+                });
             }
-            return Ok(Endpoint::Layout { directory: PathBuf::from(directory), reference: reference.filter(|r| !r.is_empty()) });
+            return Ok(Endpoint::Layout {
+                directory: PathBuf::from(directory),
+                reference: reference.filter(|r| !r.is_empty()),
+            });
         }
         let (text, plain_http) = match input.strip_prefix("http://") {
             Some(rest) => (rest, true),
-            None => (input.strip_prefix("https://").or_else(|| input.strip_prefix("docker://")).unwrap_or(input), false),
+            None => {
+                (input.strip_prefix("https://").or_else(|| input.strip_prefix("docker://")).unwrap_or(input), false)
+            }
         };
         let reference = ImageReference::parse(text)
             .map_err(|e| Error::InvalidEndpoint { input: input.to_owned(), reason: e.to_string() })?;
@@ -41,7 +49,9 @@ impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Endpoint::Registry { reference, .. } => write!(f, "{reference}"),
-            Endpoint::Layout { directory, reference: Some(reference) } => write!(f, "oci:{}:{reference}", directory.display()),
+            Endpoint::Layout { directory, reference: Some(reference) } => {
+                write!(f, "oci:{}:{reference}", directory.display())
+            }
             Endpoint::Layout { directory, reference: None } => write!(f, "oci:{}", directory.display()),
         }
     }

@@ -16,7 +16,9 @@ pub enum Error {
     Registry { registry: String, what: String, status: u16, message: String },
     #[error("{what} not found at {location}")]
     NotFound { what: String, location: String },
-    #[error("blob {digest} from {source_name} does not match its digest (the bytes hash to {actual}); the source is corrupt")]
+    #[error(
+        "blob {digest} from {source_name} does not match its digest (the bytes hash to {actual}); the source is corrupt"
+    )]
     Corrupt { digest: Digest, actual: Digest, source_name: String },
     #[error("manifest {reference} at {location} is invalid: {reason}")]
     InvalidManifest { reference: String, location: String, reason: String },

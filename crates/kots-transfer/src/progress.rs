@@ -7,16 +7,34 @@ use kots_oci::Digest;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A blob starts to move; `size` bytes are expected.
-    BlobStarted { digest: Digest, size: u64 },
+    BlobStarted {
+        digest: Digest,
+        size: u64,
+    },
     /// `bytes` more bytes of the blob have moved.
-    BlobBytes { digest: Digest, bytes: u64 },
-    BlobDone { digest: Digest, size: u64 },
+    BlobBytes {
+        digest: Digest,
+        bytes: u64,
+    },
+    BlobDone {
+        digest: Digest,
+        size: u64,
+    },
     /// The destination already had it.
-    BlobSkipped { digest: Digest, size: u64 },
+    BlobSkipped {
+        digest: Digest,
+        size: u64,
+    },
     /// Mounted from another repository of the destination registry.
-    BlobMounted { digest: Digest, size: u64 },
+    BlobMounted {
+        digest: Digest,
+        size: u64,
+    },
     /// A manifest (and so the image or index it heads) is at the destination.
-    ManifestDone { digest: Digest, media_type: String },
+    ManifestDone {
+        digest: Digest,
+        media_type: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
