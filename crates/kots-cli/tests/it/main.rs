@@ -1,0 +1,152 @@
+//! `kubectl kots image copy` as a user runs it: a real binary, a registry that wants a login,
+//! and credentials found the way Docker users keep them.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use kots_oci::OciLayout;
+use kots_oci::media_type::*;
+use kots_registry::auth::{AuthOptions, ThrottleOptions};
+use kots_registry::htpasswd::HtpasswdPolicy;
+use serde_json::json;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-kots");
+
+/// A `kots-registry` with one htpasswd user, alice, on its own runtime.
+struct Registry {
+    address: String,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Registry {
+    fn start(directory: &Path) -> Registry {
+        let htpasswd = directory.join("htpasswd");
+        std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let data_dir = directory.join("data");
+        let address = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap().to_string();
+            let auth = AuthOptions {
+                policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
+                realm: format!("http://{address}/token"),
+                service: address.clone(),
+                token_ttl: Duration::from_secs(300),
+                signing_key: vec![7; 32],
+                throttle: ThrottleOptions::default(),
+            };
+            let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
+            let registry = kots_registry::Registry::open_embedded(&data_dir, options).await.unwrap();
+            tokio::spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+            address
+        });
+        Registry { address, runtime: Some(runtime) }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn source_layout(directory: &Path) -> String {
+    let layout = OciLayout::create(directory).unwrap();
+    let layer = layout.write_blob_bytes(OCI_LAYER_GZIP, &vec![42u8; 100_000]).unwrap();
+    let config = layout.write_blob_bytes(OCI_CONFIG, br#"{"architecture":"amd64","os":"linux"}"#).unwrap();
+    let manifest = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": [layer]});
+    let manifest = layout.write_blob_bytes(OCI_MANIFEST, manifest.to_string().as_bytes()).unwrap();
+    layout.add_manifest(manifest, Some("v1")).unwrap();
+    format!("oci:{}:v1", directory.display())
+}
+
+/// Runs `kubectl-kots image copy` with `DOCKER_CONFIG` at `docker_config` and `PATH` starting
+/// with `extra_path`; returns success, stdout and stderr.
+fn image_copy(args: &[&str], docker_config: &Path, extra_path: &Path) -> (bool, String, String) {
+    let path = format!("{}:{}", extra_path.display(), std::env::var("PATH").unwrap_or_default());
+    let output = Command::new(BINARY)
+        .args(["image", "copy", "--quiet"])
+        .args(args)
+        .env("DOCKER_CONFIG", docker_config)
+        .env("HOME", docker_config)
+        .env("PATH", path)
+        .env_remove("REGISTRY_AUTH_FILE")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn credentials_from_config_json_and_a_credential_helper() {
+    let temp = tempfile::tempdir().unwrap();
+    let registry = Registry::start(temp.path());
+    let source = source_layout(&temp.path().join("source"));
+    let docker_config = temp.path().join("docker");
+    let bin = temp.path().join("bin");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    let target = |repository: &str| format!("http://{}/{repository}:v1", registry.address);
+
+    // No credentials anywhere: a clear refusal.
+    std::fs::write(docker_config.join("config.json"), "{}").unwrap();
+    let (ok, _, stderr) = image_copy(&[&source, &target("lab/none")], &docker_config, &bin);
+    assert!(!ok);
+    assert!(stderr.contains("needs credentials") || stderr.contains("authentication failed"), "{stderr}");
+
+    // `auths` in config.json, as `docker login` writes it.
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:wonderland");
+    std::fs::write(docker_config.join("config.json"), json!({"auths": {registry.address.clone(): {"auth": auth}}}).to_string()).unwrap();
+    let (ok, stdout, stderr) = image_copy(&[&source, &target("lab/auths")], &docker_config, &bin);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("sent") && stdout.contains("2 blobs"), "{stdout}");
+
+    // A credential helper named in `credHelpers`.
+    let helper = bin.join("docker-credential-kotstest");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread server\necho \"$server\" > \"$(dirname \"$0\")/asked\"\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"wonderland\"}' \"$server\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        docker_config.join("config.json"),
+        json!({"credHelpers": {registry.address.clone(): "kotstest"}}).to_string(),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = image_copy(&[&source, &target("lab/helper")], &docker_config, &bin);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("sent"), "{stdout}");
+    assert!(std::fs::read_to_string(bin.join("asked")).unwrap().contains(&registry.address));
+
+    // Explicit credentials win, and a wrong password is refused without being printed.
+    let (ok, _, stderr) = image_copy(&["--dest-creds", "alice:not-it", &source, &target("lab/explicit")], &docker_config, &bin);
+    assert!(!ok);
+    assert!(!stderr.contains("not-it"), "the password must not be printed: {stderr}");
+    assert!(stderr.contains("alice"), "{stderr}");
+
+    // A second copy finds everything there.
+    let (ok, stdout, _) = image_copy(&[&source, &target("lab/auths")], &docker_config, &bin);
+    assert!(ok);
+    assert!(stdout.contains("sent 0 B in 0 blobs, skipped 2"), "{stdout}");
+}
+
+#[test]
+fn bad_arguments_are_explained() {
+    let temp = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = image_copy(&["oci:", "x/y:1"], temp.path(), temp.path());
+    assert!(!ok && stderr.contains("oci:"), "{stderr}");
+    let (ok, _, stderr) = image_copy(&["--platform", "linux", "a/b:1", "c/d:1"], temp.path(), temp.path());
+    assert!(!ok && stderr.contains("OS/ARCH"), "{stderr}");
+    let (ok, _, stderr) = image_copy(&[&format!("oci:{}:missing", temp.path().join("nothing").display()), "c/d:1"], temp.path(), temp.path());
+    assert!(!ok && stderr.contains("nothing"), "{stderr}");
+}
