@@ -102,6 +102,22 @@ impl Side {
         }
     }
 
+    /// Where blobs are stored: the registry host (repositories of one registry can mount from
+    /// each other) or the layout folder.
+    fn store(&self) -> String {
+        match self {
+            Side::Registry { client, .. } => format!("registry {}", client.host()),
+            Side::Layout { layout, .. } => format!("layout {}", layout.root().display()),
+        }
+    }
+
+    fn repository(&self) -> Option<String> {
+        match self {
+            Side::Registry { repository, .. } => Some(repository.clone()),
+            Side::Layout { .. } => None,
+        }
+    }
+
     fn name(&self) -> String {
         match self {
             Side::Registry { client, repository, .. } => format!("{}/{repository}", client.host()),
@@ -363,6 +379,32 @@ async fn plan(
     Ok(plan)
 }
 
+/// Where a blob went first in this copy, so that other images bound for the same registry
+/// mount it from there instead of sending it again (`None`: a layout, where it is simply there).
+type Placed = Option<String>;
+
+/// What concurrent copies share: one transfer per (destination store, blob), and a bound on the
+/// blobs moving at once across all of them.
+struct Shared {
+    in_flight: Mutex<std::collections::HashMap<(String, Digest), Arc<tokio::sync::OnceCell<Placed>>>>,
+    permits: tokio::sync::Semaphore,
+}
+
+impl Shared {
+    fn new(concurrency: usize) -> Shared {
+        Shared { in_flight: Mutex::default(), permits: tokio::sync::Semaphore::new(concurrency.max(1)) }
+    }
+
+    fn cell(&self, destination: &str, digest: &Digest) -> Arc<tokio::sync::OnceCell<Placed>> {
+        self.in_flight
+            .lock()
+            .expect("never poisoned")
+            .entry((destination.to_owned(), digest.clone()))
+            .or_default()
+            .clone()
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     blobs_sent: AtomicU64,
@@ -450,6 +492,51 @@ async fn copy_blob(
     options: &CopyOptions,
     counters: &Counters,
     events: &Option<UnboundedSender<Event>>,
+    shared: &Shared,
+) -> Result<(), Error> {
+    let digest = &descriptor.digest;
+    let size = descriptor.size;
+    // Another image of the same copy may be moving this blob to the same store: wait for it.
+    let cell = shared.cell(&destination.store(), digest);
+    let mut moved_here = false;
+    let placed = cell
+        .get_or_try_init(|| async {
+            let _permit = shared.permits.acquire().await.map_err(|e| Error::io("copy", std::io::Error::other(e)))?;
+            moved_here = true;
+            transfer_blob(source, destination, descriptor, options, counters, events).await?;
+            Ok::<_, Error>(destination.repository())
+        })
+        .await?;
+    if moved_here {
+        return Ok(());
+    }
+    if let (Some(from), Side::Registry { client, repository, .. }) = (placed, destination)
+        && from != repository
+        && !destination.has_blob(digest).await?
+    {
+        if client.mount(repository, digest, from).await? {
+            counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
+            counters.bytes_mounted.fetch_add(size, Ordering::Relaxed);
+            emit(events, Event::BlobMounted { digest: digest.clone(), size });
+        } else {
+            let _permit = shared.permits.acquire().await.map_err(|e| Error::io("copy", std::io::Error::other(e)))?;
+            transfer_blob(source, destination, descriptor, options, counters, events).await?;
+        }
+        return Ok(());
+    }
+    counters.blobs_skipped.fetch_add(1, Ordering::Relaxed);
+    counters.bytes_skipped.fetch_add(size, Ordering::Relaxed);
+    emit(events, Event::BlobSkipped { digest: digest.clone(), size });
+    Ok(())
+}
+
+async fn transfer_blob(
+    source: &Side,
+    destination: &Side,
+    descriptor: &Descriptor,
+    options: &CopyOptions,
+    counters: &Counters,
+    events: &Option<UnboundedSender<Event>>,
 ) -> Result<(), Error> {
     let digest = &descriptor.digest;
     let size = descriptor.size;
@@ -510,6 +597,29 @@ pub async fn copy(
     options: &CopyOptions,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Summary, Error> {
+    copy_shared(source, destination, options, events, &Shared::new(options.concurrency)).await
+}
+
+/// Copies several images at once, as an app's images move: each blob shared by several of them
+/// moves once per destination, and at most `concurrency` blobs move at a time in all. One
+/// result per pair, in order.
+pub async fn copy_many(
+    pairs: &[(Endpoint, Endpoint)],
+    options: &CopyOptions,
+    events: Option<UnboundedSender<Event>>,
+) -> Vec<Result<Summary, Error>> {
+    let shared = Shared::new(options.concurrency);
+    let copies = pairs.iter().map(|(source, destination)| copy_shared(source, destination, options, events.clone(), &shared));
+    futures_util::future::join_all(copies).await
+}
+
+async fn copy_shared(
+    source: &Endpoint,
+    destination: &Endpoint,
+    options: &CopyOptions,
+    events: Option<UnboundedSender<Event>>,
+    shared: &Shared,
+) -> Result<Summary, Error> {
     let started = Instant::now();
     let source_side = Side::open(source, &options.source, false)?;
     let destination_side = Side::open(destination, &options.destination, true)?;
@@ -522,7 +632,7 @@ pub async fn copy(
     let counters = Counters::default();
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, Error>))
         .try_for_each_concurrent(options.concurrency.max(1), |descriptor| {
-            copy_blob(&source_side, &destination_side, descriptor, options, &counters, &events)
+            copy_blob(&source_side, &destination_side, descriptor, options, &counters, &events, shared)
         })
         .await?;
 

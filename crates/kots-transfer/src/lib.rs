@@ -15,7 +15,7 @@ mod progress;
 mod secret;
 
 pub use client::{ClientOptions, RegistryClient, RetryPolicy};
-pub use copy::{CopyOptions, Platform, copy};
+pub use copy::{CopyOptions, Platform, copy, copy_many};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use progress::{Event, Summary};

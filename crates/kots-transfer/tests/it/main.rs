@@ -321,3 +321,46 @@ async fn one_platform_of_an_index() {
             .unwrap_err();
     assert!(error.to_string().contains("linux/amd64, linux/arm64"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn images_sharing_layers_move_each_layer_once() {
+    let temp = tempfile::tempdir().unwrap();
+    let layout = OciLayout::create(temp.path().join("source")).unwrap();
+    for seed in 0..4u64 {
+        let descriptor = image(&layout, "amd64", 20 + seed, 2);
+        layout.add_manifest(descriptor, Some(&format!("img{seed}"))).unwrap();
+    }
+    let ours = OurRegistry::start(&temp.path().join("ours")).await;
+    let pairs: Vec<(Endpoint, Endpoint)> = (0..4)
+        .map(|seed| {
+            (
+                endpoint(&format!("oci:{}:img{seed}", layout.root().display())),
+                endpoint(&format!("http://{}/app/img{seed}:v1", ours.address)),
+            )
+        })
+        .collect();
+    let summaries: Vec<_> = kots_transfer::copy_many(&pairs, &options(), None).await.into_iter().map(Result::unwrap).collect();
+    let sent: u64 = summaries.iter().map(|summary| summary.blobs_sent).sum();
+    let mounted: u64 = summaries.iter().map(|summary| summary.blobs_mounted).sum();
+    // 4 images × (shared base + 2 own + config) = 16 blobs, 13 distinct: the base is sent once
+    // and mounted into the three other repositories.
+    assert_eq!(sent, 13, "{summaries:?}");
+    assert_eq!(mounted, 3, "{summaries:?}");
+    for seed in 0..4 {
+        let raw = skopeo_raw(&format!("{}/app/img{seed}:v1", ours.address));
+        assert_eq!(raw, layout.read_blob(&layout.find(&format!("img{seed}")).unwrap().unwrap().digest).unwrap());
+    }
+
+    // Into one layout, where a blob is stored once for all images: the base moves once.
+    let pairs: Vec<(Endpoint, Endpoint)> = (0..4)
+        .map(|seed| {
+            (
+                endpoint(&format!("oci:{}:img{seed}", layout.root().display())),
+                endpoint(&format!("oci:{}:img{seed}", temp.path().join("copy").display())),
+            )
+        })
+        .collect();
+    let summaries: Vec<_> = kots_transfer::copy_many(&pairs, &options(), None).await.into_iter().map(Result::unwrap).collect();
+    let sent: u64 = summaries.iter().map(|summary| summary.blobs_sent).sum();
+    assert_eq!(sent, 13, "{summaries:?}");
+}
