@@ -382,11 +382,12 @@ async fn plan(
 /// Where a blob went first in this copy, so that other images bound for the same registry
 /// mount it from there instead of sending it again (`None`: a layout, where it is simply there).
 type Placed = Option<String>;
+type PlacedCell = Arc<tokio::sync::OnceCell<Placed>>;
 
 /// What concurrent copies share: one transfer per (destination store, blob), and a bound on the
 /// blobs moving at once across all of them.
 struct Shared {
-    in_flight: Mutex<std::collections::HashMap<(String, Digest), Arc<tokio::sync::OnceCell<Placed>>>>,
+    in_flight: Mutex<std::collections::HashMap<(String, Digest), PlacedCell>>,
     permits: tokio::sync::Semaphore,
 }
 
@@ -395,7 +396,7 @@ impl Shared {
         Shared { in_flight: Mutex::default(), permits: tokio::sync::Semaphore::new(concurrency.max(1)) }
     }
 
-    fn cell(&self, destination: &str, digest: &Digest) -> Arc<tokio::sync::OnceCell<Placed>> {
+    fn cell(&self, destination: &str, digest: &Digest) -> PlacedCell {
         self.in_flight
             .lock()
             .expect("never poisoned")
@@ -609,7 +610,8 @@ pub async fn copy_many(
     events: Option<UnboundedSender<Event>>,
 ) -> Vec<Result<Summary, Error>> {
     let shared = Shared::new(options.concurrency);
-    let copies = pairs.iter().map(|(source, destination)| copy_shared(source, destination, options, events.clone(), &shared));
+    let copies =
+        pairs.iter().map(|(source, destination)| copy_shared(source, destination, options, events.clone(), &shared));
     futures_util::future::join_all(copies).await
 }
 

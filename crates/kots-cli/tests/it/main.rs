@@ -105,7 +105,11 @@ fn credentials_from_config_json_and_a_credential_helper() {
 
     // `auths` in config.json, as `docker login` writes it.
     let auth = base64::engine::general_purpose::STANDARD.encode("alice:wonderland");
-    std::fs::write(docker_config.join("config.json"), json!({"auths": {registry.address.clone(): {"auth": auth}}}).to_string()).unwrap();
+    std::fs::write(
+        docker_config.join("config.json"),
+        json!({"auths": {registry.address.clone(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
     let (ok, stdout, stderr) = image_copy(&[&source, &target("lab/auths")], &docker_config, &bin);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("sent") && stdout.contains("2 blobs"), "{stdout}");
@@ -129,7 +133,8 @@ fn credentials_from_config_json_and_a_credential_helper() {
     assert!(std::fs::read_to_string(bin.join("asked")).unwrap().contains(&registry.address));
 
     // Explicit credentials win, and a wrong password is refused without being printed.
-    let (ok, _, stderr) = image_copy(&["--dest-creds", "alice:not-it", &source, &target("lab/explicit")], &docker_config, &bin);
+    let (ok, _, stderr) =
+        image_copy(&["--dest-creds", "alice:not-it", &source, &target("lab/explicit")], &docker_config, &bin);
     assert!(!ok);
     assert!(!stderr.contains("not-it"), "the password must not be printed: {stderr}");
     assert!(stderr.contains("alice"), "{stderr}");
@@ -147,6 +152,10 @@ fn bad_arguments_are_explained() {
     assert!(!ok && stderr.contains("oci:"), "{stderr}");
     let (ok, _, stderr) = image_copy(&["--platform", "linux", "a/b:1", "c/d:1"], temp.path(), temp.path());
     assert!(!ok && stderr.contains("OS/ARCH"), "{stderr}");
-    let (ok, _, stderr) = image_copy(&[&format!("oci:{}:missing", temp.path().join("nothing").display()), "c/d:1"], temp.path(), temp.path());
+    let (ok, _, stderr) = image_copy(
+        &[&format!("oci:{}:missing", temp.path().join("nothing").display()), "c/d:1"],
+        temp.path(),
+        temp.path(),
+    );
     assert!(!ok && stderr.contains("nothing"), "{stderr}");
 }

@@ -339,7 +339,8 @@ async fn images_sharing_layers_move_each_layer_once() {
             )
         })
         .collect();
-    let summaries: Vec<_> = kots_transfer::copy_many(&pairs, &options(), None).await.into_iter().map(Result::unwrap).collect();
+    let summaries: Vec<_> =
+        kots_transfer::copy_many(&pairs, &options(), None).await.into_iter().map(Result::unwrap).collect();
     let sent: u64 = summaries.iter().map(|summary| summary.blobs_sent).sum();
     let mounted: u64 = summaries.iter().map(|summary| summary.blobs_mounted).sum();
     // 4 images × (shared base + 2 own + config) = 16 blobs, 13 distinct: the base is sent once
@@ -360,7 +361,8 @@ async fn images_sharing_layers_move_each_layer_once() {
             )
         })
         .collect();
-    let summaries: Vec<_> = kots_transfer::copy_many(&pairs, &options(), None).await.into_iter().map(Result::unwrap).collect();
+    let summaries: Vec<_> =
+        kots_transfer::copy_many(&pairs, &options(), None).await.into_iter().map(Result::unwrap).collect();
     let sent: u64 = summaries.iter().map(|summary| summary.blobs_sent).sum();
     assert_eq!(sent, 13, "{summaries:?}");
 }
