@@ -146,17 +146,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| Error::internal(format_args!("cannot open `{}`: {e}", path.display())))?;
-        let mut connection = pool.acquire().await?;
-        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
-                .execute(&mut *transaction)
-                .await?;
-            transaction.commit().await?;
-        }
-        drop(connection);
+        kots_registry::storage::apply_migrations(&pool, &MIGRATIONS).await?;
         Ok(Store { pool })
     }
 

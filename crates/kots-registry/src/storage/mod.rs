@@ -18,7 +18,7 @@ use futures_util::Stream;
 use kots_oci::{Descriptor, Digest, Hasher};
 
 pub use filesystem::FilesystemBlobStore;
-pub use sqlite::SqliteMetadataStore;
+pub use sqlite::{SqliteMetadataStore, apply_migrations};
 
 use crate::error::Result;
 

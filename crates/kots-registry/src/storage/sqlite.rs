@@ -52,18 +52,24 @@ impl SqliteMetadataStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let mut connection = self.pool.acquire().await?;
-        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
-                .execute(&mut *transaction)
-                .await?;
-            transaction.commit().await?;
-        }
-        Ok(())
+        apply_migrations(&self.pool, &MIGRATIONS).await.map_err(Error::from)
     }
+}
+
+/// Applies `migrations` in order, each once, recording progress in `PRAGMA user_version` (the
+/// vendor's database uses it too).
+pub async fn apply_migrations(pool: &SqlitePool, migrations: &[&'static str]) -> std::result::Result<(), sqlx::Error> {
+    let mut connection = pool.acquire().await?;
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
+    for (index, migration) in migrations.iter().enumerate().skip(version as usize) {
+        let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+    }
+    Ok(())
 }
 
 async fn ensure_repository(transaction: &mut sqlx::SqliteConnection, repository: &str) -> Result<()> {

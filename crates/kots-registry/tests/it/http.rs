@@ -6,20 +6,7 @@ use kots_oci::{Algorithm, Digest};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::util::{Registry, client, error_code, raw_request};
-
-/// Pushes `bytes` monolithically into `repository`.
-async fn push_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> Digest {
-    let digest = Digest::sha256_of(bytes);
-    let response = client()
-        .post(registry.url(&format!("/v2/{repository}/blobs/uploads/?digest={digest}")))
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    digest
-}
+use crate::util::{Registry, client, error_code, push_blob, raw_request};
 
 /// An image manifest in `repository` over freshly pushed config and layer blobs.
 async fn image_manifest(registry: &Registry, repository: &str, seed: &str) -> serde_json::Value {

@@ -9,22 +9,10 @@ use std::time::{Duration, Instant};
 use kots_oci::Digest;
 use reqwest::StatusCode;
 
-use crate::util::{Registry, client, raw_request};
+use crate::util::{Registry, client, push_blob, raw_request};
 
 fn pseudo_random(size: usize, seed: u8) -> Vec<u8> {
     (0..size).map(|i| ((i * 31 + seed as usize * 7) % 253) as u8 ^ seed).collect()
-}
-
-async fn push(registry: &Registry, repository: &str, bytes: &[u8]) -> Digest {
-    let digest = Digest::sha256_of(bytes);
-    let response = client()
-        .post(registry.url(&format!("/v2/{repository}/blobs/uploads/?digest={digest}")))
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    digest
 }
 
 async fn assert_served(registry: &Registry, repository: &str, bytes: &[u8]) {
@@ -77,7 +65,7 @@ async fn truncated_monolithic_upload_is_refused_and_cleaned() {
     let head = client().head(registry.url(&format!("/v2/t/blobs/{digest}"))).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::NOT_FOUND);
     // The same blob, sent whole, is then accepted.
-    push(&registry, "t", &content).await;
+    push_blob(&registry, "t", &content).await;
     assert_served(&registry, "t", &content).await;
 }
 
@@ -144,7 +132,7 @@ async fn kill_mid_upload_then_restart_serves_everything_committed() {
     let registry = Registry::start();
     let committed: Vec<Vec<u8>> = (0..5).map(|i| pseudo_random(50_000 + i * 1000, i as u8 + 10)).collect();
     for blob in &committed {
-        push(&registry, "k/app", blob).await;
+        push_blob(&registry, "k/app", blob).await;
     }
 
     // A chunked session with one acknowledged chunk.

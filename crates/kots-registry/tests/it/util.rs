@@ -175,3 +175,16 @@ pub async fn error_code(response: reqwest::Response) -> String {
     let body: serde_json::Value = response.json().await.expect("an OCI error body");
     body["errors"][0]["code"].as_str().unwrap_or_default().to_owned()
 }
+
+/// Pushes `bytes` monolithically into `repository`.
+pub async fn push_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> kots_oci::Digest {
+    let digest = kots_oci::Digest::sha256_of(bytes);
+    let response = client()
+        .post(registry.url(&format!("/v2/{repository}/blobs/uploads/?digest={digest}")))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    digest
+}
