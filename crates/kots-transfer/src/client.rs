@@ -33,11 +33,14 @@ impl Default for RetryPolicy {
     }
 }
 
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 impl RetryPolicy {
     /// Exponential back-off with full jitter, or what the server asked for in `Retry-After`.
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wanted) = retry_after {
-            return wanted.min(self.max_delay * 6);
+            // The server knows best, within reason: a minute at most per wait.
+            return wanted.min(MAX_RETRY_AFTER);
         }
         let ceiling = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
         ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)

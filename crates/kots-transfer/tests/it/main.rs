@@ -366,3 +366,65 @@ async fn images_sharing_layers_move_each_layer_once() {
     let sent: u64 = summaries.iter().map(|summary| summary.blobs_sent).sum();
     assert_eq!(sent, 13, "{summaries:?}");
 }
+
+/// A registry that answers each request with the next canned response, counting requests.
+async fn scripted(responses: Vec<String>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = count.clone();
+    tokio::spawn(async move {
+        for response in responses {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                let read = stream.read(&mut buffer).await.unwrap();
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            stream.write_all(response.as_bytes()).await.unwrap();
+            stream.shutdown().await.unwrap();
+        }
+    });
+    (address, count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_are_retried_honouring_retry_after() {
+    let manifest = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": Digest::sha256_of(b"{}"), "size": 2}, "layers": []})
+    .to_string();
+    let ok = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {OCI_MANIFEST}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{manifest}",
+        manifest.len()
+    );
+    let busy = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let limited = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let (address, count) = scripted(vec![busy.to_owned(), limited.to_owned(), ok]).await;
+    let retry =
+        RetryPolicy { attempts: 5, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(50) };
+    let client =
+        kots_transfer::RegistryClient::new(&address, &ClientOptions { plain_http: true, retry, ..Default::default() })
+            .unwrap();
+    let started = Instant::now();
+    let (bytes, media_type, digest) = client.manifest("app/x", "v1").await.unwrap().unwrap();
+    assert_eq!(bytes, manifest.as_bytes());
+    assert_eq!(media_type, OCI_MANIFEST);
+    assert_eq!(digest, Digest::sha256_of(manifest.as_bytes()));
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(started.elapsed() >= Duration::from_millis(900), "Retry-After: 1 was not honoured");
+
+    // A 404 is an answer, not a failure to retry.
+    let missing = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let (address, count) = scripted(vec![missing.to_owned(), missing.to_owned()]).await;
+    let client =
+        kots_transfer::RegistryClient::new(&address, &ClientOptions { plain_http: true, ..Default::default() })
+            .unwrap();
+    assert!(client.manifest("app/x", "v1").await.unwrap().is_none());
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
