@@ -190,7 +190,7 @@ impl Side {
             Side::Layout { layout, .. } => {
                 let path = layout.blob_path(digest);
                 let file = tokio::fs::File::open(&path).await.map_err(|e| Error::io(path.display(), e))?;
-                Ok(Box::pin(tokio_util_reader(file)))
+                Ok(Box::pin(file_stream(file)))
             }
         }
     }
@@ -244,7 +244,7 @@ impl Side {
     }
 }
 
-fn tokio_util_reader(file: tokio::fs::File) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+fn file_stream(file: tokio::fs::File) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
     futures_util::stream::unfold(file, |mut file| async move {
         use tokio::io::AsyncReadExt;
         let mut buffer = bytes::BytesMut::with_capacity(256 * 1024);
