@@ -1,0 +1,6 @@
+//! The customer side of kots, behind the `kubectl-kots` binary: the pure parts of `pull` (which
+//! images an app uses, what they are called in the customer's registry, the kustomize entries
+//! that rewrite them), kept apart from I/O so that they can be tested as plain functions.
+
+pub mod images;
+pub mod naming;
