@@ -14,6 +14,8 @@ use kots_registry::auth::{AuthOptions, ThrottleOptions};
 use kots_registry::htpasswd::HtpasswdPolicy;
 use serde_json::json;
 
+mod kustomize;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-kots");
 
 /// A `kots-registry` with one htpasswd user, alice, on its own runtime.

@@ -1,0 +1,69 @@
+//! The generated folder rendered by the real `kubectl kustomize`: every spelling of every image
+//! is rewritten to the customer's registry, each keeping its own tag or digest.
+
+use std::process::Command;
+
+use kots_cli::app_folder::{base_files, downstream_kustomization, midstream_kustomization};
+use kots_cli::images::find_images;
+use kots_cli::naming::{ImageNaming, RegistryTarget, destination_names, kustomize_images};
+
+const DIGEST: &str = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+#[test]
+fn kubectl_kustomize_renders_every_image_from_the_customer_registry() {
+    let release = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      initContainers:\n        - name: init\n          image: busybox:1.36\n      containers:\n        - name: web\n          image: nginx:1.25\n        - name: side\n          image: docker.io/library/nginx@{DIGEST}\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n  schedule: \"0 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: report\n              image: library/nginx:1.24\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\nspec:\n  containers:\n    - name: debug\n      image: vendor.example:8443/myapp/tools:2.0\n---\napiVersion: kots.io/v1beta1\nkind: Application\nmetadata:\n  name: myapp\nspec:\n  additionalImages: [postgres:16]\n"
+    );
+    let files = vec![("app.yaml".to_owned(), release)];
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("myapp");
+    let base = base_files(&files, true).unwrap();
+    let documents: Vec<(String, serde_json::Value)> = base
+        .iter()
+        .filter(|file| !file.path.ends_with("kustomization.yaml"))
+        .map(|file| (file.path.clone(), serde_saphyr::from_str(&file.content).unwrap()))
+        .collect();
+    let (found, bad) = find_images(&documents, &["postgres:16".to_owned()], "upstream/app.yaml");
+    assert!(bad.is_empty());
+    let target = RegistryTarget::parse("https://registry.corp.example:5000/", Some("myapp")).unwrap();
+    let names = destination_names(&found, &target, ImageNaming::Flatten).unwrap();
+    let entries = kustomize_images(&found, &names);
+    for file in &base {
+        let path = root.join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.content).unwrap();
+    }
+    std::fs::create_dir_all(root.join("overlays/midstream")).unwrap();
+    std::fs::write(
+        root.join("overlays/midstream/kustomization.yaml"),
+        midstream_kustomization(None, "myapp", &entries).unwrap(),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("overlays/downstreams/this-cluster")).unwrap();
+    std::fs::write(root.join("overlays/downstreams/this-cluster/kustomization.yaml"), downstream_kustomization())
+        .unwrap();
+
+    for overlay in ["overlays/midstream", "overlays/downstreams/this-cluster"] {
+        let output =
+            Command::new("kubectl").arg("kustomize").arg(root.join(overlay)).output().expect("kubectl is installed");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let rendered = String::from_utf8_lossy(&output.stdout);
+        let mut images: Vec<&str> =
+            rendered.lines().filter_map(|line| line.trim().trim_start_matches("- ").strip_prefix("image: ")).collect();
+        images.sort();
+        let digest_image = format!("registry.corp.example:5000/myapp/nginx@{DIGEST}");
+        assert_eq!(
+            images,
+            [
+                "registry.corp.example:5000/myapp/busybox:1.36",
+                "registry.corp.example:5000/myapp/nginx:1.24",
+                "registry.corp.example:5000/myapp/nginx:1.25",
+                digest_image.as_str(),
+                "registry.corp.example:5000/myapp/tools:2.0",
+            ],
+            "{overlay}:\n{rendered}"
+        );
+        assert!(rendered.contains("kots.io/app-slug: myapp"));
+        assert!(!rendered.contains("kind: Application"), "KOTS kinds stay out of the cluster");
+    }
+}
