@@ -110,6 +110,13 @@ impl std::fmt::Debug for AuthOptions {
     }
 }
 
+/// The `host[:port]` of a public URL: the `service` of tokens, and how image names write the
+/// registry.
+pub fn url_host(url: &str) -> &str {
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    without_scheme.split('/').next().unwrap_or(without_scheme)
+}
+
 /// Reads the token signing key from `path`, creating a random one on first use.
 pub fn load_or_create_signing_key(path: &std::path::Path) -> Result<Vec<u8>> {
     if let Ok(text) = std::fs::read_to_string(path) {
@@ -502,6 +509,12 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_of_urls() {
+        assert_eq!(url_host("https://reg.example:8443/token"), "reg.example:8443");
+        assert_eq!(url_host("reg.example"), "reg.example");
+    }
 
     #[test]
     fn actions_parse() {

@@ -94,10 +94,6 @@ impl Registry {
         Ok(())
     }
 
-    pub fn requires_authentication(&self) -> bool {
-        self.options.auth.is_some()
-    }
-
     /// Removes upload sessions idle for longer than the configured time to live.
     pub async fn expire_uploads(&self) -> Result<usize> {
         let idle = self.metadata.idle_uploads(self.options.upload_ttl.as_secs()).await?;

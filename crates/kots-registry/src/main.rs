@@ -7,15 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key};
+use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key, url_host};
 use kots_registry::htpasswd::HtpasswdPolicy;
 use kots_registry::{Options, Registry, parse_duration, server};
-
-/// The `service` of tokens: the registry's host as clients write it.
-fn service_name(public_url: &str) -> String {
-    let without_scheme = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
-    without_scheme.split('/').next().unwrap_or(without_scheme).to_owned()
-}
 
 #[derive(Parser)]
 #[command(name = "kots-registry", version, about = "An OCI Distribution v1.1 registry on embedded storage")]
@@ -140,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
                     Some(AuthOptions {
                         policy: Arc::new(policy),
                         realm: format!("{}/token", public_url.trim_end_matches('/')),
-                        service: service_name(&public_url),
+                        service: url_host(&public_url).to_owned(),
                         token_ttl,
                         signing_key: load_or_create_signing_key(&data_dir.join("token-signing.key"))?,
                         throttle: ThrottleOptions { backoff: login_backoff, ..ThrottleOptions::default() },

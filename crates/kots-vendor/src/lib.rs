@@ -48,12 +48,6 @@ impl std::fmt::Debug for Vendor {
     }
 }
 
-/// `host[:port]` of a URL.
-fn host_of(url: &str) -> &str {
-    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    without_scheme.split('/').next().unwrap_or(without_scheme)
-}
-
 /// Settings of the server beyond its data folder and address.
 #[derive(Debug, Clone)]
 pub struct VendorOptions {
@@ -91,7 +85,7 @@ impl Vendor {
         let auth = AuthOptions {
             policy: Arc::new(registry_access::VendorAccess { store: store.clone() }),
             realm: format!("{public_url}/token"),
-            service: host_of(&public_url).to_owned(),
+            service: kots_registry::auth::url_host(&public_url).to_owned(),
             token_ttl: options.token_ttl,
             signing_key: kots_registry::auth::load_or_create_signing_key(&registry_dir.join("token-signing.key"))?,
             throttle: ThrottleOptions { backoff: options.login_backoff, ..ThrottleOptions::default() },
@@ -107,7 +101,7 @@ impl Vendor {
 
     /// The registry's host as customers and vendors write it in image names (`host[:port]`).
     pub fn registry_domain(&self) -> &str {
-        host_of(&self.public_url)
+        kots_registry::auth::url_host(&self.public_url)
     }
 
     pub fn global_key(&self) -> &GlobalKey {
