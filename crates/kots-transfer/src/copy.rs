@@ -486,107 +486,120 @@ fn verifying(
     }))
 }
 
-async fn copy_blob(
-    source: &Side,
-    destination: &Side,
-    descriptor: &Descriptor,
-    options: &CopyOptions,
-    counters: &Counters,
-    events: &Option<UnboundedSender<Event>>,
-    shared: &Shared,
-) -> Result<(), Error> {
-    let digest = &descriptor.digest;
-    let size = descriptor.size;
-    // Another image of the same copy may be moving this blob to the same store: wait for it.
-    let cell = shared.cell(&destination.store(), digest);
-    let mut moved_here = false;
-    let placed = cell
-        .get_or_try_init(|| async {
-            let _permit = shared.permits.acquire().await.map_err(|e| Error::io("copy", std::io::Error::other(e)))?;
-            moved_here = true;
-            transfer_blob(source, destination, descriptor, options, counters, events).await?;
-            Ok::<_, Error>(destination.repository())
-        })
-        .await?;
-    if moved_here {
-        return Ok(());
-    }
-    if let (Some(from), Side::Registry { client, repository, .. }) = (placed, destination)
-        && from != repository
-        && !destination.has_blob(digest).await?
-    {
-        if client.mount(repository, digest, from).await? {
-            counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
-            counters.bytes_mounted.fetch_add(size, Ordering::Relaxed);
-            emit(events, Event::BlobMounted { digest: digest.clone(), size });
-        } else {
-            let _permit = shared.permits.acquire().await.map_err(|e| Error::io("copy", std::io::Error::other(e)))?;
-            transfer_blob(source, destination, descriptor, options, counters, events).await?;
-        }
-        return Ok(());
-    }
-    counters.blobs_skipped.fetch_add(1, Ordering::Relaxed);
-    counters.bytes_skipped.fetch_add(size, Ordering::Relaxed);
-    emit(events, Event::BlobSkipped { digest: digest.clone(), size });
-    Ok(())
+/// What happened to one blob, for the counters and the events.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Sent,
+    Skipped,
+    Mounted,
 }
 
-async fn transfer_blob(
-    source: &Side,
-    destination: &Side,
-    descriptor: &Descriptor,
-    options: &CopyOptions,
-    counters: &Counters,
-    events: &Option<UnboundedSender<Event>>,
-) -> Result<(), Error> {
-    let digest = &descriptor.digest;
-    let size = descriptor.size;
-    if destination.has_blob(digest).await? {
-        counters.blobs_skipped.fetch_add(1, Ordering::Relaxed);
-        counters.bytes_skipped.fetch_add(size, Ordering::Relaxed);
-        emit(events, Event::BlobSkipped { digest: digest.clone(), size });
-        return Ok(());
+/// One image's blob copies: the two sides and what they report to.
+struct BlobCopier<'a> {
+    source: &'a Side,
+    destination: &'a Side,
+    options: &'a CopyOptions,
+    counters: &'a Counters,
+    events: &'a Option<UnboundedSender<Event>>,
+    shared: &'a Shared,
+}
+
+impl BlobCopier<'_> {
+    fn record(&self, outcome: Outcome, descriptor: &Descriptor) {
+        let (digest, size) = (descriptor.digest.clone(), descriptor.size);
+        let counters = self.counters;
+        let (blobs, bytes, event) = match outcome {
+            Outcome::Sent => (&counters.blobs_sent, &counters.bytes_sent, Event::BlobDone { digest, size }),
+            Outcome::Skipped => (&counters.blobs_skipped, &counters.bytes_skipped, Event::BlobSkipped { digest, size }),
+            Outcome::Mounted => (&counters.blobs_mounted, &counters.bytes_mounted, Event::BlobMounted { digest, size }),
+        };
+        blobs.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(size, Ordering::Relaxed);
+        emit(self.events, event);
     }
-    if let (
-        Side::Registry { client: from_client, repository: from, .. },
-        Side::Registry { client: to_client, repository: to, .. },
-    ) = (source, destination)
-        && from_client.host() == to_client.host()
-        && from != to
-        && to_client.mount(to, digest, from).await?
-    {
-        counters.blobs_mounted.fetch_add(1, Ordering::Relaxed);
-        counters.bytes_mounted.fetch_add(size, Ordering::Relaxed);
-        emit(events, Event::BlobMounted { digest: digest.clone(), size });
-        return Ok(());
+
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Error> {
+        self.shared.permits.acquire().await.map_err(|e| Error::io("copy", std::io::Error::other(e)))
     }
-    let attempts = options.source.retry.attempts.max(1);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        emit(events, Event::BlobStarted { digest: digest.clone(), size });
-        let corrupt = Arc::new(Mutex::new(None));
-        let result = async {
-            let body = source.open_blob(digest).await?;
-            let body = verifying(body, descriptor, events.clone(), corrupt.clone());
-            destination.put_blob(digest, size, body, options.chunk_size).await
+
+    /// Copies one blob unless another image of the same copy already moves it to the same
+    /// store; then waits for that, and mounts from where it landed if it is another repository.
+    async fn copy(&self, descriptor: &Descriptor) -> Result<(), Error> {
+        let digest = &descriptor.digest;
+        let cell = self.shared.cell(&self.destination.store(), digest);
+        let mut moved_here = false;
+        let placed = cell
+            .get_or_try_init(|| async {
+                let _permit = self.permit().await?;
+                moved_here = true;
+                self.transfer(descriptor).await?;
+                Ok::<_, Error>(self.destination.repository())
+            })
+            .await?;
+        if moved_here {
+            return Ok(());
         }
-        .await;
-        if let Some(actual) = corrupt.lock().expect("never poisoned").take() {
-            return Err(Error::Corrupt { digest: digest.clone(), actual, source_name: source.name() });
-        }
-        match result {
-            Ok(()) => {
-                counters.blobs_sent.fetch_add(1, Ordering::Relaxed);
-                counters.bytes_sent.fetch_add(size, Ordering::Relaxed);
-                emit(events, Event::BlobDone { digest: digest.clone(), size });
+        if let (Some(from), Side::Registry { client, repository, .. }) = (placed, self.destination)
+            && from != repository
+            && !self.destination.has_blob(digest).await?
+        {
+            if client.mount(repository, digest, from).await? {
+                self.record(Outcome::Mounted, descriptor);
                 return Ok(());
             }
-            Err(error) if (error.is_transient() || matches!(error, Error::Io { .. })) && attempt < attempts => {
-                tracing::warn!(%digest, %error, attempt, "blob copy failed; retrying");
-                tokio::time::sleep(options.source.retry.delay(attempt, None)).await;
+            let _permit = self.permit().await?;
+            return self.transfer(descriptor).await;
+        }
+        self.record(Outcome::Skipped, descriptor);
+        Ok(())
+    }
+
+    /// Moves one blob: skipped if present, mounted within a registry if it can be, otherwise
+    /// streamed and verified, retried on transient failures.
+    async fn transfer(&self, descriptor: &Descriptor) -> Result<(), Error> {
+        let (source, destination, options) = (self.source, self.destination, self.options);
+        let digest = &descriptor.digest;
+        if destination.has_blob(digest).await? {
+            self.record(Outcome::Skipped, descriptor);
+            return Ok(());
+        }
+        if let (
+            Side::Registry { client: from_client, repository: from, .. },
+            Side::Registry { client: to_client, repository: to, .. },
+        ) = (source, destination)
+            && from_client.host() == to_client.host()
+            && from != to
+            && to_client.mount(to, digest, from).await?
+        {
+            self.record(Outcome::Mounted, descriptor);
+            return Ok(());
+        }
+        let attempts = options.source.retry.attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            emit(self.events, Event::BlobStarted { digest: digest.clone(), size: descriptor.size });
+            let corrupt = Arc::new(Mutex::new(None));
+            let result = async {
+                let body = source.open_blob(digest).await?;
+                let body = verifying(body, descriptor, self.events.clone(), corrupt.clone());
+                destination.put_blob(digest, descriptor.size, body, options.chunk_size).await
             }
-            Err(error) => return Err(error),
+            .await;
+            if let Some(actual) = corrupt.lock().expect("never poisoned").take() {
+                return Err(Error::Corrupt { digest: digest.clone(), actual, source_name: source.name() });
+            }
+            match result {
+                Ok(()) => {
+                    self.record(Outcome::Sent, descriptor);
+                    return Ok(());
+                }
+                Err(error) if (error.is_transient() || matches!(error, Error::Io { .. })) && attempt < attempts => {
+                    tracing::warn!(%digest, %error, attempt, "blob copy failed; retrying");
+                    tokio::time::sleep(options.source.retry.delay(attempt, None)).await;
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
 }
@@ -632,10 +645,16 @@ async fn copy_shared(
     let plan = plan(&source_side, root, &options.platforms).await?;
 
     let counters = Counters::default();
+    let copier = BlobCopier {
+        source: &source_side,
+        destination: &destination_side,
+        options,
+        counters: &counters,
+        events: &events,
+        shared,
+    };
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, Error>))
-        .try_for_each_concurrent(options.concurrency.max(1), |descriptor| {
-            copy_blob(&source_side, &destination_side, descriptor, options, &counters, &events, shared)
-        })
+        .try_for_each_concurrent(options.concurrency.max(1), |descriptor| copier.copy(descriptor))
         .await?;
 
     let destination_reference = match &destination_side {
