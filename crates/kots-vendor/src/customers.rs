@@ -92,7 +92,7 @@ impl Vendor {
         };
         let change = CustomerChange { channels: change.channels.clone().or(Some(vec!["stable".to_owned()])), ..change };
         self.apply_change(&app, &mut customer, change).await?;
-        self.store.insert_customer(&customer).await?;
+        self.store.save_customer(&customer).await?;
         Ok(IssuedLicense {
             license_id: customer.license_id,
             license_sequence: customer.license_sequence,
@@ -110,7 +110,7 @@ impl Vendor {
         let app = self.team_app(caller, app_slug).await?;
         let mut customer = self.app_customer(&app, license_id).await?;
         self.apply_change(&app, &mut customer, change).await?;
-        self.store.update_customer(&customer).await?;
+        self.store.save_customer(&customer).await?;
         Ok(IssuedLicense {
             license_id: customer.license_id,
             license_sequence: customer.license_sequence,
@@ -123,7 +123,7 @@ impl Vendor {
         let mut customer = self.app_customer(&app, license_id).await?;
         if customer.revoked_at.is_none() {
             customer.revoked_at = Some(crate::store::now_seconds());
-            self.store.update_customer(&customer).await?;
+            self.store.save_customer(&customer).await?;
         }
         Ok(())
     }

@@ -90,6 +90,10 @@ pub struct Store {
     pool: SqlitePool,
 }
 
+fn user_from(row: &SqliteRow) -> Result<User> {
+    Ok(User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? })
+}
+
 fn app_from(row: &SqliteRow) -> Result<App> {
     Ok(App {
         id: row.try_get("id")?,
@@ -202,13 +206,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok((
-                User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? },
-                row.try_get("secret_sha256")?,
-            ))
-        })
-        .transpose()
+        row.map(|row| Ok((user_from(&row)?, row.try_get("secret_sha256")?))).transpose()
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
@@ -216,10 +214,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? })
-        })
-        .transpose()
+        row.as_ref().map(user_from).transpose()
     }
 
     /// The user with `email`, and the password hash if one is set.
@@ -228,13 +223,7 @@ impl Store {
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok((
-                User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? },
-                row.try_get("password_hash")?,
-            ))
-        })
-        .transpose()
+        row.map(|row| Ok((user_from(&row)?, row.try_get("password_hash")?))).transpose()
     }
 
     pub async fn add_service_account(
@@ -488,10 +477,17 @@ impl Store {
         rows.iter().map(channel_release_from).collect()
     }
 
-    pub async fn insert_customer(&self, customer: &Customer) -> Result<()> {
+    /// Stores a customer: its first record, or every change since (license fields, sequence,
+    /// the signed license, revocation).
+    pub async fn save_customer(&self, customer: &Customer) -> Result<()> {
         sqlx::query(
             "INSERT INTO customers (id, app_id, name, email, license_id, license_type, expires_at, airgap, channel_ids, \
-             entitlements, license_sequence, license_yaml, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             entitlements, license_sequence, license_yaml, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
+             license_type = excluded.license_type, expires_at = excluded.expires_at, airgap = excluded.airgap, \
+             channel_ids = excluded.channel_ids, entitlements = excluded.entitlements, \
+             license_sequence = excluded.license_sequence, license_yaml = excluded.license_yaml, \
+             revoked_at = excluded.revoked_at",
         )
         .bind(&customer.id)
         .bind(&customer.app_id)
@@ -507,28 +503,6 @@ impl Store {
         .bind(&customer.license_yaml)
         .bind(customer.revoked_at)
         .bind(now_seconds())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Replaces a customer's record (license fields, sequence and signed license).
-    pub async fn update_customer(&self, customer: &Customer) -> Result<()> {
-        sqlx::query(
-            "UPDATE customers SET name = ?, email = ?, license_type = ?, expires_at = ?, airgap = ?, channel_ids = ?, \
-             entitlements = ?, license_sequence = ?, license_yaml = ?, revoked_at = ? WHERE id = ?",
-        )
-        .bind(&customer.name)
-        .bind(&customer.email)
-        .bind(&customer.license_type)
-        .bind(&customer.expires_at)
-        .bind(customer.airgap as i64)
-        .bind(serde_json::to_string(&customer.channel_ids).map_err(Error::internal)?)
-        .bind(serde_json::to_string(&customer.entitlements).map_err(Error::internal)?)
-        .bind(customer.license_sequence)
-        .bind(&customer.license_yaml)
-        .bind(customer.revoked_at)
-        .bind(&customer.id)
         .execute(&self.pool)
         .await?;
         Ok(())
