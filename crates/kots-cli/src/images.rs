@@ -52,6 +52,39 @@ fn walk(value: &Value, visit: &mut impl FnMut(&str)) {
     }
 }
 
+/// JSON pointers (RFC 6901) of the pod specs in `document`: every object holding a container
+/// list, where `imagePullSecrets` belongs.
+pub fn pod_spec_pointers(document: &Value) -> Vec<String> {
+    fn visit(value: &Value, pointer: &mut String, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if CONTAINER_LISTS.iter().any(|key| map.get(*key).is_some_and(Value::is_array)) {
+                    found.push(pointer.clone());
+                }
+                for (key, child) in map {
+                    let length = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    visit(child, pointer, found);
+                    pointer.truncate(length);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let length = pointer.len();
+                    pointer.push_str(&format!("/{index}"));
+                    visit(item, pointer, found);
+                    pointer.truncate(length);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    visit(document, &mut String::new(), &mut found);
+    found
+}
+
 /// Every image used by `documents` (`(file, document)` pairs) and listed in `additional`
 /// (attributed to `additional_file`), keyed by spelling.
 pub fn find_images(
@@ -137,5 +170,9 @@ mod tests {
         assert_eq!(found["postgres:16"].files, BTreeSet::from(["kots-app.yaml".to_owned()]));
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].file, "bad.yaml");
+        assert_eq!(pod_spec_pointers(&documents[0].1), ["/spec/template/spec"]);
+        assert_eq!(pod_spec_pointers(&documents[1].1), ["/spec/jobTemplate/spec/template/spec"]);
+        assert_eq!(pod_spec_pointers(&documents[2].1), ["/spec"]);
+        assert_eq!(pod_spec_pointers(&json!({"a/b": [{"containers": []}]})), ["/a~1b/0"]);
     }
 }

@@ -1,14 +1,14 @@
 //! `kubectl-kots`: the customer's side of kots, as a kubectl plugin (`kubectl kots …`).
 //! Today: `image copy`; `pull` and the rest join it.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use kots_transfer::{ClientOptions, CopyOptions, Credentials, Endpoint, Event, Platform};
+use kots_cli::naming::ImageNaming;
+use kots_cli::progress::Progress;
+use kots_cli::pull::PullOptions;
+use kots_transfer::{ClientOptions, CopyOptions, Credentials, Endpoint, Platform};
 
 #[derive(Parser)]
 #[command(
@@ -24,9 +24,86 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Download an app's release and images, and write the folder `kubectl apply -k` deploys.
+    ///
+    /// Run it again in the same --rootdir to update: the customer's own edits of the overlays
+    /// are kept, and only what the registry lacks is sent.
+    Pull(Box<PullArgs>),
     /// Container images.
     #[command(subcommand)]
     Image(ImageCommand),
+}
+
+#[derive(Args)]
+struct PullArgs {
+    /// The app: replicated://APP_SLUG[/CHANNEL] (replicated:// may be left out).
+    upstream: String,
+    /// The license the vendor issued.
+    #[arg(long)]
+    license_file: PathBuf,
+    /// Push every image to --registry-endpoint and make the manifests use it.
+    #[arg(long)]
+    rewrite_images: bool,
+    /// The path inside the registry the images go under (default: the endpoint's path, if any).
+    #[arg(long)]
+    image_namespace: Option<String>,
+    /// The customer's registry: host[:port][/NAMESPACE], with or without https:// (http:// for
+    /// plain HTTP).
+    #[arg(long)]
+    registry_endpoint: Option<String>,
+    /// User for --registry-endpoint (default: docker/podman stored credentials).
+    #[arg(long, env = "KOTS_REGISTRY_USERNAME")]
+    registry_username: Option<String>,
+    /// Password for --registry-endpoint.
+    #[arg(long, env = "KOTS_REGISTRY_PASSWORD", hide_env_values = true)]
+    registry_password: Option<String>,
+    /// Where the app folder (APP_SLUG/) is written.
+    #[arg(long, default_value = ".")]
+    rootdir: PathBuf,
+    /// The namespace the app is deployed to.
+    #[arg(long)]
+    namespace: Option<String>,
+    /// The downstream overlay, created once and then the customer's.
+    #[arg(long, default_value = "this-cluster")]
+    downstream: String,
+    /// Leave KOTS's own kinds (Application, Config, preflights …) out of base/.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    exclude_kots_kinds: bool,
+    /// Destination image names: `flatten` (REGISTRY/NAMESPACE/LAST_COMPONENT) or `path` (keeps
+    /// the whole source path).
+    #[arg(long, value_enum, default_value = "flatten")]
+    image_naming: ImageNaming,
+    /// Trust the license signing key in this file (KEY_ID.pem) or folder; repeatable. Also
+    /// KOTS_TRUSTED_KEYS and ~/.config/kots/trusted-keys/.
+    #[arg(long = "trusted-key")]
+    trusted_keys: Vec<PathBuf>,
+    /// Also trust the CA certificates in this PEM file (vendor and registries).
+    #[arg(long)]
+    ca_cert: Option<PathBuf>,
+    /// Do not verify TLS certificates.
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// Read the release files from this folder instead of the vendor.
+    #[arg(long)]
+    local_path: Option<PathBuf>,
+    /// Pull images of REGISTRY from ENDPOINT instead (REGISTRY=ENDPOINT, e.g.
+    /// docker.io=https://mirror.corp.example); repeatable.
+    #[arg(long = "registry-mirror")]
+    registry_mirrors: Vec<String>,
+    /// Blobs moving at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// `json`: print a machine-readable summary on stdout.
+    #[arg(long, short = 'o')]
+    output: Option<OutputFormat>,
+    /// Only errors and the summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -36,6 +113,23 @@ enum ImageCommand {
     /// SRC and DST are registry references (`registry.example/app/api:1.0`, `http://…` for plain
     /// HTTP) or OCI layouts (`oci:DIR[:REF]`).
     Copy(CopyArgs),
+    /// Make a small example image (no Docker needed) and push it to DESTINATION.
+    Make(MakeArgs),
+}
+
+#[derive(Args)]
+struct MakeArgs {
+    /// Registry reference (`http://` for plain HTTP) or `oci:DIR:REF`.
+    destination: String,
+    /// Bytes of the image's own layer.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    size: usize,
+    /// Changes the image's own layer (and so its digest).
+    #[arg(long, default_value = "1")]
+    seed: String,
+    /// Destination credentials `USER:PASSWORD`.
+    #[arg(long, env = "KOTS_DEST_CREDS", hide_env_values = true)]
+    dest_creds: Option<String>,
 }
 
 #[derive(Args)]
@@ -93,51 +187,71 @@ async fn image_copy(args: CopyArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         ..CopyOptions::default()
     };
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(format!("{source} → {destination}"));
-    bar.enable_steady_tick(Duration::from_millis(200));
-    let progress = {
-        let bar = bar.clone();
-        tokio::spawn(async move {
-            // Bytes of a blob that restarts are counted again; keep per-blob totals to undo that.
-            let mut moved: HashMap<String, u64> = HashMap::new();
-            while let Some(event) = receiver.recv().await {
-                match event {
-                    Event::BlobStarted { digest, size } => {
-                        let before = moved.insert(digest.to_string(), 0).unwrap_or(0);
-                        if before == 0 {
-                            bar.inc_length(size);
-                        } else {
-                            bar.set_position(bar.position().saturating_sub(before));
-                        }
-                    }
-                    Event::BlobBytes { digest, bytes } => {
-                        *moved.entry(digest.to_string()).or_default() += bytes;
-                        bar.inc(bytes);
-                    }
-                    Event::BlobSkipped { size, .. } | Event::BlobMounted { size, .. } => {
-                        bar.inc_length(size);
-                        bar.inc(size);
-                    }
-                    Event::BlobDone { .. } | Event::ManifestDone { .. } => {}
-                }
-            }
-        })
-    };
-    let result = kots_transfer::copy(&source, &destination, &options, Some(sender)).await;
-    let _ = progress.await;
-    bar.finish_and_clear();
+    let progress = Progress::start(format!("{source} → {destination}"), args.quiet);
+    let result = kots_transfer::copy(&source, &destination, &options, progress.sender()).await;
+    progress.finish().await;
     let summary = result.with_context(|| format!("cannot copy {source} to {destination}"))?;
     let digest = summary.digest.as_ref().map(ToString::to_string).unwrap_or_default();
     println!("{destination}@{digest}: {}", summary.line());
     if !summary.index_complete {
         eprintln!("note: only some platforms were copied; the destination holds a new index listing them");
+    }
+    Ok(())
+}
+
+async fn image_make(args: MakeArgs) -> anyhow::Result<()> {
+    let destination = Endpoint::parse(&args.destination)?;
+    let name = match &destination {
+        Endpoint::Registry { reference, .. } => reference.last_component().to_owned(),
+        Endpoint::Layout { reference, .. } => reference.clone().unwrap_or_else(|| "example".to_owned()),
+    };
+    let scratch = tempfile::tempdir()?;
+    let layout = kots_oci::OciLayout::create(scratch.path())?;
+    kots_cli::example_image::make(&layout, "example", &name, &args.seed, args.size)?;
+    let source = Endpoint::Layout { directory: scratch.path().to_owned(), reference: Some("example".to_owned()) };
+    let options = CopyOptions {
+        destination: ClientOptions {
+            credentials: credentials(args.dest_creds.as_deref(), "--dest-creds")?,
+            ..ClientOptions::default()
+        },
+        ..CopyOptions::default()
+    };
+    let summary = kots_transfer::copy(&source, &destination, &options, None)
+        .await
+        .with_context(|| format!("cannot push the example image to {destination}"))?;
+    println!("{destination}@{}", summary.digest.map(|d| d.to_string()).unwrap_or_default());
+    Ok(())
+}
+
+async fn pull(args: PullArgs) -> anyhow::Result<()> {
+    let registry_credentials = match (args.registry_username, args.registry_password) {
+        (Some(username), Some(password)) => Some(Credentials::new(username, password)),
+        (None, None) => None,
+        _ => bail!("--registry-username and --registry-password go together"),
+    };
+    let options = PullOptions {
+        upstream: args.upstream,
+        license_file: args.license_file,
+        rewrite_images: args.rewrite_images,
+        image_namespace: args.image_namespace,
+        registry_endpoint: args.registry_endpoint,
+        registry_credentials,
+        rootdir: args.rootdir,
+        namespace: args.namespace,
+        downstream: args.downstream,
+        exclude_kots_kinds: args.exclude_kots_kinds,
+        image_naming: args.image_naming,
+        trusted_keys: args.trusted_keys,
+        ca_cert: args.ca_cert,
+        insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+        local_path: args.local_path,
+        registry_mirrors: args.registry_mirrors,
+        concurrency: args.concurrency,
+        quiet: args.quiet,
+    };
+    let summary = kots_cli::pull::pull(&options).await?;
+    if matches!(args.output, Some(OutputFormat::Json)) {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     }
     Ok(())
 }
@@ -163,5 +277,7 @@ async fn run() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Image(ImageCommand::Copy(args)) => image_copy(args).await,
+        Command::Image(ImageCommand::Make(args)) => image_make(args).await,
+        Command::Pull(args) => pull(*args).await,
     }
 }

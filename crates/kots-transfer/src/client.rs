@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -55,7 +56,8 @@ pub struct ClientOptions {
     pub insecure: bool,
     /// Also trust the certificates in this PEM file.
     pub ca_file: Option<PathBuf>,
-    /// Speak plain HTTP.
+    /// Speak plain HTTP. Loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) fall back
+    /// to it by themselves when they do not speak TLS, as Docker treats them.
     pub plain_http: bool,
     pub retry: RetryPolicy,
 }
@@ -71,7 +73,11 @@ struct AuthState {
 pub struct RegistryClient {
     http: reqwest::Client,
     host: String,
-    base: String,
+    /// The API host (Docker Hub's differs from its name).
+    api_host: String,
+    /// Plain HTTP: asked for, or fallen back to on a loopback registry without TLS.
+    plain: AtomicBool,
+    may_fall_back: bool,
     credentials: Option<Credentials>,
     state: Mutex<AuthState>,
     retry: RetryPolicy,
@@ -79,7 +85,7 @@ pub struct RegistryClient {
 
 impl std::fmt::Debug for RegistryClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegistryClient").field("base", &self.base).field("credentials", &self.credentials).finish()
+        f.debug_struct("RegistryClient").field("host", &self.host).field("credentials", &self.credentials).finish()
     }
 }
 
@@ -93,6 +99,15 @@ pub(crate) fn push_scope(repository: &str) -> String {
 
 fn retry_after(response: &Response) -> Option<Duration> {
     response.headers().get(header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok().map(Duration::from_secs)
+}
+
+/// Whether `host` (`name[:port]`) is this machine, where Docker allows plain HTTP by default.
+fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
 }
 
 fn retryable(status: StatusCode) -> bool {
@@ -119,12 +134,13 @@ impl RegistryClient {
         let http = builder.build().map_err(|source| Error::Connect { registry: host.to_owned(), source })?;
         // Docker Hub's API lives on another host than its name.
         let api_host = if host == "docker.io" { "registry-1.docker.io" } else { host };
-        let scheme = if options.plain_http { "http" } else { "https" };
         let credentials = options.credentials.clone().or_else(|| stored_credentials(host));
         Ok(RegistryClient {
             http,
             host: host.to_owned(),
-            base: format!("{scheme}://{api_host}"),
+            api_host: api_host.to_owned(),
+            plain: AtomicBool::new(options.plain_http),
+            may_fall_back: !options.plain_http && is_loopback(host),
             credentials,
             state: Mutex::default(),
             retry: options.retry.clone(),
@@ -139,8 +155,46 @@ impl RegistryClient {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()
         } else {
-            format!("{}{path}", self.base)
+            let scheme = if self.plain.load(Ordering::Relaxed) { "http" } else { "https" };
+            format!("{scheme}://{}{path}", self.api_host)
         }
+    }
+
+    /// Sends `builder`, on plain HTTP if this client has fallen back to it since the URL was made.
+    async fn execute(&self, builder: RequestBuilder) -> Result<Response, reqwest::Error> {
+        let (client, request) = builder.build_split();
+        let mut request = request?;
+        if self.plain.load(Ordering::Relaxed)
+            && request.url().scheme() == "https"
+            && request.url().host_str().is_some_and(|host| self.api_host.starts_with(host))
+        {
+            let _ = request.url_mut().set_scheme("http");
+        }
+        client.execute(request).await
+    }
+
+    /// After a connection failure over TLS to a loopback registry: use plain HTTP from now on.
+    fn fall_back_to_http(&self, error: &reqwest::Error) -> bool {
+        if self.may_fall_back && error.is_connect() && !self.plain.swap(true, Ordering::Relaxed) {
+            tracing::info!(registry = %self.host, "no TLS on this loopback registry; using plain HTTP");
+            return true;
+        }
+        false
+    }
+
+    /// Checks that the registry lets these credentials push to `repository`, without storing
+    /// anything: starts an upload and cancels it.
+    pub async fn check_push(&self, repository: &str) -> Result<(), Error> {
+        let scope = push_scope(repository);
+        let url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
+        let what = format!("start an upload to {repository}");
+        let response = self.send(&scope, &what, || self.http.post(&url).header(header::CONTENT_LENGTH, 0)).await?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(self.failure(&what, response).await);
+        }
+        let location = self.location(&response)?;
+        let _ = self.send(&scope, "cancel upload", || self.http.delete(&location)).await;
+        Ok(())
     }
 
     fn with_auth(&self, builder: RequestBuilder, scope: &str) -> RequestBuilder {
@@ -213,8 +267,9 @@ impl RegistryClient {
         let mut attempt = 0;
         let mut answered = false;
         loop {
-            let result = self.with_auth(make(), scope).send().await;
+            let result = self.execute(self.with_auth(make(), scope)).await;
             match result {
+                Err(source) if self.fall_back_to_http(&source) => {}
                 Err(source) => {
                     attempt += 1;
                     if attempt >= self.retry.attempts {
@@ -469,6 +524,16 @@ impl RegistryClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in ["localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "localhost"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["registry.example", "10.0.0.1:5000", "localhost.example:5000", "[fe80::1]:5000"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 
     #[test]
     fn back_off_grows_with_jitter_and_honours_retry_after() {

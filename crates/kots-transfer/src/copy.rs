@@ -2,7 +2,7 @@
 //! destination lacks (in parallel, verified while streaming), then write the manifests,
 //! children before the index that lists them, byte for byte.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -64,6 +64,9 @@ pub struct CopyOptions {
     pub concurrency: usize,
     /// Blobs larger than this are uploaded in chunks of this size.
     pub chunk_size: u64,
+    /// Options for particular registry hosts, on either side, instead of `source` or
+    /// `destination`: an app's images come from several registries, each with its own login.
+    pub registries: HashMap<String, ClientOptions>,
 }
 
 impl Default for CopyOptions {
@@ -74,6 +77,7 @@ impl Default for CopyOptions {
             platforms: Vec::new(),
             concurrency: 8,
             chunk_size: 512 * 1024 * 1024,
+            registries: HashMap::new(),
         }
     }
 }
@@ -84,9 +88,14 @@ enum Side {
 }
 
 impl Side {
-    fn open(endpoint: &Endpoint, options: &ClientOptions, create: bool) -> Result<Side, Error> {
+    fn open(endpoint: &Endpoint, options: &CopyOptions, destination: bool) -> Result<Side, Error> {
         match endpoint {
             Endpoint::Registry { reference, plain_http } => {
+                let options = options.registries.get(reference.registry()).unwrap_or(if destination {
+                    &options.destination
+                } else {
+                    &options.source
+                });
                 let options = ClientOptions { plain_http: options.plain_http || *plain_http, ..options.clone() };
                 let client = RegistryClient::new(reference.registry(), &options)?;
                 Ok(Side::Registry {
@@ -96,7 +105,7 @@ impl Side {
                 })
             }
             Endpoint::Layout { directory, reference } => {
-                let layout = if create { OciLayout::create(directory)? } else { OciLayout::open(directory)? };
+                let layout = if destination { OciLayout::create(directory)? } else { OciLayout::open(directory)? };
                 Ok(Side::Layout { layout, reference: reference.clone() })
             }
         }
@@ -636,8 +645,8 @@ async fn copy_shared(
     shared: &Shared,
 ) -> Result<Summary, Error> {
     let started = Instant::now();
-    let source_side = Side::open(source, &options.source, false)?;
-    let destination_side = Side::open(destination, &options.destination, true)?;
+    let source_side = Side::open(source, options, false)?;
+    let destination_side = Side::open(destination, options, true)?;
     let root = source_side.root_manifest().await?;
     let source_reference = match &source_side {
         Side::Registry { reference, .. } | Side::Layout { reference, .. } => reference.clone(),

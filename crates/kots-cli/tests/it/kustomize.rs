@@ -3,9 +3,10 @@
 
 use std::process::Command;
 
-use kots_cli::app_folder::{base_files, downstream_kustomization, midstream_kustomization};
+use kots_cli::app_folder::{MidstreamOwned, base_files, downstream_kustomization, midstream_kustomization};
 use kots_cli::images::find_images;
 use kots_cli::naming::{ImageNaming, RegistryTarget, destination_names, kustomize_images};
+use kots_cli::pull_secret::{self, RegistryLogin};
 
 const DIGEST: &str = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
@@ -18,27 +19,33 @@ fn kubectl_kustomize_renders_every_image_from_the_customer_registry() {
     let temp = tempfile::tempdir().unwrap();
     let root = temp.path().join("myapp");
     let base = base_files(&files, true).unwrap();
-    let documents: Vec<(String, serde_json::Value)> = base
-        .iter()
-        .filter(|file| !file.path.ends_with("kustomization.yaml"))
-        .map(|file| (file.path.clone(), serde_saphyr::from_str(&file.content).unwrap()))
-        .collect();
-    let (found, bad) = find_images(&documents, &["postgres:16".to_owned()], "upstream/app.yaml");
+    assert_eq!(base.additional_images, ["postgres:16"]);
+    let (found, bad) = find_images(&base.documents, &base.additional_images, "upstream/app.yaml");
     assert!(bad.is_empty());
     let target = RegistryTarget::parse("https://registry.corp.example:5000/", Some("myapp")).unwrap();
     let names = destination_names(&found, &target, ImageNaming::Flatten).unwrap();
     let entries = kustomize_images(&found, &names);
-    for file in &base {
+    let login = RegistryLogin { host: target.host.clone(), username: "u".into(), password: "p".into() };
+    let secret = pull_secret::secret_file("myapp", &[login]);
+    let patches = pull_secret::patches("myapp", &base.documents);
+    let owned = MidstreamOwned {
+        images: entries,
+        resources: vec![secret.path.clone()],
+        patches: patches.iter().map(|patch| (patch.file.path.clone(), patch.target.clone())).collect(),
+        namespace: Some("shop".into()),
+    };
+    let midstream = root.join("overlays/midstream");
+    for file in patches.iter().map(|patch| &patch.file).chain([&secret]) {
+        std::fs::create_dir_all(midstream.join(&file.path).parent().unwrap()).unwrap();
+        std::fs::write(midstream.join(&file.path), &file.content).unwrap();
+    }
+    for file in &base.files {
         let path = root.join(&file.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, &file.content).unwrap();
     }
-    std::fs::create_dir_all(root.join("overlays/midstream")).unwrap();
-    std::fs::write(
-        root.join("overlays/midstream/kustomization.yaml"),
-        midstream_kustomization(None, "myapp", &entries).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(midstream.join("kustomization.yaml"), midstream_kustomization(None, "myapp", &owned).unwrap())
+        .unwrap();
     std::fs::create_dir_all(root.join("overlays/downstreams/this-cluster")).unwrap();
     std::fs::write(root.join("overlays/downstreams/this-cluster/kustomization.yaml"), downstream_kustomization())
         .unwrap();
@@ -65,5 +72,8 @@ fn kubectl_kustomize_renders_every_image_from_the_customer_registry() {
         );
         assert!(rendered.contains("kots.io/app-slug: myapp"));
         assert!(!rendered.contains("kind: Application"), "KOTS kinds stay out of the cluster");
+        assert_eq!(rendered.matches("- name: myapp-registry").count(), 3, "deployment, cronjob, pod:\n{rendered}");
+        assert!(rendered.contains("type: kubernetes.io/dockerconfigjson"));
+        assert_eq!(rendered.matches("namespace: shop").count(), 4, "{rendered}");
     }
 }

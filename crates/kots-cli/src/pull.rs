@@ -1,0 +1,489 @@
+//! `kubectl kots pull`: license → release → app folder → images → overlays, every step told to
+//! the user, the folder changed only when all of it succeeded (see [`crate::folder`]).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use kots_license::License;
+use kots_oci::ImageReference;
+use kots_transfer::{ClientOptions, CopyOptions, Credentials, Endpoint, RegistryClient, Summary};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::app_folder::{self, GeneratedFile, MidstreamOwned};
+use crate::folder::{self, Staging};
+use crate::images::{FoundImage, find_images};
+use crate::naming::{ImageNaming, ImageRewrite, RegistryTarget, destination_names, kustomize_images};
+use crate::progress::Progress;
+use crate::pull_secret::{self, RegistryLogin};
+use crate::upstream::{self, Cursor, Upstream, VendorApi};
+
+/// Everything `pull` is told.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    pub upstream: String,
+    pub license_file: PathBuf,
+    pub rewrite_images: bool,
+    pub image_namespace: Option<String>,
+    pub registry_endpoint: Option<String>,
+    pub registry_credentials: Option<Credentials>,
+    pub rootdir: PathBuf,
+    pub namespace: Option<String>,
+    pub downstream: String,
+    pub exclude_kots_kinds: bool,
+    pub image_naming: ImageNaming,
+    pub trusted_keys: Vec<PathBuf>,
+    pub ca_cert: Option<PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+    pub local_path: Option<PathBuf>,
+    /// `REGISTRY=ENDPOINT`: pull images of REGISTRY from ENDPOINT instead (`http://` for plain).
+    pub registry_mirrors: Vec<String>,
+    pub concurrency: usize,
+    pub quiet: bool,
+}
+
+/// What `pull` did, for `-o json` and the closing lines.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullSummary {
+    pub app_slug: String,
+    pub app_dir: PathBuf,
+    pub updated: bool,
+    pub previous_version: Option<String>,
+    pub version_label: String,
+    pub channel_sequence: String,
+    pub images: Vec<ImageSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSummary {
+    pub source: String,
+    pub destination: Option<String>,
+    pub digest: Option<String>,
+    pub files: Vec<String>,
+    pub blobs_sent: u64,
+    pub bytes_sent: u64,
+}
+
+/// One step's heading on stderr.
+fn step(quiet: bool, text: impl std::fmt::Display) {
+    if !quiet {
+        eprintln!("• {text}");
+    }
+}
+
+fn detail(quiet: bool, text: impl std::fmt::Display) {
+    if !quiet {
+        eprintln!("    {text}");
+    }
+}
+
+fn client_options(options: &PullOptions) -> ClientOptions {
+    ClientOptions {
+        insecure: options.insecure_skip_tls_verify,
+        ca_file: options.ca_cert.clone(),
+        ..ClientOptions::default()
+    }
+}
+
+/// `REGISTRY=ENDPOINT` pairs: registry host → (mirror host, plain HTTP).
+fn parse_mirrors(mirrors: &[String]) -> anyhow::Result<HashMap<String, (String, bool)>> {
+    mirrors
+        .iter()
+        .map(|text| {
+            let (registry, endpoint) = text
+                .split_once('=')
+                .with_context(|| format!("--registry-mirror `{text}`: expected REGISTRY=ENDPOINT"))?;
+            let target = RegistryTarget::parse(endpoint, Some(""))
+                .map_err(|reason| anyhow::anyhow!("--registry-mirror `{text}`: {reason}"))?;
+            Ok((registry.trim().to_ascii_lowercase(), (target.host, target.plain_http)))
+        })
+        .collect()
+}
+
+pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
+    let quiet = options.quiet;
+    let upstream = Upstream::parse(&options.upstream).map_err(anyhow::Error::msg)?;
+    if options.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    let target = match (&options.registry_endpoint, options.rewrite_images) {
+        (Some(endpoint), true) => Some(
+            RegistryTarget::parse(endpoint, options.image_namespace.as_deref())
+                .map_err(|reason| anyhow::anyhow!("--registry-endpoint: {reason}"))?,
+        ),
+        (None, true) => bail!("--rewrite-images needs --registry-endpoint (the registry to push the images to)"),
+        (_, false) => None,
+    };
+    let mirrors = parse_mirrors(&options.registry_mirrors)?;
+
+    // 1. The license.
+    step(quiet, format!("Verifying license {}", options.license_file.display()));
+    let origin = format!("`{}`", options.license_file.display());
+    let license = License::load(&options.license_file)
+        .map_err(|e| anyhow::anyhow!("cannot read the license file {origin}: {e}"))?;
+    let (trusted, looked) = crate::license::trusted_keys(&options.trusted_keys)?;
+    let (verified, channel_id) =
+        crate::license::check(&license, &origin, &trusted, &looked, &upstream.app_slug, upstream.channel.as_deref())?;
+    let mut license = verified.license;
+    let mut license_yaml = std::fs::read_to_string(&options.license_file)?;
+    detail(
+        quiet,
+        format!(
+            "license {} for {} ({}), signed by key {}",
+            license.id(),
+            license.customer_name(),
+            license.license_type(),
+            verified.global_key_id
+        ),
+    );
+
+    let app_dir = options.rootdir.join(&upstream.app_slug);
+    let previous = upstream::read_installation(&app_dir)?;
+    let registry_client_options = client_options(options);
+
+    // 2. The release.
+    let (files, cursor, registry_domain, vendor_plain_http) = match &options.local_path {
+        Some(folder) => {
+            step(quiet, format!("Reading release files from {}", folder.display()));
+            let files = upstream::local_release(folder)?;
+            let cursor =
+                Cursor { update_cursor: "local".to_owned(), channel_id: channel_id.clone(), ..Cursor::default() };
+            (files, cursor, None, false)
+        }
+        None => {
+            let endpoint = license.endpoint().to_owned();
+            if endpoint.is_empty() {
+                bail!("license {origin} names no endpoint; use --local-path with the release files");
+            }
+            let api = VendorApi::new(&endpoint, license.id().as_str(), &registry_client_options)?;
+            step(quiet, format!("Refreshing the license from {endpoint}"));
+            let fresh_yaml = api.license(&upstream.app_slug).await?;
+            let fresh = License::parse(&fresh_yaml)
+                .map_err(|e| anyhow::anyhow!("the vendor sent a license that cannot be read: {e}"))?;
+            let (fresh, _) = crate::license::check(
+                &fresh,
+                "from the vendor",
+                &trusted,
+                &looked,
+                &upstream.app_slug,
+                Some(&channel_id),
+            )?;
+            if fresh.license.sequence() != license.sequence() {
+                detail(
+                    quiet,
+                    format!("license updated: sequence {} → {}", license.sequence(), fresh.license.sequence()),
+                );
+            }
+            license = fresh.license;
+            license_yaml = fresh_yaml;
+            if let Some(previous) = previous.as_ref().filter(|previous| previous.channel_id == channel_id) {
+                step(quiet, "Checking for updates");
+                let pending = api.pending(&upstream.app_slug, &channel_id, &previous.update_cursor).await?;
+                if pending.is_empty() {
+                    eprintln!(
+                        "{} is up to date: version {} (channel {}, sequence {}); nothing changed",
+                        upstream.app_slug, previous.version_label, previous.channel_name, previous.update_cursor
+                    );
+                    return Ok(PullSummary {
+                        app_slug: upstream.app_slug.clone(),
+                        app_dir,
+                        updated: false,
+                        previous_version: Some(previous.version_label.clone()),
+                        version_label: previous.version_label.clone(),
+                        channel_sequence: previous.update_cursor.clone(),
+                        images: Vec::new(),
+                    });
+                }
+            }
+            step(quiet, format!("Downloading the release of replicated://{}", upstream.app_slug));
+            let release = api.release(&upstream.app_slug, &channel_id).await?;
+            let mut cursor = release.cursor;
+            if let Ok(pending) = api.pending(&upstream.app_slug, &channel_id, "0").await
+                && let Some(found) = pending.iter().find(|p| p.channel_sequence.to_string() == cursor.update_cursor)
+            {
+                cursor.release_notes = found.release_notes.clone();
+            }
+            detail(
+                quiet,
+                format!(
+                    "version {} (channel {}, sequence {}), {} files",
+                    cursor.version_label,
+                    cursor.channel_name,
+                    cursor.update_cursor,
+                    release.files.len()
+                ),
+            );
+            (release.files, cursor, release.registry_domain, endpoint.starts_with("http://"))
+        }
+    };
+
+    // 3. The folder's generated parts.
+    step(quiet, format!("Writing {}", app_dir.display()));
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .filter(|(path, _)| path.ends_with(".yaml") || path.ends_with(".yml"))
+        .map(|(path, bytes)| {
+            String::from_utf8(bytes.clone())
+                .map(|text| (path.clone(), text))
+                .map_err(|_| anyhow::anyhow!("release file `{path}` is not UTF-8 text"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let base = app_folder::base_files(&texts, options.exclude_kots_kinds).map_err(anyhow::Error::msg)?;
+
+    // 4. The images.
+    step(quiet, "Finding images");
+    let documents: Vec<(String, Value)> =
+        base.documents.iter().map(|(name, value)| (format!("base/{name}"), value.clone())).collect();
+    let application_file = format!("upstream/{}", base.application_file);
+    let (found, bad) = find_images(&documents, &base.additional_images, &application_file);
+    if let Some(first) = bad.first() {
+        bail!("{} uses image `{}`, which is not a valid image reference: {}", first.file, first.text, first.reason);
+    }
+    let mut by_image: BTreeMap<String, Vec<&FoundImage>> = BTreeMap::new();
+    for image in found.values() {
+        by_image.entry(image.reference.to_string()).or_default().push(image);
+    }
+    for (image, spellings) in &by_image {
+        let files: std::collections::BTreeSet<&str> =
+            spellings.iter().flat_map(|s| s.files.iter().map(String::as_str)).collect();
+        detail(quiet, format!("{image}  ({})", files.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    if found.is_empty() {
+        detail(quiet, "no images");
+    }
+
+    let staging = Staging::prepare(&app_dir)?;
+    let root = staging.path().to_owned();
+    folder::remove(&root.join("upstream"))?;
+    folder::remove(&root.join("base"))?;
+    for (path, content) in &files {
+        folder::write(&root.join("upstream").join(path), content)?;
+    }
+    folder::write(&root.join("upstream/userdata/license.yaml"), license_yaml.as_bytes())?;
+    folder::write(
+        &root.join("upstream/userdata/installation.yaml"),
+        upstream::installation_yaml(&upstream.app_slug, &cursor).as_bytes(),
+    )?;
+    folder::write_files(&root, &base.files)?;
+
+    let mut rewrites: Vec<ImageRewrite> = Vec::new();
+    let mut image_summaries = Vec::new();
+    let mut logins: Vec<RegistryLogin> = Vec::new();
+    let license_credentials = Credentials::new(license.id().as_str(), license.id().as_str());
+    let mut copy_options = CopyOptions {
+        source: registry_client_options.clone(),
+        destination: registry_client_options.clone(),
+        concurrency: options.concurrency,
+        ..CopyOptions::default()
+    };
+    if let Some(domain) = &registry_domain {
+        copy_options.registries.insert(
+            domain.clone(),
+            ClientOptions {
+                credentials: Some(license_credentials.clone()),
+                plain_http: vendor_plain_http,
+                ..registry_client_options.clone()
+            },
+        );
+    }
+    for (mirror, plain_http) in mirrors.values() {
+        copy_options
+            .registries
+            .insert(mirror.clone(), ClientOptions { plain_http: *plain_http, ..registry_client_options.clone() });
+    }
+
+    if let Some(target) = &target {
+        // 5. Copy every image into images/, then push each to the customer's registry.
+        let destinations = destination_names(&found, target, options.image_naming).map_err(anyhow::Error::msg)?;
+        let destination_options = ClientOptions {
+            credentials: options.registry_credentials.clone(),
+            plain_http: target.plain_http,
+            ..registry_client_options.clone()
+        };
+        copy_options.registries.insert(target.host.clone(), destination_options.clone());
+        if let Some(first) = destinations.values().next() {
+            step(quiet, format!("Checking that {} accepts pushes", target.host));
+            let repository = first.strip_prefix(&format!("{}/", target.host)).unwrap_or(first);
+            RegistryClient::new(&target.host, &destination_options)?.check_push(repository).await.map_err(|e| {
+                anyhow::anyhow!(
+                    "the registry {} refuses to take images: {e}; check --registry-username/--registry-password (or `docker login {}`)",
+                    target.host,
+                    target.host
+                )
+            })?;
+        }
+        let layout_dir = root.join("images");
+        let pairs: Vec<(Endpoint, Endpoint)> = by_image
+            .keys()
+            .map(|image| {
+                let reference = ImageReference::parse(image)?;
+                let source = match mirrors.get(reference.registry()) {
+                    Some((host, plain_http)) => Endpoint::Registry {
+                        reference: reference.with_name(host, reference.repository()),
+                        plain_http: *plain_http,
+                    },
+                    None => Endpoint::Registry { reference, plain_http: false },
+                };
+                Ok((source, Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.clone()) }))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        step(quiet, format!("Saving {} images into {}/images", pairs.len(), app_dir.display()));
+        let progress = Progress::start("saving images".to_owned(), quiet);
+        let saved = kots_transfer::copy_many(&pairs, &copy_options, progress.sender()).await;
+        progress.finish().await;
+        for ((source, _), result) in pairs.iter().zip(&saved) {
+            if let Err(error) = result {
+                bail!("{}", image_error(&source.to_string(), error, &root));
+            }
+        }
+
+        let pushes: Vec<(Endpoint, Endpoint, String)> = by_image
+            .keys()
+            .map(|image| {
+                let reference = ImageReference::parse(image)?;
+                let name = &destinations[&reference.name()];
+                let (host, repository) = name.split_once('/').expect("destinations have a host");
+                let destination = reference.with_name(host, repository);
+                Ok((
+                    Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.clone()) },
+                    Endpoint::Registry { reference: destination.clone(), plain_http: target.plain_http },
+                    destination.to_string(),
+                ))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        step(quiet, format!("Pushing {} images to {}", pushes.len(), target.host));
+        let progress = Progress::start(format!("pushing to {}", target.host), quiet);
+        let pairs: Vec<(Endpoint, Endpoint)> = pushes.iter().map(|(s, d, _)| (s.clone(), d.clone())).collect();
+        let pushed = kots_transfer::copy_many(&pairs, &copy_options, progress.sender()).await;
+        progress.finish().await;
+        for (((image, spellings), (_, _, destination)), result) in by_image.iter().zip(&pushes).zip(pushed) {
+            let summary: Summary = result.map_err(|e| {
+                anyhow::anyhow!("cannot push {image} to {destination}: {e}; the app folder was left unchanged")
+            })?;
+            detail(quiet, format!("{destination}: {}", summary.line()));
+            image_summaries.push(ImageSummary {
+                source: image.clone(),
+                destination: Some(destination.clone()),
+                digest: summary.digest.as_ref().map(ToString::to_string),
+                files: spellings
+                    .iter()
+                    .flat_map(|s| s.files.iter().cloned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                blobs_sent: summary.blobs_sent,
+                bytes_sent: summary.bytes_sent,
+            });
+        }
+        rewrites = kustomize_images(&found, &destinations);
+        match &options.registry_credentials {
+            Some(credentials) => logins.push(RegistryLogin {
+                host: target.host.clone(),
+                username: credentials.username.clone(),
+                password: credentials.password().to_owned(),
+            }),
+            None => detail(
+                quiet,
+                "no pull secret written: pass --registry-username/--registry-password if the cluster must log in to pull",
+            ),
+        }
+    } else {
+        for (image, spellings) in &by_image {
+            image_summaries.push(ImageSummary {
+                source: image.clone(),
+                destination: None,
+                digest: None,
+                files: spellings
+                    .iter()
+                    .flat_map(|s| s.files.iter().cloned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                blobs_sent: 0,
+                bytes_sent: 0,
+            });
+        }
+        if let Some(domain) = &registry_domain
+            && found.values().any(|image| image.reference.registry() == domain)
+        {
+            logins.push(RegistryLogin {
+                host: domain.clone(),
+                username: license.id().to_string(),
+                password: license.id().to_string(),
+            });
+        }
+    }
+
+    // 6. The overlays.
+    let midstream_dir = root.join("overlays/midstream");
+    folder::remove(&midstream_dir.join(pull_secret::OWNED_FOLDER))?;
+    let mut owned =
+        MidstreamOwned { images: rewrites, namespace: options.namespace.clone(), ..MidstreamOwned::default() };
+    if !logins.is_empty() {
+        let secret = pull_secret::secret_file(&upstream.app_slug, &logins);
+        let patches = pull_secret::patches(&upstream.app_slug, &base.documents);
+        let mut generated: Vec<GeneratedFile> = vec![secret.clone()];
+        owned.resources.push(secret.path.clone());
+        for patch in patches {
+            owned.patches.push((patch.file.path.clone(), patch.target.clone()));
+            generated.push(patch.file);
+        }
+        folder::write_files(&midstream_dir, &generated)?;
+        detail(
+            quiet,
+            format!(
+                "pull secret {} for {}",
+                pull_secret::secret_name(&upstream.app_slug),
+                logins.iter().map(|l| l.host.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    let kustomization_path = midstream_dir.join("kustomization.yaml");
+    let existing = std::fs::read_to_string(&kustomization_path).ok();
+    let midstream = app_folder::midstream_kustomization(existing.as_deref(), &upstream.app_slug, &owned)
+        .map_err(anyhow::Error::msg)?;
+    folder::write(&kustomization_path, midstream.as_bytes())?;
+    let downstream = root.join("overlays/downstreams").join(&options.downstream).join("kustomization.yaml");
+    if !downstream.exists() {
+        folder::write(&downstream, app_folder::downstream_kustomization().as_bytes())?;
+    }
+
+    staging.commit()?;
+    let summary = PullSummary {
+        app_slug: upstream.app_slug.clone(),
+        app_dir: app_dir.clone(),
+        updated: true,
+        previous_version: previous.map(|p| p.version_label),
+        version_label: cursor.version_label.clone(),
+        channel_sequence: cursor.update_cursor.clone(),
+        images: image_summaries,
+    };
+    match &summary.previous_version {
+        Some(before) => eprintln!("{} updated: version {before} → {}", upstream.app_slug, summary.version_label),
+        None => eprintln!("{} version {} pulled into {}", upstream.app_slug, summary.version_label, app_dir.display()),
+    }
+    eprintln!(
+        "deploy with: kubectl apply -k {}",
+        app_dir.join("overlays/downstreams").join(&options.downstream).display()
+    );
+    Ok(summary)
+}
+
+/// An image that could not be saved, said so that the user knows which and why.
+fn image_error(source: &str, error: &kots_transfer::Error, root: &Path) -> String {
+    match error {
+        kots_transfer::Error::NotFound { .. } => {
+            format!(
+                "image {source} is missing upstream ({error}); ask the vendor to publish it. The app folder was left unchanged"
+            )
+        }
+        kots_transfer::Error::Io { source: io, .. } if io.kind() == std::io::ErrorKind::StorageFull => format!(
+            "not enough disk space to save {source} under {} ({error}); free some space or use --rootdir on a larger disk. The app folder was left unchanged",
+            root.parent().unwrap_or(root).display()
+        ),
+        _ => format!("cannot save image {source}: {error}; the app folder was left unchanged"),
+    }
+}
