@@ -161,6 +161,11 @@ impl OciLayout {
     /// Adds `descriptor` to `index.json`, named `ref_name` if given; an earlier entry with the
     /// same name is replaced, as a tag moves.
     pub fn add_manifest(&self, mut descriptor: Descriptor, ref_name: Option<&str>) -> Result<(), Error> {
+        // Several copies (threads or processes) may add to one layout at once: hold an
+        // exclusive lock on `oci-layout` across the read-modify-write of `index.json`.
+        let lock_path = self.root.join(LAYOUT_FILE);
+        let lock = File::open(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
         let mut index = self.index()?;
         if let Some(name) = ref_name {
             index.manifests.retain(|d| d.annotation(REF_NAME_ANNOTATION) != Some(name));
@@ -203,6 +208,25 @@ impl OciLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_additions_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = OciLayout::create(dir.path()).unwrap();
+        std::thread::scope(|scope| {
+            for thread in 0..8 {
+                let layout = layout.clone();
+                scope.spawn(move || {
+                    for round in 0..10 {
+                        let bytes = format!("{{\"n\":{thread}{round}}}");
+                        let manifest = layout.write_blob_bytes(media_type::OCI_MANIFEST, bytes.as_bytes()).unwrap();
+                        layout.add_manifest(manifest, Some(&format!("t{thread}-{round}"))).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(layout.index().unwrap().manifests.len(), 80);
+    }
 
     #[test]
     fn blobs_and_named_manifests_round_trip() {
