@@ -13,7 +13,7 @@ use kots_oci::{Descriptor, Digest, Hasher, Manifest, ManifestKind, OciLayout};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::client::{ByteStream, ClientOptions, RegistryClient, push_scope};
+use crate::client::{ByteStream, ClientOptions, RegistryClient, pull_scope, push_scope};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::progress::{Event, Summary};
@@ -388,6 +388,9 @@ async fn plan(
     Ok(plan)
 }
 
+/// How many other repositories a missing blob is looked for in before it is sent.
+const MAX_SIBLING_PROBES: usize = 4;
+
 /// Where a blob went first in this copy, so that other images bound for the same registry
 /// mount it from there instead of sending it again (`None`: a layout, where it is simply there).
 type Placed = Option<String>;
@@ -396,13 +399,39 @@ type PlacedCell = Arc<tokio::sync::OnceCell<Placed>>;
 /// What concurrent copies share: one transfer per (destination store, blob), and a bound on the
 /// blobs moving at once across all of them.
 struct Shared {
-    in_flight: Mutex<std::collections::HashMap<(String, Digest), PlacedCell>>,
+    in_flight: Mutex<HashMap<(String, Digest), PlacedCell>>,
+    /// The destination repositories each blob is bound for, per store: where an earlier run may
+    /// have left it, to mount from instead of sending it again.
+    bound_for: Mutex<HashMap<(String, Digest), Vec<String>>>,
     permits: tokio::sync::Semaphore,
 }
 
 impl Shared {
     fn new(concurrency: usize) -> Shared {
-        Shared { in_flight: Mutex::default(), permits: tokio::sync::Semaphore::new(concurrency.max(1)) }
+        Shared {
+            in_flight: Mutex::default(),
+            bound_for: Mutex::default(),
+            permits: tokio::sync::Semaphore::new(concurrency.max(1)),
+        }
+    }
+
+    fn register(&self, prepared: &Prepared) {
+        let Some(repository) = prepared.destination.repository() else { return };
+        let store = prepared.destination.store();
+        let mut bound_for = self.bound_for.lock().expect("never poisoned");
+        for blob in &prepared.plan.blobs {
+            let repositories = bound_for.entry((store.clone(), blob.digest.clone())).or_default();
+            if !repositories.contains(&repository) {
+                repositories.push(repository.clone());
+            }
+        }
+    }
+
+    /// Other repositories of `store` this copy sends `digest` to.
+    fn siblings(&self, store: &str, digest: &Digest, repository: &str) -> Vec<String> {
+        let bound_for = self.bound_for.lock().expect("never poisoned");
+        let found = bound_for.get(&(store.to_owned(), digest.clone())).into_iter().flatten();
+        found.filter(|other| *other != repository).take(MAX_SIBLING_PROBES).cloned().collect()
     }
 
     fn cell(&self, destination: &str, digest: &Digest) -> PlacedCell {
@@ -583,6 +612,18 @@ impl BlobCopier<'_> {
             self.record(Outcome::Mounted, descriptor);
             return Ok(());
         }
+        // A blob shared with another image of this copy may be in that image's repository
+        // since an earlier run: mount it from there.
+        if let Side::Registry { client, repository, .. } = destination {
+            for sibling in self.shared.siblings(&destination.store(), digest, repository) {
+                if client.blob_size(&sibling, digest, &pull_scope(&sibling)).await?.is_some()
+                    && client.mount(repository, digest, &sibling).await?
+                {
+                    self.record(Outcome::Mounted, descriptor);
+                    return Ok(());
+                }
+            }
+        }
         let attempts = options.source.retry.attempts.max(1);
         let mut attempt = 0;
         loop {
@@ -620,30 +661,44 @@ pub async fn copy(
     options: &CopyOptions,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Summary, Error> {
-    copy_shared(source, destination, options, events, &Shared::new(options.concurrency)).await
+    let shared = Shared::new(options.concurrency);
+    let prepared = prepare(source, destination, options).await?;
+    execute(prepared, options, events, &shared).await
 }
 
 /// Copies several images at once, as an app's images move: each blob shared by several of them
-/// moves once per destination, and at most `concurrency` blobs move at a time in all. One
-/// result per pair, in order.
+/// moves once per destination (and is mounted from another of their repositories where an
+/// earlier run left it), and at most `concurrency` blobs move at a time in all. One result per
+/// pair, in order.
 pub async fn copy_many(
     pairs: &[(Endpoint, Endpoint)],
     options: &CopyOptions,
     events: Option<UnboundedSender<Event>>,
 ) -> Vec<Result<Summary, Error>> {
     let shared = Shared::new(options.concurrency);
-    let copies =
-        pairs.iter().map(|(source, destination)| copy_shared(source, destination, options, events.clone(), &shared));
+    let prepared =
+        futures_util::future::join_all(pairs.iter().map(|(source, destination)| prepare(source, destination, options)))
+            .await;
+    for prepared in prepared.iter().flatten() {
+        shared.register(prepared);
+    }
+    let copies = prepared.into_iter().map(|prepared| {
+        let (events, shared) = (events.clone(), &shared);
+        async move { execute(prepared?, options, events, shared).await }
+    });
     futures_util::future::join_all(copies).await
 }
 
-async fn copy_shared(
-    source: &Endpoint,
-    destination: &Endpoint,
-    options: &CopyOptions,
-    events: Option<UnboundedSender<Event>>,
-    shared: &Shared,
-) -> Result<Summary, Error> {
+/// A copy whose sides are open and whose plan is made.
+struct Prepared {
+    started: Instant,
+    source: Side,
+    destination: Side,
+    source_reference: Option<String>,
+    plan: Plan,
+}
+
+async fn prepare(source: &Endpoint, destination: &Endpoint, options: &CopyOptions) -> Result<Prepared, Error> {
     let started = Instant::now();
     let source_side = Side::open(source, options, false)?;
     let destination_side = Side::open(destination, options, true)?;
@@ -652,7 +707,16 @@ async fn copy_shared(
         Side::Registry { reference, .. } | Side::Layout { reference, .. } => reference.clone(),
     };
     let plan = plan(&source_side, root, &options.platforms).await?;
+    Ok(Prepared { started, source: source_side, destination: destination_side, source_reference, plan })
+}
 
+async fn execute(
+    prepared: Prepared,
+    options: &CopyOptions,
+    events: Option<UnboundedSender<Event>>,
+    shared: &Shared,
+) -> Result<Summary, Error> {
+    let Prepared { started, source: source_side, destination: destination_side, source_reference, plan } = prepared;
     let counters = Counters::default();
     let copier = BlobCopier {
         source: &source_side,

@@ -15,6 +15,7 @@ use kots_registry::htpasswd::HtpasswdPolicy;
 use serde_json::json;
 
 mod kustomize;
+mod pull;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-kots");
 

@@ -1,0 +1,622 @@
+//! `kubectl kots pull` end to end with real parts only: a `kots-vendor` serving the example app
+//! (examples/myapp) with private images on its registry, a second `kots-registry` standing in
+//! for Docker Hub (reached through `--registry-mirror`), and as the customer's registry, in
+//! turn, a `kots-registry` that wants a login and the reference `docker-registry`. The result is
+//! rendered by the real `kubectl kustomize`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kots_registry::auth::{AuthOptions, ThrottleOptions};
+use kots_registry::htpasswd::HtpasswdPolicy;
+use kots_vendor::client::Client;
+use kots_vendor::customers::{CustomerChange, IssuedLicense};
+use kots_vendor::release::ReleaseFile;
+use kots_vendor::releases::{CreatedRelease, NewRelease};
+use serde_json::{Value, json};
+
+use crate::BINARY;
+
+const EMAIL: &str = "vendor@example.com";
+
+/// The vendor server, a public registry and a customer registry (login alice/wonderland), each
+/// on loopback, all on one runtime that stops with the value.
+struct World {
+    runtime: std::sync::Mutex<Option<tokio::runtime::Runtime>>,
+    temp: tempfile::TempDir,
+    vendor: String,
+    public: String,
+    customer: String,
+    token: String,
+    keys: PathBuf,
+    /// Image (`registry/repository:tag` as pushed) → manifest digest.
+    digests: BTreeMap<String, String>,
+}
+
+fn bind(runtime: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) {
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        (listener, address)
+    })
+}
+
+impl World {
+    fn start() -> World {
+        let temp = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+
+        let vendor_dir = temp.path().join("vendor");
+        let token = runtime.block_on(kots_vendor::bootstrap(&vendor_dir, EMAIL, None)).unwrap();
+        let (listener, vendor) = bind(&runtime);
+        let service = runtime
+            .block_on(kots_vendor::Vendor::open(
+                &vendor_dir,
+                &format!("http://{vendor}"),
+                kots_vendor::VendorOptions::default(),
+            ))
+            .unwrap();
+        let keys = temp.path().join("keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        let key = service.global_key();
+        std::fs::write(keys.join(format!("{}.pem", key.id())), key.public_key_pem().unwrap()).unwrap();
+        runtime.spawn(kots_vendor::server::serve(Arc::new(service), listener, std::future::pending()));
+
+        let (listener, public) = bind(&runtime);
+        let registry = runtime
+            .block_on(kots_registry::Registry::open_embedded(&temp.path().join("public"), Default::default()))
+            .unwrap();
+        runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+
+        let (listener, customer) = bind(&runtime);
+        let htpasswd = temp.path().join("htpasswd");
+        std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
+        let auth = AuthOptions {
+            policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
+            realm: format!("http://{customer}/token"),
+            service: customer.clone(),
+            token_ttl: Duration::from_secs(300),
+            signing_key: vec![7; 32],
+            throttle: ThrottleOptions::default(),
+        };
+        let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
+        let registry =
+            runtime.block_on(kots_registry::Registry::open_embedded(&temp.path().join("customer"), options)).unwrap();
+        runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+
+        let mut world = World {
+            runtime: Some(runtime).into(),
+            temp,
+            vendor,
+            public,
+            customer,
+            token,
+            keys,
+            digests: BTreeMap::new(),
+        };
+        let _: Value = world.admin_post("/api/v1/apps", &json!({"slug": "myapp", "name": "My App"}));
+        for image in ["library/nginx:1.25", "library/busybox:1.36", "library/redis:7", "library/postgres:16"] {
+            world.make_image(&format!("{}/{image}", world.public.clone()), image, None);
+        }
+        for image in ["myapp/api:1.0", "myapp/report:1.0"] {
+            world.make_image(
+                &format!("{}/{image}", world.vendor.clone()),
+                image,
+                Some(&format!("{EMAIL}:{}", world.token)),
+            );
+        }
+        world
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.temp.path().join(name)
+    }
+
+    fn admin_post<T: serde::de::DeserializeOwned>(&self, path: &str, body: &impl serde::Serialize) -> T {
+        let client = Client::new(&format!("http://{}", self.vendor), Some(self.token.clone()));
+        self.runtime.lock().unwrap().as_ref().expect("servers running").block_on(client.post(path, body)).unwrap()
+    }
+
+    fn make_image(&mut self, reference: &str, seed: &str, credentials: Option<&str>) {
+        let mut command = Command::new(BINARY);
+        command.args(["image", "make", reference, "--size", "300000", "--seed", seed]);
+        if let Some(credentials) = credentials {
+            command.args(["--dest-creds", credentials]);
+        }
+        let output = command.env("HOME", self.temp.path()).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let printed = String::from_utf8(output.stdout).unwrap();
+        let (_, digest) = printed.trim().split_once('@').unwrap();
+        self.digests.insert(reference.to_owned(), digest.to_owned());
+    }
+
+    /// The example app with the vendor's registry filled in, `edit` applied to each file.
+    fn release(&self, version: &str, channel: &str, edit: impl Fn(&str, String) -> String) -> CreatedRelease {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/myapp");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let content = std::fs::read_to_string(&path).unwrap().replace("VENDOR_REGISTRY", &self.vendor);
+            files.push(ReleaseFile { content: edit(&name, content), path: name });
+        }
+        let request = NewRelease {
+            files,
+            version_label: Some(version.to_owned()),
+            notes: format!("notes of {version}"),
+            promote: Some(channel.to_owned()),
+            required: false,
+        };
+        self.admin_post("/api/v1/apps/myapp/releases", &request)
+    }
+
+    fn customer(&self, app: &str, name: &str, channels: &[&str], expires_at: Option<&str>) -> PathBuf {
+        let change = CustomerChange {
+            name: Some(name.to_owned()),
+            channels: Some(channels.iter().map(|c| c.to_string()).collect()),
+            expires_at: expires_at.map(str::to_owned),
+            ..CustomerChange::default()
+        };
+        let issued: IssuedLicense = self.admin_post(&format!("/api/v1/apps/{app}/customers"), &change);
+        let path = self.path(&format!("{name}.yaml"));
+        std::fs::write(&path, issued.license).unwrap();
+        path
+    }
+
+    fn stop_vendor_and_all(&self) {
+        if let Some(runtime) = self.runtime.lock().unwrap().take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Runs `kubectl-kots pull` with a clean environment; returns success, stdout, stderr.
+    fn pull(&self, license: &Path, rootdir: &Path, extra: &[&str]) -> (bool, String, String) {
+        let mirror = format!("docker.io=http://{}", self.public);
+        let output = Command::new(BINARY)
+            .arg("pull")
+            .args(extra.iter().take_while(|arg| !arg.starts_with("--")).copied())
+            .args(["--license-file", license.to_str().unwrap(), "--rootdir", rootdir.to_str().unwrap()])
+            .args(["--registry-mirror", &mirror, "--quiet"])
+            .args(extra.iter().skip_while(|arg| !arg.starts_with("--")).copied())
+            .env("HOME", self.temp.path())
+            .env("DOCKER_CONFIG", self.temp.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("KOTS_TRUSTED_KEYS")
+            .env_remove("KOTS_REGISTRY_USERNAME")
+            .env_remove("KOTS_REGISTRY_PASSWORD")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.stop_vendor_and_all();
+    }
+}
+
+/// The reference registry, without authentication.
+struct Distribution {
+    child: Child,
+    address: String,
+    _temp: tempfile::TempDir,
+}
+
+impl Distribution {
+    fn start() -> Distribution {
+        let temp = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = temp.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                temp.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry is installed (apt-get install docker-registry)");
+        let address = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Distribution { child, address, _temp: temp }
+    }
+}
+
+impl Drop for Distribution {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kustomize(directory: &Path) -> String {
+    let output = Command::new("kubectl").arg("kustomize").arg(directory).output().expect("kubectl is installed");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn rendered_images(rendered: &str) -> Vec<String> {
+    let mut images: Vec<String> = rendered
+        .lines()
+        .filter_map(|line| line.trim().trim_start_matches("- ").strip_prefix("image: ").map(str::to_owned))
+        .collect();
+    images.sort();
+    images.dedup();
+    images
+}
+
+/// The manifest digest `registry` serves for `repository:tag`, logging in if credentials are given.
+fn served_digest(registry: &str, repository: &str, tag: &str, credentials: Option<(&str, &str)>) -> Option<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let options = kots_transfer::ClientOptions {
+            credentials: credentials.map(|(user, password)| kots_transfer::Credentials::new(user, password)),
+            plain_http: true,
+            ..Default::default()
+        };
+        let client = kots_transfer::RegistryClient::new(registry, &options).unwrap();
+        client.manifest(repository, tag).await.unwrap().map(|(_, _, digest)| digest.to_string())
+    })
+}
+
+/// Every file of a folder but `images/`, with its content: to prove a folder unchanged.
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, directory: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else {
+                files.insert(path.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    if root.exists() {
+        walk(root, root, &mut files);
+    }
+    files
+}
+
+fn json_summary(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn image_summary<'a>(summary: &'a Value, destination_suffix: &str) -> &'a Value {
+    summary["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|image| image["destination"].as_str().unwrap_or_default().ends_with(destination_suffix))
+        .unwrap_or_else(|| panic!("no image {destination_suffix} in {summary}"))
+}
+
+#[test]
+fn pull_deploys_from_the_customer_registry_and_an_update_keeps_the_customers_edits() {
+    let mut world = World::start();
+    world.release("1.0.0", "stable", |_, content| content);
+    let license = world.customer("myapp", "acme", &["stable"], None);
+    let keys = world.keys.display().to_string();
+    let rootdir = world.path("acme");
+    let customer = world.customer.clone();
+    let (ok, stdout, stderr) = world.pull(
+        &license,
+        &rootdir,
+        &[
+            "replicated://myapp",
+            "--trusted-key",
+            &keys,
+            "--rewrite-images",
+            "--image-namespace",
+            "myapp",
+            "--registry-endpoint",
+            &format!("http://{customer}/"),
+            "--registry-username",
+            "alice",
+            "--registry-password",
+            "wonderland",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let summary = json_summary(&stdout);
+    assert_eq!(summary["versionLabel"], "1.0.0");
+    assert_eq!(summary["images"].as_array().unwrap().len(), 6);
+
+    // The folder's layout.
+    let app = rootdir.join("myapp");
+    for file in [
+        "upstream/web.yaml",
+        "upstream/kots-app.yaml",
+        "upstream/userdata/license.yaml",
+        "upstream/userdata/installation.yaml",
+        "base/kustomization.yaml",
+        "base/deployment-web.yaml",
+        "base/statefulset-cache.yaml",
+        "base/cronjob-report.yaml",
+        "base/pod-debug.yaml",
+        "base/worker-api.yaml",
+        "overlays/midstream/kustomization.yaml",
+        "overlays/midstream/kots/pull-secret.yaml",
+        "overlays/downstreams/this-cluster/kustomization.yaml",
+        "images/index.json",
+        "images/oci-layout",
+    ] {
+        assert!(app.join(file).is_file(), "{file} is missing");
+    }
+    assert!(!app.join("base/application-myapp.yaml").exists(), "KOTS kinds stay out of base/");
+    let installation = std::fs::read_to_string(app.join("upstream/userdata/installation.yaml")).unwrap();
+    let installation: Value = serde_saphyr::from_str(&installation).unwrap();
+    assert_eq!(installation["kind"], "Installation");
+    assert_eq!(installation["spec"]["updateCursor"], "1");
+    assert_eq!(installation["spec"]["versionLabel"], "1.0.0");
+    assert_eq!(installation["spec"]["channelName"], "Stable");
+    assert_eq!(installation["spec"]["releaseNotes"], "notes of 1.0.0");
+    let saved = kots_license::License::load(app.join("upstream/userdata/license.yaml")).unwrap();
+    let given = kots_license::License::load(&license).unwrap();
+    assert_eq!(saved.id(), given.id());
+    let layout = kots_oci::OciLayout::open(app.join("images")).unwrap();
+    assert_eq!(layout.index().unwrap().manifests.len(), 6, "one entry per image in images/");
+
+    // Rendered: every image from the customer registry, there with the source's digest.
+    let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
+    let images = rendered_images(&rendered);
+    assert_eq!(images.len(), 5, "{images:?}");
+    for image in &images {
+        let rest = image.strip_prefix(&format!("{customer}/myapp/")).unwrap_or_else(|| panic!("{image}"));
+        let (name, tag) = rest.split_once(':').unwrap();
+        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();
+        let served = served_digest(&customer, &format!("myapp/{name}"), tag, Some(("alice", "wonderland")));
+        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
+    }
+    let postgres = served_digest(&customer, "myapp/postgres", "16", Some(("alice", "wonderland")));
+    assert!(postgres.is_some(), "additionalImages travel too");
+    assert_eq!(rendered.matches("- name: myapp-registry").count(), 5, "each workload pulls with the secret");
+    assert!(rendered.contains("type: kubernetes.io/dockerconfigjson"));
+
+    // The customer's edits: a patch in the midstream, a label in the downstream.
+    let midstream = app.join("overlays/midstream");
+    std::fs::write(
+        midstream.join("replicas.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+    )
+    .unwrap();
+    let kustomization = std::fs::read_to_string(midstream.join("kustomization.yaml")).unwrap();
+    let mut kustomization: Value = serde_saphyr::from_str(&kustomization).unwrap();
+    kustomization["patches"].as_array_mut().unwrap().push(json!({"path": "replicas.yaml"}));
+    std::fs::write(midstream.join("kustomization.yaml"), serde_saphyr::to_string(&kustomization).unwrap()).unwrap();
+    let downstream = app.join("overlays/downstreams/this-cluster/kustomization.yaml");
+    let mut text = std::fs::read_to_string(&downstream).unwrap();
+    text.push_str("commonLabels:\n  team: ops\n");
+    std::fs::write(&downstream, &text).unwrap();
+
+    // Nothing new: nothing changes.
+    let before = snapshot(&app);
+    let (ok, stdout, stderr) =
+        world.pull(&license, &rootdir, &["replicated://myapp", "--trusted-key", &keys, "-o", "json"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("up to date"), "{stderr}");
+    assert_eq!(json_summary(&stdout)["updated"], false);
+    assert_eq!(snapshot(&app), before);
+
+    // The vendor changes one image and adds one.
+    world.make_image(
+        &format!("{}/myapp/api:1.1", world.vendor.clone()),
+        "myapp/api:1.1",
+        Some(&format!("{EMAIL}:{}", world.token)),
+    );
+    world.make_image(&format!("{}/library/memcached:1.6", world.public.clone()), "library/memcached:1.6", None);
+    world.release("1.1.0", "stable", |name, content| match name {
+        "worker.yaml" => content.replace("myapp/api:1.0", "myapp/api:1.1"),
+        "cache.yaml" => format!(
+            "{content}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: memcached\nspec:\n  selector:\n    matchLabels: {{app: memcached}}\n  template:\n    metadata:\n      labels: {{app: memcached}}\n    spec:\n      containers:\n        - name: memcached\n          image: memcached:1.6\n"
+        ),
+        _ => content,
+    });
+    let (ok, stdout, stderr) = world.pull(
+        &license,
+        &rootdir,
+        &[
+            "replicated://myapp",
+            "--trusted-key",
+            &keys,
+            "--rewrite-images",
+            "--image-namespace",
+            "myapp",
+            "--registry-endpoint",
+            &customer,
+            "--registry-username",
+            "alice",
+            "--registry-password",
+            "wonderland",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("updated: version 1.0.0 → 1.1.0"), "{stderr}");
+    let summary = json_summary(&stdout);
+    for unchanged in ["/nginx:1.25", "/busybox:1.36", "/redis:7", "/postgres:16", "/report:1.0"] {
+        assert_eq!(image_summary(&summary, unchanged)["blobsSent"], 0, "{unchanged} was sent again: {summary}");
+    }
+    // A new image sends its own layer and config; the layer all examples share stays put.
+    assert_eq!(image_summary(&summary, "/api:1.1")["blobsSent"], 2, "{summary}");
+    assert_eq!(image_summary(&summary, "/memcached:1.6")["blobsSent"], 2, "{summary}");
+
+    let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
+    assert!(rendered.contains(&format!("image: {customer}/myapp/api:1.1")), "{rendered}");
+    assert!(rendered.contains(&format!("image: {customer}/myapp/memcached:1.6")), "{rendered}");
+    assert!(!rendered.contains("api:1.0"));
+    assert!(rendered.contains("replicas: 3"), "the midstream patch is kept:\n{rendered}");
+    assert!(rendered.contains("team: ops"), "the downstream edit is kept");
+    assert!(midstream.join("replicas.yaml").exists());
+    assert_eq!(std::fs::read_to_string(&downstream).unwrap(), text);
+    assert!(
+        served_digest(&customer, "myapp/api", "1.1", Some(("alice", "wonderland")))
+            == world.digests.get(&format!("{}/myapp/api:1.1", world.vendor)).cloned()
+    );
+}
+
+#[test]
+fn pull_into_the_reference_registry_without_rewriting_names_too() {
+    let world = World::start();
+    world.release("1.0.0", "stable", |_, content| content);
+    let license = world.customer("myapp", "globex", &["stable"], None);
+    let keys = world.keys.display().to_string();
+    let distribution = Distribution::start();
+    let rootdir = world.path("globex");
+    let (ok, _, stderr) = world.pull(
+        &license,
+        &rootdir,
+        &[
+            "myapp",
+            "--trusted-key",
+            &keys,
+            "--rewrite-images",
+            "--registry-endpoint",
+            &format!("http://{}/globex/apps", distribution.address),
+            "--image-naming",
+            "path",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&rootdir.join("myapp/overlays/midstream"));
+    let images = rendered_images(&rendered);
+    assert_eq!(images.len(), 5, "{images:?}");
+    for image in &images {
+        let rest = image.strip_prefix(&format!("{}/globex/apps/", distribution.address)).unwrap();
+        let (repository, tag) = rest.split_once(':').unwrap();
+        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{repository}:{tag}")));
+        let source = source.unwrap_or_else(|| panic!("{image} keeps the source path"));
+        let served = served_digest(&distribution.address, &format!("globex/apps/{repository}"), tag, None);
+        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
+    }
+    assert!(!rendered.contains("imagePullSecrets"), "no credentials given, no pull secret");
+
+    // Without --rewrite-images the names stay, and the vendor's private images get a secret
+    // holding the license.
+    let plain = world.path("plain");
+    let (ok, _, stderr) = world.pull(&license, &plain, &["myapp", "--trusted-key", &keys]);
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&plain.join("myapp/overlays/midstream"));
+    assert!(rendered.contains("image: nginx:1.25"), "{rendered}");
+    assert!(rendered.contains(&format!("image: {}/myapp/api:1.0", world.vendor)));
+    assert!(rendered.contains("- name: myapp-registry"));
+    assert!(!plain.join("myapp/images").exists(), "nothing is saved without --rewrite-images");
+}
+
+#[test]
+fn every_refusal_names_its_cause_and_leaves_the_folder_unchanged() {
+    let world = World::start();
+    world.release("1.0.0", "stable", |_, content| content);
+    let license = world.customer("myapp", "initech", &["stable"], None);
+    let keys = world.keys.display().to_string();
+    let rootdir = world.path("initech");
+    let customer = world.customer.clone();
+    let endpoint = format!("http://{customer}");
+    let rewrite = |user: &'static str, password: &'static str| {
+        vec![
+            "--rewrite-images".to_owned(),
+            "--registry-endpoint".to_owned(),
+            endpoint.clone(),
+            "--image-namespace".to_owned(),
+            "myapp".to_owned(),
+            "--registry-username".to_owned(),
+            user.to_owned(),
+            "--registry-password".to_owned(),
+            password.to_owned(),
+        ]
+    };
+    let args = |extra: &[String]| -> Vec<String> {
+        let mut args = vec!["replicated://myapp".to_owned(), "--trusted-key".to_owned(), keys.clone()];
+        args.extend_from_slice(extra);
+        args
+    };
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &as_strs(&args(&rewrite("alice", "wonderland"))));
+    assert!(ok, "{stderr}");
+    let app = rootdir.join("myapp");
+    let before = snapshot(&app);
+    let check = |license: &Path, extra: Vec<String>, expected: &[&str]| {
+        let (ok, _, stderr) = world.pull(license, &rootdir, &as_strs(&extra));
+        assert!(!ok, "should fail: {extra:?}");
+        for part in expected {
+            assert!(stderr.contains(part), "`{part}` not in: {stderr}");
+        }
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert_eq!(snapshot(&app), before, "the folder changed after: {stderr}");
+        let leftovers: Vec<_> = std::fs::read_dir(&rootdir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    };
+
+    // Untrusted: no key given, none configured.
+    check(&license, vec!["replicated://myapp".to_owned()], &["does not trust", "--trusted-key"]);
+    // Tampered: the signature no longer matches.
+    let text = std::fs::read_to_string(&license).unwrap();
+    let tampered = world.path("tampered.yaml");
+    let value = text
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("signature:").map(str::trim))
+        .max_by_key(|value| value.len())
+        .unwrap();
+    let mut bytes = value.as_bytes().to_vec();
+    bytes[40] = if bytes[40] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&tampered, text.replace(value, std::str::from_utf8(&bytes).unwrap())).unwrap();
+    check(&tampered, args(&[]), &["failed verification", "ask the vendor"]);
+    // Expired.
+    let expired = world.customer("myapp", "expired", &["stable"], Some("2020-01-01T00:00:00Z"));
+    check(&expired, args(&[]), &["expired", "renew"]);
+    // Revoked: the license verifies here; the vendor refuses it.
+    let revoked = world.customer("myapp", "revoked", &["stable"], None);
+    let revoked_id = kots_license::License::load(&revoked).unwrap().id().to_string();
+    let _: Value = world.admin_post(&format!("/api/v1/apps/myapp/customers/{revoked_id}/revoke"), &json!({}));
+    check(&revoked, args(&[]), &["revoked", "HTTP 403"]);
+    // Another app's license.
+    let _: Value = world.admin_post("/api/v1/apps", &json!({"slug": "otherapp"}));
+    let other = world.customer("otherapp", "other", &["stable"], None);
+    check(&other, args(&[]), &["is for app `otherapp`, not `myapp`"]);
+    // A channel the license does not hold.
+    let mut beta = args(&[]);
+    beta[0] = "replicated://myapp/beta".to_owned();
+    check(&license, beta, &["does not include channel `beta`", "stable"]);
+    // The customer registry refuses the credentials (checked once there is something to pull).
+    world.release("1.0.1", "stable", |_, content| content);
+    check(&license, args(&rewrite("alice", "not-it")), &["refuses to take images", "--registry-username"]);
+    // Two images that would land on one name.
+    world.release("1.1.0", "stable", |name, content| match name {
+        "debug.yaml" => content.replace("docker.io/library/busybox:1.36", "quay.io/tools/nginx:1"),
+        _ => content,
+    });
+    check(&license, args(&rewrite("alice", "wonderland")), &["would both be pushed to", "--image-naming path"]);
+    // An image the release names that does not exist upstream.
+    world.release("1.2.0", "stable", |name, content| match name {
+        "debug.yaml" => content.replace("busybox:1.36", "busybox:9.99"),
+        _ => content,
+    });
+    check(&license, args(&rewrite("alice", "wonderland")), &["busybox:9.99", "missing upstream"]);
+    // The vendor is gone.
+    world.stop_vendor_and_all();
+    check(&license, args(&[]), &["cannot reach the vendor"]);
+}
+
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
