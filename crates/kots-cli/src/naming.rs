@@ -161,6 +161,36 @@ mod tests {
         );
     }
 
+    /// The midstream kustomization as the customer sees it, for each way of naming images.
+    fn midstream_for(endpoint: &str, namespace: Option<&str>, naming: ImageNaming) -> String {
+        let found = found(&[
+            "nginx:1.25",
+            "library/nginx:1.24",
+            "docker.io/library/nginx@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "quay.io/org/tools/redis:7",
+            "vendor.example:8443/myapp/api:1.0",
+            "127.0.0.1:5000/team/worker",
+        ]);
+        let target = RegistryTarget::parse(endpoint, namespace).unwrap();
+        let names = destination_names(&found, &target, naming).unwrap();
+        let owned =
+            crate::app_folder::MidstreamOwned { images: kustomize_images(&found, &names), ..Default::default() };
+        crate::app_folder::midstream_kustomization(None, "myapp", &owned).unwrap()
+    }
+
+    #[test]
+    fn midstream_snapshots_for_each_naming() {
+        insta::assert_snapshot!(
+            "flatten",
+            midstream_for("https://registry.corp.example/", Some("myapp"), ImageNaming::Flatten)
+        );
+        insta::assert_snapshot!("path", midstream_for("registry.corp.example:5000/apps", None, ImageNaming::Path));
+        insta::assert_snapshot!(
+            "flatten_no_namespace",
+            midstream_for("http://10.0.0.5:5000", None, ImageNaming::Flatten)
+        );
+    }
+
     #[test]
     fn flatten_collisions_suggest_path_naming() {
         let found = found(&["quay.io/a/api:1", "ghcr.io/b/api:2"]);

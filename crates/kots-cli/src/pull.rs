@@ -487,3 +487,25 @@ fn image_error(source: &str, error: &kots_transfer::Error, root: &Path) -> Strin
         _ => format!("cannot save image {source}: {error}; the app folder was left unchanged"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_errors_say_what_to_do() {
+        let full = kots_transfer::Error::Io {
+            path: "/x/.app.kots-staging/images/blobs/sha256/ab".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        let message = image_error("docker.io/library/nginx:1.25", &full, Path::new("/x/.app.kots-staging"));
+        assert!(
+            message.starts_with("not enough disk space to save docker.io/library/nginx:1.25 under /x"),
+            "{message}"
+        );
+        assert!(message.contains("--rootdir") && message.contains("left unchanged"), "{message}");
+        let missing = kots_transfer::Error::NotFound { what: "manifest `9.9`".into(), location: "reg/busybox".into() };
+        let message = image_error("reg/busybox:9.9", &missing, Path::new("/x"));
+        assert!(message.contains("missing upstream") && message.contains("ask the vendor"), "{message}");
+    }
+}
