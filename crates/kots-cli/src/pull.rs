@@ -247,9 +247,7 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
         by_image.entry(image.reference.to_string()).or_default().push(image);
     }
     for (image, spellings) in &by_image {
-        let files: std::collections::BTreeSet<&str> =
-            spellings.iter().flat_map(|s| s.files.iter().map(String::as_str)).collect();
-        detail(quiet, format!("{image}  ({})", files.into_iter().collect::<Vec<_>>().join(", ")));
+        detail(quiet, format!("{image}  ({})", files_of(spellings).join(", ")));
     }
     if found.is_empty() {
         detail(quiet, "no images");
@@ -368,12 +366,7 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
                 source: image.clone(),
                 destination: Some(destination.clone()),
                 digest: summary.digest.as_ref().map(ToString::to_string),
-                files: spellings
-                    .iter()
-                    .flat_map(|s| s.files.iter().cloned())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
+                files: files_of(spellings),
                 blobs_sent: summary.blobs_sent,
                 bytes_sent: summary.bytes_sent,
             });
@@ -396,12 +389,7 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
                 source: image.clone(),
                 destination: None,
                 digest: None,
-                files: spellings
-                    .iter()
-                    .flat_map(|s| s.files.iter().cloned())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
+                files: files_of(spellings),
                 blobs_sent: 0,
                 bytes_sent: 0,
             });
@@ -470,6 +458,12 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
         app_dir.join("overlays/downstreams").join(&options.downstream).display()
     );
     Ok(summary)
+}
+
+/// The files using any spelling of one image, sorted, each once.
+fn files_of(spellings: &[&FoundImage]) -> Vec<String> {
+    let files: std::collections::BTreeSet<&String> = spellings.iter().flat_map(|s| s.files.iter()).collect();
+    files.into_iter().cloned().collect()
 }
 
 /// An image that could not be saved, said so that the user knows which and why.

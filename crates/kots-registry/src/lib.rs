@@ -11,6 +11,7 @@ pub mod error;
 pub mod htpasswd;
 pub mod manifests;
 pub mod metrics;
+pub mod reference;
 pub mod referrers;
 pub mod route;
 pub mod server;

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kots_registry::auth::{AuthOptions, ThrottleOptions};
 use kots_registry::htpasswd::HtpasswdPolicy;
@@ -205,7 +205,7 @@ impl Drop for World {
 
 /// The reference registry, without authentication.
 struct Distribution {
-    child: Child,
+    _registry: kots_registry::reference::ReferenceRegistry,
     address: String,
     _temp: tempfile::TempDir,
 }
@@ -213,37 +213,8 @@ struct Distribution {
 impl Distribution {
     fn start() -> Distribution {
         let temp = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = temp.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                temp.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("/usr/bin/docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry is installed (apt-get install docker-registry)");
-        let address = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&address).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Distribution { child, address, _temp: temp }
-    }
-}
-
-impl Drop for Distribution {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
+        Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
     }
 }
 
@@ -317,26 +288,8 @@ fn pull_deploys_from_the_customer_registry_and_an_update_keeps_the_customers_edi
     let keys = world.keys.display().to_string();
     let rootdir = world.path("acme");
     let customer = world.customer.clone();
-    let (ok, stdout, stderr) = world.pull(
-        &license,
-        &rootdir,
-        &[
-            "replicated://myapp",
-            "--trusted-key",
-            &keys,
-            "--rewrite-images",
-            "--image-namespace",
-            "myapp",
-            "--registry-endpoint",
-            &format!("http://{customer}/"),
-            "--registry-username",
-            "alice",
-            "--registry-password",
-            "wonderland",
-            "-o",
-            "json",
-        ],
-    );
+    let (ok, stdout, stderr) =
+        world.pull(&license, &rootdir, &as_strs(&rewrite_as_alice(&keys, format!("http://{customer}/"))));
     assert!(ok, "{stderr}");
     let summary = json_summary(&stdout);
     assert_eq!(summary["versionLabel"], "1.0.0");
@@ -432,26 +385,7 @@ fn pull_deploys_from_the_customer_registry_and_an_update_keeps_the_customers_edi
         ),
         _ => content,
     });
-    let (ok, stdout, stderr) = world.pull(
-        &license,
-        &rootdir,
-        &[
-            "replicated://myapp",
-            "--trusted-key",
-            &keys,
-            "--rewrite-images",
-            "--image-namespace",
-            "myapp",
-            "--registry-endpoint",
-            &customer,
-            "--registry-username",
-            "alice",
-            "--registry-password",
-            "wonderland",
-            "-o",
-            "json",
-        ],
-    );
+    let (ok, stdout, stderr) = world.pull(&license, &rootdir, &as_strs(&rewrite_as_alice(&keys, customer.clone())));
     assert!(ok, "{stderr}");
     assert!(stderr.contains("updated: version 1.0.0 → 1.1.0"), "{stderr}");
     let summary = json_summary(&stdout);
@@ -615,6 +549,15 @@ fn every_refusal_names_its_cause_and_leaves_the_folder_unchanged() {
     // The vendor is gone.
     world.stop_vendor_and_all();
     check(&license, args(&[]), &["cannot reach the vendor"]);
+}
+
+/// `pull replicated://myapp` pushing to the customer registry as alice, with a JSON summary.
+fn rewrite_as_alice(keys: &str, endpoint: String) -> Vec<String> {
+    let args = ["replicated://myapp", "--trusted-key", keys, "--rewrite-images", "--image-namespace", "myapp"];
+    let mut args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    args.extend(["--registry-endpoint".to_owned(), endpoint]);
+    args.extend(["--registry-username", "alice", "--registry-password", "wonderland", "-o", "json"].map(str::to_owned));
+    args
 }
 
 fn as_strs(args: &[String]) -> Vec<&str> {

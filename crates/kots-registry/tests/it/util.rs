@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -75,57 +75,17 @@ impl Drop for Registry {
 
 /// The reference registry (CNCF Distribution, Debian's `docker-registry`).
 pub struct Distribution {
-    child: Child,
+    _registry: kots_registry::reference::ReferenceRegistry,
     pub address: String,
     _temp: TempDir,
 }
 
 impl Distribution {
     pub fn start() -> Distribution {
-        let binary = "/usr/bin/docker-registry";
-        assert!(
-            Path::new(binary).exists(),
-            "{binary} is missing: these tests compare against the reference registry; \
-             install it with `apt-get install docker-registry` (.ci/run does)"
-        );
         let temp = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let config = temp.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                temp.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(temp.path().join("server.log")).unwrap();
-        let child = Command::new(binary)
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("docker-registry starts");
-        let distribution = Distribution { child, address: format!("127.0.0.1:{port}"), _temp: temp };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while raw_request(&distribution.address, "GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start on {}", distribution.address);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        distribution
+        let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
+        Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
     }
-}
-
-impl Drop for Distribution {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Sends bytes exactly as given (no URL normalisation, no fixing of lengths) and returns the

@@ -2,7 +2,7 @@
 //! the reference registry (`docker-registry`, a process), with skopeo as the witness.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,9 +47,9 @@ impl Drop for OurRegistry {
     }
 }
 
-/// The reference registry.
+/// The reference registry, without authentication.
 struct Distribution {
-    child: Child,
+    _registry: kots_registry::reference::ReferenceRegistry,
     address: String,
     _temp: tempfile::TempDir,
 }
@@ -57,37 +57,8 @@ struct Distribution {
 impl Distribution {
     fn start() -> Distribution {
         let temp = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = temp.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                temp.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("/usr/bin/docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry is installed (apt-get install docker-registry)");
-        let address = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&address).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Distribution { child, address, _temp: temp }
-    }
-}
-
-impl Drop for Distribution {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
+        Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
     }
 }
 
