@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use kots_release::documents::{is_kots_kind, parse_release};
+
 use crate::naming::ImageRewrite;
 
 /// A file to write, relative to the app folder.
@@ -19,33 +21,6 @@ pub struct GeneratedFile {
 }
 
 pub const APP_SLUG_ANNOTATION: &str = "kots.io/app-slug";
-
-/// Splits multi-document YAML on `---` lines, keeping each document's text; empty documents go.
-pub fn split_documents(text: &str) -> Vec<String> {
-    let mut documents = vec![String::new()];
-    for line in text.lines() {
-        let trimmed = line.trim_end();
-        if trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---#") {
-            documents.push(String::new());
-        } else {
-            let current = documents.last_mut().expect("never empty");
-            current.push_str(line);
-            current.push('\n');
-        }
-    }
-    documents
-        .into_iter()
-        .filter(|document| document.lines().any(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#')))
-        .collect()
-}
-
-/// Kinds that configure KOTS itself rather than run on the cluster.
-pub fn is_kots_kind(document: &Value) -> bool {
-    let api_version = document["apiVersion"].as_str().unwrap_or_default();
-    ["kots.io/", "troubleshoot.sh/", "troubleshoot.replicated.com/", "app.k8s.io/"]
-        .iter()
-        .any(|prefix| api_version.starts_with(prefix))
-}
 
 fn file_name(document: &Value, used: &mut BTreeMap<String, usize>) -> String {
     let part = |value: &Value| {
@@ -78,34 +53,20 @@ pub struct Base {
 /// `base/`: each Kubernetes document of the release (`(path, text)` pairs) in a file of its own,
 /// KOTS kinds left out when `exclude_kots_kinds`, and a `kustomization.yaml` listing them.
 pub fn base_files(release: &[(String, String)], exclude_kots_kinds: bool) -> Result<Base, String> {
+    let parsed = parse_release(release)?;
     let mut used = BTreeMap::new();
-    let mut base = Base::default();
+    let mut base = Base {
+        additional_images: parsed.additional_images,
+        application_file: parsed.application_file.unwrap_or_default(),
+        ..Base::default()
+    };
     let mut written = Vec::new();
-    for (path, text) in release {
-        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+    for (_, document, value) in parsed.documents {
+        if exclude_kots_kinds && is_kots_kind(&value) {
             continue;
         }
-        for document in split_documents(text) {
-            let value: Value = serde_saphyr::from_str(&document)
-                .map_err(|e| format!("release file `{path}` has a document that is not valid YAML: {e}"))?;
-            if !value.is_object() {
-                continue;
-            }
-            if value["kind"] == "Application" && is_kots_kind(&value) {
-                base.additional_images = value["spec"]["additionalImages"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|image| image.as_str().map(str::to_owned))
-                    .collect();
-                base.application_file = path.clone();
-            }
-            if exclude_kots_kinds && is_kots_kind(&value) {
-                continue;
-            }
-            let name = file_name(&value, &mut used);
-            written.push((GeneratedFile { path: format!("base/{name}"), content: document }, (name, value)));
-        }
+        let name = file_name(&value, &mut used);
+        written.push((GeneratedFile { path: format!("base/{name}"), content: document }, (name, value)));
     }
     written.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let (files, documents): (Vec<_>, Vec<_>) = written.into_iter().unzip();
@@ -212,7 +173,7 @@ mod tests {
 
     #[test]
     fn splits_keeping_text_and_leaves_kots_kinds_out() {
-        let documents = split_documents(RELEASE);
+        let documents = kots_release::documents::split_documents(RELEASE);
         assert_eq!(documents.len(), 3);
         assert!(documents[0].starts_with("# the web tier\n"), "comments are kept");
         let base =

@@ -2,14 +2,14 @@
 //! images an app uses, what they are called in the customer's registry, the kustomize entries
 //! that rewrite them), kept apart from I/O so that they can be tested as plain functions.
 
+pub mod airgap;
 pub mod app_folder;
-pub mod archive;
 pub mod example_image;
 pub mod folder;
-pub mod images;
 pub mod license;
 pub mod naming;
 pub mod progress;
 pub mod pull;
 pub mod pull_secret;
+pub mod push_images;
 pub mod upstream;

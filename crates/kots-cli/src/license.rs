@@ -113,3 +113,25 @@ pub fn check(
     };
     Ok((verified, channel_id))
 }
+
+/// An airgap bundle's channel must be one the license holds.
+pub fn check_bundle_channel(
+    license: &License,
+    origin: &str,
+    airgap: &kots_release::bundle::AirgapSpec,
+) -> anyhow::Result<()> {
+    let held = license.channels();
+    let holds = held.iter().any(|channel| channel.channel_id == airgap.channel_id)
+        || (held.is_empty() && license.channel_id() == airgap.channel_id);
+    if !holds {
+        let names: Vec<&str> = held.iter().map(|c| c.channel_name.as_str()).collect();
+        let names = if names.is_empty() { license.channel_id().to_owned() } else { names.join(", ") };
+        anyhow::bail!(
+            "the bundle is for channel `{}` ({}), which license {origin} does not include (it holds: {}); ask the vendor for a bundle of your channel",
+            airgap.channel_name,
+            airgap.channel_id,
+            names
+        );
+    }
+    Ok(())
+}

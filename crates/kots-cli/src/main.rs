@@ -29,15 +29,42 @@ enum Command {
     /// Run it again in the same --rootdir to update: the customer's own edits of the overlays
     /// are kept, and only what the registry lacks is sent.
     Pull(Box<PullArgs>),
+    /// Push an airgap bundle's images (alone, without an app folder) to REGISTRY/NAMESPACE.
+    PushImages(PushImagesArgs),
     /// Container images.
     #[command(subcommand)]
     Image(ImageCommand),
 }
 
 #[derive(Args)]
+struct PushImagesArgs {
+    /// The airgap bundle.
+    bundle: PathBuf,
+    /// host[:port][/NAMESPACE], with or without https:// (http:// for plain HTTP).
+    registry: String,
+    #[arg(long, env = "KOTS_REGISTRY_USERNAME")]
+    registry_username: Option<String>,
+    #[arg(long, env = "KOTS_REGISTRY_PASSWORD", hide_env_values = true)]
+    registry_password: Option<String>,
+    /// Destination image names: `flatten` or `path`.
+    #[arg(long, value_enum, default_value = "flatten")]
+    image_naming: ImageNaming,
+    #[arg(long)]
+    ca_cert: Option<PathBuf>,
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct PullArgs {
-    /// The app: replicated://APP_SLUG[/CHANNEL] (replicated:// may be left out).
-    upstream: String,
+    /// The app: replicated://APP_SLUG[/CHANNEL] (replicated:// may be left out; with
+    /// --airgap-bundle, the bundle's app).
+    upstream: Option<String>,
+    /// Take the release and its images from this airgap bundle (no network but the registry).
+    #[arg(long)]
+    airgap_bundle: Option<PathBuf>,
     /// The license the vendor issued.
     #[arg(long)]
     license_file: PathBuf,
@@ -223,14 +250,43 @@ async fn image_make(args: MakeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn pull(args: PullArgs) -> anyhow::Result<()> {
-    let registry_credentials = match (args.registry_username, args.registry_password) {
-        (Some(username), Some(password)) => Some(Credentials::new(username, password)),
-        (None, None) => None,
+fn registry_credentials(username: Option<String>, password: Option<String>) -> anyhow::Result<Option<Credentials>> {
+    match (username, password) {
+        (Some(username), Some(password)) => Ok(Some(Credentials::new(username, password))),
+        (None, None) => Ok(None),
         _ => bail!("--registry-username and --registry-password go together"),
+    }
+}
+
+async fn push_images(args: PushImagesArgs) -> anyhow::Result<()> {
+    let options = kots_cli::push_images::PushImagesOptions {
+        bundle: args.bundle,
+        registry: args.registry,
+        credentials: registry_credentials(args.registry_username, args.registry_password)?,
+        image_naming: args.image_naming,
+        ca_cert: args.ca_cert,
+        insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+        quiet: args.quiet,
     };
+    for image in kots_cli::push_images::push_images(&options).await? {
+        println!(
+            "{}@{}: sent {} blobs ({}), skipped {}, mounted {}",
+            image.destination,
+            image.digest,
+            image.blobs_sent,
+            kots_transfer::human_bytes(image.bytes_sent),
+            image.blobs_skipped,
+            image.blobs_mounted
+        );
+    }
+    Ok(())
+}
+
+async fn pull(args: PullArgs) -> anyhow::Result<()> {
+    let registry_credentials = registry_credentials(args.registry_username, args.registry_password)?;
     let options = PullOptions {
         upstream: args.upstream,
+        airgap_bundle: args.airgap_bundle,
         license_file: args.license_file,
         rewrite_images: args.rewrite_images,
         image_namespace: args.image_namespace,
@@ -279,5 +335,6 @@ async fn run() -> anyhow::Result<()> {
         Command::Image(ImageCommand::Copy(args)) => image_copy(args).await,
         Command::Image(ImageCommand::Make(args)) => image_make(args).await,
         Command::Pull(args) => pull(*args).await,
+        Command::PushImages(args) => push_images(args).await,
     }
 }

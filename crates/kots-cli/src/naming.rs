@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::images::FoundImage;
+use kots_release::images::FoundImage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ImageNaming {
@@ -109,7 +109,7 @@ pub fn kustomize_images(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::images::find_images;
+    use kots_release::images::find_images;
     use serde_json::json;
 
     fn found(images: &[&str]) -> BTreeMap<String, FoundImage> {

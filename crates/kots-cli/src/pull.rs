@@ -13,16 +13,20 @@ use serde_json::Value;
 
 use crate::app_folder::{self, GeneratedFile, MidstreamOwned};
 use crate::folder::{self, Staging};
-use crate::images::{FoundImage, find_images};
 use crate::naming::{ImageNaming, ImageRewrite, RegistryTarget, destination_names, kustomize_images};
 use crate::progress::Progress;
 use crate::pull_secret::{self, RegistryLogin};
 use crate::upstream::{self, Cursor, Upstream, VendorApi};
+use kots_release::bundle::BundleReader;
+use kots_release::images::{FoundImage, find_images};
 
 /// Everything `pull` is told.
 #[derive(Debug, Clone)]
 pub struct PullOptions {
-    pub upstream: String,
+    /// `replicated://APP[/CHANNEL]`; may be left out with an airgap bundle.
+    pub upstream: Option<String>,
+    /// Release and images from this airgap bundle instead of the network.
+    pub airgap_bundle: Option<PathBuf>,
     pub license_file: PathBuf,
     pub rewrite_images: bool,
     pub image_namespace: Option<String>,
@@ -93,19 +97,55 @@ fn parse_mirrors(mirrors: &[String]) -> anyhow::Result<HashMap<String, (String, 
     mirrors
         .iter()
         .map(|text| {
-            let (registry, endpoint) = text
-                .split_once('=')
-                .with_context(|| format!("--registry-mirror `{text}`: expected REGISTRY=ENDPOINT"))?;
-            let target = RegistryTarget::parse(endpoint, Some(""))
-                .map_err(|reason| anyhow::anyhow!("--registry-mirror `{text}`: {reason}"))?;
-            Ok((registry.trim().to_ascii_lowercase(), (target.host, target.plain_http)))
+            let (registry, host, plain_http) = kots_transfer::parse_mirror(text).map_err(anyhow::Error::msg)?;
+            Ok((registry, (host, plain_http)))
         })
         .collect()
 }
 
+fn up_to_date(app_slug: &str, app_dir: PathBuf, previous: &Cursor) -> PullSummary {
+    eprintln!(
+        "{app_slug} is up to date: version {} (channel {}, sequence {}); nothing changed",
+        previous.version_label, previous.channel_name, previous.update_cursor
+    );
+    PullSummary {
+        app_slug: app_slug.to_owned(),
+        app_dir,
+        updated: false,
+        previous_version: Some(previous.version_label.clone()),
+        version_label: previous.version_label.clone(),
+        channel_sequence: previous.update_cursor.clone(),
+        images: Vec::new(),
+    }
+}
+
 pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     let quiet = options.quiet;
-    let upstream = Upstream::parse(&options.upstream).map_err(anyhow::Error::msg)?;
+    let mut bundle = match &options.airgap_bundle {
+        Some(path) => {
+            step(quiet, format!("Reading airgap bundle {}", path.display()));
+            if !options.rewrite_images {
+                bail!(
+                    "--airgap-bundle needs --rewrite-images and --registry-endpoint: the bundle's images must go to a registry the cluster reaches"
+                );
+            }
+            let file = tokio::fs::File::open(path)
+                .await
+                .with_context(|| format!("cannot open the airgap bundle `{}`", path.display()))?;
+            Some(BundleReader::open(file, &format!("bundle `{}`", path.display())).await?)
+        }
+        None => None,
+    };
+    let upstream = match (&options.upstream, &bundle) {
+        (Some(text), _) => Upstream::parse(text).map_err(anyhow::Error::msg)?,
+        (None, Some(bundle)) => Upstream { app_slug: bundle.airgap.app_slug.clone(), channel: None },
+        (None, None) => bail!("which app? pass replicated://APP_SLUG[/CHANNEL] (or --airgap-bundle FILE)"),
+    };
+    if let Some(bundle) = &bundle
+        && bundle.airgap.app_slug != upstream.app_slug
+    {
+        bail!("{} holds app `{}`, not `{}`", bundle.name(), bundle.airgap.app_slug, upstream.app_slug);
+    }
     if options.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
@@ -127,6 +167,9 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     let (trusted, looked) = crate::license::trusted_keys(&options.trusted_keys)?;
     let (verified, channel_id) =
         crate::license::check(&license, &origin, &trusted, &looked, &upstream.app_slug, upstream.channel.as_deref())?;
+    if let Some(bundle) = &bundle {
+        crate::license::check_bundle_channel(&verified.license, &origin, &bundle.airgap)?;
+    }
     let mut license = verified.license;
     let mut license_yaml = std::fs::read_to_string(&options.license_file)?;
     detail(
@@ -145,15 +188,54 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     let registry_client_options = client_options(options);
 
     // 2. The release.
-    let (files, cursor, registry_domain, vendor_plain_http) = match &options.local_path {
-        Some(folder) => {
+    let (files, cursor, registry_domain, vendor_plain_http) = match (&options.local_path, &bundle) {
+        (_, Some(bundle)) => {
+            let airgap = &bundle.airgap;
+            let cursor = Cursor {
+                update_cursor: airgap.update_cursor.clone(),
+                channel_id: airgap.channel_id.clone(),
+                channel_name: airgap.channel_name.clone(),
+                version_label: airgap.version_label.clone(),
+                release_notes: airgap.release_notes.clone(),
+                released_at: String::new(),
+            };
+            detail(
+                quiet,
+                format!(
+                    "version {} (channel {}, sequence {}), {} images",
+                    cursor.version_label,
+                    cursor.channel_name,
+                    cursor.update_cursor,
+                    bundle.images.len()
+                ),
+            );
+            if let Some(previous) = previous.as_ref().filter(|previous| previous.channel_id == cursor.channel_id) {
+                let sequence = |text: &str| text.parse::<i64>().ok();
+                match (sequence(&previous.update_cursor), sequence(&cursor.update_cursor)) {
+                    (Some(had), Some(now)) if now == had => {
+                        return Ok(up_to_date(&upstream.app_slug, app_dir, previous));
+                    }
+                    (Some(had), Some(now)) if now < had => bail!(
+                        "{} holds version {} (sequence {now}), older than the installed {} (sequence {had}); nothing changed",
+                        bundle.name(),
+                        cursor.version_label,
+                        previous.version_label
+                    ),
+                    _ => {}
+                }
+            }
+            let files =
+                kots_release::archive::unpack_tgz(&bundle.app_archive, &format!("{} app.tar.gz", bundle.name()))?;
+            (files, cursor, None, false)
+        }
+        (Some(folder), None) => {
             step(quiet, format!("Reading release files from {}", folder.display()));
             let files = upstream::local_release(folder)?;
             let cursor =
                 Cursor { update_cursor: "local".to_owned(), channel_id: channel_id.clone(), ..Cursor::default() };
             (files, cursor, None, false)
         }
-        None => {
+        (None, None) => {
             let endpoint = license.endpoint().to_owned();
             if endpoint.is_empty() {
                 bail!("license {origin} names no endpoint; use --local-path with the release files");
@@ -183,19 +265,7 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
                 step(quiet, "Checking for updates");
                 let pending = api.pending(&upstream.app_slug, &channel_id, &previous.update_cursor).await?;
                 if pending.is_empty() {
-                    eprintln!(
-                        "{} is up to date: version {} (channel {}, sequence {}); nothing changed",
-                        upstream.app_slug, previous.version_label, previous.channel_name, previous.update_cursor
-                    );
-                    return Ok(PullSummary {
-                        app_slug: upstream.app_slug.clone(),
-                        app_dir,
-                        updated: false,
-                        previous_version: Some(previous.version_label.clone()),
-                        version_label: previous.version_label.clone(),
-                        channel_sequence: previous.update_cursor.clone(),
-                        images: Vec::new(),
-                    });
+                    return Ok(up_to_date(&upstream.app_slug, app_dir, previous));
                 }
             }
             step(quiet, format!("Downloading the release of replicated://{}", upstream.app_slug));
@@ -294,8 +364,26 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     }
 
     if let Some(target) = &target {
-        // 5. Copy every image into images/, then push each to the customer's registry.
-        let destinations = destination_names(&found, target, options.image_naming).map_err(anyhow::Error::msg)?;
+        // 5. Copy every image into images/, then push each to the customer's registry (or push
+        // them from the bundle as it is read).
+        let mut carried = found.clone();
+        if let Some(bundle) = &bundle {
+            for (image, spellings) in &by_image {
+                if !bundle.images.iter().any(|(name, _)| name == image) {
+                    bail!(
+                        "{} does not carry image {image}, which {} uses; ask the vendor for a bundle built for this release",
+                        bundle.name(),
+                        files_of(spellings).join(", ")
+                    );
+                }
+            }
+            for (name, _) in &bundle.images {
+                let reference = ImageReference::parse(name)
+                    .map_err(|e| anyhow::anyhow!("{}: image `{name}`: {e}", bundle.name()))?;
+                carried.entry(name.clone()).or_insert(FoundImage { reference, files: Default::default() });
+            }
+        }
+        let destinations = destination_names(&carried, target, options.image_naming).map_err(anyhow::Error::msg)?;
         let destination_options = ClientOptions {
             credentials: options.registry_credentials.clone(),
             plain_http: target.plain_http,
@@ -313,63 +401,47 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
                 )
             })?;
         }
-        let layout_dir = root.join("images");
-        let pairs: Vec<(Endpoint, Endpoint)> = by_image
-            .keys()
-            .map(|image| {
-                let reference = ImageReference::parse(image)?;
-                let source = match mirrors.get(reference.registry()) {
-                    Some((host, plain_http)) => Endpoint::Registry {
-                        reference: reference.with_name(host, reference.repository()),
-                        plain_http: *plain_http,
-                    },
-                    None => Endpoint::Registry { reference, plain_http: false },
-                };
-                Ok((source, Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.clone()) }))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        step(quiet, format!("Saving {} images into {}/images", pairs.len(), app_dir.display()));
-        let progress = Progress::start("saving images".to_owned(), quiet);
-        let saved = kots_transfer::copy_many(&pairs, &copy_options, progress.sender()).await;
-        progress.finish().await;
-        for ((source, _), result) in pairs.iter().zip(&saved) {
-            if let Err(error) = result {
-                bail!("{}", image_error(&source.to_string(), error, &root));
+        if let Some(bundle) = bundle.as_mut() {
+            let targets = bundle
+                .images
+                .iter()
+                .map(|(name, _)| {
+                    let reference = carried[name].reference.clone();
+                    let (host, repository) =
+                        destinations[&reference.name()].split_once('/').expect("destinations have a host");
+                    (name.clone(), reference.with_name(host, repository))
+                })
+                .collect();
+            step(quiet, format!("Pushing {} images from the bundle to {}", bundle.images.len(), target.host));
+            let client = RegistryClient::new(&target.host, &destination_options)?;
+            let progress = Progress::start(format!("pushing to {}", target.host), quiet);
+            let pushed = crate::airgap::push_bundle_images(bundle, &targets, &client, progress.sender()).await;
+            progress.finish().await;
+            let pushed = pushed.map_err(|e| anyhow::anyhow!("{e:#}; the app folder was left unchanged"))?;
+            for image in pushed {
+                detail(
+                    quiet,
+                    format!(
+                        "{}: sent {} blobs ({}), skipped {}, mounted {}",
+                        image.destination,
+                        image.blobs_sent,
+                        kots_transfer::human_bytes(image.bytes_sent),
+                        image.blobs_skipped,
+                        image.blobs_mounted
+                    ),
+                );
+                image_summaries.push(ImageSummary {
+                    files: by_image.get(&image.image).map(|spellings| files_of(spellings)).unwrap_or_default(),
+                    source: image.image,
+                    destination: Some(image.destination),
+                    digest: Some(image.digest),
+                    blobs_sent: image.blobs_sent,
+                    bytes_sent: image.bytes_sent,
+                });
             }
-        }
-
-        let pushes: Vec<(Endpoint, Endpoint, String)> = by_image
-            .keys()
-            .map(|image| {
-                let reference = ImageReference::parse(image)?;
-                let name = &destinations[&reference.name()];
-                let (host, repository) = name.split_once('/').expect("destinations have a host");
-                let destination = reference.with_name(host, repository);
-                Ok((
-                    Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.clone()) },
-                    Endpoint::Registry { reference: destination.clone(), plain_http: target.plain_http },
-                    destination.to_string(),
-                ))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        step(quiet, format!("Pushing {} images to {}", pushes.len(), target.host));
-        let progress = Progress::start(format!("pushing to {}", target.host), quiet);
-        let pairs: Vec<(Endpoint, Endpoint)> = pushes.iter().map(|(s, d, _)| (s.clone(), d.clone())).collect();
-        let pushed = kots_transfer::copy_many(&pairs, &copy_options, progress.sender()).await;
-        progress.finish().await;
-        for (((image, spellings), (_, _, destination)), result) in by_image.iter().zip(&pushes).zip(pushed) {
-            let summary: Summary = result.map_err(|e| {
-                anyhow::anyhow!("cannot push {image} to {destination}: {e}; the app folder was left unchanged")
-            })?;
-            detail(quiet, format!("{destination}: {}", summary.line()));
-            image_summaries.push(ImageSummary {
-                source: image.clone(),
-                destination: Some(destination.clone()),
-                digest: summary.digest.as_ref().map(ToString::to_string),
-                files: files_of(spellings),
-                blobs_sent: summary.blobs_sent,
-                bytes_sent: summary.bytes_sent,
-            });
+        } else {
+            let context = OnlineImages { copy_options: &copy_options, mirrors: &mirrors, root: &root, quiet };
+            image_summaries = save_and_push(&by_image, &destinations, target, &context).await?;
         }
         rewrites = kustomize_images(&found, &destinations);
         match &options.registry_credentials {
@@ -458,6 +530,86 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
         app_dir.join("overlays/downstreams").join(&options.downstream).display()
     );
     Ok(summary)
+}
+
+/// What the online image steps need besides the images.
+struct OnlineImages<'a> {
+    copy_options: &'a CopyOptions,
+    mirrors: &'a HashMap<String, (String, bool)>,
+    /// The staging folder.
+    root: &'a Path,
+    quiet: bool,
+}
+
+/// Online: every image from where it lives into `APP/images/`, then from there to the customer's
+/// registry.
+async fn save_and_push(
+    by_image: &BTreeMap<String, Vec<&FoundImage>>,
+    destinations: &BTreeMap<String, String>,
+    target: &RegistryTarget,
+    context: &OnlineImages<'_>,
+) -> anyhow::Result<Vec<ImageSummary>> {
+    let OnlineImages { copy_options, mirrors, root, quiet } = *context;
+    let mut summaries = Vec::new();
+    let layout_dir = root.join("images");
+    let pairs: Vec<(Endpoint, Endpoint)> = by_image
+        .keys()
+        .map(|image| {
+            let reference = ImageReference::parse(image)?;
+            let source = match mirrors.get(reference.registry()) {
+                Some((host, plain_http)) => Endpoint::Registry {
+                    reference: reference.with_name(host, reference.repository()),
+                    plain_http: *plain_http,
+                },
+                None => Endpoint::Registry { reference, plain_http: false },
+            };
+            Ok((source, Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.clone()) }))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    step(quiet, format!("Saving {} images into images/", pairs.len()));
+    let progress = Progress::start("saving images".to_owned(), quiet);
+    let saved = kots_transfer::copy_many(&pairs, copy_options, progress.sender()).await;
+    progress.finish().await;
+    for ((source, _), result) in pairs.iter().zip(&saved) {
+        if let Err(error) = result {
+            bail!("{}", image_error(&source.to_string(), error, root));
+        }
+    }
+
+    let pushes: Vec<(Endpoint, Endpoint, String)> = by_image
+        .keys()
+        .map(|image| {
+            let reference = ImageReference::parse(image)?;
+            let name = &destinations[&reference.name()];
+            let (host, repository) = name.split_once('/').expect("destinations have a host");
+            let destination = reference.with_name(host, repository);
+            Ok((
+                Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.clone()) },
+                Endpoint::Registry { reference: destination.clone(), plain_http: target.plain_http },
+                destination.to_string(),
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    step(quiet, format!("Pushing {} images to {}", pushes.len(), target.host));
+    let progress = Progress::start(format!("pushing to {}", target.host), quiet);
+    let pairs: Vec<(Endpoint, Endpoint)> = pushes.iter().map(|(s, d, _)| (s.clone(), d.clone())).collect();
+    let pushed = kots_transfer::copy_many(&pairs, copy_options, progress.sender()).await;
+    progress.finish().await;
+    for (((image, spellings), (_, _, destination)), result) in by_image.iter().zip(&pushes).zip(pushed) {
+        let summary: Summary = result.map_err(|e| {
+            anyhow::anyhow!("cannot push {image} to {destination}: {e}; the app folder was left unchanged")
+        })?;
+        detail(quiet, format!("{destination}: {}", summary.line()));
+        summaries.push(ImageSummary {
+            source: image.clone(),
+            destination: Some(destination.clone()),
+            digest: summary.digest.as_ref().map(ToString::to_string),
+            files: files_of(spellings),
+            blobs_sent: summary.blobs_sent,
+            bytes_sent: summary.bytes_sent,
+        });
+    }
+    Ok(summaries)
 }
 
 /// The files using any spelling of one image, sorted, each once.

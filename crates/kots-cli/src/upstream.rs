@@ -174,7 +174,7 @@ impl VendorApi {
         };
         let registry_domain = Some(header("x-replicated-replicatedregistrydomain")).filter(|domain| !domain.is_empty());
         let bytes = response.bytes().await.map_err(|e| anyhow::anyhow!("download of {path} broke off: {e}"))?;
-        let files = crate::archive::unpack_tgz(&bytes, &format!("the release from {}{path}", self.endpoint))?;
+        let files = kots_release::archive::unpack_tgz(&bytes, &format!("the release from {}{path}", self.endpoint))?;
         Ok(Release { files, cursor, registry_domain })
     }
 
@@ -224,8 +224,9 @@ pub fn local_release(folder: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
             if path.is_dir() {
                 walk(root, &path, files)?;
             } else {
-                let relative = crate::archive::safe_relative_path(path.strip_prefix(root).expect("walked from root"))
-                    .map_err(|reason| anyhow::anyhow!("--local-path: `{}` {reason}", path.display()))?;
+                let relative =
+                    kots_release::archive::safe_relative_path(path.strip_prefix(root).expect("walked from root"))
+                        .map_err(|reason| anyhow::anyhow!("--local-path: `{}` {reason}", path.display()))?;
                 let content =
                     std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
                 files.push((relative, content));

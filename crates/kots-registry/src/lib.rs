@@ -74,6 +74,37 @@ impl Registry {
         }
     }
 
+    /// A manifest of `repository` by tag or digest, straight from storage (for services that
+    /// build on the registry, such as airgap bundles): bytes, media type, digest.
+    pub async fn read_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Option<(bytes::Bytes, String, kots_oci::Digest)>> {
+        let digest = match kots_oci::Digest::parse(reference) {
+            Ok(digest) => digest,
+            Err(_) => match self.metadata.resolve_tag(repository, reference).await? {
+                Some(digest) => digest,
+                None => return Ok(None),
+            },
+        };
+        Ok(self
+            .metadata
+            .get_manifest(repository, &digest)
+            .await?
+            .map(|(record, bytes)| (bytes, record.media_type, digest)))
+    }
+
+    /// A blob linked to `repository`, streamed from storage: its size and bytes.
+    pub async fn read_blob(
+        &self,
+        repository: &str,
+        digest: &kots_oci::Digest,
+    ) -> Result<Option<(u64, storage::ByteStream)>> {
+        let Some(size) = self.metadata.linked_blob(repository, digest).await? else { return Ok(None) };
+        Ok(Some((size, self.blobs.read(digest, 0, size).await?)))
+    }
+
     /// The embedded default: blobs under `data_dir`, metadata in `data_dir/registry.db`.
     pub async fn open_embedded(data_dir: &Path, options: Options) -> Result<Registry> {
         let blobs = FilesystemBlobStore::open(data_dir)?;

@@ -45,6 +45,26 @@ impl Endpoint {
     }
 }
 
+/// `REGISTRY=ENDPOINT` (`docker.io=https://mirror.corp.example`, `http://` for plain HTTP): fetch
+/// images of REGISTRY from ENDPOINT. Returns the registry, the mirror's host and whether it
+/// speaks plain HTTP.
+pub fn parse_mirror(text: &str) -> Result<(String, String, bool), String> {
+    let (registry, endpoint) =
+        text.split_once('=').ok_or_else(|| format!("registry mirror `{text}`: expected REGISTRY=ENDPOINT"))?;
+    let (host, plain_http) = match endpoint.trim().strip_prefix("http://") {
+        Some(host) => (host, true),
+        None => (endpoint.trim().strip_prefix("https://").unwrap_or(endpoint.trim()), false),
+    };
+    let host = host.trim_end_matches('/');
+    let registry = registry.trim().to_ascii_lowercase();
+    if registry.is_empty() || host.is_empty() || host.contains(['/', ' ']) {
+        return Err(format!(
+            "registry mirror `{text}`: expected REGISTRY=ENDPOINT, e.g. docker.io=https://mirror.corp.example"
+        ));
+    }
+    Ok((registry, host.to_ascii_lowercase(), plain_http))
+}
+
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -81,5 +101,16 @@ mod tests {
         assert!(matches!(Endpoint::parse("nginx").unwrap(), Endpoint::Registry { plain_http: false, .. }));
         assert!(Endpoint::parse("oci:").is_err());
         assert!(Endpoint::parse("UPPER/case").is_err());
+    }
+
+    #[test]
+    fn mirrors() {
+        assert_eq!(
+            parse_mirror("docker.io=http://127.0.0.1:5001/").unwrap(),
+            ("docker.io".into(), "127.0.0.1:5001".into(), true)
+        );
+        assert_eq!(parse_mirror("Quay.io=mirror.corp").unwrap(), ("quay.io".into(), "mirror.corp".into(), false));
+        assert!(parse_mirror("docker.io").is_err());
+        assert!(parse_mirror("docker.io=host/path").is_err());
     }
 }

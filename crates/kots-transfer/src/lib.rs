@@ -14,9 +14,9 @@ mod error;
 mod progress;
 mod secret;
 
-pub use client::{ClientOptions, RegistryClient, RetryPolicy};
+pub use client::{ByteStream, ClientOptions, RegistryClient, RetryPolicy};
 pub use copy::{CopyOptions, Platform, copy, copy_many};
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, parse_mirror};
 pub use error::Error;
-pub use progress::{Event, Summary};
+pub use progress::{Event, Summary, human_bytes};
 pub use secret::Credentials;

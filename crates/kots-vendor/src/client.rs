@@ -60,6 +60,52 @@ impl Client {
         self.send(self.http.patch(&url).json(body), &url).await
     }
 
+    /// Streams `url` (authenticated as a license) into `output`, through a temporary file so
+    /// that a broken download never leaves a partial bundle under the final name. Returns the
+    /// bytes written.
+    pub async fn download(&self, url: &str, license_id: &str, output: &std::path::Path) -> Result<u64, ClientError> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let unexpected = |reason: String| ClientError::Unexpected { url: url.to_owned(), reason };
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(license_id, Some(license_id))
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable { url: self.url.clone(), source })?;
+        let status = response.status();
+        if !status.is_success() {
+            let body: Value = response.json().await.unwrap_or_default();
+            let message = body["error"].as_str().unwrap_or("the server refused the request").to_owned();
+            return Err(ClientError::Refused { status: status.as_u16(), message });
+        }
+        let partial = output.with_extension("partial");
+        let mut file = tokio::fs::File::create(&partial)
+            .await
+            .map_err(|e| unexpected(format!("cannot create `{}`: {e}", partial.display())))?;
+        let mut written = 0u64;
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&partial).await;
+                    return Err(unexpected(format!("the download broke off after {written} bytes: {e}")));
+                }
+            };
+            written += chunk.len() as u64;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| unexpected(format!("cannot write `{}`: {e}", partial.display())))?;
+        }
+        file.sync_all().await.map_err(|e| unexpected(e.to_string()))?;
+        tokio::fs::rename(&partial, output)
+            .await
+            .map_err(|e| unexpected(format!("cannot write `{}`: {e}", output.display())))?;
+        Ok(written)
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.url);
         self.send(self.http.get(&url), &url).await

@@ -6,6 +6,7 @@
 //! admin API client behind the `kots-vendor` subcommands.
 
 pub mod admin;
+pub mod airgap;
 pub mod apps;
 pub mod client;
 pub mod customers;
@@ -40,6 +41,7 @@ pub struct Vendor {
     pub(crate) global_key: GlobalKey,
     /// Where customers reach this server (license `endpoint`), without a trailing `/`.
     pub(crate) public_url: String,
+    pub(crate) registry_mirrors: airgap::Mirrors,
 }
 
 impl std::fmt::Debug for Vendor {
@@ -56,6 +58,9 @@ pub struct VendorOptions {
     pub token_ttl: Duration,
     /// How long a client is refused after too many failed logins.
     pub login_backoff: Duration,
+    /// Where airgap bundles fetch images of other registries from: registry host → (mirror
+    /// host, plain HTTP).
+    pub registry_mirrors: airgap::Mirrors,
 }
 
 impl Default for VendorOptions {
@@ -64,6 +69,7 @@ impl Default for VendorOptions {
             upload_ttl: kots_registry::DEFAULT_UPLOAD_TTL,
             token_ttl: Duration::from_secs(300),
             login_backoff: Duration::from_secs(60),
+            registry_mirrors: airgap::Mirrors::new(),
         }
     }
 }
@@ -92,7 +98,13 @@ impl Vendor {
         };
         let registry_options = kots_registry::Options { upload_ttl: options.upload_ttl, auth: Some(auth) };
         let registry = Registry::open_embedded(&registry_dir, registry_options).await?;
-        Ok(Vendor { store, registry: Arc::new(registry), global_key, public_url })
+        Ok(Vendor {
+            store,
+            registry: Arc::new(registry),
+            global_key,
+            public_url,
+            registry_mirrors: options.registry_mirrors,
+        })
     }
 
     pub fn public_url(&self) -> &str {

@@ -69,6 +69,10 @@ enum Command {
         /// How long a client is refused after too many failed logins.
         #[arg(long, value_parser = kots_registry::parse_duration, default_value = "60s")]
         login_backoff: Duration,
+        /// Fetch images of REGISTRY from ENDPOINT when building airgap bundles
+        /// (REGISTRY=ENDPOINT, e.g. docker.io=https://mirror.corp.example); repeatable.
+        #[arg(long = "registry-mirror", value_parser = kots_transfer::parse_mirror)]
+        registry_mirrors: Vec<(String, String, bool)>,
     },
     /// Create the first user of the first team on an empty data folder; prints a user API token.
     Bootstrap {
@@ -104,6 +108,36 @@ enum Command {
     /// The global signing key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Airgap bundles.
+    #[command(subcommand)]
+    Airgap(AirgapCommand),
+}
+
+#[derive(Subcommand)]
+enum AirgapCommand {
+    /// Build a customer's airgap bundle (release + every image) into a file, as the customer
+    /// would download it.
+    Build {
+        #[arg(long)]
+        app: String,
+        /// The customer's license (its ID authenticates; it must have the airgap entitlement).
+        #[arg(long)]
+        license_file: PathBuf,
+        /// Channel slug, name or ID (default: the license's default channel).
+        #[arg(long)]
+        channel: Option<String>,
+        /// A given channel sequence instead of the newest.
+        #[arg(long)]
+        channel_sequence: Option<i64>,
+        /// zstd, gzip or none.
+        #[arg(long, default_value = "zstd")]
+        compression: String,
+        #[arg(long)]
+        output: PathBuf,
+        /// The vendor server's URL.
+        #[arg(long, env = "KOTS_VENDOR_URL", default_value = "http://127.0.0.1:8800")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -370,7 +404,7 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, public_url, upload_ttl, token_ttl, login_backoff } => {
+        Command::Serve { data_dir, listen, public_url, upload_ttl, token_ttl, login_backoff, registry_mirrors } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
@@ -387,7 +421,15 @@ async fn main() -> anyhow::Result<()> {
             let vendor = kots_vendor::Vendor::open(
                 &data_dir,
                 &public_url,
-                VendorOptions { upload_ttl, token_ttl, login_backoff },
+                VendorOptions {
+                    upload_ttl,
+                    token_ttl,
+                    login_backoff,
+                    registry_mirrors: registry_mirrors
+                        .into_iter()
+                        .map(|(registry, host, plain_http)| (registry, (host, plain_http)))
+                        .collect(),
+                },
             )
             .await
             .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
@@ -483,6 +525,31 @@ async fn main() -> anyhow::Result<()> {
                 .post("/api/v1/service-accounts", &json!({ "name": name, "readOnly": read_only }))
                 .await?;
             println!("{}", created["token"].as_str().unwrap_or_default());
+        }
+        Command::Airgap(AirgapCommand::Build {
+            app,
+            license_file,
+            channel,
+            channel_sequence,
+            compression,
+            output,
+            url,
+        }) => {
+            let license = kots_license::License::load(&license_file)
+                .with_context(|| format!("cannot read the license `{}`", license_file.display()))?;
+            let mut path = format!("{}/airgap/{app}", url.trim_end_matches('/'));
+            if let Some(channel) = channel {
+                path.push_str(&format!("/{channel}"));
+            }
+            path.push_str(&format!("?compression={compression}"));
+            if let Some(sequence) = channel_sequence {
+                path.push_str(&format!("&channelSequence={sequence}"));
+            }
+            let bytes = Client::new(&url, None)
+                .download(&path, license.id().as_str(), &output)
+                .await
+                .with_context(|| format!("cannot build the airgap bundle of {app}"))?;
+            eprintln!("airgap bundle of {app} written to {} ({bytes} bytes)", output.display());
         }
         Command::Key(KeyCommand::Export { output_dir, remote }) => {
             let key: Value = Client::new(&remote.url, None).get("/api/v1/keys/global").await?;

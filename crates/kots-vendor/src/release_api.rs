@@ -60,7 +60,7 @@ fn header_value(text: &str) -> HeaderValue {
 
 impl Vendor {
     /// The licensed app, checked against the app in the URL.
-    async fn licensed_app(&self, customer: &Customer, app_slug: &str) -> Result<App> {
+    pub(crate) async fn licensed_app(&self, customer: &Customer, app_slug: &str) -> Result<App> {
         let app = self.store.app_by_slug(app_slug).await?.filter(|app| app.id == customer.app_id).ok_or_else(|| {
             Error::Forbidden(format!("license `{}` is not for app `{app_slug}`", customer.license_id))
         })?;
@@ -90,6 +90,35 @@ impl Vendor {
                     names.join(", ")
                 ))
             })
+    }
+}
+
+impl Vendor {
+    /// The release the customer asks for: on `channel` (or `selectedChannelId`, or the
+    /// license's default), at `channelSequence` (or the newest).
+    pub(crate) async fn promoted_release(
+        &self,
+        app: &App,
+        customer: &Customer,
+        channel: Option<&str>,
+        query: &HashMap<String, String>,
+    ) -> Result<(Channel, ChannelRelease, crate::store::Release)> {
+        let wanted = channel.or(query.get("selectedChannelId").map(String::as_str).filter(|id| !id.is_empty()));
+        let channel = self.licensed_channel(app, customer, wanted).await?;
+        let sequence = channel_sequence(query)?;
+        let app_slug = &app.slug;
+        let promotion = self.store.channel_release(&channel.id, sequence).await?.ok_or_else(|| {
+            Error::NotFound(match sequence {
+                Some(sequence) => {
+                    format!("channel `{}` of app `{app_slug}` has no channel sequence {sequence}", channel.slug)
+                }
+                None => format!("no release has been promoted to channel `{}` of app `{app_slug}` yet", channel.slug),
+            })
+        })?;
+        let release = self.store.release(&app.id, promotion.release_sequence).await?.ok_or_else(|| {
+            Error::internal(format_args!("promotion points at missing release {}", promotion.release_sequence))
+        })?;
+        Ok((channel, promotion, release))
     }
 }
 
@@ -129,20 +158,7 @@ async fn release(
     query: HashMap<String, String>,
 ) -> Result<Response> {
     let app = vendor.licensed_app(&customer, &app_slug).await?;
-    let wanted = channel.as_deref().or(query.get("selectedChannelId").map(String::as_str).filter(|id| !id.is_empty()));
-    let channel = vendor.licensed_channel(&app, &customer, wanted).await?;
-    let sequence = channel_sequence(&query)?;
-    let promotion = vendor.store.channel_release(&channel.id, sequence).await?.ok_or_else(|| {
-        Error::NotFound(match sequence {
-            Some(sequence) => {
-                format!("channel `{}` of app `{app_slug}` has no channel sequence {sequence}", channel.slug)
-            }
-            None => format!("no release has been promoted to channel `{}` of app `{app_slug}` yet", channel.slug),
-        })
-    })?;
-    let release = vendor.store.release(&app.id, promotion.release_sequence).await?.ok_or_else(|| {
-        Error::internal(format_args!("promotion points at missing release {}", promotion.release_sequence))
-    })?;
+    let (channel, promotion, release) = vendor.promoted_release(&app, &customer, channel.as_deref(), &query).await?;
 
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/gzip"));

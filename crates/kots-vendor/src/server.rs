@@ -25,6 +25,8 @@ pub fn router(vendor: Arc<Vendor>) -> Router {
         .route("/release/{app}/pending", get(release_api::pending))
         .route("/release/{app}/{channel}", get(release_api::release_on_channel))
         .route("/license/{app}", get(release_api::license))
+        .route("/airgap/{app}", get(crate::airgap::bundle_default))
+        .route("/airgap/{app}/{channel}", get(crate::airgap::bundle_on_channel))
         .layer(axum::extract::DefaultBodyLimit::max(crate::release::MAX_RELEASE_BYTES * 2))
         .with_state(vendor)
         .merge(registry)

@@ -4,9 +4,9 @@
 use std::process::Command;
 
 use kots_cli::app_folder::{MidstreamOwned, base_files, downstream_kustomization, midstream_kustomization};
-use kots_cli::images::find_images;
 use kots_cli::naming::{ImageNaming, RegistryTarget, destination_names, kustomize_images};
 use kots_cli::pull_secret::{self, RegistryLogin};
+use kots_release::images::find_images;
 
 const DIGEST: &str = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 

@@ -14,6 +14,7 @@ use kots_registry::auth::{AuthOptions, ThrottleOptions};
 use kots_registry::htpasswd::HtpasswdPolicy;
 use serde_json::json;
 
+mod airgap;
 mod kustomize;
 mod pull;
 

@@ -22,18 +22,20 @@ use crate::BINARY;
 
 const EMAIL: &str = "vendor@example.com";
 
-/// The vendor server, a public registry and a customer registry (login alice/wonderland), each
-/// on loopback, all on one runtime that stops with the value.
-struct World {
+/// The vendor server and a public registry (its mirror of docker.io) on one runtime, a
+/// customer registry (login alice/wonderland) on another, each on loopback, all stopped with
+/// the value.
+pub(crate) struct World {
     runtime: std::sync::Mutex<Option<tokio::runtime::Runtime>>,
+    customer_runtime: Option<tokio::runtime::Runtime>,
     temp: tempfile::TempDir,
-    vendor: String,
-    public: String,
-    customer: String,
-    token: String,
-    keys: PathBuf,
+    pub(crate) vendor: String,
+    pub(crate) public: String,
+    pub(crate) customer: String,
+    pub(crate) token: String,
+    pub(crate) keys: PathBuf,
     /// Image (`registry/repository:tag` as pushed) → manifest digest.
-    digests: BTreeMap<String, String>,
+    pub(crate) digests: BTreeMap<String, String>,
 }
 
 fn bind(runtime: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) {
@@ -45,33 +47,34 @@ fn bind(runtime: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) 
 }
 
 impl World {
-    fn start() -> World {
+    pub(crate) fn start() -> World {
         let temp = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+
+        let (public_listener, public) = bind(&runtime);
+        let registry = runtime
+            .block_on(kots_registry::Registry::open_embedded(&temp.path().join("public"), Default::default()))
+            .unwrap();
+        runtime.spawn(kots_registry::server::serve(Arc::new(registry), public_listener, std::future::pending()));
 
         let vendor_dir = temp.path().join("vendor");
         let token = runtime.block_on(kots_vendor::bootstrap(&vendor_dir, EMAIL, None)).unwrap();
         let (listener, vendor) = bind(&runtime);
-        let service = runtime
-            .block_on(kots_vendor::Vendor::open(
-                &vendor_dir,
-                &format!("http://{vendor}"),
-                kots_vendor::VendorOptions::default(),
-            ))
-            .unwrap();
+        let options = kots_vendor::VendorOptions {
+            registry_mirrors: [("docker.io".to_owned(), (public.clone(), true))].into(),
+            ..Default::default()
+        };
+        let service =
+            runtime.block_on(kots_vendor::Vendor::open(&vendor_dir, &format!("http://{vendor}"), options)).unwrap();
         let keys = temp.path().join("keys");
         std::fs::create_dir_all(&keys).unwrap();
         let key = service.global_key();
         std::fs::write(keys.join(format!("{}.pem", key.id())), key.public_key_pem().unwrap()).unwrap();
         runtime.spawn(kots_vendor::server::serve(Arc::new(service), listener, std::future::pending()));
 
-        let (listener, public) = bind(&runtime);
-        let registry = runtime
-            .block_on(kots_registry::Registry::open_embedded(&temp.path().join("public"), Default::default()))
-            .unwrap();
-        runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
-
-        let (listener, customer) = bind(&runtime);
+        let customer_runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let (listener, customer) = bind(&customer_runtime);
         let htpasswd = temp.path().join("htpasswd");
         std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
         let auth = AuthOptions {
@@ -83,12 +86,14 @@ impl World {
             throttle: ThrottleOptions::default(),
         };
         let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-        let registry =
-            runtime.block_on(kots_registry::Registry::open_embedded(&temp.path().join("customer"), options)).unwrap();
-        runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+        let registry = customer_runtime
+            .block_on(kots_registry::Registry::open_embedded(&temp.path().join("customer"), options))
+            .unwrap();
+        customer_runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
 
         let mut world = World {
             runtime: Some(runtime).into(),
+            customer_runtime: Some(customer_runtime),
             temp,
             vendor,
             public,
@@ -111,16 +116,16 @@ impl World {
         world
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.temp.path().join(name)
     }
 
-    fn admin_post<T: serde::de::DeserializeOwned>(&self, path: &str, body: &impl serde::Serialize) -> T {
+    pub(crate) fn admin_post<T: serde::de::DeserializeOwned>(&self, path: &str, body: &impl serde::Serialize) -> T {
         let client = Client::new(&format!("http://{}", self.vendor), Some(self.token.clone()));
         self.runtime.lock().unwrap().as_ref().expect("servers running").block_on(client.post(path, body)).unwrap()
     }
 
-    fn make_image(&mut self, reference: &str, seed: &str, credentials: Option<&str>) {
+    pub(crate) fn make_image(&mut self, reference: &str, seed: &str, credentials: Option<&str>) {
         let mut command = Command::new(BINARY);
         command.args(["image", "make", reference, "--size", "300000", "--seed", seed]);
         if let Some(credentials) = credentials {
@@ -134,7 +139,12 @@ impl World {
     }
 
     /// The example app with the vendor's registry filled in, `edit` applied to each file.
-    fn release(&self, version: &str, channel: &str, edit: impl Fn(&str, String) -> String) -> CreatedRelease {
+    pub(crate) fn release(
+        &self,
+        version: &str,
+        channel: &str,
+        edit: impl Fn(&str, String) -> String,
+    ) -> CreatedRelease {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/myapp");
         let mut files = Vec::new();
         for entry in std::fs::read_dir(examples).unwrap() {
@@ -153,11 +163,24 @@ impl World {
         self.admin_post("/api/v1/apps/myapp/releases", &request)
     }
 
-    fn customer(&self, app: &str, name: &str, channels: &[&str], expires_at: Option<&str>) -> PathBuf {
+    pub(crate) fn customer(&self, app: &str, name: &str, channels: &[&str], expires_at: Option<&str>) -> PathBuf {
+        self.customer_with(app, name, channels, expires_at, false)
+    }
+
+    /// A customer and its license file; `airgap` grants the airgap entitlement.
+    pub(crate) fn customer_with(
+        &self,
+        app: &str,
+        name: &str,
+        channels: &[&str],
+        expires_at: Option<&str>,
+        airgap: bool,
+    ) -> PathBuf {
         let change = CustomerChange {
             name: Some(name.to_owned()),
             channels: Some(channels.iter().map(|c| c.to_string()).collect()),
             expires_at: expires_at.map(str::to_owned),
+            airgap: Some(airgap),
             ..CustomerChange::default()
         };
         let issued: IssuedLicense = self.admin_post(&format!("/api/v1/apps/{app}/customers"), &change);
@@ -166,14 +189,28 @@ impl World {
         path
     }
 
-    fn stop_vendor_and_all(&self) {
+    /// Stops the vendor and the public registry: the customer's network from now on.
+    pub(crate) fn stop_vendor(&self) {
         if let Some(runtime) = self.runtime.lock().unwrap().take() {
             runtime.shutdown_background();
         }
     }
 
+    /// Downloads the customer's airgap bundle of `app` (as `kots-vendor airgap build` does).
+    pub(crate) fn airgap_bundle(&self, license: &Path, channel: &str, output: &Path) -> Result<u64, String> {
+        let id = kots_license::License::load(license).unwrap().id().to_string();
+        let url = format!("http://{}/airgap/myapp/{channel}", self.vendor);
+        let client = Client::new(&format!("http://{}", self.vendor), None);
+        let runtime = self.runtime.lock().unwrap();
+        runtime
+            .as_ref()
+            .expect("vendor running")
+            .block_on(client.download(&url, &id, output))
+            .map_err(|e| e.to_string())
+    }
+
     /// Runs `kubectl-kots pull` with a clean environment; returns success, stdout, stderr.
-    fn pull(&self, license: &Path, rootdir: &Path, extra: &[&str]) -> (bool, String, String) {
+    pub(crate) fn pull(&self, license: &Path, rootdir: &Path, extra: &[&str]) -> (bool, String, String) {
         let mirror = format!("docker.io=http://{}", self.public);
         let output = Command::new(BINARY)
             .arg("pull")
@@ -199,32 +236,35 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
-        self.stop_vendor_and_all();
+        self.stop_vendor();
+        if let Some(runtime) = self.customer_runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
 /// The reference registry, without authentication.
-struct Distribution {
+pub(crate) struct Distribution {
     _registry: kots_registry::reference::ReferenceRegistry,
-    address: String,
+    pub(crate) address: String,
     _temp: tempfile::TempDir,
 }
 
 impl Distribution {
-    fn start() -> Distribution {
+    pub(crate) fn start() -> Distribution {
         let temp = tempfile::tempdir().unwrap();
         let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
         Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
     }
 }
 
-fn kustomize(directory: &Path) -> String {
+pub(crate) fn kustomize(directory: &Path) -> String {
     let output = Command::new("kubectl").arg("kustomize").arg(directory).output().expect("kubectl is installed");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
 
-fn rendered_images(rendered: &str) -> Vec<String> {
+pub(crate) fn rendered_images(rendered: &str) -> Vec<String> {
     let mut images: Vec<String> = rendered
         .lines()
         .filter_map(|line| line.trim().trim_start_matches("- ").strip_prefix("image: ").map(str::to_owned))
@@ -235,7 +275,12 @@ fn rendered_images(rendered: &str) -> Vec<String> {
 }
 
 /// The manifest digest `registry` serves for `repository:tag`, logging in if credentials are given.
-fn served_digest(registry: &str, repository: &str, tag: &str, credentials: Option<(&str, &str)>) -> Option<String> {
+pub(crate) fn served_digest(
+    registry: &str,
+    repository: &str,
+    tag: &str,
+    credentials: Option<(&str, &str)>,
+) -> Option<String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let options = kots_transfer::ClientOptions {
@@ -249,7 +294,7 @@ fn served_digest(registry: &str, repository: &str, tag: &str, credentials: Optio
 }
 
 /// Every file of a folder but `images/`, with its content: to prove a folder unchanged.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, directory: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(directory).unwrap() {
             let path = entry.unwrap().path();
@@ -267,11 +312,11 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     files
 }
 
-fn json_summary(stdout: &str) -> Value {
+pub(crate) fn json_summary(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
-fn image_summary<'a>(summary: &'a Value, destination_suffix: &str) -> &'a Value {
+pub(crate) fn image_summary<'a>(summary: &'a Value, destination_suffix: &str) -> &'a Value {
     summary["images"]
         .as_array()
         .unwrap()
@@ -547,7 +592,7 @@ fn every_refusal_names_its_cause_and_leaves_the_folder_unchanged() {
     });
     check(&license, args(&rewrite("alice", "wonderland")), &["busybox:9.99", "missing upstream"]);
     // The vendor is gone.
-    world.stop_vendor_and_all();
+    world.stop_vendor();
     check(&license, args(&[]), &["cannot reach the vendor"]);
 }
 
@@ -560,6 +605,6 @@ fn rewrite_as_alice(keys: &str, endpoint: String) -> Vec<String> {
     args
 }
 
-fn as_strs(args: &[String]) -> Vec<&str> {
+pub(crate) fn as_strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }

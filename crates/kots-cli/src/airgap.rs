@@ -1,0 +1,287 @@
+//! Pushing an airgap bundle's images while the bundle is read, with no copy on disk: each blob
+//! goes into the repository of the image it comes with (skipped when that repository has it),
+//! a blob an earlier image brought is mounted, and each manifest is put once its blobs are in.
+//! Manifests are small and held in memory until their image's root manifest arrives.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use kots_oci::{Descriptor, Digest, ImageReference, Manifest, ManifestKind};
+use kots_release::bundle::{BundleReader, MAX_MANIFEST};
+use kots_transfer::{Event, RegistryClient};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What happened to one image.
+#[derive(Debug, Clone, Default)]
+pub struct PushedImage {
+    pub image: String,
+    pub destination: String,
+    pub digest: String,
+    pub blobs_sent: u64,
+    pub bytes_sent: u64,
+    pub blobs_skipped: u64,
+    pub blobs_mounted: u64,
+}
+
+/// Blobs larger than this go up in PATCH chunks of this size.
+const CHUNK_SIZE: u64 = 512 * 1024 * 1024;
+
+struct Pusher<'a> {
+    client: &'a RegistryClient,
+    events: Option<UnboundedSender<Event>>,
+    /// Where each blob is known to be: repository and size.
+    placed: HashMap<Digest, (String, u64)>,
+    /// Manifests that arrived before the image naming them.
+    held: HashMap<Digest, Bytes>,
+    results: Vec<PushedImage>,
+    repositories: Vec<String>,
+    references: Vec<String>,
+}
+
+fn emit(events: &Option<UnboundedSender<Event>>, event: Event) {
+    if let Some(events) = events {
+        let _ = events.send(event);
+    }
+}
+
+impl Pusher<'_> {
+    /// Makes `descriptor`'s blob present in image `index`'s repository.
+    async fn ensure_blob(&mut self, index: usize, descriptor: &Descriptor, bundle: &str) -> anyhow::Result<()> {
+        let repository = self.repositories[index].clone();
+        let digest = &descriptor.digest;
+        match self.placed.get(digest).cloned() {
+            Some((at, _)) if at == repository => return Ok(()),
+            Some((at, size)) => {
+                if size != descriptor.size {
+                    anyhow::bail!(
+                        "{bundle}: blob {digest} is {size} bytes, but a manifest of {} says {}",
+                        self.results[index].image,
+                        descriptor.size
+                    );
+                }
+                if self
+                    .client
+                    .blob_size(&repository, digest, &format!("repository:{repository}:pull,push"))
+                    .await?
+                    .is_none()
+                {
+                    if !self.client.mount(&repository, digest, &at).await? {
+                        anyhow::bail!(
+                            "{}: cannot mount blob {digest} from {at} into {repository}; this registry does not allow cross-repository mounts",
+                            self.client.host()
+                        );
+                    }
+                    self.results[index].blobs_mounted += 1;
+                    emit(&self.events, Event::BlobMounted { digest: digest.clone(), size });
+                }
+                self.placed.insert(digest.clone(), (repository, size));
+            }
+            None => {
+                let scope = format!("repository:{repository}:pull,push");
+                match self.client.blob_size(&repository, digest, &scope).await? {
+                    Some(_) => {
+                        self.results[index].blobs_skipped += 1;
+                        emit(&self.events, Event::BlobSkipped { digest: digest.clone(), size: descriptor.size });
+                        self.placed.insert(digest.clone(), (repository, descriptor.size));
+                    }
+                    None => anyhow::bail!(
+                        "{bundle} lacks blob {digest}, which {} needs; the bundle is incomplete: build it again",
+                        self.results[index].image
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn upload(&mut self, index: usize, digest: &Digest, bytes: Bytes) -> anyhow::Result<()> {
+        let repository = self.repositories[index].clone();
+        let size = bytes.len() as u64;
+        emit(&self.events, Event::BlobStarted { digest: digest.clone(), size });
+        let body: kots_transfer::ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
+        self.client.upload_blob(&repository, digest, size, body, CHUNK_SIZE).await?;
+        emit(&self.events, Event::BlobBytes { digest: digest.clone(), bytes: size });
+        self.sent(index, digest, size, repository);
+        Ok(())
+    }
+
+    fn sent(&mut self, index: usize, digest: &Digest, size: u64, repository: String) {
+        self.results[index].blobs_sent += 1;
+        self.results[index].bytes_sent += size;
+        emit(&self.events, Event::BlobDone { digest: digest.clone(), size });
+        self.placed.insert(digest.clone(), (repository, size));
+    }
+
+    /// Puts image `index`'s root manifest (children first), its blobs made present first.
+    async fn put_root(
+        &mut self,
+        index: usize,
+        bytes: &Bytes,
+        descriptor: &Descriptor,
+        bundle: &str,
+    ) -> anyhow::Result<()> {
+        let image = self.results[index].image.clone();
+        let manifest = Manifest::parse(bytes, Some(&descriptor.media_type))
+            .map_err(|e| anyhow::anyhow!("{bundle}: the manifest of {image} is invalid: {e}"))?;
+        let repository = self.repositories[index].clone();
+        if manifest.kind == ManifestKind::Index {
+            for child in &manifest.manifests {
+                let child_bytes = match self.held.get(&child.digest) {
+                    Some(bytes) => bytes.clone(),
+                    None if self.client.manifest_exists(&repository, &child.digest).await? => continue,
+                    None => {
+                        anyhow::bail!("{bundle} lacks manifest {} of {image}; build the bundle again", child.digest)
+                    }
+                };
+                let child_manifest = Manifest::parse(&child_bytes, Some(&child.media_type))
+                    .map_err(|e| anyhow::anyhow!("{bundle}: manifest {} of {image} is invalid: {e}", child.digest))?;
+                for blob in child_manifest.referenced_blobs() {
+                    self.ensure_blob(index, blob, bundle).await?;
+                }
+                self.client
+                    .put_manifest(&repository, &child.digest.to_string(), &child.media_type, &child_bytes)
+                    .await?;
+            }
+        }
+        for blob in manifest.referenced_blobs() {
+            self.ensure_blob(index, blob, bundle).await?;
+        }
+        let reference = self.references[index].clone();
+        self.client.put_manifest(&repository, &reference, &descriptor.media_type, bytes).await?;
+        emit(
+            &self.events,
+            Event::ManifestDone { digest: descriptor.digest.clone(), media_type: descriptor.media_type.clone() },
+        );
+        self.results[index].digest = descriptor.digest.to_string();
+        Ok(())
+    }
+}
+
+/// Pushes every image of `bundle` (read up to its blobs) to `destinations` (by the bundle's
+/// image name: the destination reference, all on `client`'s registry). One result per image,
+/// in the bundle's order.
+pub async fn push_bundle_images(
+    bundle: &mut BundleReader,
+    destinations: &BTreeMap<String, ImageReference>,
+    client: &RegistryClient,
+    events: Option<UnboundedSender<Event>>,
+) -> anyhow::Result<Vec<PushedImage>> {
+    let name = bundle.name().to_owned();
+    let images = bundle.images.clone();
+    let mut pusher = Pusher {
+        client,
+        events,
+        placed: HashMap::new(),
+        held: HashMap::new(),
+        results: Vec::new(),
+        repositories: Vec::new(),
+        references: Vec::new(),
+    };
+    for (image, _) in &images {
+        let destination =
+            destinations.get(image).ok_or_else(|| anyhow::anyhow!("no destination for {image} of {name}"))?;
+        pusher.repositories.push(destination.repository().to_owned());
+        // By tag where the image has one (digests are kept either way), else by digest.
+        let reference = match (destination.tag(), destination.digest()) {
+            (Some(tag), _) if !image.contains('@') => tag.to_owned(),
+            (_, Some(digest)) => digest.to_string(),
+            (Some(tag), None) => tag.to_owned(),
+            (None, None) => "latest".to_owned(),
+        };
+        pusher.references.push(reference);
+        pusher.results.push(PushedImage {
+            image: image.clone(),
+            destination: destination.to_string(),
+            ..PushedImage::default()
+        });
+    }
+    let mut done = vec![false; images.len()];
+    while let Some(entry) = bundle.next_blob().await? {
+        let roots: Vec<usize> =
+            images.iter().enumerate().filter(|(_, (_, d))| d.digest == entry.digest).map(|(i, _)| i).collect();
+        let current = done.iter().position(|finished| !finished).unwrap_or(0);
+        if !roots.is_empty() {
+            let bytes = Bytes::from(bundle.read_blob().await?);
+            for index in roots {
+                let descriptor = images[index].1.clone();
+                if bytes.len() as u64 != descriptor.size {
+                    anyhow::bail!(
+                        "{name}: entry `{}` is {} bytes; index.json says {} for {}",
+                        kots_release::bundle::blob_path(&entry.digest),
+                        bytes.len(),
+                        descriptor.size,
+                        images[index].0
+                    );
+                }
+                pusher.put_root(index, &bytes, &descriptor, &name).await?;
+                done[index] = true;
+            }
+            continue;
+        }
+        let repository = pusher.repositories.get(current).cloned().unwrap_or_default();
+        if entry.size <= MAX_MANIFEST {
+            let bytes = Bytes::from(bundle.read_blob().await?);
+            if Manifest::parse(&bytes, None).is_ok() {
+                pusher.held.insert(entry.digest.clone(), bytes);
+                continue;
+            }
+            let scope = format!("repository:{repository}:pull,push");
+            if client.blob_size(&repository, &entry.digest, &scope).await?.is_some() {
+                pusher.results[current].blobs_skipped += 1;
+                emit(&pusher.events, Event::BlobSkipped { digest: entry.digest.clone(), size: entry.size });
+                pusher.placed.insert(entry.digest.clone(), (repository, entry.size));
+            } else {
+                pusher.upload(current, &entry.digest, bytes).await?;
+            }
+            continue;
+        }
+        let scope = format!("repository:{repository}:pull,push");
+        if client.blob_size(&repository, &entry.digest, &scope).await?.is_some() {
+            pusher.results[current].blobs_skipped += 1;
+            emit(&pusher.events, Event::BlobSkipped { digest: entry.digest.clone(), size: entry.size });
+            pusher.placed.insert(entry.digest.clone(), (repository, entry.size));
+            continue;
+        }
+        // Stream it: the bundle feeds a channel the upload reads from.
+        emit(&pusher.events, Event::BlobStarted { digest: entry.digest.clone(), size: entry.size });
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+        let body: kots_transfer::ByteStream = Box::pin(futures_util::stream::unfold(receiver, |mut receiver| async {
+            receiver.recv().await.map(|item| (item, receiver))
+        }));
+        let upload = {
+            let (repository, digest) = (repository.clone(), entry.digest.clone());
+            let client_ref = client;
+            async move { client_ref.upload_blob(&repository, &digest, entry.size, body, CHUNK_SIZE).await }
+        };
+        let events = pusher.events.clone();
+        let digest = entry.digest.clone();
+        let reader = &mut *bundle;
+        let feed = async move {
+            let sender = sender;
+            loop {
+                match reader.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let length = chunk.len() as u64;
+                        if sender.send(Ok(chunk)).await.is_err() {
+                            return Ok(());
+                        }
+                        emit(&events, Event::BlobBytes { digest: digest.clone(), bytes: length });
+                    }
+                    Ok(None) => return Ok(()),
+                    Err(error) => {
+                        let _ = sender.send(Err(std::io::Error::other(error.to_string()))).await;
+                        return Err(error);
+                    }
+                }
+            }
+        };
+        let (uploaded, fed) = tokio::join!(upload, feed);
+        fed?;
+        uploaded?;
+        pusher.sent(current, &entry.digest, entry.size, repository);
+    }
+    if let Some(missing) = done.iter().position(|finished| !finished) {
+        anyhow::bail!("{name} ends before the manifest of {}; the bundle is incomplete", images[missing].0);
+    }
+    Ok(pusher.results)
+}

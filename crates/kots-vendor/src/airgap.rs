@@ -1,0 +1,182 @@
+//! `GET /airgap/APP[/CHANNEL]?channelSequence=N&compression=zstd|gzip|none`: a release and every
+//! image it uses as one airgap bundle (kots_release::bundle), streamed as it is made: the
+//! vendor's own images straight from the registry's storage, the others from where they live
+//! (or a configured mirror). Nothing is written to disk first.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use kots_oci::{Digest, ImageReference};
+use kots_release::bundle::{AirgapSpec, BundlePlan, ByteStream, Compression, ImageSource};
+use kots_transfer::{ClientOptions, RegistryClient};
+use serde_json::Value;
+
+use crate::Vendor;
+use crate::error::{Error, Result};
+use crate::release_api::Licensee;
+use crate::store::Customer;
+
+/// Registry host → (mirror host, plain HTTP): where the vendor fetches public images from.
+pub type Mirrors = HashMap<String, (String, bool)>;
+
+/// The images of one app's release, as the bundle writer reads them.
+struct VendorImages {
+    vendor: Arc<Vendor>,
+    app_slug: String,
+    clients: Mutex<HashMap<String, Arc<RegistryClient>>>,
+}
+
+impl VendorImages {
+    /// The repository in the vendor's own registry, if the image lives there.
+    fn own_repository(&self, image: &ImageReference) -> std::result::Result<Option<String>, String> {
+        if image.registry() != self.vendor.registry_domain() {
+            return Ok(None);
+        }
+        let repository = image.repository();
+        if !repository.starts_with(&format!("{}/", self.app_slug)) {
+            return Err(format!("it is on this vendor's registry but not under app `{}`", self.app_slug));
+        }
+        Ok(Some(repository.to_owned()))
+    }
+
+    fn client(&self, image: &ImageReference) -> std::result::Result<(Arc<RegistryClient>, String), String> {
+        let (host, plain_http) = match self.vendor.registry_mirrors.get(image.registry()) {
+            Some((host, plain_http)) => (host.clone(), *plain_http),
+            None => (image.registry().to_owned(), false),
+        };
+        let mut clients = self.clients.lock().expect("never poisoned");
+        if let Some(client) = clients.get(&host) {
+            return Ok((client.clone(), host));
+        }
+        let options = ClientOptions { plain_http, ..ClientOptions::default() };
+        let client = Arc::new(RegistryClient::new(&host, &options).map_err(|e| e.to_string())?);
+        clients.insert(host.clone(), client.clone());
+        Ok((client, host))
+    }
+}
+
+#[async_trait::async_trait]
+impl ImageSource for VendorImages {
+    async fn manifest(
+        &self,
+        image: &ImageReference,
+        reference: &str,
+    ) -> std::result::Result<(Bytes, String, Digest), String> {
+        if let Some(repository) = self.own_repository(image)? {
+            return self
+                .vendor
+                .registry
+                .read_manifest(&repository, reference)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!("`{reference}` is not on the vendor registry; push it before building bundles")
+                });
+        }
+        let (client, host) = self.client(image)?;
+        client
+            .manifest(image.repository(), reference)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("`{reference}` not found at {host}/{}", image.repository()))
+    }
+
+    async fn blob(&self, image: &ImageReference, digest: &Digest) -> std::result::Result<ByteStream, String> {
+        if let Some(repository) = self.own_repository(image)? {
+            let (_, stream) = self
+                .vendor
+                .registry
+                .read_blob(&repository, digest)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("blob {digest} is missing from the vendor registry"))?;
+            return Ok(stream);
+        }
+        let (client, _) = self.client(image)?;
+        client.get_blob(image.repository(), digest).await.map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) async fn bundle_default(
+    State(vendor): State<Arc<Vendor>>,
+    Licensee(customer): Licensee,
+    Path(app_slug): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    bundle(vendor, customer, app_slug, None, query).await
+}
+
+pub(crate) async fn bundle_on_channel(
+    State(vendor): State<Arc<Vendor>>,
+    Licensee(customer): Licensee,
+    Path((app_slug, channel)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    bundle(vendor, customer, app_slug, Some(channel), query).await
+}
+
+async fn bundle(
+    vendor: Arc<Vendor>,
+    customer: Customer,
+    app_slug: String,
+    channel: Option<String>,
+    query: HashMap<String, String>,
+) -> Result<Response> {
+    let app = vendor.licensed_app(&customer, &app_slug).await?;
+    if !customer.airgap {
+        return Err(Error::Forbidden(format!(
+            "license `{}` does not include airgap installs; ask the vendor to enable the airgap entitlement",
+            customer.license_id
+        )));
+    }
+    let compression = match query.get("compression") {
+        Some(text) => Compression::parse(text)
+            .ok_or_else(|| Error::Invalid(format!("compression `{text}` is not one of zstd, gzip, none")))?,
+        None => Compression::Zstd,
+    };
+    let (channel, promotion, release) = vendor.promoted_release(&app, &customer, channel.as_deref(), &query).await?;
+    let files: Vec<(String, String)> =
+        crate::release::unpack(&release.archive)?.into_iter().map(|file| (file.path, file.content)).collect();
+    let parsed = kots_release::documents::parse_release(&files).map_err(Error::internal)?;
+    let documents: Vec<(String, Value)> =
+        parsed.documents.iter().map(|(file, _, value)| (file.clone(), value.clone())).collect();
+    let application_file = parsed.application_file.clone().unwrap_or_default();
+    let (found, bad) = kots_release::images::find_images(&documents, &parsed.additional_images, &application_file);
+    if let Some(first) = bad.first() {
+        return Err(Error::Invalid(format!(
+            "release file `{}` uses image `{}`, which is not a valid reference: {}",
+            first.file, first.text, first.reason
+        )));
+    }
+    let spec = AirgapSpec {
+        app_slug: app.slug.clone(),
+        channel_id: channel.id.clone(),
+        channel_name: channel.name.clone(),
+        version_label: promotion.version_label.clone(),
+        update_cursor: promotion.channel_sequence.to_string(),
+        release_notes: promotion.notes.clone(),
+        ..AirgapSpec::default()
+    };
+    let source =
+        Arc::new(VendorImages { vendor: vendor.clone(), app_slug: app.slug.clone(), clients: Mutex::default() });
+    let images = found.values().map(|image| image.reference.clone()).collect();
+    let plan = BundlePlan::new(spec, Bytes::from(release.archive), images, source.as_ref())
+        .await
+        .map_err(|e| Error::Conflict(format!("cannot build the bundle: {e}")))?;
+    tracing::info!(app = %app.slug, channel = %channel.slug, images = plan.airgap().saved_images.len(), bytes = plan.image_bytes, "streaming an airgap bundle");
+    let file_name = format!("{}-{}.airgap.{}", app.slug, promotion.version_label, compression.extension());
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert("x-replicated-channelsequence", HeaderValue::from(promotion.channel_sequence));
+    let stream = plan.stream(source, compression).map(|item| item.map_err(std::io::Error::other));
+    Ok((headers, Body::from_stream(stream)).into_response())
+}
