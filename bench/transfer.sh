@@ -28,16 +28,16 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-start_registry() { # NAME -> prints host:port
+start_registry() { # NAME -> sets ADDRESS (no subshell, so PIDS keeps the pid for the cleanup)
     mkdir -p "$WORK/$1"
     RUST_LOG=warn "$REGISTRY" serve --data-dir "$WORK/$1" --listen 127.0.0.1:0 >"$WORK/$1.out" 2>"$WORK/$1.log" &
     PIDS+=($!)
     for _ in $(seq 100); do grep -q listening "$WORK/$1.out" 2>/dev/null && break; sleep 0.05; done
-    sed -n 's|.*listening on http://||p' "$WORK/$1.out"
+    ADDRESS=$(sed -n 's|.*listening on http://||p' "$WORK/$1.out")
 }
-SOURCE=$(start_registry source)
-ENGINE=$(start_registry engine)
-SKOPEO=$(start_registry skopeo)
+start_registry source; SOURCE=$ADDRESS
+start_registry engine; ENGINE=$ADDRESS
+start_registry skopeo; SKOPEO=$ADDRESS
 
 seconds() { python3 -c "import time; print(time.time())"; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }

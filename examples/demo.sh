@@ -18,13 +18,14 @@ trap cleanup EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-# Starts a server whose first stdout line is "… listening on http://ADDRESS"; prints ADDRESS.
+# Starts a server whose first stdout line is "… listening on http://ADDRESS" and sets ADDRESS
+# (not in a subshell, so that `pids` keeps it and the cleanup stops it).
 start() {
   local log="$1"; shift
   "$@" >"$log.out" 2>"$log.err" &
   pids+=("$!")
   for _ in $(seq 100); do
-    if [[ -s "$log.out" ]]; then sed -n 's#.*listening on http://##p' "$log.out" | head -1; return; fi
+    if [[ -s "$log.out" ]]; then ADDRESS=$(sed -n 's#.*listening on http://##p' "$log.out" | head -1); return; fi
     sleep 0.1
   done
   echo "server did not start: $*" >&2; cat "$log.err" >&2; exit 1
@@ -39,13 +40,13 @@ export PATH="$bin:$PATH"
 say "Vendor: a fresh kots-vendor with its first user"
 export KOTS_VENDOR_TOKEN
 KOTS_VENDOR_TOKEN="$(kots-vendor bootstrap --data-dir "$work/vendor" --email vendor@example.com)"
-vendor="$(start "$work/vendor" kots-vendor serve --data-dir "$work/vendor" --listen 127.0.0.1:0)"
+start "$work/vendor" kots-vendor serve --data-dir "$work/vendor" --listen 127.0.0.1:0; vendor=$ADDRESS
 export KOTS_VENDOR_URL="http://$vendor"
 echo "vendor server and its registry at $KOTS_VENDOR_URL"
 kots-vendor app create myapp --name "My App"
 
 say "A public registry standing in for Docker Hub, with the app's public images"
-public="$(start "$work/public" kots-registry serve --data-dir "$work/public" --listen 127.0.0.1:0)"
+start "$work/public" kots-registry serve --data-dir "$work/public" --listen 127.0.0.1:0; public=$ADDRESS
 for image in library/nginx:1.25 library/busybox:1.36 library/redis:7 library/postgres:16; do
   kubectl-kots image make "http://$public/$image" --size 2000000 --seed "$image"
 done
@@ -68,7 +69,8 @@ kots-vendor customer create --app myapp --name "Example Customer" --channel stab
 kots-vendor key export --output-dir "$work/keys"
 
 say "Customer: a private registry of its own"
-registry="$(start "$work/customer-registry" kots-registry serve --data-dir "$work/customer-registry" --listen 127.0.0.1:0)"
+start "$work/customer-registry" kots-registry serve --data-dir "$work/customer-registry" --listen 127.0.0.1:0
+registry=$ADDRESS
 echo "customer registry at http://$registry"
 
 say "Customer: kubectl kots pull"

@@ -49,16 +49,19 @@ impl Pusher<'_> {
     async fn ensure_blob(&mut self, index: usize, descriptor: &Descriptor, bundle: &str) -> anyhow::Result<()> {
         let repository = self.repositories[index].clone();
         let digest = &descriptor.digest;
+        if let Some((_, size)) = self.placed.get(digest)
+            && *size != descriptor.size
+        {
+            anyhow::bail!(
+                "{bundle}: entry `{}` is {size} bytes, but the manifest of {} says {}; the bundle is damaged",
+                kots_release::bundle::blob_path(digest),
+                self.results[index].image,
+                descriptor.size
+            );
+        }
         match self.placed.get(digest).cloned() {
             Some((at, _)) if at == repository => return Ok(()),
             Some((at, size)) => {
-                if size != descriptor.size {
-                    anyhow::bail!(
-                        "{bundle}: blob {digest} is {size} bytes, but a manifest of {} says {}",
-                        self.results[index].image,
-                        descriptor.size
-                    );
-                }
                 if self
                     .client
                     .blob_size(&repository, digest, &format!("repository:{repository}:pull,push"))
@@ -92,6 +95,19 @@ impl Pusher<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether image `index`'s repository has the blob already (then it is recorded there).
+    async fn skip_if_present(&mut self, index: usize, digest: &Digest, size: u64) -> anyhow::Result<bool> {
+        let repository = self.repositories[index].clone();
+        let scope = format!("repository:{repository}:pull,push");
+        if self.client.blob_size(&repository, digest, &scope).await?.is_none() {
+            return Ok(false);
+        }
+        self.results[index].blobs_skipped += 1;
+        emit(&self.events, Event::BlobSkipped { digest: digest.clone(), size });
+        self.placed.insert(digest.clone(), (repository, size));
+        Ok(true)
     }
 
     async fn upload(&mut self, index: usize, digest: &Digest, bytes: Bytes) -> anyhow::Result<()> {
@@ -225,21 +241,12 @@ pub async fn push_bundle_images(
                 pusher.held.insert(entry.digest.clone(), bytes);
                 continue;
             }
-            let scope = format!("repository:{repository}:pull,push");
-            if client.blob_size(&repository, &entry.digest, &scope).await?.is_some() {
-                pusher.results[current].blobs_skipped += 1;
-                emit(&pusher.events, Event::BlobSkipped { digest: entry.digest.clone(), size: entry.size });
-                pusher.placed.insert(entry.digest.clone(), (repository, entry.size));
-            } else {
+            if !pusher.skip_if_present(current, &entry.digest, entry.size).await? {
                 pusher.upload(current, &entry.digest, bytes).await?;
             }
             continue;
         }
-        let scope = format!("repository:{repository}:pull,push");
-        if client.blob_size(&repository, &entry.digest, &scope).await?.is_some() {
-            pusher.results[current].blobs_skipped += 1;
-            emit(&pusher.events, Event::BlobSkipped { digest: entry.digest.clone(), size: entry.size });
-            pusher.placed.insert(entry.digest.clone(), (repository, entry.size));
+        if pusher.skip_if_present(current, &entry.digest, entry.size).await? {
             continue;
         }
         // Stream it: the bundle feeds a channel the upload reads from.

@@ -44,19 +44,7 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     let first = world.path("myapp-1.0.0.airgap.tar.zst");
     world.airgap_bundle(&license, "stable", &first).unwrap();
     // The update: one image changed, one added.
-    world.make_image(
-        &format!("{}/myapp/api:1.1", world.vendor),
-        "myapp/api:1.1",
-        Some(&format!("vendor@example.com:{}", world.token)),
-    );
-    world.make_image(&format!("{}/library/memcached:1.6", world.public), "library/memcached:1.6", None);
-    world.release("1.1.0", "stable", |name, content| match name {
-        "worker.yaml" => content.replace("myapp/api:1.0", "myapp/api:1.1"),
-        "cache.yaml" => format!(
-            "{content}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: memcached\nspec:\n  selector:\n    matchLabels: {{app: memcached}}\n  template:\n    metadata:\n      labels: {{app: memcached}}\n    spec:\n      containers:\n        - name: memcached\n          image: memcached:1.6\n"
-        ),
-        _ => content,
-    });
+    world.release_update();
     let second = world.path("myapp-1.1.0.airgap.tar.zst");
     world.airgap_bundle(&license, "stable", &second).unwrap();
     let expired = world.customer_with("myapp", "expired", &["stable"], Some("2020-01-01T00:00:00Z"), true);
@@ -173,4 +161,121 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     assert_eq!(printed.lines().count(), 7, "{printed}");
     let digest = served_digest(&distribution.address, "mirror/memcached", "1.6", None);
     assert_eq!(digest.as_ref(), world.digests.get(&format!("{}/library/memcached:1.6", world.public)));
+}
+
+/// A plain-tar bundle of one image `docker.io/library/app:1`, whose head is right and whose
+/// blob entries are `blobs` exactly as given (raw names, any entry type).
+fn crafted_bundle(manifest: &[u8], blobs: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+    use kots_oci::Digest;
+    let airgap = kots_release::bundle::AirgapSpec {
+        app_slug: "myapp".into(),
+        saved_images: vec!["docker.io/library/app:1".into()],
+        format: "oci".into(),
+        ..Default::default()
+    }
+    .to_yaml();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": Digest::sha256_of(manifest).to_string(),
+        "size": manifest.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "docker.io/library/app:1"},
+    }]})
+    .to_string();
+    let layout = br#"{"imageLayoutVersion":"1.0.0"}"#;
+    let head: Vec<(&str, &[u8])> = vec![
+        ("airgap.yaml", airgap.as_bytes()),
+        ("app.tar.gz", b"app"),
+        ("images/oci-layout", layout),
+        ("images/index.json", index.as_bytes()),
+    ];
+    let sums: String =
+        head.iter().map(|(path, content)| format!("{}  {path}\n", Digest::sha256_of(content).hex())).collect();
+    let mut entries: Vec<(String, tar::EntryType, Vec<u8>)> = Vec::new();
+    for (path, content) in [head[0], head[1], ("checksums.sha256", sums.as_bytes()), head[2], head[3]] {
+        entries.push((path.to_owned(), tar::EntryType::Regular, content.to_vec()));
+    }
+    for (path, kind, content) in blobs {
+        entries.push((path.to_string(), *kind, content.to_vec()));
+    }
+    let mut out = Vec::new();
+    for (path, kind, content) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_entry_type(kind);
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&content);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+#[test]
+fn hostile_bundles_push_nothing_and_name_the_entry() {
+    use kots_oci::Digest;
+    let temp = tempfile::tempdir().unwrap();
+    let distribution = Distribution::start();
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let layer = b"twelve bytes";
+    let path_of = |bytes: &[u8]| format!("images/blobs/sha256/{}", Digest::sha256_of(bytes).hex());
+    let manifest_with = |layer_size: usize, layer_digest: Digest| {
+        serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": Digest::sha256_of(config).to_string(), "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest.to_string(), "size": layer_size}],
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let push = |name: &str, bundle: Vec<u8>| {
+        let file = temp.path().join(name);
+        std::fs::write(&file, bundle).unwrap();
+        let output = std::process::Command::new(BINARY)
+            .current_dir(temp.path())
+            .args(["push-images", file.to_str().unwrap(), &format!("http://{}/hostile", distribution.address), "-q"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{name} was accepted");
+        assert!(served_digest(&distribution.address, "hostile/app", "1", None).is_none(), "{name}: the image was put");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+
+    // A layer whose size disagrees with the manifest.
+    let manifest = manifest_with(10, Digest::sha256_of(layer));
+    let bundle = crafted_bundle(
+        &manifest,
+        &[
+            (&path_of(config), tar::EntryType::Regular, config),
+            (&path_of(layer), tar::EntryType::Regular, layer),
+            (&path_of(&manifest), tar::EntryType::Regular, &manifest),
+        ],
+    );
+    let error = push("sizes.tar", bundle);
+    assert!(error.contains(&path_of(layer)) && error.contains("is 12 bytes") && error.contains("says 10"), "{error}");
+
+    // A blob the bundle does not carry (nor the registry).
+    let absent = b"never carried";
+    let manifest = manifest_with(absent.len(), Digest::sha256_of(absent));
+    let bundle = crafted_bundle(
+        &manifest,
+        &[
+            (&path_of(config), tar::EntryType::Regular, config),
+            (&path_of(&manifest), tar::EntryType::Regular, &manifest),
+        ],
+    );
+    let error = push("missing.tar", bundle);
+    assert!(error.contains("lacks blob") && error.contains(&Digest::sha256_of(absent).to_string()), "{error}");
+
+    // An entry that climbs out, and a link: refused by name, nothing written outside.
+    let bundle = crafted_bundle(&manifest, &[("images/../../escaped", tar::EntryType::Regular, b"x")]);
+    let error = push("escape.tar", bundle);
+    assert!(error.contains("`images/../../escaped` climbs out"), "{error}");
+    assert!(!temp.path().parent().unwrap().join("escaped").exists());
+    let bundle = crafted_bundle(&manifest, &[("images/blobs/sha256/link", tar::EntryType::Link, b"")]);
+    let error = push("link.tar", bundle);
+    assert!(error.contains("`images/blobs/sha256/link` is a Link entry"), "{error}");
 }

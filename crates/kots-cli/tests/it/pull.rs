@@ -189,6 +189,21 @@ impl World {
         path
     }
 
+    /// Version 1.1.0: the vendor changes one image (api 1.0 → 1.1) and adds one (memcached).
+    pub(crate) fn release_update(&mut self) {
+        let vendor = self.vendor.clone();
+        let public = self.public.clone();
+        self.make_image(&format!("{vendor}/myapp/api:1.1"), "myapp/api:1.1", Some(&format!("{EMAIL}:{}", self.token)));
+        self.make_image(&format!("{public}/library/memcached:1.6"), "library/memcached:1.6", None);
+        self.release("1.1.0", "stable", |name, content| match name {
+            "worker.yaml" => content.replace("myapp/api:1.0", "myapp/api:1.1"),
+            "cache.yaml" => format!(
+                "{content}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: memcached\nspec:\n  selector:\n    matchLabels: {{app: memcached}}\n  template:\n    metadata:\n      labels: {{app: memcached}}\n    spec:\n      containers:\n        - name: memcached\n          image: memcached:1.6\n"
+            ),
+            _ => content,
+        });
+    }
+
     /// Stops the vendor and the public registry: the customer's network from now on.
     pub(crate) fn stop_vendor(&self) {
         if let Some(runtime) = self.runtime.lock().unwrap().take() {
@@ -417,19 +432,7 @@ fn pull_deploys_from_the_customer_registry_and_an_update_keeps_the_customers_edi
     assert_eq!(snapshot(&app), before);
 
     // The vendor changes one image and adds one.
-    world.make_image(
-        &format!("{}/myapp/api:1.1", world.vendor.clone()),
-        "myapp/api:1.1",
-        Some(&format!("{EMAIL}:{}", world.token)),
-    );
-    world.make_image(&format!("{}/library/memcached:1.6", world.public.clone()), "library/memcached:1.6", None);
-    world.release("1.1.0", "stable", |name, content| match name {
-        "worker.yaml" => content.replace("myapp/api:1.0", "myapp/api:1.1"),
-        "cache.yaml" => format!(
-            "{content}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: memcached\nspec:\n  selector:\n    matchLabels: {{app: memcached}}\n  template:\n    metadata:\n      labels: {{app: memcached}}\n    spec:\n      containers:\n        - name: memcached\n          image: memcached:1.6\n"
-        ),
-        _ => content,
-    });
+    world.release_update();
     let (ok, stdout, stderr) = world.pull(&license, &rootdir, &as_strs(&rewrite_as_alice(&keys, customer.clone())));
     assert!(ok, "{stderr}");
     assert!(stderr.contains("updated: version 1.0.0 → 1.1.0"), "{stderr}");
