@@ -3,7 +3,9 @@
 //! that rewrite them), kept apart from I/O so that they can be tested as plain functions.
 
 pub mod airgap;
+pub mod app_archive;
 pub mod app_folder;
+pub mod download;
 pub mod example_image;
 pub mod folder;
 pub mod license;

@@ -29,11 +29,51 @@ enum Command {
     /// Run it again in the same --rootdir to update: the customer's own edits of the overlays
     /// are kept, and only what the registry lacks is sent.
     Pull(Box<PullArgs>),
+    /// Get the app folder back from the cluster (the archive ConfigMaps `pull` adds to the
+    /// midstream), to carry on updating from it.
+    Download(DownloadArgs),
+    /// The app folder's copy that travels with the app.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
     /// Push an airgap bundle's images (alone, without an app folder) to REGISTRY/NAMESPACE.
     PushImages(PushImagesArgs),
     /// Container images.
     #[command(subcommand)]
     Image(ImageCommand),
+}
+
+#[derive(Args)]
+struct DownloadArgs {
+    /// The namespace the app is deployed in.
+    namespace: String,
+    /// The app, when the namespace holds several.
+    #[arg(long)]
+    slug: Option<String>,
+    /// Where APP_SLUG/ is written.
+    #[arg(long, default_value = ".")]
+    dest: PathBuf,
+    /// Replace upstream/, base/ and overlays/ of an existing folder.
+    #[arg(long)]
+    overwrite: bool,
+    /// The kubeconfig to use (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current one).
+    #[arg(long)]
+    context: Option<String>,
+    /// Read the ConfigMaps from `kubectl get configmap -l kots.io/archive-parts -o yaml`
+    /// output instead of the cluster.
+    #[arg(long)]
+    from_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// Make the archive ConfigMaps anew from the folder, after editing it by hand.
+    Refresh {
+        /// The app folder (ROOTDIR/APP_SLUG).
+        app_dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -336,5 +376,31 @@ async fn run() -> anyhow::Result<()> {
         Command::Image(ImageCommand::Make(args)) => image_make(args).await,
         Command::Pull(args) => pull(*args).await,
         Command::PushImages(args) => push_images(args).await,
+        Command::Download(args) => {
+            let options = kots_cli::download::DownloadOptions {
+                namespace: args.namespace,
+                slug: args.slug,
+                dest: args.dest,
+                overwrite: args.overwrite,
+                kubeconfig: args.kubeconfig,
+                context: args.context,
+                from_file: args.from_file,
+            };
+            let app_dir = kots_cli::download::download(&options).await?;
+            eprintln!(
+                "the app folder is in {}; update it with kubectl kots pull --rootdir {}",
+                app_dir.display(),
+                options.dest.display()
+            );
+            Ok(())
+        }
+        Command::Archive(ArchiveCommand::Refresh { app_dir }) => {
+            let parts = kots_cli::download::refresh(&app_dir)?;
+            eprintln!(
+                "archive refreshed ({parts} ConfigMap{}); apply the overlay again so the cluster's copy follows",
+                if parts == 1 { "" } else { "s" }
+            );
+            Ok(())
+        }
     }
 }

@@ -501,6 +501,7 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
             ),
         );
     }
+    owned.resources.push(crate::app_archive::ARCHIVE_FILE.to_owned());
     let kustomization_path = midstream_dir.join("kustomization.yaml");
     let existing = std::fs::read_to_string(&kustomization_path).ok();
     let midstream = app_folder::midstream_kustomization(existing.as_deref(), &upstream.app_slug, &owned)
@@ -510,6 +511,11 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     if !downstream.exists() {
         folder::write(&downstream, app_folder::downstream_kustomization().as_bytes())?;
     }
+
+    // 7. The folder's own copy, applied with the app, for `kubectl kots download`.
+    let archive = crate::app_archive::build(&root)?;
+    let configmaps = crate::app_archive::configmaps_file(&upstream.app_slug, &archive);
+    folder::write(&midstream_dir.join(&configmaps.path), configmaps.content.as_bytes())?;
 
     staging.commit()?;
     let summary = PullSummary {
@@ -528,6 +534,10 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     eprintln!(
         "deploy with: kubectl apply -k {}",
         app_dir.join("overlays/downstreams").join(&options.downstream).display()
+    );
+    eprintln!(
+        "the folder travels with the app (kubectl kots download NAMESPACE gets it back); after editing it by hand, run kubectl kots archive refresh {} before applying",
+        app_dir.display()
     );
     Ok(summary)
 }

@@ -15,6 +15,7 @@ use kots_registry::htpasswd::HtpasswdPolicy;
 use serde_json::json;
 
 mod airgap;
+mod download;
 mod kustomize;
 mod pull;
 
