@@ -9,6 +9,7 @@ pub mod auth;
 pub mod blobs;
 pub mod error;
 pub mod htpasswd;
+pub mod local_postgres;
 pub mod manifests;
 pub mod metrics;
 pub mod reference;
@@ -25,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use error::{Error, Result};
-use storage::{BlobStore, FilesystemBlobStore, MetadataStore, SqliteMetadataStore};
+use storage::{BlobStore, FilesystemBlobStore, MetadataStore, PostgresMetadataStore, SqliteMetadataStore};
 
 /// How long an upload session may sit idle before it is removed, unless configured.
 pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -54,6 +55,8 @@ pub struct Registry {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) options: Options,
     pub(crate) throttle: auth::Throttle,
+    /// This process among the replicas, for upload leases.
+    pub(crate) replica: String,
 }
 
 impl std::fmt::Debug for Registry {
@@ -71,6 +74,7 @@ impl Registry {
             metrics: metrics::Metrics::new(),
             options,
             throttle: auth::Throttle::default(),
+            replica: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 
@@ -110,15 +114,30 @@ impl Registry {
         let blobs = FilesystemBlobStore::open(data_dir)?;
         let metadata = SqliteMetadataStore::open(&data_dir.join("registry.db")).await?;
         let registry = Registry::new(Arc::new(blobs), Arc::new(metadata), options);
-        registry.recover().await?;
+        registry.recover(Duration::ZERO).await?;
+        Ok(registry)
+    }
+
+    /// One of several replicas: blobs in `data_dir` (a folder all replicas share), metadata in
+    /// PostgreSQL (whose store also keeps the secrets every replica must share, see
+    /// [`PostgresMetadataStore::shared_secret`]).
+    pub async fn open_shared(
+        data_dir: &Path,
+        metadata: Arc<PostgresMetadataStore>,
+        options: Options,
+    ) -> Result<Registry> {
+        let blobs = FilesystemBlobStore::open(data_dir)?;
+        let registry = Registry::new(Arc::new(blobs), metadata, options);
+        // Another replica may be writing an upload this one cannot see a session for.
+        registry.recover(Duration::from_secs(3600)).await?;
         Ok(registry)
     }
 
     /// Run once at start, before serving: removes upload bytes that no session owns (a
     /// monolithic upload cut off by a crash, a session whose record was removed).
-    pub async fn recover(&self) -> Result<()> {
+    pub async fn recover(&self, grace: Duration) -> Result<()> {
         let live = self.metadata.all_uploads().await?;
-        let removed = self.blobs.sweep_orphans(&live).await?;
+        let removed = self.blobs.sweep_orphans(&live, grace).await?;
         if removed > 0 {
             tracing::info!(removed, "removed leftovers of interrupted uploads");
         }

@@ -52,6 +52,11 @@ enum Command {
         #[arg(long, value_parser = parse_duration, default_value = "60s")]
         login_backoff: Duration,
         /// Log format on stderr.
+        /// Metadata in this PostgreSQL database (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`)
+        /// instead of SQLite, for several replicas sharing --data-dir; the token signing key
+        /// is then kept in the database, so a token from one replica works on all.
+        #[arg(long, env = "KOTS_REGISTRY_DATABASE")]
+        database: Option<String>,
         #[arg(long, env = "KOTS_REGISTRY_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
     },
@@ -98,6 +103,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn rand_key() -> [u8; 32] {
+    rand::random()
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -112,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             token_ttl,
             login_backoff,
+            database,
             log_format,
         } => {
             init_logging(log_format);
@@ -120,6 +130,20 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
             let address = listener.local_addr()?;
             let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("cannot create the data folder `{}`", data_dir.display()))?;
+            let shared_store = match &database {
+                Some(url) => {
+                    Some(Arc::new(kots_registry::storage::PostgresMetadataStore::open(url, 16).await.with_context(
+                        || format!("cannot open the database {}", kots_registry::storage::redact(url)),
+                    )?))
+                }
+                None => None,
+            };
+            let signing_key = match &shared_store {
+                Some(store) => store.shared_secret("token-signing-key", || rand_key().to_vec()).await?,
+                None => load_or_create_signing_key(&data_dir.join("token-signing.key"))?,
+            };
             let auth = match auth {
                 AuthMode::None => {
                     if htpasswd.is_some() || htpasswd_read_only.is_some() {
@@ -130,21 +154,25 @@ async fn main() -> anyhow::Result<()> {
                 AuthMode::Htpasswd => {
                     let policy = HtpasswdPolicy::load(htpasswd.as_deref(), htpasswd_read_only.as_deref())?;
                     tracing::info!(users = policy.users(), "htpasswd users loaded");
-                    std::fs::create_dir_all(&data_dir)?;
                     Some(AuthOptions {
                         policy: Arc::new(policy),
                         realm: format!("{}/token", public_url.trim_end_matches('/')),
                         service: url_host(&public_url).to_owned(),
                         token_ttl,
-                        signing_key: load_or_create_signing_key(&data_dir.join("token-signing.key"))?,
+                        signing_key: signing_key.clone(),
                         throttle: ThrottleOptions { backoff: login_backoff, ..ThrottleOptions::default() },
                     })
                 }
             };
             let open = auth.is_none();
-            let registry = Registry::open_embedded(&data_dir, Options { upload_ttl, auth })
-                .await
-                .with_context(|| format!("cannot open the registry data folder `{}`", data_dir.display()))?;
+            let registry = match &shared_store {
+                Some(store) => {
+                    tracing::info!("metadata in PostgreSQL; blobs in a folder the replicas share");
+                    Registry::open_shared(&data_dir, store.clone(), Options { upload_ttl, auth }).await
+                }
+                None => Registry::open_embedded(&data_dir, Options { upload_ttl, auth }).await,
+            }
+            .with_context(|| format!("cannot open the registry data folder `{}`", data_dir.display()))?;
             println!("kots-registry listening on http://{address}");
             if open {
                 tracing::warn!(

@@ -49,6 +49,8 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/token", get(token))
         .route("/metrics", get(metrics))
         .route("/healthz", get(health))
+        .route("/readyz", get(health))
+        .route("/livez", get(|| async { "ok\n" }))
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(registry.clone(), observe))
         .with_state(registry)
@@ -58,13 +60,16 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], registry.metrics.render()).into_response()
 }
 
+/// Readiness: both stores answer (`/healthz` and `/readyz`). Liveness (`/livez`) asks nothing,
+/// so that an orchestrator does not restart a replica for its database's trouble.
 async fn health(State(registry): State<Arc<Registry>>) -> Response {
-    match registry.metadata.health().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(error) => {
-            (StatusCode::SERVICE_UNAVAILABLE, format!("metadata store unavailable: {error}\n")).into_response()
-        }
+    if let Err(error) = registry.metadata.health().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("metadata store unavailable: {error}\n")).into_response();
     }
+    if let Err(error) = registry.blobs.health().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("blob store unavailable: {error}\n")).into_response();
+    }
+    (StatusCode::OK, "ok\n").into_response()
 }
 
 fn client_address(request: &Request) -> Option<std::net::IpAddr> {
@@ -167,7 +172,7 @@ async fn observe(State(registry): State<Arc<Registry>>, request: Request, next: 
     let family = response.extensions().get::<RouteFamily>().map_or_else(
         || match path.as_str() {
             "/metrics" => "metrics",
-            "/healthz" => "health",
+            "/healthz" | "/readyz" | "/livez" => "health",
             _ => "other",
         },
         |family| family.0,

@@ -86,27 +86,56 @@ impl Drop for DiscardOnDrop {
 }
 
 /// Marks a session as being written; a second concurrent request on it is refused rather than
-/// interleaving bytes.
+/// interleaving bytes: in this process (a set of busy sessions) and across replicas (a lease on
+/// the session's row, released at the end, expiring by itself if this process dies).
 struct SessionLock<'a> {
     registry: &'a Registry,
     session: String,
 }
 
+/// How long a lease holds if its replica dies mid-request.
+const LEASE_SECONDS: u64 = 15 * 60;
+
 impl<'a> SessionLock<'a> {
-    fn acquire(registry: &'a Registry, session: &str) -> Result<SessionLock<'a>> {
-        let mut busy = registry.busy_uploads.lock().expect("lock is never poisoned");
-        if !busy.insert(session.to_owned()) {
-            return Err(Error::BlobUploadInvalid(format!(
+    async fn acquire(registry: &'a Registry, session: &str) -> Result<SessionLock<'a>> {
+        let busy = || {
+            Error::BlobUploadInvalid(format!(
                 "another request is writing to upload `{session}`; send chunks one at a time"
-            )));
+            ))
+        };
+        if !registry.busy_uploads.lock().expect("lock is never poisoned").insert(session.to_owned()) {
+            return Err(busy());
         }
-        Ok(SessionLock { registry, session: session.to_owned() })
+        let lock = SessionLock { registry, session: session.to_owned() };
+        if !registry.metadata.lease_upload(session, &registry.replica, LEASE_SECONDS).await? {
+            return Err(busy());
+        }
+        Ok(lock)
+    }
+}
+
+impl SessionLock<'_> {
+    async fn release(mut self) {
+        let _ = self.registry.metadata.release_upload(&self.session, &self.registry.replica).await;
+        self.registry.busy_uploads.lock().expect("lock is never poisoned").remove(&self.session);
+        // Nothing left for `drop` to do.
+        self.session.clear();
     }
 }
 
 impl Drop for SessionLock<'_> {
     fn drop(&mut self) {
+        if self.session.is_empty() {
+            return;
+        }
         self.registry.busy_uploads.lock().expect("lock is never poisoned").remove(&self.session);
+        let (metadata, session, replica) =
+            (self.registry.metadata.clone(), self.session.clone(), self.registry.replica.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = metadata.release_upload(&session, &replica).await;
+            });
+        }
     }
 }
 
@@ -206,6 +235,100 @@ impl Registry {
         Ok(session_response(StatusCode::ACCEPTED, name, &session, size))
     }
 
+    /// A `PATCH` or `PUT` on a session this request holds the lock of.
+    async fn write_chunk(&self, name: &str, session: &str, incoming: Incoming) -> Result<Response> {
+        // Re-read under the lock: another request may have just finished a chunk.
+        let record =
+            self.metadata.get_upload(session).await?.ok_or_else(|| Error::BlobUploadUnknown(session.to_owned()))?;
+        let finishing = incoming.method == Method::PUT;
+        let digest = if finishing {
+            Some(digest_parameter(&incoming)?.ok_or_else(|| Error::DigestInvalid {
+                message: "finishing an upload needs `?digest=sha256:…`".to_owned(),
+                expected: None,
+                actual: None,
+            })?)
+        } else {
+            None
+        };
+        let body_length = content_length(&incoming.headers)?;
+        let range = match incoming.headers.get(header::CONTENT_RANGE) {
+            None => None,
+            Some(value) => {
+                Some(value.to_str().ok().and_then(parse_content_range).ok_or_else(|| Error::UploadRangeInvalid {
+                    message: format!(
+                        "invalid Content-Range `{}`: expected `START-END`, e.g. `0-1023`",
+                        String::from_utf8_lossy(value.as_bytes())
+                    ),
+                    location: session_location(name, session),
+                    size: record.size,
+                })?)
+            }
+        };
+        let expected_length = match range {
+            Some((start, end)) => {
+                if start != record.size {
+                    return Err(Error::UploadRangeInvalid {
+                        message: format!(
+                            "chunk starts at byte {start} but the upload holds {} bytes; send the chunk that starts at {}",
+                            record.size, record.size
+                        ),
+                        location: session_location(name, session),
+                        size: record.size,
+                    });
+                }
+                let length = end - start + 1;
+                if let Some(declared) = body_length
+                    && declared != length
+                {
+                    return Err(Error::SizeInvalid(format!(
+                        "Content-Range `{start}-{end}` is {length} bytes but Content-Length is {declared}"
+                    )));
+                }
+                Some(length)
+            }
+            None => body_length,
+        };
+        let appended = if finishing && body_length == Some(0) && range.is_none() {
+            None
+        } else {
+            let appended = self
+                .blobs
+                .append(
+                    session,
+                    record.size,
+                    record.hasher.clone(),
+                    expected_length,
+                    counted(incoming.body, &self.metrics),
+                )
+                .await?;
+            self.metadata.update_upload(session, appended.size, &appended.hasher).await?;
+            Some(appended)
+        };
+        let (size, hasher) = match appended {
+            Some(appended) => (appended.size, appended.hasher),
+            None => (record.size, record.hasher),
+        };
+        match digest {
+            None => Ok(session_response(StatusCode::ACCEPTED, name, session, size)),
+            Some(digest) => {
+                let actual = if digest.algorithm() == hasher.algorithm() {
+                    hasher.finish()
+                } else {
+                    self.blobs.rehash(session, size, digest.algorithm().hasher()).await?
+                };
+                if actual != digest {
+                    self.end_session(session).await?;
+                    return Err(mismatch(&digest, &actual));
+                }
+                self.blobs.commit(session, &digest, size).await?;
+                self.metadata.link_blob(name, &digest, size).await?;
+                self.metadata.delete_upload(session).await?;
+                self.metrics.upload_sessions.decrement(1.0);
+                Ok(blob_created(name, &digest))
+            }
+        }
+    }
+
     /// `GET`, `PATCH`, `PUT`, `DELETE` on `/v2/NAME/blobs/uploads/SESSION`.
     pub(crate) async fn upload(&self, name: &str, session: &str, incoming: Incoming) -> Result<Response> {
         let record = self
@@ -217,105 +340,16 @@ impl Registry {
         match incoming.method {
             Method::GET => Ok(session_response(StatusCode::NO_CONTENT, name, session, record.size)),
             Method::DELETE => {
-                let _lock = SessionLock::acquire(self, session)?;
+                let _lock = SessionLock::acquire(self, session).await?;
                 self.end_session(session).await?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
             Method::PATCH | Method::PUT => {
-                let _lock = SessionLock::acquire(self, session)?;
-                // Re-read under the lock: another request may have just finished a chunk.
-                let record = self
-                    .metadata
-                    .get_upload(session)
-                    .await?
-                    .ok_or_else(|| Error::BlobUploadUnknown(session.to_owned()))?;
-                let finishing = incoming.method == Method::PUT;
-                let digest = if finishing {
-                    Some(digest_parameter(&incoming)?.ok_or_else(|| Error::DigestInvalid {
-                        message: "finishing an upload needs `?digest=sha256:…`".to_owned(),
-                        expected: None,
-                        actual: None,
-                    })?)
-                } else {
-                    None
-                };
-                let body_length = content_length(&incoming.headers)?;
-                let range = match incoming.headers.get(header::CONTENT_RANGE) {
-                    None => None,
-                    Some(value) => Some(value.to_str().ok().and_then(parse_content_range).ok_or_else(|| {
-                        Error::UploadRangeInvalid {
-                            message: format!(
-                                "invalid Content-Range `{}`: expected `START-END`, e.g. `0-1023`",
-                                String::from_utf8_lossy(value.as_bytes())
-                            ),
-                            location: session_location(name, session),
-                            size: record.size,
-                        }
-                    })?),
-                };
-                let expected_length = match range {
-                    Some((start, end)) => {
-                        if start != record.size {
-                            return Err(Error::UploadRangeInvalid {
-                                message: format!(
-                                    "chunk starts at byte {start} but the upload holds {} bytes; send the chunk that starts at {}",
-                                    record.size, record.size
-                                ),
-                                location: session_location(name, session),
-                                size: record.size,
-                            });
-                        }
-                        let length = end - start + 1;
-                        if let Some(declared) = body_length
-                            && declared != length
-                        {
-                            return Err(Error::SizeInvalid(format!(
-                                "Content-Range `{start}-{end}` is {length} bytes but Content-Length is {declared}"
-                            )));
-                        }
-                        Some(length)
-                    }
-                    None => body_length,
-                };
-                let appended = if finishing && body_length == Some(0) && range.is_none() {
-                    None
-                } else {
-                    let appended = self
-                        .blobs
-                        .append(
-                            session,
-                            record.size,
-                            record.hasher.clone(),
-                            expected_length,
-                            counted(incoming.body, &self.metrics),
-                        )
-                        .await?;
-                    self.metadata.update_upload(session, appended.size, &appended.hasher).await?;
-                    Some(appended)
-                };
-                let (size, hasher) = match appended {
-                    Some(appended) => (appended.size, appended.hasher),
-                    None => (record.size, record.hasher),
-                };
-                match digest {
-                    None => Ok(session_response(StatusCode::ACCEPTED, name, session, size)),
-                    Some(digest) => {
-                        let actual = if digest.algorithm() == hasher.algorithm() {
-                            hasher.finish()
-                        } else {
-                            self.blobs.rehash(session, size, digest.algorithm().hasher()).await?
-                        };
-                        if actual != digest {
-                            self.end_session(session).await?;
-                            return Err(mismatch(&digest, &actual));
-                        }
-                        self.blobs.commit(session, &digest, size).await?;
-                        self.metadata.link_blob(name, &digest, size).await?;
-                        self.metadata.delete_upload(session).await?;
-                        self.metrics.upload_sessions.decrement(1.0);
-                        Ok(blob_created(name, &digest))
-                    }
-                }
+                let lock = SessionLock::acquire(self, session).await?;
+                let result = self.write_chunk(name, session, incoming).await;
+                // Released before answering, so the next chunk may go to any replica at once.
+                lock.release().await;
+                result
             }
             _ => Err(Error::MethodNotAllowed(format!(
                 "{} is not allowed on an upload session; use GET, PATCH, PUT or DELETE",

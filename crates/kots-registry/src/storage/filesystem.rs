@@ -294,7 +294,16 @@ impl BlobStore for FilesystemBlobStore {
         }
     }
 
-    async fn sweep_orphans(&self, live_sessions: &[String]) -> Result<usize> {
+    async fn health(&self) -> Result<()> {
+        let uploads = self.root.join("uploads");
+        let metadata = tokio::fs::metadata(&uploads).await.map_err(|e| io_error("cannot reach", &uploads, e))?;
+        if metadata.permissions().readonly() {
+            return Err(Error::internal(format_args!("`{}` is read-only", uploads.display())));
+        }
+        Ok(())
+    }
+
+    async fn sweep_orphans(&self, live_sessions: &[String], grace: std::time::Duration) -> Result<usize> {
         let directory = self.root.join("uploads");
         let live: std::collections::HashSet<String> = live_sessions.iter().cloned().collect();
         blocking(move || {
@@ -302,7 +311,9 @@ impl BlobStore for FilesystemBlobStore {
             let entries = fs::read_dir(&directory).map_err(|e| io_error("cannot list", &directory, e))?;
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if !live.contains(&name) && fs::remove_file(entry.path()).is_ok() {
+                let age = entry.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok());
+                let old_enough = grace.is_zero() || age.is_some_and(|age| age >= grace);
+                if !live.contains(&name) && old_enough && fs::remove_file(entry.path()).is_ok() {
                     removed += 1;
                 }
             }

@@ -6,7 +6,10 @@
 //! Ordering is what keeps a crash harmless: bytes are made durable first, metadata is committed
 //! after, and only metadata makes anything visible.
 
+#[cfg(test)]
+mod conformance;
 mod filesystem;
+mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -18,6 +21,7 @@ use futures_util::Stream;
 use kots_oci::{Descriptor, Digest, Hasher};
 
 pub use filesystem::FilesystemBlobStore;
+pub use postgres::{PostgresMetadataStore, redact};
 pub use sqlite::{SqliteMetadataStore, apply_migrations};
 
 use crate::error::Result;
@@ -34,6 +38,9 @@ pub struct Appended {
 
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
+    /// Fails if the store cannot take or give bytes right now.
+    async fn health(&self) -> Result<()>;
+
     /// Opens `digest` for reading, from `offset`, for `length` bytes.
     async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream>;
 
@@ -62,8 +69,9 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes an upload's bytes; removing one that is not there is not an error.
     async fn discard(&self, session: &str) -> Result<()>;
 
-    /// Removes leftovers of uploads that no session record owns (see [`MetadataStore`]).
-    async fn sweep_orphans(&self, live_sessions: &[String]) -> Result<usize>;
+    /// Removes leftovers of uploads that no session record owns (see [`MetadataStore`]), last
+    /// written at least `grace` ago (other replicas sharing the store may be writing the rest).
+    async fn sweep_orphans(&self, live_sessions: &[String], grace: std::time::Duration) -> Result<usize>;
 }
 
 /// A stored manifest as the registry lists it.
@@ -124,6 +132,10 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn get_upload(&self, session: &str) -> Result<Option<UploadRecord>>;
     async fn update_upload(&self, session: &str, size: u64, hasher: &Hasher) -> Result<()>;
     async fn delete_upload(&self, session: &str) -> Result<()>;
+    /// Takes the right to write `session` for `seconds` (or until released) for `holder`; false
+    /// if another holder has it. Re-taking one's own lease renews it.
+    async fn lease_upload(&self, session: &str, holder: &str, seconds: u64) -> Result<bool>;
+    async fn release_upload(&self, session: &str, holder: &str) -> Result<()>;
     /// Sessions not touched for `max_idle_seconds`.
     async fn idle_uploads(&self, max_idle_seconds: u64) -> Result<Vec<String>>;
     async fn all_uploads(&self) -> Result<Vec<String>>;

@@ -15,7 +15,10 @@ use super::{ManifestRecord, MetadataStore, UploadRecord, now_seconds};
 use crate::error::{Error, Result};
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
-const MIGRATIONS: [&str; 1] = [include_str!("../../migrations/sqlite/0001_registry.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/sqlite/0001_registry.sql"),
+    include_str!("../../migrations/sqlite/0002_upload_leases.sql"),
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteMetadataStore {
@@ -351,6 +354,38 @@ impl MetadataStore for SqliteMetadataStore {
 
     async fn delete_upload(&self, session: &str) -> Result<()> {
         sqlx::query("DELETE FROM uploads WHERE id = ?").bind(session).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn lease_upload(&self, session: &str, holder: &str, seconds: u64) -> Result<bool> {
+        let now = now_seconds();
+        let result = sqlx::query(
+            "UPDATE uploads SET lease_by = ?, lease_until = ? WHERE id = ? AND (lease_by IS NULL OR lease_by = ? OR lease_until < ?)",
+        )
+        .bind(holder)
+        .bind(now + seconds as i64)
+        .bind(session)
+        .bind(holder)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        // No row: another holder has it, or there is no such session (the caller finds out next).
+        if result.rows_affected() == 0 {
+            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM uploads WHERE id = ?")
+                .bind(session)
+                .fetch_optional(&self.pool)
+                .await?;
+            return Ok(exists.is_none());
+        }
+        Ok(true)
+    }
+
+    async fn release_upload(&self, session: &str, holder: &str) -> Result<()> {
+        sqlx::query("UPDATE uploads SET lease_by = NULL, lease_until = 0 WHERE id = ? AND lease_by = ?")
+            .bind(session)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

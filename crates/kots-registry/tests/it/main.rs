@@ -5,6 +5,7 @@
 mod auth;
 mod http;
 mod images;
+mod replicas;
 mod robustness;
 mod skopeo;
 mod util;

@@ -1,0 +1,129 @@
+//! What every [`MetadataStore`] must do, run against each: SQLite always, PostgreSQL on a
+//! throw-away server (crate::local_postgres). Races two replicas can have are played out on
+//! one store from many tasks.
+
+use std::sync::Arc;
+
+use kots_oci::Digest;
+
+use super::{ManifestRecord, MetadataStore, PostgresMetadataStore, SqliteMetadataStore};
+
+fn record(bytes: &[u8], subject: Option<&Digest>) -> ManifestRecord {
+    ManifestRecord {
+        digest: Digest::sha256_of(bytes),
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        size: bytes.len() as u64,
+        artifact_type: subject.map(|_| "application/example".into()),
+        subject: subject.cloned(),
+        annotations: Some(r#"{"k":"v"}"#.into()),
+    }
+}
+
+async fn suite(store: Arc<dyn MetadataStore>) {
+    store.health().await.unwrap();
+    let layer = Digest::sha256_of(b"layer");
+    assert_eq!(store.linked_blob("a/b", &layer).await.unwrap(), None);
+    assert!(!store.repository_exists("a/b").await.unwrap());
+    store.link_blob("a/b", &layer, 5).await.unwrap();
+    store.link_blob("a/b", &layer, 5).await.unwrap();
+    assert_eq!(store.linked_blob("a/b", &layer).await.unwrap(), Some(5));
+    assert_eq!(store.linked_blob("other", &layer).await.unwrap(), None, "links are per repository");
+    let absent = Digest::sha256_of(b"absent");
+    let linked = store.linked_blobs("a/b", &[&layer, &absent]).await.unwrap();
+    assert_eq!(linked.len(), 1);
+    assert!(store.repository_exists("a/b").await.unwrap());
+
+    // Manifests, tags that move, referrers, deletes.
+    let first = record(b"first", None);
+    let second = record(b"second", None);
+    store.put_manifest("a/b", &first, b"first", Some("v1")).await.unwrap();
+    store.put_manifest("a/b", &second, b"second", Some("v1")).await.unwrap();
+    assert_eq!(store.resolve_tag("a/b", "v1").await.unwrap(), Some(second.digest.clone()), "the tag moved");
+    let (got, bytes) = store.get_manifest("a/b", &first.digest).await.unwrap().unwrap();
+    assert_eq!((got.size, got.annotations.as_deref(), &bytes[..]), (5, Some(r#"{"k":"v"}"#), &b"first"[..]));
+    let existing = store.existing_manifests("a/b", &[&first.digest, &absent]).await.unwrap();
+    assert_eq!(existing, std::slice::from_ref(&first.digest));
+    let referrer = record(b"signature", Some(&first.digest));
+    store.put_manifest("a/b", &referrer, b"signature", None).await.unwrap();
+    let referrers = store.referrers("a/b", &first.digest).await.unwrap();
+    assert_eq!(referrers.len(), 1);
+    assert_eq!(referrers[0].artifact_type.as_deref(), Some("application/example"));
+    for tag in ["b", "A", "a", "_x", "v2"] {
+        store.put_manifest("a/b", &first, b"first", Some(tag)).await.unwrap();
+    }
+    assert_eq!(store.list_tags("a/b", None, 100).await.unwrap(), ["A", "_x", "a", "b", "v1", "v2"], "byte order");
+    assert_eq!(store.list_tags("a/b", Some("_x"), 2).await.unwrap(), ["a", "b"]);
+    store.link_blob("Z/upper", &layer, 5).await.unwrap();
+    store.link_blob("a/a", &layer, 5).await.unwrap();
+    assert_eq!(store.list_repositories(None, 10).await.unwrap(), ["Z/upper", "a/a", "a/b"]);
+    assert_eq!(store.list_repositories(Some("Z/upper"), 1).await.unwrap(), ["a/a"]);
+    assert!(store.delete_manifest("a/b", &first.digest).await.unwrap());
+    assert!(!store.delete_manifest("a/b", &first.digest).await.unwrap());
+    assert_eq!(store.resolve_tag("a/b", "A").await.unwrap(), None, "its tags went with it");
+    assert_eq!(store.resolve_tag("a/b", "v1").await.unwrap(), Some(second.digest.clone()));
+    assert!(store.delete_tag("a/b", "v1").await.unwrap());
+    assert!(!store.delete_tag("a/b", "v1").await.unwrap());
+    assert!(store.unlink_blob("a/b", &layer).await.unwrap());
+    assert!(!store.unlink_blob("a/b", &layer).await.unwrap());
+
+    // Upload sessions carry the hash state to whichever server takes the next chunk.
+    let mut hasher = kots_oci::Algorithm::Sha256.hasher();
+    store.create_upload("s1", "a/b", &hasher).await.unwrap();
+    hasher.update(b"chunk one");
+    store.update_upload("s1", 9, &hasher).await.unwrap();
+    let upload = store.get_upload("s1").await.unwrap().unwrap();
+    assert_eq!((upload.repository.as_str(), upload.size), ("a/b", 9));
+    let mut resumed = upload.hasher;
+    resumed.update(b"!");
+    assert_eq!(resumed.finish(), Digest::sha256_of(b"chunk one!"));
+    assert!(store.lease_upload("s1", "replica-a", 60).await.unwrap());
+    assert!(!store.lease_upload("s1", "replica-b", 60).await.unwrap(), "one writer at a time");
+    assert!(store.lease_upload("s1", "replica-a", 60).await.unwrap(), "renewed by its holder");
+    store.release_upload("s1", "replica-b").await.unwrap();
+    assert!(!store.lease_upload("s1", "replica-b", 60).await.unwrap(), "only the holder releases");
+    store.release_upload("s1", "replica-a").await.unwrap();
+    assert!(store.lease_upload("s1", "replica-b", 0).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(store.lease_upload("s1", "replica-a", 60).await.unwrap(), "an expired lease is taken over");
+    store.release_upload("s1", "replica-a").await.unwrap();
+    assert_eq!(store.all_uploads().await.unwrap(), ["s1"]);
+    assert_eq!(store.idle_uploads(3600).await.unwrap(), Vec::<String>::new());
+    assert_eq!(store.idle_uploads(0).await.unwrap(), ["s1"]);
+    store.delete_upload("s1").await.unwrap();
+    assert!(store.get_upload("s1").await.unwrap().is_none());
+
+    // Races: many pushes of one tag and of one blob at once end in one consistent state.
+    let mut tasks = Vec::new();
+    for index in 0..16u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let content = vec![index; 3];
+            store.put_manifest("race/app", &record(&content, None), &content, Some("latest")).await.unwrap();
+            store.link_blob("race/app", &Digest::sha256_of(b"shared"), 6).await.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let winner = store.resolve_tag("race/app", "latest").await.unwrap().unwrap();
+    assert!((0..16u8).any(|index| Digest::sha256_of(&[index; 3]) == winner));
+    assert_eq!(store.linked_blob("race/app", &Digest::sha256_of(b"shared")).await.unwrap(), Some(6));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_store() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteMetadataStore::open(&directory.path().join("registry.db")).await.unwrap();
+    suite(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_store() {
+    let server = tokio::task::spawn_blocking(crate::local_postgres::LocalPostgres::start).await.unwrap().unwrap();
+    let store = PostgresMetadataStore::open(&server.url, 8).await.unwrap();
+    // A second replica opening the same database finds the schema in place.
+    let again = PostgresMetadataStore::open(&server.url, 2).await.unwrap();
+    let key = store.shared_secret("token-signing-key", || vec![1; 32]).await.unwrap();
+    assert_eq!(again.shared_secret("token-signing-key", || vec![2; 32]).await.unwrap(), key, "one key for all");
+    suite(Arc::new(store)).await;
+}

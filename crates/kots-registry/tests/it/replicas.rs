@@ -1,0 +1,187 @@
+//! Two `kots-registry` replicas over one PostgreSQL and one shared blob folder: any replica
+//! takes any request of an upload, an image pushed through one pulls through the other, tokens
+//! work on both, and a replica killed mid-push leaves nothing half-visible.
+
+use kots_oci::{Digest, OciLayout};
+use kots_registry::local_postgres::LocalPostgres;
+use reqwest::StatusCode;
+
+use crate::images::{self, Format};
+use crate::util::{Registry, client, skopeo};
+
+const ALICE: (&str, &str) = ("alice", "alice secret");
+
+struct Replicas {
+    _postgres: LocalPostgres,
+    a: Registry,
+    b: Registry,
+    temp: tempfile::TempDir,
+    args: Vec<String>,
+}
+
+impl Replicas {
+    fn start() -> Replicas {
+        let temp = tempfile::tempdir().unwrap();
+        let postgres = LocalPostgres::start().expect("PostgreSQL starts (apt-get install postgresql)");
+        let htpasswd = temp.path().join("htpasswd");
+        std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash(ALICE.1, 4).unwrap())).unwrap();
+        let args: Vec<String> =
+            ["--auth", "htpasswd", "--htpasswd", htpasswd.to_str().unwrap(), "--database", &postgres.url]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        let shared = temp.path().join("shared");
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        let a = Registry::start_in(&shared, &borrowed);
+        // Behind a load balancer every replica has the same public URL (the token service is
+        // its host): here, A's address.
+        let mut args = args;
+        args.extend(["--public-url".to_owned(), format!("http://{}", a.address)]);
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        let b = Registry::start_in(&shared, &borrowed);
+        Replicas { _postgres: postgres, a, b, temp, args }
+    }
+
+    async fn token(registry: &Registry, scope: &str) -> String {
+        let response = client()
+            .get(registry.url(&format!("/token?scope={scope}")))
+            .basic_auth(ALICE.0, Some(ALICE.1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_share_uploads_images_and_tokens() {
+    let mut replicas = Replicas::start();
+    for path in ["/readyz", "/livez", "/healthz"] {
+        let response = client().get(replicas.b.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let scope = "repository:lab/app:pull,push";
+    // A token from A works on B.
+    let token = Replicas::token(&replicas.a, scope).await;
+    let on_b = client().get(replicas.b.url("/v2/lab/app/tags/list")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(on_b.status(), StatusCode::NOT_FOUND, "authorised on B (the repository is just empty)");
+
+    // A chunked upload whose PATCHes alternate between the replicas.
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let digest = Digest::sha256_of(&bytes);
+    let started = client().post(replicas.a.url("/v2/lab/app/blobs/uploads/")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let mut location = started.headers()["location"].to_str().unwrap().to_owned();
+    for (index, chunk) in bytes.chunks(700_000).enumerate() {
+        let replica = if index % 2 == 0 { &replicas.b } else { &replicas.a };
+        let offset = index * 700_000;
+        let response = client()
+            .patch(replica.url(&location))
+            .bearer_auth(&token)
+            .header("content-range", format!("{offset}-{}", offset + chunk.len() - 1))
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "chunk {index}");
+        location = response.headers()["location"].to_str().unwrap().to_owned();
+    }
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let done = client()
+        .put(replicas.b.url(&format!("{location}{separator}digest={digest}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::CREATED);
+    let fetched =
+        client().get(replicas.a.url(&format!("/v2/lab/app/blobs/{digest}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), bytes.as_slice(), "whole and right, through A");
+
+    // An image pushed through A pulls through B, byte for byte.
+    let layout = OciLayout::create(replicas.temp.path().join("layout")).unwrap();
+    let root = images::image(&layout, Format::Oci, 9, 3, "amd64");
+    layout.add_manifest(root.clone(), Some("v1")).unwrap();
+    let creds = format!("{}:{}", ALICE.0, ALICE.1);
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &creds,
+        &format!("oci:{}:v1", layout.root().display()),
+        &format!("docker://{}/lab/image:v1", replicas.a.address),
+    ]);
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        &creds,
+        &format!("docker://{}/lab/image:v1", replicas.b.address),
+    ]);
+    assert_eq!(raw.as_bytes(), layout.read_blob(&root.digest).unwrap());
+    let pulled = replicas.temp.path().join("pulled");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--src-creds",
+        &creds,
+        &format!("docker://{}/lab/image:v1", replicas.b.address),
+        &format!("oci:{}:v1", pulled.display()),
+    ]);
+    assert_eq!(OciLayout::open(&pulled).unwrap().find("v1").unwrap().unwrap().digest, root.digest);
+
+    // A killed mid-push: the half-sent blob is nowhere visible; the retry on B completes.
+    let big: Vec<u8> = (0..2_000_000u32).map(|i| (i * 17 % 253) as u8).collect();
+    let big_digest = Digest::sha256_of(&big);
+    let started = client().post(replicas.a.url("/v2/lab/app/blobs/uploads/")).bearer_auth(&token).send().await.unwrap();
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let first = client()
+        .patch(replicas.a.url(&location))
+        .bearer_auth(&token)
+        .header("content-range", format!("0-{}", 999_999))
+        .body(big[..1_000_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    replicas.a.kill();
+    for path in [format!("/v2/lab/app/blobs/{big_digest}")] {
+        let response = client().head(replicas.b.url(&path)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "nothing half-visible");
+    }
+    let status = client().get(replicas.b.url(&location)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(status.status(), StatusCode::NO_CONTENT, "B knows the session A started");
+    assert_eq!(status.headers()["range"], "0-999999");
+    let rest = client()
+        .put(
+            replicas.b.url(&format!("{location}{}digest={big_digest}", if location.contains('?') { '&' } else { '?' })),
+        )
+        .bearer_auth(&token)
+        .header("content-range", "1000000-1999999")
+        .body(big[1_000_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), StatusCode::CREATED);
+    let fetched = client()
+        .get(replicas.b.url(&format!("/v2/lab/app/blobs/{big_digest}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(Digest::sha256_of(&fetched.bytes().await.unwrap()), big_digest);
+
+    // A restarted replica finds the same state and keeps serving the same tokens.
+    let borrowed: Vec<&str> = replicas.args.iter().map(String::as_str).collect();
+    let shared = replicas.temp.path().join("shared");
+    replicas.a = Registry::start_in(&shared, &borrowed);
+    let again = client()
+        .head(replicas.a.url(&format!("/v2/lab/app/blobs/{big_digest}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+}
