@@ -118,16 +118,15 @@ impl Registry {
         Ok(registry)
     }
 
-    /// One of several replicas: blobs in `data_dir` (a folder all replicas share), metadata in
-    /// PostgreSQL (whose store also keeps the secrets every replica must share, see
-    /// [`PostgresMetadataStore::shared_secret`]).
+    /// One of several replicas: blobs in a store they all share (object storage, or a shared
+    /// folder), metadata in PostgreSQL (whose store also keeps the secrets every replica must
+    /// share, see [`PostgresMetadataStore::shared_secret`]).
     pub async fn open_shared(
-        data_dir: &Path,
+        blobs: Arc<dyn BlobStore>,
         metadata: Arc<PostgresMetadataStore>,
         options: Options,
     ) -> Result<Registry> {
-        let blobs = FilesystemBlobStore::open(data_dir)?;
-        let registry = Registry::new(Arc::new(blobs), metadata, options);
+        let registry = Registry::new(blobs, metadata, options);
         // Another replica may be writing an upload this one cannot see a session for.
         registry.recover(Duration::from_secs(3600)).await?;
         Ok(registry)

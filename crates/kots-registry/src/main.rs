@@ -57,6 +57,19 @@ enum Command {
         /// is then kept in the database, so a token from one replica works on all.
         #[arg(long, env = "KOTS_REGISTRY_DATABASE")]
         database: Option<String>,
+        /// Blobs in S3-compatible object storage (`s3://BUCKET[/PREFIX]`) instead of --data-dir;
+        /// credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the other usual AWS
+        /// variables). Needs --database: replicas share both.
+        #[arg(long, env = "KOTS_REGISTRY_STORAGE")]
+        storage: Option<String>,
+        /// The S3 endpoint for non-AWS stores (`http://minio.internal:9000`).
+        #[arg(long, env = "KOTS_REGISTRY_S3_ENDPOINT")]
+        s3_endpoint: Option<String>,
+        #[arg(long, env = "KOTS_REGISTRY_S3_REGION")]
+        s3_region: Option<String>,
+        /// Bucket in the path instead of the host name (MinIO, Ceph and most local servers).
+        #[arg(long, env = "KOTS_REGISTRY_S3_PATH_STYLE")]
+        s3_path_style: bool,
         #[arg(long, env = "KOTS_REGISTRY_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
     },
@@ -122,6 +135,10 @@ async fn main() -> anyhow::Result<()> {
             token_ttl,
             login_backoff,
             database,
+            storage,
+            s3_endpoint,
+            s3_region,
+            s3_path_style,
             log_format,
         } => {
             init_logging(log_format);
@@ -165,10 +182,23 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             let open = auth.is_none();
+            let blobs: Arc<dyn kots_registry::storage::BlobStore> = match &storage {
+                Some(url) => {
+                    let mut s3 = kots_registry::storage::S3Options::parse_url(url).map_err(anyhow::Error::msg)?;
+                    s3.endpoint = s3_endpoint;
+                    s3.region = s3_region;
+                    s3.path_style = s3_path_style;
+                    Arc::new(kots_registry::storage::S3BlobStore::open(&s3)?)
+                }
+                None => Arc::new(kots_registry::storage::FilesystemBlobStore::open(&data_dir)?),
+            };
             let registry = match &shared_store {
                 Some(store) => {
-                    tracing::info!("metadata in PostgreSQL; blobs in a folder the replicas share");
-                    Registry::open_shared(&data_dir, store.clone(), Options { upload_ttl, auth }).await
+                    tracing::info!(storage = storage.as_deref().unwrap_or("shared folder"), "metadata in PostgreSQL");
+                    Registry::open_shared(blobs, store.clone(), Options { upload_ttl, auth }).await
+                }
+                None if storage.is_some() => {
+                    bail!("--storage needs --database: object storage is for replicas, which share their metadata in PostgreSQL")
                 }
                 None => Registry::open_embedded(&data_dir, Options { upload_ttl, auth }).await,
             }

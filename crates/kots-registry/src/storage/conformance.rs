@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use kots_oci::Digest;
 
-use super::{ManifestRecord, MetadataStore, PostgresMetadataStore, SqliteMetadataStore};
+use super::{
+    BlobStore, ByteStream, FilesystemBlobStore, ManifestRecord, MetadataStore, PostgresMetadataStore, S3BlobStore,
+    S3Options, SqliteMetadataStore,
+};
 
 fn record(bytes: &[u8], subject: Option<&Digest>) -> ManifestRecord {
     ManifestRecord {
@@ -126,4 +129,100 @@ async fn postgres_store() {
     let key = store.shared_secret("token-signing-key", || vec![1; 32]).await.unwrap();
     assert_eq!(again.shared_secret("token-signing-key", || vec![2; 32]).await.unwrap(), key, "one key for all");
     suite(Arc::new(store)).await;
+}
+
+fn body(chunks: Vec<Vec<u8>>) -> ByteStream {
+    Box::pin(futures_util::stream::iter(chunks.into_iter().map(|chunk| Ok(bytes::Bytes::from(chunk)))))
+}
+
+fn failing(bytes: Vec<u8>) -> ByteStream {
+    Box::pin(futures_util::stream::iter([
+        Ok(bytes::Bytes::from(bytes)),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "client went away")),
+    ]))
+}
+
+async fn read_all(store: &dyn BlobStore, digest: &Digest, offset: u64, length: u64) -> Vec<u8> {
+    use futures_util::TryStreamExt;
+    let chunks: Vec<bytes::Bytes> = store.read(digest, offset, length).await.unwrap().try_collect().await.unwrap();
+    chunks.concat()
+}
+
+/// What every [`BlobStore`] must do. `part` is the size that makes the S3 store use multipart.
+async fn blob_suite(store: Arc<dyn BlobStore>, part: usize) {
+    store.health().await.unwrap();
+    let sha256 = || kots_oci::Algorithm::Sha256.hasher();
+    // A small blob in two chunks.
+    let small = b"hello, object storage".to_vec();
+    let digest = Digest::sha256_of(&small);
+    let first = store.append("small", 0, sha256(), Some(7), body(vec![small[..7].to_vec()])).await.unwrap();
+    let second = store.append("small", 7, first.hasher, None, body(vec![small[7..].to_vec()])).await.unwrap();
+    assert_eq!(second.size, small.len() as u64);
+    assert_eq!(second.hasher.finish(), digest);
+    assert!(!store.exists(&digest).await.unwrap());
+    store.commit("small", &digest, small.len() as u64).await.unwrap();
+    assert!(store.exists(&digest).await.unwrap());
+    assert_eq!(read_all(store.as_ref(), &digest, 0, small.len() as u64).await, small);
+    assert_eq!(read_all(store.as_ref(), &digest, 7, 6).await, b"object");
+
+    // A large blob in odd chunks, across several parts, with a failed chunk in the middle.
+    let large: Vec<u8> = (0..(2 * part + part / 3)).map(|i| (i * 13 % 251) as u8).collect();
+    let large_digest = Digest::sha256_of(&large);
+    let cut = part + 12_345;
+    let appended = store.append("large", 0, sha256(), None, body(vec![large[..cut].to_vec()])).await.unwrap();
+    let error = store
+        .append("large", cut as u64, appended.hasher.clone(), None, failing(large[cut..cut + 1000].to_vec()))
+        .await;
+    assert!(error.is_err(), "a broken body fails its chunk");
+    let error = store.append("large", cut as u64, appended.hasher.clone(), Some(10), body(vec![vec![0; 20]])).await;
+    assert!(error.is_err(), "a chunk longer than declared fails");
+    let rest =
+        store.append("large", cut as u64, appended.hasher, None, body(vec![large[cut..].to_vec()])).await.unwrap();
+    assert_eq!(rest.size, large.len() as u64, "the failed chunks left no trace");
+    assert_eq!(rest.hasher.finish(), large_digest);
+    store.commit("large", &large_digest, large.len() as u64).await.unwrap();
+    assert_eq!(read_all(store.as_ref(), &large_digest, 0, large.len() as u64).await, large);
+    let middle = part as u64 - 10;
+    assert_eq!(
+        read_all(store.as_ref(), &large_digest, middle, 20).await,
+        &large[middle as usize..middle as usize + 20]
+    );
+
+    // Discarded and orphaned uploads go.
+    store.append("dropped", 0, sha256(), None, body(vec![vec![1; 100]])).await.unwrap();
+    store.discard("dropped").await.unwrap();
+    store.discard("never-existed").await.unwrap();
+    store.append("orphan", 0, sha256(), None, body(vec![vec![2; 100]])).await.unwrap();
+    store.append("live", 0, sha256(), None, body(vec![vec![3; 100]])).await.unwrap();
+    assert_eq!(
+        store.sweep_orphans(&["live".to_owned()], std::time::Duration::from_secs(3600)).await.unwrap(),
+        0,
+        "too recent"
+    );
+    assert_eq!(store.sweep_orphans(&["live".to_owned()], std::time::Duration::ZERO).await.unwrap(), 1);
+    let resumed = store.append("live", 100, sha256(), None, body(vec![vec![3; 1]])).await.unwrap();
+    assert_eq!(resumed.size, 101, "the live upload is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filesystem_blob_store() {
+    let directory = tempfile::tempdir().unwrap();
+    blob_suite(Arc::new(FilesystemBlobStore::open(directory.path()).unwrap()), 5 * 1024 * 1024).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_blob_store() {
+    let server = tokio::task::spawn_blocking(super::local_s3::LocalS3::start).await.unwrap();
+    let options = S3Options {
+        bucket: server.bucket.clone(),
+        prefix: "registry".into(),
+        endpoint: Some(server.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        path_style: true,
+        access_key_id: Some(server.access_key.clone()),
+        secret_access_key: Some(server.secret_key.clone()),
+        part_size: 5 * 1024 * 1024,
+    };
+    blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
+    drop(tokio::task::spawn_blocking(move || drop(server)));
 }

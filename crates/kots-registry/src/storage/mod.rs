@@ -9,7 +9,10 @@
 #[cfg(test)]
 mod conformance;
 mod filesystem;
+#[cfg(test)]
+pub(crate) mod local_s3;
 mod postgres;
+mod s3;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -22,6 +25,7 @@ use kots_oci::{Descriptor, Digest, Hasher};
 
 pub use filesystem::FilesystemBlobStore;
 pub use postgres::{PostgresMetadataStore, redact};
+pub use s3::{S3BlobStore, S3Options};
 pub use sqlite::{SqliteMetadataStore, apply_migrations};
 
 use crate::error::Result;

@@ -5,6 +5,8 @@
 mod auth;
 mod http;
 mod images;
+#[path = "../../src/storage/local_s3.rs"]
+mod local_s3;
 mod replicas;
 mod robustness;
 mod skopeo;

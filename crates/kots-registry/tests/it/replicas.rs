@@ -7,6 +7,7 @@ use kots_registry::local_postgres::LocalPostgres;
 use reqwest::StatusCode;
 
 use crate::images::{self, Format};
+use crate::local_s3::LocalS3;
 use crate::util::{Registry, client, skopeo};
 
 const ALICE: (&str, &str) = ("alice", "alice secret");
@@ -17,29 +18,40 @@ struct Replicas {
     b: Registry,
     temp: tempfile::TempDir,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Replicas {
-    fn start() -> Replicas {
+    /// Two replicas over one PostgreSQL, their blobs in `s3` or else in one shared folder.
+    fn start(s3: Option<&LocalS3>) -> Replicas {
         let temp = tempfile::tempdir().unwrap();
         let postgres = LocalPostgres::start().expect("PostgreSQL starts (apt-get install postgresql)");
         let htpasswd = temp.path().join("htpasswd");
         std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash(ALICE.1, 4).unwrap())).unwrap();
-        let args: Vec<String> =
+        let mut args: Vec<String> =
             ["--auth", "htpasswd", "--htpasswd", htpasswd.to_str().unwrap(), "--database", &postgres.url]
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
+        let mut env = Vec::new();
+        if let Some(s3) = s3 {
+            args.extend(["--storage".to_owned(), format!("s3://{}/registry", s3.bucket)]);
+            args.extend(["--s3-endpoint".to_owned(), s3.endpoint.clone(), "--s3-path-style".to_owned()]);
+            args.extend(["--s3-region".to_owned(), "us-east-1".to_owned()]);
+            env.push(("AWS_ACCESS_KEY_ID".to_owned(), s3.access_key.clone()));
+            env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), s3.secret_key.clone()));
+        }
         let shared = temp.path().join("shared");
-        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
-        let a = Registry::start_in(&shared, &borrowed);
+        let a = replica(&shared, &args, &env);
         // Behind a load balancer every replica has the same public URL (the token service is
         // its host): here, A's address.
-        let mut args = args;
         args.extend(["--public-url".to_owned(), format!("http://{}", a.address)]);
-        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
-        let b = Registry::start_in(&shared, &borrowed);
-        Replicas { _postgres: postgres, a, b, temp, args }
+        let b = replica(&shared, &args, &env);
+        Replicas { _postgres: postgres, a, b, temp, args, env }
+    }
+
+    fn replica(&self) -> Registry {
+        replica(&self.temp.path().join("shared"), &self.args, &self.env)
     }
 
     async fn token(registry: &Registry, scope: &str) -> String {
@@ -54,9 +66,27 @@ impl Replicas {
     }
 }
 
+fn replica(shared: &std::path::Path, args: &[String], env: &[(String, String)]) -> Registry {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Registry::start_with_env(shared, &args, &env)
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn two_replicas_share_uploads_images_and_tokens() {
-    let mut replicas = Replicas::start();
+async fn two_replicas_on_a_shared_folder() {
+    exercise(Replicas::start(None)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_on_object_storage() {
+    let s3 = tokio::task::spawn_blocking(LocalS3::start).await.unwrap();
+    exercise(Replicas::start(Some(&s3))).await;
+    tokio::task::spawn_blocking(move || drop(s3)).await.unwrap();
+}
+
+/// Uploads across replicas, an image through A pulled through B, a token of A used on B, A
+/// killed mid-push.
+async fn exercise(mut replicas: Replicas) {
     for path in ["/readyz", "/livez", "/healthz"] {
         let response = client().get(replicas.b.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -174,9 +204,7 @@ async fn two_replicas_share_uploads_images_and_tokens() {
     assert_eq!(Digest::sha256_of(&fetched.bytes().await.unwrap()), big_digest);
 
     // A restarted replica finds the same state and keeps serving the same tokens.
-    let borrowed: Vec<&str> = replicas.args.iter().map(String::as_str).collect();
-    let shared = replicas.temp.path().join("shared");
-    replicas.a = Registry::start_in(&shared, &borrowed);
+    replicas.a = replicas.replica();
     let again = client()
         .head(replicas.a.url(&format!("/v2/lab/app/blobs/{big_digest}")))
         .bearer_auth(&token)

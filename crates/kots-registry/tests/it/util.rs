@@ -27,6 +27,11 @@ impl Registry {
     }
 
     pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Registry {
+        Registry::start_with_env(data_dir, extra_args, &[])
+    }
+
+    /// With environment variables too (credentials of an object store, say).
+    pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Registry {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("../server.log")).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_kots-registry"))
@@ -34,6 +39,7 @@ impl Registry {
             .arg(data_dir)
             .args(extra_args)
             .env("RUST_LOG", "info,sqlx=warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

@@ -1,0 +1,357 @@
+//! Blobs in S3-compatible object storage (AWS S3, MinIO, Ceph RGW, Garage…), shared by every
+//! replica. Keys under the configured prefix:
+//! - `blobs/ALG/HEX` — a blob whose bytes fit one part, written once under its digest;
+//! - `blobs/ALG/HEX.ref` — for a blob assembled from parts: the key of its data, so it lands
+//!   under its digest without a server-side copy (and without CopyObject's 5 GiB ceiling);
+//! - `data/SESSION` — the multipart object of a chunked upload;
+//! - `uploads/SESSION/state.json`, `uploads/SESSION/tail-SIZE` — what any replica needs to take
+//!   the next chunk: the multipart upload ID, the parts so far, and the bytes (< one part)
+//!   not yet sent as a part. A new tail is written before the state that names it, so a crash
+//!   between the two leaves the previous state whole.
+//!
+//! Memory per upload is at most one part plus one chunk, whatever the blob size.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures_util::{StreamExt, TryStreamExt};
+use kots_oci::{Digest, Hasher};
+use object_store::multipart::{MultipartStore, PartId};
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use super::{Appended, BlobStore, ByteStream};
+use crate::error::{Error, Result};
+
+/// Where and how to reach the bucket.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    pub bucket: String,
+    /// Key prefix inside the bucket (may be empty).
+    pub prefix: String,
+    pub region: Option<String>,
+    /// An S3-compatible endpoint (`http://127.0.0.1:9000`); AWS when absent.
+    pub endpoint: Option<String>,
+    /// `bucket` in the path rather than the host name (MinIO, Ceph, most local servers).
+    pub path_style: bool,
+    /// Explicit credentials; otherwise the usual AWS environment variables.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Bytes per multipart part (S3 wants at least 5 MiB but for the last).
+    pub part_size: usize,
+}
+
+impl S3Options {
+    /// `s3://BUCKET[/PREFIX]`.
+    pub fn parse_url(url: &str) -> std::result::Result<S3Options, String> {
+        let rest = url.strip_prefix("s3://").ok_or_else(|| format!("`{url}` is not s3://BUCKET[/PREFIX]"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("`{url}` names no bucket; expected s3://BUCKET[/PREFIX]"));
+        }
+        Ok(S3Options {
+            bucket: bucket.to_owned(),
+            prefix: prefix.trim_matches('/').to_owned(),
+            part_size: DEFAULT_PART_SIZE,
+            ..S3Options::default()
+        })
+    }
+}
+
+pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
+const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// What a chunked upload has so far, as any replica reads it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct UploadState {
+    size: u64,
+    multipart: Option<String>,
+    parts: Vec<String>,
+}
+
+pub struct S3BlobStore {
+    store: Arc<object_store::aws::AmazonS3>,
+    prefix: String,
+    part_size: usize,
+}
+
+fn storage_error(what: &str, error: object_store::Error) -> Error {
+    Error::internal(format_args!("object storage: {what}: {error}"))
+}
+
+fn is_not_found(error: &object_store::Error) -> bool {
+    matches!(error, object_store::Error::NotFound { .. })
+}
+
+impl S3BlobStore {
+    pub fn open(options: &S3Options) -> Result<S3BlobStore> {
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(&options.bucket)
+            .with_virtual_hosted_style_request(!options.path_style);
+        if let Some(region) = &options.region {
+            builder = builder.with_region(region);
+        }
+        if let Some(endpoint) = &options.endpoint {
+            builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+        }
+        if let (Some(key), Some(secret)) = (&options.access_key_id, &options.secret_access_key) {
+            builder = builder.with_access_key_id(key).with_secret_access_key(secret);
+        }
+        let store = builder.build().map_err(|e| storage_error(&format!("bucket `{}`", options.bucket), e))?;
+        Ok(S3BlobStore {
+            store: Arc::new(store),
+            prefix: options.prefix.clone(),
+            part_size: options.part_size.max(MIN_PART_SIZE),
+        })
+    }
+
+    fn key(&self, relative: &str) -> Path {
+        if self.prefix.is_empty() { Path::from(relative) } else { Path::from(format!("{}/{relative}", self.prefix)) }
+    }
+
+    fn blob_key(&self, digest: &Digest) -> Path {
+        self.key(&format!("blobs/{}/{}", digest.algorithm().name(), digest.hex()))
+    }
+
+    fn pointer_key(&self, digest: &Digest) -> Path {
+        self.key(&format!("blobs/{}/{}.ref", digest.algorithm().name(), digest.hex()))
+    }
+
+    fn state_key(&self, session: &str) -> Path {
+        self.key(&format!("uploads/{session}/state.json"))
+    }
+
+    fn tail_key(&self, session: &str, size: u64) -> Path {
+        self.key(&format!("uploads/{session}/tail-{size}"))
+    }
+
+    fn data_key(&self, session: &str) -> Path {
+        self.key(&format!("data/{session}"))
+    }
+
+    async fn get_bytes(&self, key: &Path) -> Result<Option<Bytes>> {
+        match self.store.get(key).await {
+            Ok(result) => Ok(Some(result.bytes().await.map_err(|e| storage_error(&format!("read {key}"), e))?)),
+            Err(error) if is_not_found(&error) => Ok(None),
+            Err(error) => Err(storage_error(&format!("read {key}"), error)),
+        }
+    }
+
+    async fn state(&self, session: &str) -> Result<UploadState> {
+        match self.get_bytes(&self.state_key(session)).await? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::internal(format_args!("corrupt upload state for `{session}`: {e}"))),
+            None => Ok(UploadState::default()),
+        }
+    }
+
+    async fn put(&self, key: &Path, bytes: Bytes) -> Result<()> {
+        self.store.put(key, PutPayload::from(bytes)).await.map_err(|e| storage_error(&format!("write {key}"), e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &Path) -> Result<()> {
+        match self.store.delete(key).await {
+            Ok(()) => Ok(()),
+            Err(error) if is_not_found(&error) => Ok(()),
+            Err(error) => Err(storage_error(&format!("delete {key}"), error)),
+        }
+    }
+
+    /// The key holding `digest`'s bytes, if any.
+    async fn data_of(&self, digest: &Digest) -> Result<Option<Path>> {
+        let direct = self.blob_key(digest);
+        match self.store.head(&direct).await {
+            Ok(_) => return Ok(Some(direct)),
+            Err(error) if is_not_found(&error) => {}
+            Err(error) => return Err(storage_error(&format!("look up {direct}"), error)),
+        }
+        Ok(self
+            .get_bytes(&self.pointer_key(digest))
+            .await?
+            .map(|pointer| Path::from(String::from_utf8_lossy(&pointer).into_owned())))
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    async fn health(&self) -> Result<()> {
+        let probe = self.key("health");
+        self.store.list_with_delimiter(Some(&probe)).await.map_err(|e| storage_error("list the bucket", e))?;
+        Ok(())
+    }
+
+    async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream> {
+        if length == 0 {
+            return Ok(Box::pin(futures_util::stream::empty()));
+        }
+        let key = self.data_of(digest).await?.ok_or_else(|| Error::BlobUnknown(digest.clone()))?;
+        let options = GetOptions { range: Some(GetRange::Bounded(offset..offset + length)), ..GetOptions::default() };
+        let result = self.store.get_opts(&key, options).await.map_err(|e| storage_error(&format!("read {key}"), e))?;
+        Ok(Box::pin(result.into_stream().map_err(std::io::Error::other)))
+    }
+
+    async fn exists(&self, digest: &Digest) -> Result<bool> {
+        Ok(self.data_of(digest).await?.is_some())
+    }
+
+    async fn append(
+        &self,
+        session: &str,
+        offset: u64,
+        mut hasher: Hasher,
+        expected_length: Option<u64>,
+        mut body: ByteStream,
+    ) -> Result<Appended> {
+        let mut state = self.state(session).await?;
+        if state.size != offset {
+            return Err(Error::internal(format_args!(
+                "upload `{session}` holds {} bytes in storage, not {offset}",
+                state.size
+            )));
+        }
+        let old_tail = self.tail_key(session, state.size);
+        let mut buffer = BytesMut::new();
+        if state.size > 0
+            && let Some(tail) = self.get_bytes(&old_tail).await?
+        {
+            buffer.extend_from_slice(&tail);
+        }
+        let data_key = self.data_key(session);
+        let mut received = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|error| {
+                Error::BlobUploadInvalid(format!(
+                    "the request body ended before it was complete ({error}); the chunk was discarded, resume at byte {offset}"
+                ))
+            })?;
+            received += chunk.len() as u64;
+            if expected_length.is_some_and(|expected| received > expected) {
+                return Err(Error::SizeInvalid(format!(
+                    "the chunk is longer than its declared {} bytes",
+                    expected_length.unwrap_or_default()
+                )));
+            }
+            hasher.update(&chunk);
+            buffer.extend_from_slice(&chunk);
+            while buffer.len() >= self.part_size {
+                let part = buffer.split_to(self.part_size).freeze();
+                let id = match &state.multipart {
+                    Some(id) => id.clone(),
+                    None => {
+                        let id = self
+                            .store
+                            .create_multipart(&data_key)
+                            .await
+                            .map_err(|e| storage_error(&format!("start {data_key}"), e))?;
+                        state.multipart = Some(id.clone());
+                        id
+                    }
+                };
+                let part_id = self
+                    .store
+                    .put_part(&data_key, &id, state.parts.len(), PutPayload::from(part))
+                    .await
+                    .map_err(|e| storage_error(&format!("write a part of {data_key}"), e))?;
+                state.parts.push(part_id.content_id);
+            }
+        }
+        if let Some(expected) = expected_length
+            && received != expected
+        {
+            return Err(Error::SizeInvalid(format!(
+                "the request declared {expected} bytes but carried {received}; the chunk was discarded"
+            )));
+        }
+        state.size += received;
+        // The new tail, then the state naming it; the old tail goes last.
+        self.put(&self.tail_key(session, state.size), buffer.freeze()).await?;
+        let encoded = serde_json::to_vec(&state).expect("state serialises");
+        self.put(&self.state_key(session), Bytes::from(encoded)).await?;
+        if old_tail != self.tail_key(session, state.size) {
+            self.delete(&old_tail).await?;
+        }
+        Ok(Appended { size: state.size, hasher })
+    }
+
+    async fn rehash(&self, session: &str, size: u64, mut hasher: Hasher) -> Result<Digest> {
+        let state = self.state(session).await?;
+        if state.multipart.is_some() {
+            return Err(Error::BlobUploadInvalid(
+                "digests other than sha256 are supported on object storage only for blobs under one part".to_owned(),
+            ));
+        }
+        let tail = self.get_bytes(&self.tail_key(session, state.size)).await?.unwrap_or_default();
+        hasher.update(&tail[..(size as usize).min(tail.len())]);
+        Ok(hasher.finish())
+    }
+
+    async fn commit(&self, session: &str, digest: &Digest, size: u64) -> Result<()> {
+        let mut state = self.state(session).await?;
+        if state.size != size {
+            return Err(Error::internal(format_args!("upload `{session}` holds {} bytes, not {size}", state.size)));
+        }
+        let tail = self.get_bytes(&self.tail_key(session, size)).await?.unwrap_or_default();
+        match state.multipart.take() {
+            None => self.put(&self.blob_key(digest), tail).await?,
+            Some(id) => {
+                let data_key = self.data_key(session);
+                if !tail.is_empty() {
+                    let part = self
+                        .store
+                        .put_part(&data_key, &id, state.parts.len(), PutPayload::from(tail))
+                        .await
+                        .map_err(|e| storage_error(&format!("write the last part of {data_key}"), e))?;
+                    state.parts.push(part.content_id);
+                }
+                let parts = state.parts.iter().map(|content_id| PartId { content_id: content_id.clone() }).collect();
+                self.store
+                    .complete_multipart(&data_key, &id, parts)
+                    .await
+                    .map_err(|e| storage_error(&format!("complete {data_key}"), e))?;
+                self.put(&self.pointer_key(digest), Bytes::from(data_key.to_string())).await?;
+            }
+        }
+        self.delete(&self.tail_key(session, size)).await?;
+        self.delete(&self.state_key(session)).await
+    }
+
+    async fn discard(&self, session: &str) -> Result<()> {
+        let state = self.state(session).await?;
+        if let Some(id) = &state.multipart {
+            let _ = self.store.abort_multipart(&self.data_key(session), id).await;
+        }
+        self.delete(&self.tail_key(session, state.size)).await?;
+        self.delete(&self.state_key(session)).await
+    }
+
+    async fn sweep_orphans(&self, live_sessions: &[String], grace: Duration) -> Result<usize> {
+        let live: HashSet<&str> = live_sessions.iter().map(String::as_str).collect();
+        let uploads = self.key("uploads");
+        let listed =
+            self.store.list_with_delimiter(Some(&uploads)).await.map_err(|e| storage_error("list uploads", e))?;
+        let mut removed = 0;
+        for folder in listed.common_prefixes {
+            let Some(session) = folder.filename().map(str::to_owned) else { continue };
+            if live.contains(session.as_str()) {
+                continue;
+            }
+            let state = self.store.head(&self.state_key(&session)).await;
+            let old_enough = match &state {
+                Ok(meta) => {
+                    grace.is_zero() || (super::now_seconds() - meta.last_modified.timestamp()) >= grace.as_secs() as i64
+                }
+                Err(_) => true,
+            };
+            if old_enough {
+                self.discard(&session).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
