@@ -226,3 +226,19 @@ async fn s3_blob_store() {
     blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
     drop(tokio::task::spawn_blocking(move || drop(server)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_blob_store_on_moto() {
+    let server = tokio::task::spawn_blocking(super::local_s3::MotoS3::start).await.unwrap().unwrap();
+    let options = S3Options {
+        bucket: server.bucket.clone(),
+        prefix: String::new(),
+        endpoint: Some(server.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        path_style: true,
+        access_key_id: Some("testing".into()),
+        secret_access_key: Some("testing".into()),
+        part_size: 5 * 1024 * 1024,
+    };
+    blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
+}

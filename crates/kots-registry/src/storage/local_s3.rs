@@ -45,6 +45,64 @@ impl LocalS3 {
     }
 }
 
+/// moto's S3 server (`pip install 'moto[server]'`), a second, independent implementation of the
+/// S3 API. Its buckets are created through the API; any credentials are accepted.
+pub struct MotoS3 {
+    pub endpoint: String,
+    pub bucket: String,
+    child: std::process::Child,
+}
+
+impl MotoS3 {
+    pub fn start() -> std::io::Result<MotoS3> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        // As a module, so that it is found wherever pip put its scripts.
+        let child = std::process::Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("python3 -m moto.server: {e}; install it with `pip install 'moto[server]'` (.ci/run does)"),
+                )
+            })?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let mut server = MotoS3 { endpoint, bucket: "kots-moto".to_owned(), child };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        // Ready when it answers; then make the bucket (PUT /BUCKET, path style).
+        loop {
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                use std::io::{Read, Write};
+                let request = format!(
+                    "PUT /{} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    server.bucket
+                );
+                if stream.write_all(request.as_bytes()).is_ok() {
+                    let mut answer = String::new();
+                    let _ = stream.read_to_string(&mut answer);
+                    if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
+                        return Ok(server);
+                    }
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = server.child.kill();
+                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "moto_server did not start"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for MotoS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for LocalS3 {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
