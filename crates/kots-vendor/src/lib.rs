@@ -61,6 +61,11 @@ pub struct VendorOptions {
     /// Where airgap bundles fetch images of other registries from: registry host → (mirror
     /// host, plain HTTP).
     pub registry_mirrors: airgap::Mirrors,
+    /// Records and registry metadata in this PostgreSQL database instead of SQLite files, for
+    /// several replicas; the registry's token key is then kept there too.
+    pub database: Option<String>,
+    /// The registry's blobs in S3-compatible object storage (needs `database`).
+    pub storage: Option<kots_registry::storage::S3Options>,
 }
 
 impl Default for VendorOptions {
@@ -70,6 +75,8 @@ impl Default for VendorOptions {
             token_ttl: Duration::from_secs(300),
             login_backoff: Duration::from_secs(60),
             registry_mirrors: airgap::Mirrors::new(),
+            database: None,
+            storage: None,
         }
     }
 }
@@ -85,19 +92,44 @@ impl Vendor {
         let registry_dir = data_dir.join("registry");
         std::fs::create_dir_all(&registry_dir)
             .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", registry_dir.display())))?;
-        let store = Store::open(&vendor_database(data_dir)).await?;
+        let store = open_store(data_dir, options.database.as_deref()).await?;
         let global_key = load_or_create_global_key(&store).await?;
         let public_url = public_url.trim_end_matches('/').to_owned();
+        let shared_metadata = match &options.database {
+            Some(url) => Some(Arc::new(kots_registry::storage::PostgresMetadataStore::open(url, 16).await?)),
+            None => None,
+        };
+        let signing_key = match &shared_metadata {
+            // Every replica signs and checks registry tokens with the same key.
+            Some(metadata) => {
+                metadata.shared_secret("vendor-token-signing-key", || rand::random::<[u8; 32]>().to_vec()).await?
+            }
+            None => kots_registry::auth::load_or_create_signing_key(&registry_dir.join("token-signing.key"))?,
+        };
         let auth = AuthOptions {
             policy: Arc::new(registry_access::VendorAccess { store: store.clone() }),
             realm: format!("{public_url}/token"),
             service: kots_registry::auth::url_host(&public_url).to_owned(),
             token_ttl: options.token_ttl,
-            signing_key: kots_registry::auth::load_or_create_signing_key(&registry_dir.join("token-signing.key"))?,
+            signing_key,
             throttle: ThrottleOptions { backoff: options.login_backoff, ..ThrottleOptions::default() },
         };
         let registry_options = kots_registry::Options { upload_ttl: options.upload_ttl, auth: Some(auth) };
-        let registry = Registry::open_embedded(&registry_dir, registry_options).await?;
+        let registry = match (shared_metadata, &options.storage) {
+            (Some(metadata), storage) => {
+                let blobs: Arc<dyn kots_registry::storage::BlobStore> = match storage {
+                    Some(s3) => Arc::new(kots_registry::storage::S3BlobStore::open(s3)?),
+                    None => Arc::new(kots_registry::storage::FilesystemBlobStore::open(&registry_dir)?),
+                };
+                Registry::open_shared(blobs, metadata, registry_options).await?
+            }
+            (None, Some(_)) => {
+                return Err(Error::Invalid(
+                    "object storage needs a database: replicas share their metadata in PostgreSQL".to_owned(),
+                ));
+            }
+            (None, None) => Registry::open_embedded(&registry_dir, registry_options).await?,
+        };
         Ok(Vendor {
             store,
             registry: Arc::new(registry),
@@ -121,6 +153,14 @@ impl Vendor {
     }
 }
 
+/// The vendor's records: in PostgreSQL if a database is given, else SQLite in `data_dir`.
+async fn open_store(data_dir: &Path, database: Option<&str>) -> Result<Store> {
+    match database {
+        Some(url) => Store::connect(url).await,
+        None => Store::open(&vendor_database(data_dir)).await,
+    }
+}
+
 /// The global key signs every app key; it is made once, on first start, and kept.
 async fn load_or_create_global_key(store: &Store) -> Result<GlobalKey> {
     if let Some((key_id, pem)) = store.global_key().await? {
@@ -135,10 +175,10 @@ async fn load_or_create_global_key(store: &Store) -> Result<GlobalKey> {
 
 /// `kots-vendor bootstrap`: the first user of the first team, on an empty data folder. Returns
 /// a user API token for that user.
-pub async fn bootstrap(data_dir: &Path, email: &str, password: Option<&str>) -> Result<String> {
+pub async fn bootstrap(data_dir: &Path, database: Option<&str>, email: &str, password: Option<&str>) -> Result<String> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", data_dir.display())))?;
-    let store = Store::open(&vendor_database(data_dir)).await?;
+    let store = open_store(data_dir, database).await?;
     if store.has_users().await? {
         return Err(Error::Conflict(format!(
             "`{}` already has users; bootstrap only sets up an empty data folder (create tokens with `kots-vendor token create`)",

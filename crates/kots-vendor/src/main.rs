@@ -26,6 +26,40 @@ struct Cli {
     command: Command,
 }
 
+/// Several replicas: shared records and registry metadata, and shared registry blobs.
+#[derive(Args)]
+struct ScaleOut {
+    /// Records and registry metadata in PostgreSQL (`postgres://USER[:PASSWORD]@HOST/DB`)
+    /// instead of SQLite files in --data-dir.
+    #[arg(long, env = "KOTS_VENDOR_DATABASE")]
+    database: Option<String>,
+    /// Registry blobs in S3-compatible object storage (`s3://BUCKET[/PREFIX]`); credentials from
+    /// the usual AWS variables. Needs --database.
+    #[arg(long, env = "KOTS_VENDOR_STORAGE")]
+    storage: Option<String>,
+    #[arg(long, env = "KOTS_VENDOR_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    #[arg(long, env = "KOTS_VENDOR_S3_REGION")]
+    s3_region: Option<String>,
+    #[arg(long, env = "KOTS_VENDOR_S3_PATH_STYLE")]
+    s3_path_style: bool,
+}
+
+impl ScaleOut {
+    fn storage(&self) -> anyhow::Result<Option<kots_registry::storage::S3Options>> {
+        self.storage
+            .as_deref()
+            .map(|url| {
+                let mut options = kots_registry::storage::S3Options::parse_url(url).map_err(anyhow::Error::msg)?;
+                options.endpoint = self.s3_endpoint.clone();
+                options.region = self.s3_region.clone();
+                options.path_style = self.s3_path_style;
+                Ok(options)
+            })
+            .transpose()
+    }
+}
+
 /// Where the admin commands find the server.
 #[derive(Args)]
 struct Remote {
@@ -73,6 +107,8 @@ enum Command {
         /// (REGISTRY=ENDPOINT, e.g. docker.io=https://mirror.corp.example); repeatable.
         #[arg(long = "registry-mirror", value_parser = kots_transfer::parse_mirror)]
         registry_mirrors: Vec<(String, String, bool)>,
+        #[command(flatten)]
+        scale: ScaleOut,
     },
     /// Create the first user of the first team on an empty data folder; prints a user API token.
     Bootstrap {
@@ -83,6 +119,9 @@ enum Command {
         /// Also set a password (for `docker login` with email + password).
         #[arg(long, env = "KOTS_VENDOR_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// The PostgreSQL database the replicas will share (see `serve --database`).
+        #[arg(long, env = "KOTS_VENDOR_DATABASE")]
+        database: Option<String>,
     },
     /// Apps.
     #[command(subcommand)]
@@ -404,7 +443,16 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, public_url, upload_ttl, token_ttl, login_backoff, registry_mirrors } => {
+        Command::Serve {
+            data_dir,
+            listen,
+            public_url,
+            upload_ttl,
+            token_ttl,
+            login_backoff,
+            registry_mirrors,
+            scale,
+        } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
@@ -429,6 +477,8 @@ async fn main() -> anyhow::Result<()> {
                         .into_iter()
                         .map(|(registry, host, plain_http)| (registry, (host, plain_http)))
                         .collect(),
+                    storage: scale.storage()?,
+                    database: scale.database,
                 },
             )
             .await
@@ -437,8 +487,8 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
             kots_vendor::server::serve(Arc::new(vendor), listener, shutdown_signal()).await?;
         }
-        Command::Bootstrap { data_dir, email, password } => {
-            let token = kots_vendor::bootstrap(&data_dir, &email, password.as_deref()).await?;
+        Command::Bootstrap { data_dir, email, password, database } => {
+            let token = kots_vendor::bootstrap(&data_dir, database.as_deref(), &email, password.as_deref()).await?;
             println!("{token}");
         }
         Command::App(AppCommand::Create { slug, name, remote }) => {

@@ -1,17 +1,19 @@
-//! The vendor's records in SQLite: teams, users and tokens, apps with their keys, channels,
-//! releases and promotions, customers and their licenses.
+//! The vendor's records: teams, users and tokens, apps with their keys, channels, releases and
+//! promotions, customers and their licenses. In SQLite (the embedded default) or PostgreSQL
+//! (shared by several replicas), through one set of queries on sqlx's `Any` driver: numbered
+//! placeholders, upserts and `RETURNING` mean the same in both.
 
 use std::path::Path;
 use std::time::Duration;
 
+use sqlx::AnyPool;
 use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::any::{AnyPoolOptions, AnyRow};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_vendor.sql")];
+const SQLITE_MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_vendor.sql")];
+const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/0001_vendor.sql")];
 
 pub(crate) fn now_seconds() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
@@ -87,14 +89,14 @@ pub struct Customer {
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
-fn user_from(row: &SqliteRow) -> Result<User> {
+fn user_from(row: &AnyRow) -> Result<User> {
     Ok(User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? })
 }
 
-fn app_from(row: &SqliteRow) -> Result<App> {
+fn app_from(row: &AnyRow) -> Result<App> {
     Ok(App {
         id: row.try_get("id")?,
         team_id: row.try_get("team_id")?,
@@ -105,7 +107,7 @@ fn app_from(row: &SqliteRow) -> Result<App> {
     })
 }
 
-fn channel_release_from(row: &SqliteRow) -> Result<ChannelRelease> {
+fn channel_release_from(row: &AnyRow) -> Result<ChannelRelease> {
     Ok(ChannelRelease {
         channel_sequence: row.try_get("channel_sequence")?,
         release_sequence: row.try_get("release_sequence")?,
@@ -116,7 +118,7 @@ fn channel_release_from(row: &SqliteRow) -> Result<ChannelRelease> {
     })
 }
 
-fn customer_from(row: &SqliteRow) -> Result<Customer> {
+fn customer_from(row: &AnyRow) -> Result<Customer> {
     let channel_ids: String = row.try_get("channel_ids")?;
     let entitlements: String = row.try_get("entitlements")?;
     Ok(Customer {
@@ -136,21 +138,85 @@ fn customer_from(row: &SqliteRow) -> Result<Customer> {
     })
 }
 
+/// SQLite: migrations counted in `PRAGMA user_version`, as before.
+async fn migrate_sqlite(pool: &AnyPool) -> Result<()> {
+    let mut connection = pool.acquire().await?;
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
+    for (index, migration) in SQLITE_MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: migrations recorded in `kots_vendor_schema`, under the advisory lock the
+/// registry's migrations take too, so replicas starting together do not race.
+async fn migrate_postgres(pool: &AnyPool) -> Result<()> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(7742549054566180657)").execute(&mut *transaction).await?;
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS kots_vendor_schema (version BIGINT PRIMARY KEY)")
+        .execute(&mut *transaction)
+        .await?;
+    let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM kots_vendor_schema")
+        .fetch_one(&mut *transaction)
+        .await?;
+    for (index, migration) in POSTGRES_MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+        sqlx::query("INSERT INTO kots_vendor_schema (version) VALUES ($1)")
+            .bind(index as i64 + 1)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
 impl Store {
+    /// The embedded default: SQLite (WAL) at `path`.
     pub async fn open(path: &Path) -> Result<Store> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 30000",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *connection).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await
             .map_err(|e| Error::internal(format_args!("cannot open `{}`: {e}", path.display())))?;
-        kots_registry::storage::apply_migrations(&pool, &MIGRATIONS).await?;
+        migrate_sqlite(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// PostgreSQL at `url`, shared by every replica.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                Error::internal(format_args!(
+                    "cannot connect to the database {}: {e}",
+                    kots_registry::storage::redact(url)
+                ))
+            })?;
+        migrate_postgres(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -168,13 +234,13 @@ impl Store {
         password_hash: Option<&str>,
     ) -> Result<()> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(team_id)
             .bind(team_name)
             .bind(now_seconds())
             .execute(&mut *transaction)
             .await?;
-        sqlx::query("INSERT INTO users (id, team_id, email, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO users (id, team_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(user_id)
             .bind(team_id)
             .bind(email)
@@ -187,21 +253,23 @@ impl Store {
     }
 
     pub async fn add_user_token(&self, id: &str, user_id: &str, name: &str, secret_sha256: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(user_id)
-            .bind(name)
-            .bind(secret_sha256)
-            .bind(now_seconds())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, name, secret_sha256, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(name)
+        .bind(secret_sha256)
+        .bind(now_seconds())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// The user owning token `id`, and the token's stored secret hash.
     pub async fn user_by_token(&self, id: &str) -> Result<Option<(User, Vec<u8>)>> {
         let row = sqlx::query(
-            "SELECT u.id, u.team_id, u.email, t.secret_sha256 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+            "SELECT u.id, u.team_id, u.email, t.secret_sha256 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -210,7 +278,7 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, team_id, email FROM users WHERE id = ?")
+        let row = sqlx::query("SELECT id, team_id, email FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -219,7 +287,7 @@ impl Store {
 
     /// The user with `email`, and the password hash if one is set.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
-        let row = sqlx::query("SELECT id, team_id, email, password_hash FROM users WHERE email = ? COLLATE NOCASE")
+        let row = sqlx::query("SELECT id, team_id, email, password_hash FROM users WHERE lower(email) = lower($1)")
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;
@@ -235,7 +303,7 @@ impl Store {
         secret_sha256: &[u8],
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO service_accounts (id, team_id, name, read_only, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO service_accounts (id, team_id, name, read_only, secret_sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(team_id)
@@ -249,7 +317,7 @@ impl Store {
     }
 
     pub async fn service_account(&self, id: &str) -> Result<Option<(ServiceAccount, Vec<u8>)>> {
-        let row = sqlx::query("SELECT id, team_id, name, read_only, secret_sha256 FROM service_accounts WHERE id = ?")
+        let row = sqlx::query("SELECT id, team_id, name, read_only, secret_sha256 FROM service_accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -284,7 +352,7 @@ impl Store {
         if let Some(existing) = existing {
             return Ok(existing);
         }
-        sqlx::query("INSERT INTO global_keys (key_id, private_key_pem, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO global_keys (key_id, private_key_pem, created_at) VALUES ($1, $2, $3)")
             .bind(key_id)
             .bind(private_key_pem)
             .bind(now_seconds())
@@ -299,7 +367,7 @@ impl Store {
         let mut transaction = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO apps (id, team_id, slug, name, private_key_pem, global_key_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&app.id)
         .bind(&app.team_id)
@@ -317,7 +385,7 @@ impl Store {
         }
         result?;
         for (index, channel) in channels.iter().enumerate() {
-            sqlx::query("INSERT INTO channels (id, app_id, slug, name, created_at) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO channels (id, app_id, slug, name, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&channel.id)
                 .bind(&app.id)
                 .bind(&channel.slug)
@@ -331,12 +399,12 @@ impl Store {
     }
 
     pub async fn app_by_slug(&self, slug: &str) -> Result<Option<App>> {
-        let row = sqlx::query("SELECT * FROM apps WHERE slug = ?").bind(slug).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM apps WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
         row.as_ref().map(app_from).transpose()
     }
 
     pub async fn apps_of_team(&self, team_id: &str) -> Result<Vec<App>> {
-        let rows = sqlx::query("SELECT * FROM apps WHERE team_id = ? ORDER BY slug")
+        let rows = sqlx::query("SELECT * FROM apps WHERE team_id = $1 ORDER BY slug")
             .bind(team_id)
             .fetch_all(&self.pool)
             .await?;
@@ -344,14 +412,15 @@ impl Store {
     }
 
     pub async fn add_channel(&self, app_id: &str, channel: &Channel) -> Result<()> {
-        let result = sqlx::query("INSERT INTO channels (id, app_id, slug, name, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&channel.id)
-            .bind(app_id)
-            .bind(&channel.slug)
-            .bind(&channel.name)
-            .bind(now_seconds() * 1000 + 999)
-            .execute(&self.pool)
-            .await;
+        let result =
+            sqlx::query("INSERT INTO channels (id, app_id, slug, name, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&channel.id)
+                .bind(app_id)
+                .bind(&channel.slug)
+                .bind(&channel.name)
+                .bind(now_seconds() * 1000 + 999)
+                .execute(&self.pool)
+                .await;
         match result {
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                 Err(Error::Conflict(format!("the app already has a channel `{}`", channel.slug)))
@@ -362,7 +431,7 @@ impl Store {
 
     /// The app's channels in creation order.
     pub async fn channels(&self, app_id: &str) -> Result<Vec<Channel>> {
-        let rows = sqlx::query("SELECT id, slug, name FROM channels WHERE app_id = ? ORDER BY created_at")
+        let rows = sqlx::query("SELECT id, slug, name FROM channels WHERE app_id = $1 ORDER BY created_at")
             .bind(app_id)
             .fetch_all(&self.pool)
             .await?;
@@ -381,7 +450,7 @@ impl Store {
     ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO releases (app_id, sequence, version_label, notes, archive, application, created_at) \
-             SELECT ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ? FROM releases WHERE app_id = ? RETURNING sequence",
+             SELECT $1, COALESCE(MAX(sequence), 0) + 1, $2, $3, $4, $5, $6 FROM releases WHERE app_id = $7 RETURNING sequence",
         )
         .bind(app_id)
         .bind(version_label)
@@ -396,7 +465,7 @@ impl Store {
 
     pub async fn release(&self, app_id: &str, sequence: i64) -> Result<Option<Release>> {
         let row = sqlx::query(
-            "SELECT sequence, version_label, notes, archive, created_at FROM releases WHERE app_id = ? AND sequence = ?",
+            "SELECT sequence, version_label, notes, archive, created_at FROM releases WHERE app_id = $1 AND sequence = $2",
         )
         .bind(app_id)
         .bind(sequence)
@@ -425,7 +494,7 @@ impl Store {
     ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO channel_releases (channel_id, channel_sequence, release_sequence, version_label, notes, is_required, created_at) \
-             SELECT ?, COALESCE(MAX(channel_sequence), 0) + 1, ?, ?, ?, ?, ? FROM channel_releases WHERE channel_id = ? \
+             SELECT $1, COALESCE(MAX(channel_sequence), 0) + 1, $2, $3, $4, $5, $6 FROM channel_releases WHERE channel_id = $7 \
              RETURNING channel_sequence",
         )
         .bind(channel_id)
@@ -447,7 +516,7 @@ impl Store {
     ) -> Result<Option<ChannelRelease>> {
         let row = match channel_sequence {
             Some(sequence) => {
-                sqlx::query("SELECT * FROM channel_releases WHERE channel_id = ? AND channel_sequence = ?")
+                sqlx::query("SELECT * FROM channel_releases WHERE channel_id = $1 AND channel_sequence = $2")
                     .bind(channel_id)
                     .bind(sequence)
                     .fetch_optional(&self.pool)
@@ -455,7 +524,7 @@ impl Store {
             }
             None => {
                 sqlx::query(
-                    "SELECT * FROM channel_releases WHERE channel_id = ? ORDER BY channel_sequence DESC LIMIT 1",
+                    "SELECT * FROM channel_releases WHERE channel_id = $1 ORDER BY channel_sequence DESC LIMIT 1",
                 )
                 .bind(channel_id)
                 .fetch_optional(&self.pool)
@@ -468,7 +537,7 @@ impl Store {
     /// Promotions after `channel_sequence`, oldest first.
     pub async fn channel_releases_after(&self, channel_id: &str, channel_sequence: i64) -> Result<Vec<ChannelRelease>> {
         let rows = sqlx::query(
-            "SELECT * FROM channel_releases WHERE channel_id = ? AND channel_sequence > ? ORDER BY channel_sequence",
+            "SELECT * FROM channel_releases WHERE channel_id = $1 AND channel_sequence > $2 ORDER BY channel_sequence",
         )
         .bind(channel_id)
         .bind(channel_sequence)
@@ -482,7 +551,7 @@ impl Store {
     pub async fn save_customer(&self, customer: &Customer) -> Result<()> {
         sqlx::query(
             "INSERT INTO customers (id, app_id, name, email, license_id, license_type, expires_at, airgap, channel_ids, \
-             entitlements, license_sequence, license_yaml, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             entitlements, license_sequence, license_yaml, revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
              license_type = excluded.license_type, expires_at = excluded.expires_at, airgap = excluded.airgap, \
              channel_ids = excluded.channel_ids, entitlements = excluded.entitlements, \
@@ -509,7 +578,7 @@ impl Store {
     }
 
     pub async fn customer_by_license(&self, license_id: &str) -> Result<Option<Customer>> {
-        let row = sqlx::query("SELECT * FROM customers WHERE license_id = ?")
+        let row = sqlx::query("SELECT * FROM customers WHERE license_id = $1")
             .bind(license_id)
             .fetch_optional(&self.pool)
             .await?;

@@ -58,7 +58,7 @@ impl World {
         runtime.spawn(kots_registry::server::serve(Arc::new(registry), public_listener, std::future::pending()));
 
         let vendor_dir = temp.path().join("vendor");
-        let token = runtime.block_on(kots_vendor::bootstrap(&vendor_dir, EMAIL, None)).unwrap();
+        let token = runtime.block_on(kots_vendor::bootstrap(&vendor_dir, None, EMAIL, None)).unwrap();
         let (listener, vendor) = bind(&runtime);
         let options = kots_vendor::VendorOptions {
             registry_mirrors: [("docker.io".to_owned(), (public.clone(), true))].into(),

@@ -8,7 +8,11 @@ use std::process::{Child, Command, Stdio};
 use kots_license::{License, TrustedKeys};
 use tempfile::TempDir;
 
+#[allow(dead_code)]
+#[path = "../../../kots-registry/src/storage/local_s3.rs"]
+mod local_s3;
 mod registry;
+mod replicas;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kots-vendor");
 
