@@ -67,11 +67,18 @@ impl std::fmt::Debug for Registry {
 
 impl Registry {
     pub fn new(blobs: Arc<dyn BlobStore>, metadata: Arc<dyn MetadataStore>, options: Options) -> Registry {
+        let metrics = metrics::Metrics::new();
+        let blobs = Arc::new(storage::Timed::new(blobs, &storage::BLOB_OPERATIONS, |operation| {
+            metrics.storage_histogram("blob", operation)
+        }));
+        let metadata = Arc::new(storage::Timed::new(metadata, &storage::METADATA_OPERATIONS, |operation| {
+            metrics.storage_histogram("metadata", operation)
+        }));
         Registry {
             blobs,
             metadata,
             busy_uploads: Mutex::default(),
-            metrics: metrics::Metrics::new(),
+            metrics,
             options,
             throttle: auth::Throttle::default(),
             replica: uuid::Uuid::new_v4().simple().to_string(),

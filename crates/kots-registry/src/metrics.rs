@@ -26,6 +26,11 @@ impl Metrics {
             metrics::describe_counter!("kots_registry_sent_bytes_total", "Blob bytes sent in downloads.");
             metrics::describe_gauge!("kots_registry_upload_sessions", "Chunked upload sessions open now.");
             metrics::describe_counter!("kots_registry_requests_total", "Requests by endpoint, method and status.");
+            metrics::describe_histogram!(
+                "kots_registry_storage_seconds",
+                metrics::Unit::Seconds,
+                "Time spent in the blob and metadata stores, by store and operation."
+            );
             (
                 metrics::counter!("kots_registry_received_bytes_total"),
                 metrics::counter!("kots_registry_sent_bytes_total"),
@@ -46,6 +51,15 @@ impl Metrics {
             )
             .increment(1);
         });
+    }
+
+    /// The latency histogram of one storage operation.
+    pub fn storage_histogram(&self, store: &'static str, operation: &'static str) -> metrics::Histogram {
+        let recorder: &dyn Recorder = &self.recorder;
+        metrics::with_local_recorder(
+            recorder,
+            || metrics::histogram!("kots_registry_storage_seconds", "store" => store, "operation" => operation),
+        )
     }
 
     /// The Prometheus text exposition.

@@ -14,6 +14,7 @@ pub(crate) mod local_s3;
 mod postgres;
 mod s3;
 mod sqlite;
+mod timed;
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -27,6 +28,7 @@ pub use filesystem::FilesystemBlobStore;
 pub use postgres::{PostgresMetadataStore, redact};
 pub use s3::{S3BlobStore, S3Options};
 pub use sqlite::{SqliteMetadataStore, apply_migrations};
+pub(crate) use timed::{BLOB_OPERATIONS, METADATA_OPERATIONS, Timed};
 
 use crate::error::Result;
 

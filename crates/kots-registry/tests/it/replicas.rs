@@ -203,6 +203,15 @@ async fn exercise(mut replicas: Replicas) {
         .unwrap();
     assert_eq!(Digest::sha256_of(&fetched.bytes().await.unwrap()), big_digest);
 
+    // Storage latency is exposed, by store and operation.
+    let metrics = client().get(replicas.b.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for expected in [r#"store="blob",operation="append""#, r#"store="metadata",operation="get_upload""#] {
+        assert!(
+            metrics.contains("kots_registry_storage_seconds") && metrics.contains(expected),
+            "{expected}:\n{metrics}"
+        );
+    }
+
     // A restarted replica finds the same state and keeps serving the same tokens.
     replicas.a = replicas.replica();
     let again = client()
