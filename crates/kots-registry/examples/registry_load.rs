@@ -2,15 +2,16 @@
 //! for kots-registry and the reference registry can be put side by side.
 //!
 //! ```text
-//! registry_load push-small ADDRESS COUNT CONCURRENCY        # unique 10 KiB monolithic pushes
-//! registry_load get-manifest ADDRESS SECONDS CONCURRENCY    # GET one manifest by tag, over and over
+//! registry_load push-small ADDRESSES COUNT CONCURRENCY      # unique 10 KiB monolithic pushes
+//! registry_load get-manifest ADDRESSES SECONDS CONCURRENCY  # GET one manifest by tag, over and over
 //! registry_load make-image DIR LAYERS LAYER_MIB             # an OCI layout, tag `v1`, for skopeo
 //! registry_load ceiling FILE SCRATCH_DIR                     # this machine's hash and write speeds
 //! ```
-//! Each load mode prints one line: `requests=N seconds=S rate=R/s errors=E`.
+//! ADDRESSES is `host:port`, or several separated by commas (replicas: requests take turns).
+//! Each load mode prints one line: `requests=N seconds=S rate=R/s p50=MSms p99=MSms errors=E`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kots_oci::{Digest, OciLayout, media_type};
@@ -39,25 +40,46 @@ fn small_blob(index: u64) -> Vec<u8> {
     blob
 }
 
-fn report(requests: u64, errors: u64, elapsed: Duration) {
+fn report(requests: u64, errors: u64, elapsed: Duration, latencies: &Mutex<Vec<Duration>>) {
     let seconds = elapsed.as_secs_f64();
-    println!("requests={requests} seconds={seconds:.3} rate={:.0}/s errors={errors}", requests as f64 / seconds);
+    let mut latencies = latencies.lock().unwrap().clone();
+    latencies.sort();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "requests={requests} seconds={seconds:.3} rate={:.0}/s p50={:.2}ms p99={:.2}ms errors={errors}",
+        requests as f64 / seconds,
+        percentile(0.5),
+        percentile(0.99)
+    );
+}
+
+fn addresses(text: &str) -> Vec<String> {
+    text.split(',').map(str::to_owned).collect()
 }
 
 async fn push_small(address: &str, count: u64, concurrency: u64) {
     let client = client();
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let all = addresses(address);
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, next, errors, address) = (client.clone(), next.clone(), errors.clone(), address.to_owned());
+            let (client, next, errors, all, latencies) =
+                (client.clone(), next.clone(), errors.clone(), all.clone(), latencies.clone());
             tokio::spawn(async move {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= count {
                         break;
                     }
+                    let address = &all[index as usize % all.len()];
+                    let began = Instant::now();
                     let blob = small_blob(index);
                     let digest = Digest::sha256_of(&blob);
                     let url = format!("http://{address}/v2/bench/small/blobs/uploads/?digest={digest}");
@@ -79,6 +101,7 @@ async fn push_small(address: &str, count: u64, concurrency: u64) {
                         }
                         _ => false,
                     };
+                    latencies.lock().unwrap().push(began.elapsed());
                     if !ok {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
@@ -89,26 +112,35 @@ async fn push_small(address: &str, count: u64, concurrency: u64) {
     for worker in workers {
         worker.await.unwrap();
     }
-    report(count, errors.load(Ordering::Relaxed), started.elapsed());
+    report(count, errors.load(Ordering::Relaxed), started.elapsed(), &latencies);
 }
 
 async fn get_manifest(address: &str, seconds: u64, concurrency: u64) {
     let client = client();
-    let url = format!("http://{address}/v2/bench/image/manifests/v1");
+    let urls: Vec<String> =
+        addresses(address).iter().map(|address| format!("http://{address}/v2/bench/image/manifests/v1")).collect();
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (client, url, done, errors) = (client.clone(), url.clone(), done.clone(), errors.clone());
+        .map(|worker| {
+            let (client, urls, done, errors, latencies) =
+                (client.clone(), urls.clone(), done.clone(), errors.clone(), latencies.clone());
             tokio::spawn(async move {
+                let mut turn = worker as usize;
                 while Instant::now() < deadline {
-                    let response = client.get(&url).header("accept", media_type::MANIFEST_TYPES.join(",")).send().await;
+                    turn += 1;
+                    let url = &urls[turn % urls.len()];
+                    let began = Instant::now();
+                    let response =
+                        client.get(url.as_str()).header("accept", media_type::MANIFEST_TYPES.join(",")).send().await;
                     let ok = match response {
                         Ok(response) if response.status() == 200 => response.bytes().await.is_ok(),
                         _ => false,
                     };
+                    latencies.lock().unwrap().push(began.elapsed());
                     done.fetch_add(1, Ordering::Relaxed);
                     if !ok {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -120,7 +152,7 @@ async fn get_manifest(address: &str, seconds: u64, concurrency: u64) {
     for worker in workers {
         worker.await.unwrap();
     }
-    report(done.load(Ordering::Relaxed), errors.load(Ordering::Relaxed), started.elapsed());
+    report(done.load(Ordering::Relaxed), errors.load(Ordering::Relaxed), started.elapsed(), &latencies);
 }
 
 fn make_image(directory: &str, layers: usize, layer_mib: usize) {
