@@ -31,6 +31,7 @@ impl LocalS3 {
                 let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
                 loop {
                     let Ok((socket, _)) = listener.accept().await else { continue };
+                    let _ = socket.set_nodelay(true);
                     let connection =
                         http.serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone()).into_owned();
                     tokio::spawn(async move {
