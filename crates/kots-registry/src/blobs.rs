@@ -44,6 +44,18 @@ impl Registry {
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
                 headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
                 headers.insert(header::ETAG, HeaderValue::from_str(&format!("\"{digest}\"")).expect("valid"));
+                // Object storage configured to hand out downloads: the client fetches the bytes
+                // from the store itself, through a short-lived signed URL.
+                if incoming.method == Method::GET
+                    && !incoming.headers.contains_key(header::RANGE)
+                    && let Some(url) = self.blobs.download_url(digest).await?
+                {
+                    let location = HeaderValue::from_str(&url)
+                        .map_err(|_| Error::internal("the object store signed an URL that is not a header value"))?;
+                    headers.insert(header::LOCATION, location);
+                    headers.remove(header::CONTENT_TYPE);
+                    return Ok((StatusCode::TEMPORARY_REDIRECT, headers).into_response());
+                }
                 let range = match incoming.headers.get(header::RANGE).map(|value| value.to_str().unwrap_or("")) {
                     None => None,
                     Some(value) => Some(parse_range(value, size).ok_or_else(|| {

@@ -70,6 +70,10 @@ enum Command {
         /// Bucket in the path instead of the host name (MinIO, Ceph and most local servers).
         #[arg(long, env = "KOTS_REGISTRY_S3_PATH_STYLE")]
         s3_path_style: bool,
+        /// Answer blob downloads with a redirect to a pre-signed URL valid this long (`5m`): the
+        /// bytes go from the bucket to the client.
+        #[arg(long, env = "KOTS_REGISTRY_S3_REDIRECT_DOWNLOADS", value_parser = parse_duration)]
+        s3_redirect_downloads: Option<Duration>,
         #[arg(long, env = "KOTS_REGISTRY_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
     },
@@ -139,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
             s3_endpoint,
             s3_region,
             s3_path_style,
+            s3_redirect_downloads,
             log_format,
         } => {
             init_logging(log_format);
@@ -188,6 +193,7 @@ async fn main() -> anyhow::Result<()> {
                     s3.endpoint = s3_endpoint;
                     s3.region = s3_region;
                     s3.path_style = s3_path_style;
+                    s3.redirect_downloads = s3_redirect_downloads;
                     Arc::new(kots_registry::storage::S3BlobStore::open(&s3)?)
                 }
                 None => Arc::new(kots_registry::storage::FilesystemBlobStore::open(&data_dir)?),

@@ -43,6 +43,9 @@ struct ScaleOut {
     s3_region: Option<String>,
     #[arg(long, env = "KOTS_VENDOR_S3_PATH_STYLE")]
     s3_path_style: bool,
+    /// Answer blob downloads with a redirect to a pre-signed URL valid this long (`5m`).
+    #[arg(long, env = "KOTS_VENDOR_S3_REDIRECT_DOWNLOADS", value_parser = kots_registry::parse_duration)]
+    s3_redirect_downloads: Option<Duration>,
 }
 
 impl ScaleOut {
@@ -54,6 +57,7 @@ impl ScaleOut {
                 options.endpoint = self.s3_endpoint.clone();
                 options.region = self.s3_region.clone();
                 options.path_style = self.s3_path_style;
+                options.redirect_downloads = self.s3_redirect_downloads;
                 Ok(options)
             })
             .transpose()

@@ -222,8 +222,28 @@ async fn s3_blob_store() {
         access_key_id: Some(server.access_key.clone()),
         secret_access_key: Some(server.secret_key.clone()),
         part_size: 5 * 1024 * 1024,
+        redirect_downloads: None,
     };
     blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
+
+    // Downloads handed out as pre-signed URLs, for a one-part blob and one in several parts.
+    let options = S3Options { redirect_downloads: Some(std::time::Duration::from_secs(300)), ..options };
+    let store = S3BlobStore::open(&options).unwrap();
+    let absent = Digest::sha256_of(b"never stored");
+    assert_eq!(store.download_url(&absent).await.unwrap(), None);
+    for size in [1000, 6 * 1024 * 1024] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 241) as u8).collect();
+        let digest = Digest::sha256_of(&bytes);
+        let session = format!("signed-{size}");
+        let hasher = kots_oci::Algorithm::Sha256.hasher();
+        store.append(&session, 0, hasher, None, body(vec![bytes.clone()])).await.unwrap();
+        store.commit(&session, &digest, size as u64).await.unwrap();
+        let url = store.download_url(&digest).await.unwrap().expect("a signed URL");
+        assert!(url.contains("X-Amz-Signature"), "{url}");
+        let fetched = reqwest::get(&url).await.unwrap();
+        assert_eq!(fetched.status(), 200, "{url}");
+        assert_eq!(fetched.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    }
     drop(tokio::task::spawn_blocking(move || drop(server)));
 }
 
@@ -239,6 +259,7 @@ async fn s3_blob_store_on_moto() {
         access_key_id: Some("testing".into()),
         secret_access_key: Some("testing".into()),
         part_size: 5 * 1024 * 1024,
+        redirect_downloads: None,
     };
     blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
 }

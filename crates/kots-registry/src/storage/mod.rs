@@ -53,6 +53,13 @@ pub trait BlobStore: Send + Sync + 'static {
     /// True if the blob's bytes are present.
     async fn exists(&self, digest: &Digest) -> Result<bool>;
 
+    /// A URL the client may fetch the whole blob from directly (a pre-signed object-store URL),
+    /// if the store is configured to hand out downloads.
+    async fn download_url(&self, digest: &Digest) -> Result<Option<String>> {
+        let _ = digest;
+        Ok(None)
+    }
+
     /// Appends `body` to upload `session` at `offset`, hashing it as it is written. When the body
     /// fails, or its length differs from `expected_length`, the upload is cut back to `offset`
     /// and the error returned: a failed chunk leaves no trace.

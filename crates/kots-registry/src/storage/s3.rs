@@ -43,6 +43,9 @@ pub struct S3Options {
     pub secret_access_key: Option<String>,
     /// Bytes per multipart part (S3 wants at least 5 MiB but for the last).
     pub part_size: usize,
+    /// Answer blob downloads with a redirect to a pre-signed URL, valid this long, so the bytes
+    /// go from the bucket to the client without passing through the registry.
+    pub redirect_downloads: Option<Duration>,
 }
 
 impl S3Options {
@@ -62,6 +65,35 @@ impl S3Options {
     }
 }
 
+/// The default profile (or `AWS_PROFILE`) of the shared credentials file
+/// (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`), as the AWS tools read it.
+fn shared_credentials() -> Option<(String, String, Option<String>)> {
+    let path = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".aws/credentials")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    parse_credentials(&text, &std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".to_owned()))
+}
+
+fn parse_credentials(text: &str, profile: &str) -> Option<(String, String, Option<String>)> {
+    let mut section = String::new();
+    let mut values = std::collections::HashMap::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+            section = name.trim().to_owned();
+        } else if section == profile
+            && let Some((key, value)) = line.split_once('=')
+        {
+            values.insert(key.trim().to_owned(), value.trim().to_owned());
+        }
+    }
+    Some((
+        values.remove("aws_access_key_id")?,
+        values.remove("aws_secret_access_key")?,
+        values.remove("aws_session_token"),
+    ))
+}
+
 pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
 const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 
@@ -77,6 +109,7 @@ pub struct S3BlobStore {
     store: Arc<object_store::aws::AmazonS3>,
     prefix: String,
     part_size: usize,
+    redirect_downloads: Option<Duration>,
 }
 
 fn storage_error(what: &str, error: object_store::Error) -> Error {
@@ -98,6 +131,17 @@ impl S3BlobStore {
         if let Some(endpoint) = &options.endpoint {
             builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
         }
+        let file_credentials = if options.access_key_id.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            shared_credentials()
+        } else {
+            None
+        };
+        if let Some((key, secret, token)) = file_credentials {
+            builder = builder.with_access_key_id(key).with_secret_access_key(secret);
+            if let Some(token) = token {
+                builder = builder.with_token(token);
+            }
+        }
         if let (Some(key), Some(secret)) = (&options.access_key_id, &options.secret_access_key) {
             builder = builder.with_access_key_id(key).with_secret_access_key(secret);
         }
@@ -106,6 +150,7 @@ impl S3BlobStore {
             store: Arc::new(store),
             prefix: options.prefix.clone(),
             part_size: options.part_size.max(MIN_PART_SIZE),
+            redirect_downloads: options.redirect_downloads,
         })
     }
 
@@ -197,6 +242,18 @@ impl BlobStore for S3BlobStore {
 
     async fn exists(&self, digest: &Digest) -> Result<bool> {
         Ok(self.data_of(digest).await?.is_some())
+    }
+
+    async fn download_url(&self, digest: &Digest) -> Result<Option<String>> {
+        use object_store::signer::{Method, Signer};
+        let Some(lifetime) = self.redirect_downloads else { return Ok(None) };
+        let Some(key) = self.data_of(digest).await? else { return Ok(None) };
+        let url = self
+            .store
+            .signed_url(Method::GET, &key, lifetime)
+            .await
+            .map_err(|e| storage_error(&format!("sign a download of {key}"), e))?;
+        Ok(Some(url.to_string()))
     }
 
     async fn append(
@@ -353,5 +410,22 @@ impl BlobStore for S3BlobStore {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_credential_files() {
+        let options = S3Options::parse_url("s3://bucket/some/prefix/").unwrap();
+        assert_eq!((options.bucket.as_str(), options.prefix.as_str()), ("bucket", "some/prefix"));
+        assert!(S3Options::parse_url("s3://").is_err());
+        assert!(S3Options::parse_url("https://bucket").is_err());
+        let file = "[default]\naws_access_key_id = AKID\naws_secret_access_key = SECRET\n\n[ci]\naws_access_key_id=CI\naws_secret_access_key=CISECRET\naws_session_token=TOKEN\n";
+        assert_eq!(parse_credentials(file, "default"), Some(("AKID".into(), "SECRET".into(), None)));
+        assert_eq!(parse_credentials(file, "ci"), Some(("CI".into(), "CISECRET".into(), Some("TOKEN".into()))));
+        assert_eq!(parse_credentials(file, "missing"), None);
     }
 }

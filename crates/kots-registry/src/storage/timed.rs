@@ -17,8 +17,8 @@ pub struct Timed<T: ?Sized> {
     histograms: HashMap<&'static str, Histogram>,
 }
 
-pub const BLOB_OPERATIONS: [&str; 8] =
-    ["health", "read", "exists", "append", "rehash", "commit", "discard", "sweep_orphans"];
+pub const BLOB_OPERATIONS: [&str; 9] =
+    ["health", "read", "exists", "download_url", "append", "rehash", "commit", "discard", "sweep_orphans"];
 pub const METADATA_OPERATIONS: [&str; 23] = [
     "health",
     "linked_blob",
@@ -73,6 +73,10 @@ impl BlobStore for Timed<dyn BlobStore> {
 
     async fn exists(&self, digest: &Digest) -> Result<bool> {
         self.time("exists", self.inner.exists(digest)).await
+    }
+
+    async fn download_url(&self, digest: &Digest) -> Result<Option<String>> {
+        self.time("download_url", self.inner.download_url(digest)).await
     }
 
     async fn append(

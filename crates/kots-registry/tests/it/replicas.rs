@@ -38,6 +38,8 @@ impl Replicas {
             args.extend(["--storage".to_owned(), format!("s3://{}/registry", s3.bucket)]);
             args.extend(["--s3-endpoint".to_owned(), s3.endpoint.clone(), "--s3-path-style".to_owned()]);
             args.extend(["--s3-region".to_owned(), "us-east-1".to_owned()]);
+            // Blob downloads as redirects to the bucket: skopeo and reqwest follow them below.
+            args.extend(["--s3-redirect-downloads".to_owned(), "5m".to_owned()]);
             env.push(("AWS_ACCESS_KEY_ID".to_owned(), s3.access_key.clone()));
             env.push(("AWS_SECRET_ACCESS_KEY".to_owned(), s3.secret_key.clone()));
         }
@@ -128,6 +130,18 @@ async fn exercise(mut replicas: Replicas) {
     let fetched =
         client().get(replicas.a.url(&format!("/v2/lab/app/blobs/{digest}"))).bearer_auth(&token).send().await.unwrap();
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), bytes.as_slice(), "whole and right, through A");
+    if !replicas.env.is_empty() {
+        // On object storage the registry hands the download to the bucket.
+        let direct = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let answer = direct
+            .get(replicas.a.url(&format!("/v2/lab/app/blobs/{digest}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert!(answer.headers()["location"].to_str().unwrap().contains("X-Amz-Signature"));
+    }
 
     // An image pushed through A pulls through B, byte for byte.
     let layout = OciLayout::create(replicas.temp.path().join("layout")).unwrap();
