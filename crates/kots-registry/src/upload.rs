@@ -201,16 +201,12 @@ impl Registry {
         let session = format!("monolithic-{}", uuid::Uuid::new_v4());
         let guard = DiscardOnDrop { blobs: self.blobs.clone(), session: Some(session.clone()) };
         let result = async {
-            let appended = self
-                .blobs
-                .append(&session, 0, digest.algorithm().hasher(), body_length, counted(body, &self.metrics))
-                .await?;
-            let actual = appended.hasher.finish();
+            let (size, actual) =
+                self.blobs.put_whole(&session, digest, body_length, counted(body, &self.metrics)).await?;
             if actual != *digest {
                 return Err(mismatch(digest, &actual));
             }
-            self.blobs.commit(&session, digest, appended.size).await?;
-            self.metadata.link_blob(name, digest, appended.size).await?;
+            self.metadata.link_blob(name, digest, size).await?;
             Ok(blob_created(name, digest))
         }
         .await;

@@ -188,6 +188,25 @@ async fn blob_suite(store: Arc<dyn BlobStore>, part: usize) {
         &large[middle as usize..middle as usize + 20]
     );
 
+    // Whole blobs in one request: stored only when the digest matches.
+    for size in [3000, part + part / 2] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 253) as u8).collect();
+        let digest = Digest::sha256_of(&bytes);
+        let wrong = Digest::sha256_of(b"something else");
+        let (stored, actual) =
+            store.put_whole(&format!("whole-x-{size}"), &wrong, None, body(vec![bytes.clone()])).await.unwrap();
+        assert_eq!((stored, &actual), (size as u64, &digest));
+        assert!(!store.exists(&wrong).await.unwrap(), "a mismatch stores nothing");
+        let chunks: Vec<Vec<u8>> = bytes.chunks(100_000).map(<[u8]>::to_vec).collect();
+        let (stored, actual) =
+            store.put_whole(&format!("whole-{size}"), &digest, Some(size as u64), body(chunks)).await.unwrap();
+        assert_eq!((stored, actual), (size as u64, digest.clone()));
+        assert_eq!(read_all(store.as_ref(), &digest, 0, size as u64).await, bytes);
+        let short = store.put_whole("whole-short", &digest, Some(size as u64 + 1), body(vec![bytes.clone()])).await;
+        assert!(short.is_err(), "fewer bytes than declared");
+        store.discard("whole-short").await.unwrap();
+    }
+
     // Discarded and orphaned uploads go.
     store.append("dropped", 0, sha256(), None, body(vec![vec![1; 100]])).await.unwrap();
     store.discard("dropped").await.unwrap();

@@ -72,6 +72,26 @@ pub trait BlobStore: Send + Sync + 'static {
         body: ByteStream,
     ) -> Result<Appended>;
 
+    /// Stores a blob that arrives whole in one request (`POST ?digest=`), as `digest` only if
+    /// the bytes hash to it; returns their size and digest either way. `session` names the
+    /// bytes while they arrive ([`BlobStore::discard`] removes what a failure leaves).
+    async fn put_whole(
+        &self,
+        session: &str,
+        digest: &Digest,
+        expected_length: Option<u64>,
+        body: ByteStream,
+    ) -> Result<(u64, Digest)> {
+        let appended = self.append(session, 0, digest.algorithm().hasher(), expected_length, body).await?;
+        let actual = appended.hasher.finish();
+        if actual == *digest {
+            self.commit(session, digest, appended.size).await?;
+        } else {
+            self.discard(session).await?;
+        }
+        Ok((appended.size, actual))
+    }
+
     /// Re-reads the first `size` bytes of an upload with another algorithm.
     async fn rehash(&self, session: &str, size: u64, hasher: Hasher) -> Result<Digest>;
 

@@ -335,6 +335,103 @@ impl BlobStore for S3BlobStore {
         Ok(Appended { size: state.size, hasher })
     }
 
+    /// One PUT under the digest when the blob fits one part (the common small push: one
+    /// request to the bucket instead of the eight of a session); otherwise parts as they come,
+    /// completed only if the digest matches.
+    async fn put_whole(
+        &self,
+        session: &str,
+        digest: &Digest,
+        expected_length: Option<u64>,
+        mut body: ByteStream,
+    ) -> Result<(u64, Digest)> {
+        let data_key = self.data_key(session);
+        let mut hasher = digest.algorithm().hasher();
+        let mut buffer = BytesMut::new();
+        let mut received = 0u64;
+        let mut multipart: Option<String> = None;
+        let mut parts: Vec<PartId> = Vec::new();
+        let outcome: Result<()> = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|error| {
+                    Error::BlobUploadInvalid(format!("the request body ended before it was complete ({error})"))
+                })?;
+                received += chunk.len() as u64;
+                if expected_length.is_some_and(|expected| received > expected) {
+                    return Err(Error::SizeInvalid(format!(
+                        "the request carried more than its declared {} bytes",
+                        expected_length.unwrap_or_default()
+                    )));
+                }
+                hasher.update(&chunk);
+                buffer.extend_from_slice(&chunk);
+                while buffer.len() >= self.part_size {
+                    let part = buffer.split_to(self.part_size).freeze();
+                    if multipart.is_none() {
+                        multipart = Some(
+                            self.store
+                                .create_multipart(&data_key)
+                                .await
+                                .map_err(|e| storage_error(&format!("start {data_key}"), e))?,
+                        );
+                    }
+                    let id = multipart.clone().expect("just made");
+                    let part = self
+                        .store
+                        .put_part(&data_key, &id, parts.len(), PutPayload::from(part))
+                        .await
+                        .map_err(|e| storage_error(&format!("write a part of {data_key}"), e))?;
+                    parts.push(part);
+                }
+            }
+            if let Some(expected) = expected_length
+                && received != expected
+            {
+                return Err(Error::SizeInvalid(format!(
+                    "the request declared {expected} bytes but carried {received}"
+                )));
+            }
+            Ok(())
+        }
+        .await;
+        let abort = |id: Option<String>| {
+            let data_key = data_key.clone();
+            async move {
+                if let Some(id) = id {
+                    let _ = self.store.abort_multipart(&data_key, &id).await;
+                }
+            }
+        };
+        if let Err(error) = outcome {
+            abort(multipart).await;
+            return Err(error);
+        }
+        let actual = hasher.finish();
+        if actual != *digest {
+            abort(multipart).await;
+            return Ok((received, actual));
+        }
+        match multipart {
+            None => self.put(&self.blob_key(digest), buffer.freeze()).await?,
+            Some(id) => {
+                if !buffer.is_empty() {
+                    let part = self
+                        .store
+                        .put_part(&data_key, &id, parts.len(), PutPayload::from(buffer.freeze()))
+                        .await
+                        .map_err(|e| storage_error(&format!("write the last part of {data_key}"), e))?;
+                    parts.push(part);
+                }
+                self.store
+                    .complete_multipart(&data_key, &id, parts)
+                    .await
+                    .map_err(|e| storage_error(&format!("complete {data_key}"), e))?;
+                self.put(&self.pointer_key(digest), Bytes::from(data_key.to_string())).await?;
+            }
+        }
+        Ok((received, actual))
+    }
+
     async fn rehash(&self, session: &str, size: u64, mut hasher: Hasher) -> Result<Digest> {
         let state = self.state(session).await?;
         if state.multipart.is_some() {

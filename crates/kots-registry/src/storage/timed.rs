@@ -17,8 +17,8 @@ pub struct Timed<T: ?Sized> {
     histograms: HashMap<&'static str, Histogram>,
 }
 
-pub const BLOB_OPERATIONS: [&str; 9] =
-    ["health", "read", "exists", "download_url", "append", "rehash", "commit", "discard", "sweep_orphans"];
+pub const BLOB_OPERATIONS: [&str; 10] =
+    ["health", "read", "exists", "download_url", "append", "put_whole", "rehash", "commit", "discard", "sweep_orphans"];
 pub const METADATA_OPERATIONS: [&str; 23] = [
     "health",
     "linked_blob",
@@ -88,6 +88,16 @@ impl BlobStore for Timed<dyn BlobStore> {
         body: ByteStream,
     ) -> Result<Appended> {
         self.time("append", self.inner.append(session, offset, hasher, expected_length, body)).await
+    }
+
+    async fn put_whole(
+        &self,
+        session: &str,
+        digest: &Digest,
+        expected_length: Option<u64>,
+        body: ByteStream,
+    ) -> Result<(u64, Digest)> {
+        self.time("put_whole", self.inner.put_whole(session, digest, expected_length, body)).await
     }
 
     async fn rehash(&self, session: &str, size: u64, hasher: Hasher) -> Result<Digest> {
