@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use error::{Error, Result};
-use storage::{BlobStore, FilesystemBlobStore, MetadataStore, PostgresMetadataStore, SqliteMetadataStore};
+use storage::{BlobStore, FilesystemBlobStore, MetadataStore, SqlMetadataStore};
 
 /// How long an upload session may sit idle before it is removed, unless configured.
 pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -119,7 +119,7 @@ impl Registry {
     /// The embedded default: blobs under `data_dir`, metadata in `data_dir/registry.db`.
     pub async fn open_embedded(data_dir: &Path, options: Options) -> Result<Registry> {
         let blobs = FilesystemBlobStore::open(data_dir)?;
-        let metadata = SqliteMetadataStore::open(&data_dir.join("registry.db")).await?;
+        let metadata = SqlMetadataStore::sqlite(&data_dir.join("registry.db")).await?;
         let registry = Registry::new(Arc::new(blobs), Arc::new(metadata), options);
         registry.recover(Duration::ZERO).await?;
         Ok(registry)
@@ -127,10 +127,10 @@ impl Registry {
 
     /// One of several replicas: blobs in a store they all share (object storage, or a shared
     /// folder), metadata in PostgreSQL (whose store also keeps the secrets every replica must
-    /// share, see [`PostgresMetadataStore::shared_secret`]).
+    /// share, see [`SqlMetadataStore::shared_secret`]).
     pub async fn open_shared(
         blobs: Arc<dyn BlobStore>,
-        metadata: Arc<PostgresMetadataStore>,
+        metadata: Arc<SqlMetadataStore>,
         options: Options,
     ) -> Result<Registry> {
         let registry = Registry::new(blobs, metadata, options);

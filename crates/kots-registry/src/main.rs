@@ -156,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot create the data folder `{}`", data_dir.display()))?;
             let shared_store = match &database {
                 Some(url) => {
-                    Some(Arc::new(kots_registry::storage::PostgresMetadataStore::open(url, 16).await.with_context(
+                    Some(Arc::new(kots_registry::storage::SqlMetadataStore::postgres(url, 16).await.with_context(
                         || format!("cannot open the database {}", kots_registry::storage::redact(url)),
                     )?))
                 }

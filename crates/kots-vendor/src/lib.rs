@@ -96,7 +96,7 @@ impl Vendor {
         let global_key = load_or_create_global_key(&store).await?;
         let public_url = public_url.trim_end_matches('/').to_owned();
         let shared_metadata = match &options.database {
-            Some(url) => Some(Arc::new(kots_registry::storage::PostgresMetadataStore::open(url, 16).await?)),
+            Some(url) => Some(Arc::new(kots_registry::storage::SqlMetadataStore::postgres(url, 16).await?)),
             None => None,
         };
         let signing_key = match &shared_metadata {

@@ -4,11 +4,10 @@
 //! placeholders, upserts and `RETURNING` mean the same in both.
 
 use std::path::Path;
-use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::Row;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result};
 
@@ -138,85 +137,18 @@ fn customer_from(row: &AnyRow) -> Result<Customer> {
     })
 }
 
-/// SQLite: migrations counted in `PRAGMA user_version`, as before.
-async fn migrate_sqlite(pool: &AnyPool) -> Result<()> {
-    let mut connection = pool.acquire().await?;
-    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
-    for (index, migration) in SQLITE_MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-    }
-    Ok(())
-}
-
-/// PostgreSQL: migrations recorded in `kots_vendor_schema`, under the advisory lock the
-/// registry's migrations take too, so replicas starting together do not race.
-async fn migrate_postgres(pool: &AnyPool) -> Result<()> {
-    let mut transaction = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7742549054566180657)").execute(&mut *transaction).await?;
-    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS kots_vendor_schema (version BIGINT PRIMARY KEY)")
-        .execute(&mut *transaction)
-        .await?;
-    let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM kots_vendor_schema")
-        .fetch_one(&mut *transaction)
-        .await?;
-    for (index, migration) in POSTGRES_MIGRATIONS.iter().enumerate().skip(applied as usize) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
-        sqlx::query("INSERT INTO kots_vendor_schema (version) VALUES ($1)")
-            .bind(index as i64 + 1)
-            .execute(&mut *transaction)
-            .await?;
-    }
-    transaction.commit().await?;
-    Ok(())
-}
-
 impl Store {
     /// The embedded default: SQLite (WAL) at `path`.
     pub async fn open(path: &Path) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
-            .after_connect(|connection, _| {
-                Box::pin(async move {
-                    for pragma in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA synchronous = NORMAL",
-                        "PRAGMA foreign_keys = ON",
-                        "PRAGMA busy_timeout = 30000",
-                    ] {
-                        sqlx::query(pragma).execute(&mut *connection).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(|e| Error::internal(format_args!("cannot open `{}`: {e}", path.display())))?;
-        migrate_sqlite(&pool).await?;
+        let pool = kots_registry::storage::open_sqlite(path, 4).await?;
+        kots_registry::storage::migrate(&pool, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS, "kots_vendor_schema").await?;
         Ok(Store { pool })
     }
 
     /// PostgreSQL at `url`, shared by every replica.
     pub async fn connect(url: &str) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
-            .await
-            .map_err(|e| {
-                Error::internal(format_args!(
-                    "cannot connect to the database {}: {e}",
-                    kots_registry::storage::redact(url)
-                ))
-            })?;
-        migrate_postgres(&pool).await?;
+        let pool = kots_registry::storage::open_postgres(url, 16).await?;
+        kots_registry::storage::migrate(&pool, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS, "kots_vendor_schema").await?;
         Ok(Store { pool })
     }
 

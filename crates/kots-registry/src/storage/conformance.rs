@@ -7,8 +7,7 @@ use std::sync::Arc;
 use kots_oci::Digest;
 
 use super::{
-    BlobStore, ByteStream, FilesystemBlobStore, ManifestRecord, MetadataStore, PostgresMetadataStore, S3BlobStore,
-    S3Options, SqliteMetadataStore,
+    BlobStore, ByteStream, FilesystemBlobStore, ManifestRecord, MetadataStore, S3BlobStore, S3Options, SqlMetadataStore,
 };
 
 fn record(bytes: &[u8], subject: Option<&Digest>) -> ManifestRecord {
@@ -116,16 +115,16 @@ async fn suite(store: Arc<dyn MetadataStore>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_store() {
     let directory = tempfile::tempdir().unwrap();
-    let store = SqliteMetadataStore::open(&directory.path().join("registry.db")).await.unwrap();
+    let store = SqlMetadataStore::sqlite(&directory.path().join("registry.db")).await.unwrap();
     suite(Arc::new(store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_store() {
     let server = tokio::task::spawn_blocking(crate::local_postgres::LocalPostgres::start).await.unwrap().unwrap();
-    let store = PostgresMetadataStore::open(&server.url, 8).await.unwrap();
+    let store = SqlMetadataStore::postgres(&server.url, 8).await.unwrap();
     // A second replica opening the same database finds the schema in place.
-    let again = PostgresMetadataStore::open(&server.url, 2).await.unwrap();
+    let again = SqlMetadataStore::postgres(&server.url, 2).await.unwrap();
     let key = store.shared_secret("token-signing-key", || vec![1; 32]).await.unwrap();
     assert_eq!(again.shared_secret("token-signing-key", || vec![2; 32]).await.unwrap(), key, "one key for all");
     suite(Arc::new(store)).await;

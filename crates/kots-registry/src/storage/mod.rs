@@ -11,9 +11,8 @@ mod conformance;
 mod filesystem;
 #[cfg(test)]
 pub(crate) mod local_s3;
-mod postgres;
 mod s3;
-mod sqlite;
+mod sql;
 mod timed;
 
 use std::collections::HashMap;
@@ -25,9 +24,8 @@ use futures_util::Stream;
 use kots_oci::{Descriptor, Digest, Hasher};
 
 pub use filesystem::FilesystemBlobStore;
-pub use postgres::{PostgresMetadataStore, redact};
 pub use s3::{S3BlobStore, S3Options};
-pub use sqlite::{SqliteMetadataStore, apply_migrations};
+pub use sql::{SqlMetadataStore, migrate, open_postgres, open_sqlite, redact};
 pub(crate) use timed::{BLOB_OPERATIONS, METADATA_OPERATIONS, Timed};
 
 use crate::error::Result;

@@ -1,38 +1,48 @@
-//! Metadata in PostgreSQL, shared by several stateless replicas. The same rules as the SQLite
-//! store: every change that makes content visible is one transaction, committed after the bytes
-//! it describes are durable. Where two replicas can race (two pushes of one tag, two uploads of
-//! one blob, a delete during a push) the statements are upserts or single-row updates, so the
-//! last writer wins and nothing is half-visible.
+//! Metadata in SQL, one set of queries for both engines through sqlx's `Any` driver:
+//! - SQLite (WAL), the embedded default: one process, one file;
+//! - PostgreSQL, shared by several stateless replicas.
+//!
+//! Every change that makes content visible is one transaction, committed after the bytes it
+//! describes are durable. Where two replicas can race (two pushes of one tag, two uploads of one
+//! blob, a delete during a push) the statements are upserts or single-row updates, so the last
+//! writer wins and nothing is half-visible; a chunk's writer holds a lease on its session.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use kots_oci::{Descriptor, Digest, Hasher};
-use sqlx::Row;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
 
 use super::{ManifestRecord, MetadataStore, UploadRecord, now_seconds};
 use crate::error::{Error, Result};
 
-const MIGRATIONS: [&str; 1] = [include_str!("../../migrations/postgres/0001_registry.sql")];
+const SQLITE_MIGRATIONS: [&str; 3] = [
+    include_str!("../../migrations/sqlite/0001_registry.sql"),
+    include_str!("../../migrations/sqlite/0002_upload_leases.sql"),
+    include_str!("../../migrations/sqlite/0003_shared_secrets.sql"),
+];
+const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../../migrations/postgres/0001_registry.sql")];
 
 /// Any constant: the advisory lock that keeps two replicas from migrating at once.
 const MIGRATION_LOCK: i64 = 0x6b6f_7473_7265_6731;
 
 #[derive(Debug, Clone)]
-pub struct PostgresMetadataStore {
-    pool: PgPool,
+pub struct SqlMetadataStore {
+    pool: AnyPool,
 }
 
-fn digest_column(row: &PgRow, column: &str) -> Result<Digest> {
+fn digest_column(row: &AnyRow, column: &str) -> Result<Digest> {
     let text: String = row.try_get(column)?;
     Digest::parse(&text).map_err(|e| Error::internal(format_args!("corrupt digest in metadata: {e}")))
 }
 
-fn texts(digests: &[&Digest]) -> Vec<String> {
-    digests.iter().map(|digest| digest.to_string()).collect()
+/// `$first, $first+1, …` for `count` values, for an `IN (…)` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// `postgres://user:password@host/db` without the password, for messages.
@@ -47,21 +57,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-impl PostgresMetadataStore {
-    /// Connects (a pool of `max_connections`) and brings the schema up to date.
-    pub async fn open(url: &str, max_connections: u32) -> Result<PostgresMetadataStore> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
-            .await
-            .map_err(|e| Error::internal(format_args!("cannot connect to the database {}: {e}", redact(url))))?;
-        apply_migrations(&pool, &MIGRATIONS, "kots_registry_schema").await?;
-        Ok(PostgresMetadataStore { pool })
+impl SqlMetadataStore {
+    /// The embedded default: SQLite at `path`, created if missing.
+    pub async fn sqlite(path: &Path) -> Result<SqlMetadataStore> {
+        let pool = open_sqlite(path, 4).await?;
+        migrate(&pool, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS, "kots_registry_schema").await?;
+        Ok(SqlMetadataStore { pool })
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    /// PostgreSQL at `url` (a pool of `max_connections`), shared by the replicas.
+    pub async fn postgres(url: &str, max_connections: u32) -> Result<SqlMetadataStore> {
+        let pool = open_postgres(url, max_connections).await?;
+        migrate(&pool, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS, "kots_registry_schema").await?;
+        Ok(SqlMetadataStore { pool })
     }
 
     /// The secret `name`, made by `make` and stored the first time any replica asks: every
@@ -79,29 +87,81 @@ impl PostgresMetadataStore {
     }
 }
 
-/// Applies `migrations` in order, each once, recording them in `table`, under an advisory lock so
-/// that replicas starting together do not race (the vendor's database uses it too).
-pub async fn apply_migrations(pool: &PgPool, migrations: &[&'static str], table: &str) -> Result<()> {
-    let mut transaction = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *transaction).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY)")))
-        .execute(&mut *transaction)
-        .await?;
-    let applied: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT max(version) FROM {table}")))
-        .fetch_one(&mut *transaction)
-        .await?;
-    for (index, migration) in migrations.iter().enumerate().skip(applied.unwrap_or(0) as usize) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {table} (version) VALUES ($1)")))
-            .bind(index as i64 + 1)
+/// A pool on the SQLite file at `path`: WAL (with `synchronous = NORMAL` a killed process loses
+/// nothing; blobs are fsynced before their rows), a busy timeout, foreign keys.
+pub async fn open_sqlite(path: &Path, max_connections: u32) -> Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                for pragma in [
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = NORMAL",
+                    "PRAGMA foreign_keys = ON",
+                    "PRAGMA busy_timeout = 30000",
+                    "PRAGMA cache_size = -8000",
+                ] {
+                    sqlx::query(pragma).execute(&mut *connection).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .map_err(|e| Error::internal(format_args!("cannot open metadata database `{}`: {e}", path.display())))
+}
+
+/// A pool on the PostgreSQL database at `url`.
+pub async fn open_postgres(url: &str, max_connections: u32) -> Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(url)
+        .await
+        .map_err(|e| Error::internal(format_args!("cannot connect to the database {}: {e}", redact(url))))
+}
+
+/// Brings the schema up to date, each migration once, whichever the engine: SQLite counts them
+/// in `PRAGMA user_version`; PostgreSQL records them in `table`, under an advisory lock so that
+/// replicas starting together do not race. (The vendor's records use it too.)
+pub async fn migrate(pool: &AnyPool, sqlite: &[&'static str], postgres: &[&'static str], table: &str) -> Result<()> {
+    let mut connection = pool.acquire().await?;
+    if connection.backend_name() == "PostgreSQL" {
+        let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *transaction).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY)")))
             .execute(&mut *transaction)
             .await?;
+        let applied: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COALESCE(MAX(version), 0) FROM {table}")))
+                .fetch_one(&mut *transaction)
+                .await?;
+        for (index, migration) in postgres.iter().enumerate().skip(applied as usize) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {table} (version) VALUES ($1)")))
+                .bind(index as i64 + 1)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        return Ok(());
     }
-    transaction.commit().await?;
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *connection).await?;
+    for (index, migration) in sqlite.iter().enumerate().skip(version as usize) {
+        let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*migration)).execute(&mut *transaction).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {}", index + 1)))
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+    }
     Ok(())
 }
 
-async fn ensure_repository(transaction: &mut sqlx::PgConnection, repository: &str) -> Result<()> {
+async fn ensure_repository(transaction: &mut sqlx::AnyConnection, repository: &str) -> Result<()> {
     sqlx::query("INSERT INTO repositories (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(repository)
         .bind(now_seconds())
@@ -111,7 +171,7 @@ async fn ensure_repository(transaction: &mut sqlx::PgConnection, repository: &st
 }
 
 #[async_trait]
-impl MetadataStore for PostgresMetadataStore {
+impl MetadataStore for SqlMetadataStore {
     async fn health(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -130,14 +190,19 @@ impl MetadataStore for PostgresMetadataStore {
     }
 
     async fn linked_blobs(&self, repository: &str, digests: &[&Digest]) -> Result<HashMap<Digest, u64>> {
-        let rows = sqlx::query(
+        if digests.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
             "SELECT b.digest, b.size FROM repository_blobs r JOIN blobs b ON b.digest = r.digest \
-             WHERE r.repository = $1 AND r.digest = ANY($2)",
-        )
-        .bind(repository)
-        .bind(texts(digests))
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE r.repository = $1 AND r.digest IN ({})",
+            placeholders(2, digests.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repository);
+        for digest in digests {
+            query = query.bind(digest.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64))).collect()
     }
 
@@ -173,11 +238,18 @@ impl MetadataStore for PostgresMetadataStore {
     }
 
     async fn existing_manifests(&self, repository: &str, digests: &[&Digest]) -> Result<Vec<Digest>> {
-        let rows = sqlx::query("SELECT digest FROM manifests WHERE repository = $1 AND digest = ANY($2)")
-            .bind(repository)
-            .bind(texts(digests))
-            .fetch_all(&self.pool)
-            .await?;
+        if digests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT digest FROM manifests WHERE repository = $1 AND digest IN ({})",
+            placeholders(2, digests.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repository);
+        for digest in digests {
+            query = query.bind(digest.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(|row| digest_column(row, "digest")).collect()
     }
 
@@ -287,7 +359,7 @@ impl MetadataStore for PostgresMetadataStore {
     }
 
     async fn repository_exists(&self, repository: &str) -> Result<bool> {
-        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM repositories WHERE name = $1")
+        let found: Option<String> = sqlx::query_scalar("SELECT name FROM repositories WHERE name = $1")
             .bind(repository)
             .fetch_optional(&self.pool)
             .await?;
