@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::Bytes;
 use kots_oci::{Descriptor, Digest, ImageReference, Manifest, ManifestKind};
 use kots_release::bundle::{BundleReader, MAX_MANIFEST};
-use kots_transfer::{Event, RegistryClient};
+use kots_transfer::{Event, RegistryClient, push_scope};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// What happened to one image.
@@ -62,12 +62,7 @@ impl Pusher<'_> {
         match self.placed.get(digest).cloned() {
             Some((at, _)) if at == repository => return Ok(()),
             Some((at, size)) => {
-                if self
-                    .client
-                    .blob_size(&repository, digest, &format!("repository:{repository}:pull,push"))
-                    .await?
-                    .is_none()
-                {
+                if self.client.blob_size(&repository, digest, &push_scope(&repository)).await?.is_none() {
                     if !self.client.mount(&repository, digest, &at).await? {
                         anyhow::bail!(
                             "{}: cannot mount blob {digest} from {at} into {repository}; this registry does not allow cross-repository mounts",
@@ -79,20 +74,17 @@ impl Pusher<'_> {
                 }
                 self.placed.insert(digest.clone(), (repository, size));
             }
-            None => {
-                let scope = format!("repository:{repository}:pull,push");
-                match self.client.blob_size(&repository, digest, &scope).await? {
-                    Some(_) => {
-                        self.results[index].blobs_skipped += 1;
-                        emit(&self.events, Event::BlobSkipped { digest: digest.clone(), size: descriptor.size });
-                        self.placed.insert(digest.clone(), (repository, descriptor.size));
-                    }
-                    None => anyhow::bail!(
-                        "{bundle} lacks blob {digest}, which {} needs; the bundle is incomplete: build it again",
-                        self.results[index].image
-                    ),
+            None => match self.client.blob_size(&repository, digest, &push_scope(&repository)).await? {
+                Some(_) => {
+                    self.results[index].blobs_skipped += 1;
+                    emit(&self.events, Event::BlobSkipped { digest: digest.clone(), size: descriptor.size });
+                    self.placed.insert(digest.clone(), (repository, descriptor.size));
                 }
-            }
+                None => anyhow::bail!(
+                    "{bundle} lacks blob {digest}, which {} needs; the bundle is incomplete: build it again",
+                    self.results[index].image
+                ),
+            },
         }
         Ok(())
     }
@@ -100,8 +92,7 @@ impl Pusher<'_> {
     /// Whether image `index`'s repository has the blob already (then it is recorded there).
     async fn skip_if_present(&mut self, index: usize, digest: &Digest, size: u64) -> anyhow::Result<bool> {
         let repository = self.repositories[index].clone();
-        let scope = format!("repository:{repository}:pull,push");
-        if self.client.blob_size(&repository, digest, &scope).await?.is_none() {
+        if self.client.blob_size(&repository, digest, &push_scope(&repository)).await?.is_none() {
             return Ok(false);
         }
         self.results[index].blobs_skipped += 1;

@@ -41,14 +41,13 @@ impl Staging {
             std::fs::remove_dir_all(&staging)
                 .with_context(|| format!("cannot remove `{}` left by an earlier pull", staging.display()))?;
         }
-        let mut prepared = Staging { app_dir: app_dir.to_owned(), staging, previous, armed: true };
+        let prepared = Staging { app_dir: app_dir.to_owned(), staging, previous, armed: true };
         if app_dir.exists() {
             copy_tree(app_dir, &prepared.staging, Path::new(""))?;
         } else {
             std::fs::create_dir_all(&prepared.staging)
                 .with_context(|| format!("cannot create `{}`", prepared.staging.display()))?;
         }
-        prepared.armed = true;
         Ok(prepared)
     }
 

@@ -261,17 +261,28 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
             }
             license = fresh.license;
             license_yaml = fresh_yaml;
+            let mut newer = None;
             if let Some(previous) = previous.as_ref().filter(|previous| previous.channel_id == channel_id) {
                 step(quiet, "Checking for updates");
                 let pending = api.pending(&upstream.app_slug, &channel_id, &previous.update_cursor).await?;
                 if pending.is_empty() {
                     return Ok(up_to_date(&upstream.app_slug, app_dir, previous));
                 }
+                newer = Some(pending);
             }
             step(quiet, format!("Downloading the release of replicated://{}", upstream.app_slug));
             let release = api.release(&upstream.app_slug, &channel_id).await?;
             let mut cursor = release.cursor;
-            if let Ok(pending) = api.pending(&upstream.app_slug, &channel_id, "0").await
+            // The release notes come with the pending list: the one the update check fetched,
+            // or just the entry of this release.
+            let listed = match newer {
+                Some(pending) => Ok(pending),
+                None => {
+                    let before = cursor.update_cursor.parse::<i64>().map_or(0, |sequence| sequence - 1);
+                    api.pending(&upstream.app_slug, &channel_id, &before.to_string()).await
+                }
+            };
+            if let Ok(pending) = listed
                 && let Some(found) = pending.iter().find(|p| p.channel_sequence.to_string() == cursor.update_cursor)
             {
                 cursor.release_notes = found.release_notes.clone();

@@ -213,30 +213,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Release files from a folder (`--local-path`), as the vendor would serve them.
 pub fn local_release(folder: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    fn walk(root: &Path, directory: &Path, files: &mut Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
-        let entries = std::fs::read_dir(directory)
-            .map_err(|e| anyhow::anyhow!("--local-path: cannot read `{}`: {e}", directory.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, files)?;
-            } else {
-                let relative =
-                    kots_release::archive::safe_relative_path(path.strip_prefix(root).expect("walked from root"))
-                        .map_err(|reason| anyhow::anyhow!("--local-path: `{}` {reason}", path.display()))?;
-                let content =
-                    std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
-                files.push((relative, content));
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(folder, folder, &mut files)?;
-    files.sort();
+    let files = kots_release::archive::read_folder(folder).map_err(|e| anyhow::anyhow!("--local-path: {e}"))?;
     if files.is_empty() {
         anyhow::bail!("--local-path `{}` holds no release files", folder.display());
     }

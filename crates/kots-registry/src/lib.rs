@@ -55,8 +55,10 @@ pub struct Registry {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) options: Options,
     pub(crate) throttle: auth::Throttle,
-    /// This process among the replicas, for upload leases.
-    pub(crate) replica: String,
+    /// This process among the replicas, for upload leases; `None` when it is the only one (the
+    /// embedded default), where the in-process busy set is enough and a chunk costs no more
+    /// queries than that.
+    pub(crate) replica: Option<String>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -81,7 +83,7 @@ impl Registry {
             metrics,
             options,
             throttle: auth::Throttle::default(),
-            replica: uuid::Uuid::new_v4().simple().to_string(),
+            replica: None,
         }
     }
 
@@ -133,7 +135,8 @@ impl Registry {
         metadata: Arc<SqlMetadataStore>,
         options: Options,
     ) -> Result<Registry> {
-        let registry = Registry::new(blobs, metadata, options);
+        let mut registry = Registry::new(blobs, metadata, options);
+        registry.replica = Some(uuid::Uuid::new_v4().simple().to_string());
         // Another replica may be writing an upload this one cannot see a session for.
         registry.recover(Duration::from_secs(3600)).await?;
         Ok(registry)

@@ -104,26 +104,6 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("can listen for SIGTERM");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("shutting down");
-}
-
-fn rand_key() -> [u8; 32] {
-    rand::random()
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -163,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let signing_key = match &shared_store {
-                Some(store) => store.shared_secret("token-signing-key", || rand_key().to_vec()).await?,
+                Some(store) => store.shared_secret("token-signing-key", || rand::random::<[u8; 32]>().to_vec()).await?,
                 None => load_or_create_signing_key(&data_dir.join("token-signing.key"))?,
             };
             let auth = match auth {
@@ -219,7 +199,7 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 tracing::info!(%address, %public_url, data_dir = %data_dir.display(), "serving with token authentication");
             }
-            server::serve(Arc::new(registry), listener, shutdown_signal()).await?;
+            server::serve(Arc::new(registry), listener, server::shutdown_signal()).await?;
             Ok(())
         }
     }

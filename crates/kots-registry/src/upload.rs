@@ -107,7 +107,9 @@ impl<'a> SessionLock<'a> {
             return Err(busy());
         }
         let lock = SessionLock { registry, session: session.to_owned() };
-        if !registry.metadata.lease_upload(session, &registry.replica, LEASE_SECONDS).await? {
+        if let Some(replica) = &registry.replica
+            && !registry.metadata.lease_upload(session, replica, LEASE_SECONDS).await?
+        {
             return Err(busy());
         }
         Ok(lock)
@@ -116,7 +118,9 @@ impl<'a> SessionLock<'a> {
 
 impl SessionLock<'_> {
     async fn release(mut self) {
-        let _ = self.registry.metadata.release_upload(&self.session, &self.registry.replica).await;
+        if let Some(replica) = &self.registry.replica {
+            let _ = self.registry.metadata.release_upload(&self.session, replica).await;
+        }
         self.registry.busy_uploads.lock().expect("lock is never poisoned").remove(&self.session);
         // Nothing left for `drop` to do.
         self.session.clear();
@@ -129,9 +133,10 @@ impl Drop for SessionLock<'_> {
             return;
         }
         self.registry.busy_uploads.lock().expect("lock is never poisoned").remove(&self.session);
-        let (metadata, session, replica) =
-            (self.registry.metadata.clone(), self.session.clone(), self.registry.replica.clone());
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        let (metadata, session) = (self.registry.metadata.clone(), self.session.clone());
+        if let Some(replica) = self.registry.replica.clone()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
             runtime.spawn(async move {
                 let _ = metadata.release_upload(&session, &replica).await;
             });

@@ -1,6 +1,7 @@
 //! Reading tar archives that come from elsewhere (a release from the vendor, later bundles and
 //! archives from the cluster) without trusting them: only regular files and folders, relative
-//! paths that stay inside, each name once. A refusal names the entry.
+//! paths that stay inside, each name once. A refusal names the entry. Also release folders on
+//! disk, read the same way by the vendor and `--local-path`.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -35,6 +36,34 @@ pub fn safe_relative_path(path: &Path) -> Result<String, String> {
         return Err("has an empty path".to_owned());
     }
     Ok(parts.join("/"))
+}
+
+/// The files of a release kept in a folder (the vendor's YAML, `--local-path`): `(relative path
+/// with `/`, bytes)`, sorted; hidden files and folders (`.git`, `.DS_Store`) are left out.
+pub fn read_folder(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    fn walk(root: &Path, directory: &Path, files: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let entries =
+            std::fs::read_dir(directory).map_err(|e| format!("cannot read `{}`: {e}", directory.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("cannot read `{}`: {e}", directory.display()))?.path();
+            if path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, files)?;
+            } else {
+                let relative = safe_relative_path(path.strip_prefix(root).expect("walked from root"))
+                    .map_err(|reason| format!("`{}` {reason}", path.display()))?;
+                let content = std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+                files.push((relative, content));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(root, root, &mut files)?;
+    files.sort();
+    Ok(files)
 }
 
 /// The regular files of a gzip'd tar held in memory, as `(relative path, bytes)` in archive

@@ -627,7 +627,7 @@ impl BundleReader {
     }
 
     /// The path of the entry being read, for messages.
-    pub fn current_entry(&self) -> String {
+    fn current_entry(&self) -> String {
         self.current.as_ref().map(|(path, _, _)| path.clone()).unwrap_or_default()
     }
 }

@@ -89,11 +89,13 @@ impl std::fmt::Debug for RegistryClient {
     }
 }
 
-pub(crate) fn pull_scope(repository: &str) -> String {
+/// The token scope to read `repository`.
+pub fn pull_scope(repository: &str) -> String {
     format!("repository:{repository}:pull")
 }
 
-pub(crate) fn push_scope(repository: &str) -> String {
+/// The token scope to write `repository` (and read it, as pushes check what is there).
+pub fn push_scope(repository: &str) -> String {
     format!("repository:{repository}:pull,push")
 }
 

@@ -14,7 +14,7 @@ mod error;
 mod progress;
 mod secret;
 
-pub use client::{ByteStream, ClientOptions, RegistryClient, RetryPolicy};
+pub use client::{ByteStream, ClientOptions, RegistryClient, RetryPolicy, pull_scope, push_scope};
 pub use copy::{CopyOptions, Platform, copy, copy_many};
 pub use endpoint::{Endpoint, parse_mirror};
 pub use error::Error;

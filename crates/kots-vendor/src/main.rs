@@ -377,31 +377,18 @@ enum KeyCommand {
 }
 
 fn read_release_dir(root: &Path) -> anyhow::Result<Vec<ReleaseFile>> {
-    fn walk(root: &Path, directory: &Path, files: &mut Vec<ReleaseFile>) -> anyhow::Result<()> {
-        let entries = std::fs::read_dir(directory).with_context(|| format!("cannot read `{}`", directory.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')) {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, files)?;
-            } else {
-                let relative = path.strip_prefix(root).expect("walked from root");
-                let content = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read `{}` as UTF-8 text", path.display()))?;
-                let path = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                files.push(ReleaseFile { path, content });
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(root, root, &mut files)?;
+    let files = kots_release::archive::read_folder(root).map_err(anyhow::Error::msg)?;
     if files.is_empty() {
         bail!("`{}` holds no files; a release is a folder of Kubernetes YAML", root.display());
     }
-    Ok(files)
+    files
+        .into_iter()
+        .map(|(path, bytes)| {
+            let content = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("cannot read `{}` as UTF-8 text", root.join(&path).display()))?;
+            Ok(ReleaseFile { path, content })
+        })
+        .collect()
 }
 
 fn customer_change(name: Option<String>, fields: &CustomerFields, airgap: Option<bool>) -> CustomerChange {
@@ -431,16 +418,6 @@ fn write_license(issued: &IssuedLicense, output: Option<&Path>) -> anyhow::Resul
         None => print!("{}", issued.license),
     }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("can listen for SIGTERM");
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
-    }
 }
 
 #[tokio::main]
@@ -489,7 +466,7 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
             println!("kots-vendor listening on http://{address}");
             tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
-            kots_vendor::server::serve(Arc::new(vendor), listener, shutdown_signal()).await?;
+            kots_vendor::server::serve(Arc::new(vendor), listener, kots_registry::server::shutdown_signal()).await?;
         }
         Command::Bootstrap { data_dir, email, password, database } => {
             let token = kots_vendor::bootstrap(&data_dir, database.as_deref(), &email, password.as_deref()).await?;

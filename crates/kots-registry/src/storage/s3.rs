@@ -207,6 +207,65 @@ impl S3BlobStore {
         }
     }
 
+    /// Sends every whole part at the front of `buffer` to the multipart upload at `key`, starting
+    /// it on first need; records the parts' IDs.
+    async fn send_full_parts(
+        &self,
+        key: &Path,
+        buffer: &mut BytesMut,
+        multipart: &mut Option<String>,
+        parts: &mut Vec<String>,
+    ) -> Result<()> {
+        while buffer.len() >= self.part_size {
+            let part = buffer.split_to(self.part_size).freeze();
+            let id = match multipart {
+                Some(id) => id.clone(),
+                None => {
+                    let id = self
+                        .store
+                        .create_multipart(key)
+                        .await
+                        .map_err(|e| storage_error(&format!("start {key}"), e))?;
+                    multipart.insert(id).clone()
+                }
+            };
+            let part = self
+                .store
+                .put_part(key, &id, parts.len(), PutPayload::from(part))
+                .await
+                .map_err(|e| storage_error(&format!("write a part of {key}"), e))?;
+            parts.push(part.content_id);
+        }
+        Ok(())
+    }
+
+    /// Stores a finished blob as `digest`: `rest` under its digest if no part was sent, else
+    /// `rest` as the last part, the upload at `key` completed in place and a pointer to it.
+    async fn land(
+        &self,
+        digest: &Digest,
+        key: &Path,
+        multipart: Option<String>,
+        mut parts: Vec<String>,
+        rest: Bytes,
+    ) -> Result<()> {
+        let Some(id) = multipart else { return self.put(&self.blob_key(digest), rest).await };
+        if !rest.is_empty() {
+            let part = self
+                .store
+                .put_part(key, &id, parts.len(), PutPayload::from(rest))
+                .await
+                .map_err(|e| storage_error(&format!("write the last part of {key}"), e))?;
+            parts.push(part.content_id);
+        }
+        let parts = parts.into_iter().map(|content_id| PartId { content_id }).collect();
+        self.store
+            .complete_multipart(key, &id, parts)
+            .await
+            .map_err(|e| storage_error(&format!("complete {key}"), e))?;
+        self.put(&self.pointer_key(digest), Bytes::from(key.to_string())).await
+    }
+
     /// The key holding `digest`'s bytes, if any.
     async fn data_of(&self, digest: &Digest) -> Result<Option<Path>> {
         let direct = self.blob_key(digest);
@@ -234,9 +293,18 @@ impl BlobStore for S3BlobStore {
         if length == 0 {
             return Ok(Box::pin(futures_util::stream::empty()));
         }
-        let key = self.data_of(digest).await?.ok_or_else(|| Error::BlobUnknown(digest.clone()))?;
-        let options = GetOptions { range: Some(GetRange::Bounded(offset..offset + length)), ..GetOptions::default() };
-        let result = self.store.get_opts(&key, options).await.map_err(|e| storage_error(&format!("read {key}"), e))?;
+        let range = || GetOptions { range: Some(GetRange::Bounded(offset..offset + length)), ..GetOptions::default() };
+        // Most blobs are under their digest: ask for the bytes straight away, and look for a
+        // pointer only when they are not there (one request instead of a HEAD and a GET).
+        let direct = self.blob_key(digest);
+        let result = match self.store.get_opts(&direct, range()).await {
+            Ok(result) => result,
+            Err(error) if is_not_found(&error) => {
+                let key = self.data_of(digest).await?.ok_or_else(|| Error::BlobUnknown(digest.clone()))?;
+                self.store.get_opts(&key, range()).await.map_err(|e| storage_error(&format!("read {key}"), e))?
+            }
+            Err(error) => return Err(storage_error(&format!("read {direct}"), error)),
+        };
         Ok(Box::pin(result.into_stream().map_err(std::io::Error::other)))
     }
 
@@ -295,27 +363,7 @@ impl BlobStore for S3BlobStore {
             }
             hasher.update(&chunk);
             buffer.extend_from_slice(&chunk);
-            while buffer.len() >= self.part_size {
-                let part = buffer.split_to(self.part_size).freeze();
-                let id = match &state.multipart {
-                    Some(id) => id.clone(),
-                    None => {
-                        let id = self
-                            .store
-                            .create_multipart(&data_key)
-                            .await
-                            .map_err(|e| storage_error(&format!("start {data_key}"), e))?;
-                        state.multipart = Some(id.clone());
-                        id
-                    }
-                };
-                let part_id = self
-                    .store
-                    .put_part(&data_key, &id, state.parts.len(), PutPayload::from(part))
-                    .await
-                    .map_err(|e| storage_error(&format!("write a part of {data_key}"), e))?;
-                state.parts.push(part_id.content_id);
-            }
+            self.send_full_parts(&data_key, &mut buffer, &mut state.multipart, &mut state.parts).await?;
         }
         if let Some(expected) = expected_length
             && received != expected
@@ -350,7 +398,7 @@ impl BlobStore for S3BlobStore {
         let mut buffer = BytesMut::new();
         let mut received = 0u64;
         let mut multipart: Option<String> = None;
-        let mut parts: Vec<PartId> = Vec::new();
+        let mut parts: Vec<String> = Vec::new();
         let outcome: Result<()> = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|error| {
@@ -365,24 +413,7 @@ impl BlobStore for S3BlobStore {
                 }
                 hasher.update(&chunk);
                 buffer.extend_from_slice(&chunk);
-                while buffer.len() >= self.part_size {
-                    let part = buffer.split_to(self.part_size).freeze();
-                    if multipart.is_none() {
-                        multipart = Some(
-                            self.store
-                                .create_multipart(&data_key)
-                                .await
-                                .map_err(|e| storage_error(&format!("start {data_key}"), e))?,
-                        );
-                    }
-                    let id = multipart.clone().expect("just made");
-                    let part = self
-                        .store
-                        .put_part(&data_key, &id, parts.len(), PutPayload::from(part))
-                        .await
-                        .map_err(|e| storage_error(&format!("write a part of {data_key}"), e))?;
-                    parts.push(part);
-                }
+                self.send_full_parts(&data_key, &mut buffer, &mut multipart, &mut parts).await?;
             }
             if let Some(expected) = expected_length
                 && received != expected
@@ -411,24 +442,7 @@ impl BlobStore for S3BlobStore {
             abort(multipart).await;
             return Ok((received, actual));
         }
-        match multipart {
-            None => self.put(&self.blob_key(digest), buffer.freeze()).await?,
-            Some(id) => {
-                if !buffer.is_empty() {
-                    let part = self
-                        .store
-                        .put_part(&data_key, &id, parts.len(), PutPayload::from(buffer.freeze()))
-                        .await
-                        .map_err(|e| storage_error(&format!("write the last part of {data_key}"), e))?;
-                    parts.push(part);
-                }
-                self.store
-                    .complete_multipart(&data_key, &id, parts)
-                    .await
-                    .map_err(|e| storage_error(&format!("complete {data_key}"), e))?;
-                self.put(&self.pointer_key(digest), Bytes::from(data_key.to_string())).await?;
-            }
-        }
+        self.land(digest, &data_key, multipart, parts, buffer.freeze()).await?;
         Ok((received, actual))
     }
 
@@ -445,31 +459,12 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn commit(&self, session: &str, digest: &Digest, size: u64) -> Result<()> {
-        let mut state = self.state(session).await?;
+        let state = self.state(session).await?;
         if state.size != size {
             return Err(Error::internal(format_args!("upload `{session}` holds {} bytes, not {size}", state.size)));
         }
         let tail = self.get_bytes(&self.tail_key(session, size)).await?.unwrap_or_default();
-        match state.multipart.take() {
-            None => self.put(&self.blob_key(digest), tail).await?,
-            Some(id) => {
-                let data_key = self.data_key(session);
-                if !tail.is_empty() {
-                    let part = self
-                        .store
-                        .put_part(&data_key, &id, state.parts.len(), PutPayload::from(tail))
-                        .await
-                        .map_err(|e| storage_error(&format!("write the last part of {data_key}"), e))?;
-                    state.parts.push(part.content_id);
-                }
-                let parts = state.parts.iter().map(|content_id| PartId { content_id: content_id.clone() }).collect();
-                self.store
-                    .complete_multipart(&data_key, &id, parts)
-                    .await
-                    .map_err(|e| storage_error(&format!("complete {data_key}"), e))?;
-                self.put(&self.pointer_key(digest), Bytes::from(data_key.to_string())).await?;
-            }
-        }
+        self.land(digest, &self.data_key(session), state.multipart, state.parts, tail).await?;
         self.delete(&self.tail_key(session, size)).await?;
         self.delete(&self.state_key(session)).await
     }

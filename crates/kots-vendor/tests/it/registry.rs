@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::{EMAIL, PASSWORD, Server, license_id};
 
-fn skopeo(args: &[&str]) -> (bool, String) {
+/// Runs skopeo with a throw-away auth file: success, and stdout (or stderr when it failed).
+pub(crate) fn skopeo(args: &[&str]) -> (bool, String) {
     let temp = tempfile::tempdir().unwrap();
     let output = Command::new("skopeo")
         .arg("--insecure-policy")
@@ -21,10 +22,11 @@ fn skopeo(args: &[&str]) -> (bool, String) {
         .env("TMPDIR", temp.path())
         .output()
         .expect("skopeo is installed (apt-get install skopeo)");
-    (
-        output.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
-    )
+    if output.status.success() {
+        (true, String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        (false, String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
 
 fn skopeo_ok(args: &[&str]) -> String {

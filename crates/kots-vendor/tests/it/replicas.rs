@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use kots_registry::local_postgres::LocalPostgres;
 
 use crate::local_s3::LocalS3;
+use crate::registry::skopeo;
 use crate::{BINARY, EMAIL, PASSWORD, get, license_id, write_release};
 
 struct Replica {
@@ -46,20 +47,6 @@ fn serve(
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("kots-vendor listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
     Replica { child, url }
-}
-
-fn skopeo(args: &[&str]) -> (bool, String) {
-    let temp = tempfile::tempdir().unwrap();
-    let output = Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .env("REGISTRY_AUTH_FILE", temp.path().join("auth.json"))
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
