@@ -82,17 +82,22 @@ struct PushImagesArgs {
     bundle: PathBuf,
     /// host[:port][/NAMESPACE], with or without https:// (http:// for plain HTTP).
     registry: String,
+    /// User for REGISTRY (default: docker/podman stored credentials).
     #[arg(long, env = "KOTS_REGISTRY_USERNAME")]
     registry_username: Option<String>,
+    /// Password for REGISTRY.
     #[arg(long, env = "KOTS_REGISTRY_PASSWORD", hide_env_values = true)]
     registry_password: Option<String>,
     /// Destination image names: `flatten` or `path`.
     #[arg(long, value_enum, default_value = "flatten")]
     image_naming: ImageNaming,
+    /// Also trust the CA certificates in this PEM file.
     #[arg(long)]
     ca_cert: Option<PathBuf>,
+    /// Do not verify TLS certificates.
     #[arg(long)]
     insecure_skip_tls_verify: bool,
+    /// No progress bar, only the summary.
     #[arg(long, short)]
     quiet: bool,
 }
