@@ -65,6 +65,7 @@ enum Command {
         /// The S3 endpoint for non-AWS stores (`http://minio.internal:9000`).
         #[arg(long, env = "KOTS_REGISTRY_S3_ENDPOINT")]
         s3_endpoint: Option<String>,
+        /// The bucket's region (else AWS_REGION).
         #[arg(long, env = "KOTS_REGISTRY_S3_REGION")]
         s3_region: Option<String>,
         /// Bucket in the path instead of the host name (MinIO, Ceph and most local servers).

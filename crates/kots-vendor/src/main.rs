@@ -37,10 +37,13 @@ struct ScaleOut {
     /// the usual AWS variables. Needs --database.
     #[arg(long, env = "KOTS_VENDOR_STORAGE")]
     storage: Option<String>,
+    /// The S3 endpoint for non-AWS stores (`http://minio.internal:9000`).
     #[arg(long, env = "KOTS_VENDOR_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
+    /// The bucket's region (else AWS_REGION).
     #[arg(long, env = "KOTS_VENDOR_S3_REGION")]
     s3_region: Option<String>,
+    /// Bucket in the path instead of the host name (MinIO, Ceph and most local servers).
     #[arg(long, env = "KOTS_VENDOR_S3_PATH_STYLE")]
     s3_path_style: bool,
     /// Answer blob downloads with a redirect to a pre-signed URL valid this long (`5m`).
