@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod config_file;
 pub mod error;
 pub mod htpasswd;
 pub mod local_postgres;

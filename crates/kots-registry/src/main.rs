@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key, url_host};
 use kots_registry::htpasswd::HtpasswdPolicy;
 use kots_registry::{Options, Registry, parse_duration, server};
@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Serve the registry until interrupted (Ctrl-C or SIGTERM).
     Serve {
+        /// A TOML file of these settings: keys are the flags without `--` (`data-dir = "/var/lib/kots"`,
+        /// `[s3] endpoint = "…"` for --s3-endpoint); flags and environment variables override it.
+        #[arg(long, env = "KOTS_REGISTRY_CONFIG")]
+        config: Option<PathBuf>,
         /// Folder for blobs (`blobs/`, `uploads/`) and metadata (`registry.db`); created if missing.
         #[arg(long, env = "KOTS_REGISTRY_DATA_DIR")]
         data_dir: PathBuf,
@@ -51,7 +55,6 @@ enum Command {
         /// How long a client is refused after too many failed logins.
         #[arg(long, value_parser = parse_duration, default_value = "60s")]
         login_backoff: Duration,
-        /// Log format on stderr.
         /// Metadata in this PostgreSQL database (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`)
         /// instead of SQLite, for several replicas sharing --data-dir; the token signing key
         /// is then kept in the database, so a token from one replica works on all.
@@ -75,6 +78,7 @@ enum Command {
         /// bytes go from the bucket to the client.
         #[arg(long, env = "KOTS_REGISTRY_S3_REDIRECT_DOWNLOADS", value_parser = parse_duration)]
         s3_redirect_downloads: Option<Duration>,
+        /// Log format on stderr.
         #[arg(long, env = "KOTS_REGISTRY_LOG_FORMAT", value_enum, default_value = "text")]
         log_format: LogFormat,
     },
@@ -105,11 +109,26 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// One line per cause on stderr and exit status 1, as `kubectl-kots` does (no backtrace even
+/// under RUST_BACKTRACE=1: the message is for the operator).
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = kots_registry::config_file::apply(Cli::command(), "serve", "KOTS_REGISTRY_CONFIG", &args)?;
+    let cli = Cli::from_arg_matches(&command.get_matches_from(args)).unwrap_or_else(|error| error.exit());
     match cli.command {
         Command::Serve {
+            config: _,
             data_dir,
             listen,
             upload_ttl,

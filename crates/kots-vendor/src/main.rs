@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use kots_vendor::VendorOptions;
 use kots_vendor::client::Client;
 use kots_vendor::customers::{CustomerChange, IssuedLicense};
@@ -91,6 +91,10 @@ impl Remote {
 enum Command {
     /// Serve the admin API, the release API and the registry on one listener.
     Serve {
+        /// A TOML file of these settings: keys are the flags without `--` (`data-dir = "/var/lib/kots"`,
+        /// `[s3] endpoint = "…"` for --s3-endpoint); flags and environment variables override it.
+        #[arg(long, env = "KOTS_VENDOR_CONFIG")]
+        config: Option<PathBuf>,
         /// Folder for `vendor.db` and the registry's `registry/`; created if missing.
         #[arg(long, env = "KOTS_VENDOR_DATA_DIR")]
         data_dir: PathBuf,
@@ -423,11 +427,26 @@ fn write_license(issued: &IssuedLicense, output: Option<&Path>) -> anyhow::Resul
     Ok(())
 }
 
+/// One line per cause on stderr and exit status 1, as `kubectl-kots` does (no backtrace even
+/// under RUST_BACKTRACE=1: the message is for the operator).
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = kots_registry::config_file::apply(Cli::command(), "serve", "KOTS_VENDOR_CONFIG", &args)?;
+    let cli = Cli::from_arg_matches(&command.get_matches_from(args)).unwrap_or_else(|error| error.exit());
     match cli.command {
         Command::Serve {
+            config: _,
             data_dir,
             listen,
             public_url,

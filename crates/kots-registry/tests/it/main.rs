@@ -3,6 +3,7 @@
 //! behaviour.
 
 mod auth;
+mod config;
 mod http;
 mod images;
 // moto is exercised by the unit tests; these use the in-process server only.

@@ -34,16 +34,20 @@ impl Registry {
     pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Registry {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("../server.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kots-registry"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kots-registry"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra_args)
-            .env("RUST_LOG", "info,sqlx=warn")
             .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("kots-registry starts");
+            .stderr(log);
+        Registry::spawn(command, data_dir)
+    }
+
+    /// Runs `command` (a `kots-registry serve …`) and waits for the address it listens on.
+    pub fn spawn(mut command: Command, data_dir: &Path) -> Registry {
+        let mut child =
+            command.env("RUST_LOG", "info,sqlx=warn").stdout(Stdio::piped()).spawn().expect("kots-registry starts");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let address = line

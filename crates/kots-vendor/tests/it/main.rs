@@ -425,3 +425,41 @@ async fn admin_cli_refusals_are_clear() {
         Command::new(BINARY).args(["app", "ls", "--url", &server.url, "--token", token.trim()]).output().unwrap();
     assert!(String::from_utf8_lossy(&listed.stdout).contains("myapp"));
 }
+
+#[test]
+fn serve_takes_its_settings_from_a_config_file() {
+    let server = Server::start();
+    let config = server.path("vendor.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data-dir = {:?}\nlisten = \"127.0.0.1:0\"\nregistry-mirror = [\"docker.io=http://127.0.0.1:9\"]\n[s3]\npath_style = false\n",
+            server.path("data").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("kots-vendor listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
+    assert_ne!(url, server.url, "a second server, on its own port");
+    // The first server's token is good on the second: the file pointed it at the same records.
+    let output = Command::new(BINARY).args(["app", "ls", "--url", &url, "--token", &server.token]).output().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    std::fs::write(&config, "data-dir = \"d\"\nregistry-mirror = \"docker.io\"\n").unwrap();
+    let output = Command::new(BINARY).args(["serve", "--config", config.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.starts_with("error: the config file") && stderr.contains("`registry-mirror = \"docker.io\"`"),
+        "{stderr}"
+    );
+}
