@@ -9,6 +9,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config_file;
 pub mod error;
+pub mod gc;
 pub mod htpasswd;
 pub mod local_postgres;
 pub mod manifests;
@@ -39,11 +40,14 @@ pub struct Options {
     pub upload_ttl: Duration,
     /// `None`: no authentication at all (loopback labs only).
     pub auth: Option<auth::AuthOptions>,
+    /// Pulls only (maintenance, garbage collection): every write is refused with 405
+    /// `UNSUPPORTED`, as Distribution's read-only mode does.
+    pub read_only: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { upload_ttl: DEFAULT_UPLOAD_TTL, auth: None }
+        Options { upload_ttl: DEFAULT_UPLOAD_TTL, auth: None, read_only: false }
     }
 }
 
@@ -60,6 +64,8 @@ pub struct Registry {
     /// embedded default), where the in-process busy set is enough and a chunk costs no more
     /// queries than that.
     pub(crate) replica: Option<String>,
+    /// Held while this registry uses an embedded data folder (see [`gc::DataDirLock`]).
+    _lock: Option<gc::DataDirLock>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -85,7 +91,13 @@ impl Registry {
             options,
             throttle: auth::Throttle::default(),
             replica: None,
+            _lock: None,
         }
+    }
+
+    /// Removes the blobs no manifest needs (see [`gc`]); only while nothing pushes.
+    pub async fn collect_garbage(&self, dry_run: bool) -> Result<gc::Report> {
+        gc::collect(self.blobs.as_ref(), self.metadata.as_ref(), dry_run).await
     }
 
     /// A manifest of `repository` by tag or digest, straight from storage (for services that
@@ -120,11 +132,21 @@ impl Registry {
     }
 
     /// The embedded default: blobs under `data_dir`, metadata in `data_dir/registry.db`.
+    /// Only one such registry may write to a folder at a time; read-only ones (and garbage
+    /// collection) may share it.
     pub async fn open_embedded(data_dir: &Path, options: Options) -> Result<Registry> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::Internal(format!("cannot create the data folder `{}`: {e}", data_dir.display())))?;
+        let lock =
+            if options.read_only { gc::DataDirLock::reader(data_dir)? } else { gc::DataDirLock::writer(data_dir)? };
         let blobs = FilesystemBlobStore::open(data_dir)?;
         let metadata = SqlMetadataStore::sqlite(&data_dir.join("registry.db")).await?;
-        let registry = Registry::new(Arc::new(blobs), Arc::new(metadata), options);
-        registry.recover(Duration::ZERO).await?;
+        let read_only = options.read_only;
+        let mut registry = Registry::new(Arc::new(blobs), Arc::new(metadata), options);
+        registry._lock = Some(lock);
+        if !read_only {
+            registry.recover(Duration::ZERO).await?;
+        }
         Ok(registry)
     }
 

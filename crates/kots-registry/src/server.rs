@@ -116,6 +116,15 @@ async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Re
             return response;
         }
     };
+    if registry.options.read_only && !matches!(parts.method, Method::GET | Method::HEAD) {
+        let error = Error::MethodNotAllowed(format!(
+            "this registry is read-only for maintenance: pulls work, {} is refused; retry later",
+            parts.method
+        ));
+        let mut response = error.into_response();
+        response.extensions_mut().insert(RouteFamily(route.family()));
+        return response;
+    }
     let incoming = Incoming { method: parts.method, headers: parts.headers, query, body: byte_stream(body) };
     let result = match &route {
         Route::Base => match incoming.method {

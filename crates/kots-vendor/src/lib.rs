@@ -114,7 +114,8 @@ impl Vendor {
             signing_key,
             throttle: ThrottleOptions { backoff: options.login_backoff, ..ThrottleOptions::default() },
         };
-        let registry_options = kots_registry::Options { upload_ttl: options.upload_ttl, auth: Some(auth) };
+        let registry_options =
+            kots_registry::Options { upload_ttl: options.upload_ttl, auth: Some(auth), ..Default::default() };
         let registry = match (shared_metadata, &options.storage) {
             (Some(metadata), storage) => {
                 let blobs: Arc<dyn kots_registry::storage::BlobStore> = match storage {

@@ -110,6 +110,28 @@ async fn suite(store: Arc<dyn MetadataStore>) {
     let winner = store.resolve_tag("race/app", "latest").await.unwrap().unwrap();
     assert!((0..16u8).any(|index| Digest::sha256_of(&[index; 3]) == winner));
     assert_eq!(store.linked_blob("race/app", &Digest::sha256_of(b"shared")).await.unwrap(), Some(6));
+
+    // What garbage collection reads and removes.
+    let shared = Digest::sha256_of(b"shared");
+    let mut manifests = store.manifest_digests().await.unwrap();
+    manifests.sort();
+    let mut expected: Vec<Digest> = (0..16u8).map(|index| Digest::sha256_of(&[index; 3])).collect();
+    expected.extend([second.digest.clone(), referrer.digest.clone()]);
+    expected.sort();
+    assert_eq!(manifests, expected, "each manifest once, whatever holds it");
+    assert_eq!(store.manifest_content(&second.digest).await.unwrap().as_deref(), Some(&b"second"[..]));
+    assert_eq!(store.manifest_content(&absent).await.unwrap(), None);
+    let stored = store.stored_blobs().await.unwrap();
+    assert!(stored.contains(&(layer.clone(), 5)) && stored.contains(&(shared.clone(), 6)), "{stored:?}");
+    assert_eq!(store.unreferenced_manifest_contents().await.unwrap(), std::slice::from_ref(&first.digest));
+    assert!(!store.forget_manifest_content(&second.digest).await.unwrap(), "still named by a manifest");
+    assert!(store.forget_manifest_content(&first.digest).await.unwrap());
+    assert!(store.unreferenced_manifest_contents().await.unwrap().is_empty());
+    store.link_blob("race/other", &shared, 6).await.unwrap();
+    assert_eq!(store.forget_blob(&shared).await.unwrap(), 2, "both links go with the blob");
+    assert_eq!(store.linked_blob("race/app", &shared).await.unwrap(), None);
+    assert!(!store.stored_blobs().await.unwrap().iter().any(|(digest, _)| *digest == shared));
+    assert_eq!(store.forget_blob(&shared).await.unwrap(), 0, "forgetting twice is harmless");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -220,6 +242,21 @@ async fn blob_suite(store: Arc<dyn BlobStore>, part: usize) {
     assert_eq!(store.sweep_orphans(&["live".to_owned()], std::time::Duration::ZERO).await.unwrap(), 1);
     let resumed = store.append("live", 100, sha256(), None, body(vec![vec![3; 1]])).await.unwrap();
     assert_eq!(resumed.size, 101, "the live upload is untouched");
+
+    // Listing and removing stored blobs (garbage collection), a multipart one included.
+    let mut listed = store.list().await.unwrap();
+    listed.sort();
+    let mut expected = vec![digest.clone(), large_digest.clone()];
+    for size in [3000, part + part / 2] {
+        expected.push(Digest::sha256_of(&(0..size).map(|i| (i * 7 % 253) as u8).collect::<Vec<_>>()));
+    }
+    expected.sort();
+    assert_eq!(listed, expected, "every committed blob once, no upload");
+    store.remove(&large_digest).await.unwrap();
+    store.remove(&large_digest).await.unwrap();
+    assert!(!store.exists(&large_digest).await.unwrap());
+    assert!(!store.list().await.unwrap().contains(&large_digest));
+    assert_eq!(read_all(store.as_ref(), &digest, 0, small.len() as u64).await, small, "the others stay");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -321,4 +321,39 @@ impl BlobStore for FilesystemBlobStore {
         })
         .await
     }
+
+    async fn list(&self) -> Result<Vec<Digest>> {
+        let root = self.root.join("blobs");
+        blocking(move || {
+            let mut found = Vec::new();
+            let read = |path: &Path| fs::read_dir(path).map_err(|e| io_error("cannot list", path, e));
+            for algorithm in read(&root)?.flatten() {
+                for fan in read(&algorithm.path())?.flatten() {
+                    for blob in read(&fan.path())?.flatten() {
+                        let name = format!(
+                            "{}:{}",
+                            algorithm.file_name().to_string_lossy(),
+                            blob.file_name().to_string_lossy()
+                        );
+                        // Anything else (an editor's backup, a stray temp file) is not ours to judge.
+                        if let Ok(digest) = Digest::parse(&name) {
+                            found.push(digest);
+                        }
+                    }
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn remove(&self, digest: &Digest) -> Result<()> {
+        let path = self.blob_path(digest);
+        blocking(move || match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(io_error("cannot remove blob", &path, error)),
+        })
+        .await
+    }
 }

@@ -103,6 +103,13 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes leftovers of uploads that no session record owns (see [`MetadataStore`]), last
     /// written at least `grace` ago (other replicas sharing the store may be writing the rest).
     async fn sweep_orphans(&self, live_sessions: &[String], grace: std::time::Duration) -> Result<usize>;
+
+    /// Every blob whose bytes are stored, for garbage collection (see [`crate::gc`]).
+    async fn list(&self) -> Result<Vec<Digest>>;
+
+    /// Removes a blob's bytes; removing one that is not there is not an error. Only garbage
+    /// collection calls this, after the metadata that made the blob visible is gone.
+    async fn remove(&self, digest: &Digest) -> Result<()>;
 }
 
 /// A stored manifest as the registry lists it.
@@ -170,6 +177,21 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Sessions not touched for `max_idle_seconds`.
     async fn idle_uploads(&self, max_idle_seconds: u64) -> Result<Vec<String>>;
     async fn all_uploads(&self) -> Result<Vec<String>>;
+
+    // Garbage collection (see [`crate::gc`]).
+    /// The digests of all manifests, in every repository (each once).
+    async fn manifest_digests(&self) -> Result<Vec<Digest>>;
+    /// A manifest's bytes, whichever repository holds it.
+    async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>>;
+    /// Every blob recorded as stored, with its size.
+    async fn stored_blobs(&self) -> Result<Vec<(Digest, u64)>>;
+    /// Forgets a blob and every repository's link to it, in one transaction; returns how many
+    /// links there were.
+    async fn forget_blob(&self, digest: &Digest) -> Result<u64>;
+    /// Manifest bytes that no repository's manifest names any more.
+    async fn unreferenced_manifest_contents(&self) -> Result<Vec<Digest>>;
+    /// Removes manifest bytes if still unreferenced; false if a manifest names them again.
+    async fn forget_manifest_content(&self, digest: &Digest) -> Result<bool>;
 }
 
 pub(crate) fn now_seconds() -> i64 {

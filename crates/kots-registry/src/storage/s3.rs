@@ -503,6 +503,31 @@ impl BlobStore for S3BlobStore {
         }
         Ok(removed)
     }
+
+    async fn list(&self) -> Result<Vec<Digest>> {
+        let root = self.key("blobs");
+        let mut objects = self.store.list(Some(&root));
+        let mut found = HashSet::new();
+        while let Some(object) = objects.next().await {
+            let object = object.map_err(|e| storage_error("list blobs", e))?;
+            let mut parts: Vec<String> = object.location.parts().map(|part| part.as_ref().to_owned()).collect();
+            let (Some(name), Some(algorithm)) = (parts.pop(), parts.pop()) else { continue };
+            let hex = name.strip_suffix(".ref").unwrap_or(&name);
+            if let Ok(digest) = Digest::parse(&format!("{algorithm}:{hex}")) {
+                found.insert(digest);
+            }
+        }
+        Ok(found.into_iter().collect())
+    }
+
+    async fn remove(&self, digest: &Digest) -> Result<()> {
+        // The pointer goes last: while it exists, a retry can still find the data it names.
+        if let Some(pointer) = self.get_bytes(&self.pointer_key(digest)).await? {
+            self.delete(&Path::from(String::from_utf8_lossy(&pointer).into_owned())).await?;
+        }
+        self.delete(&self.blob_key(digest)).await?;
+        self.delete(&self.pointer_key(digest)).await
+    }
 }
 
 #[cfg(test)]

@@ -496,4 +496,54 @@ impl MetadataStore for SqlMetadataStore {
     async fn all_uploads(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT id FROM uploads").fetch_all(&self.pool).await?)
     }
+
+    async fn manifest_digests(&self) -> Result<Vec<Digest>> {
+        let rows = sqlx::query("SELECT DISTINCT digest FROM manifests").fetch_all(&self.pool).await?;
+        rows.iter().map(|row| digest_column(row, "digest")).collect()
+    }
+
+    async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>> {
+        let content: Option<Vec<u8>> = sqlx::query_scalar("SELECT content FROM manifest_contents WHERE digest = $1")
+            .bind(digest.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(content.map(Bytes::from))
+    }
+
+    async fn stored_blobs(&self) -> Result<Vec<(Digest, u64)>> {
+        let rows = sqlx::query("SELECT digest, size FROM blobs").fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64))).collect()
+    }
+
+    async fn forget_blob(&self, digest: &Digest) -> Result<u64> {
+        let mut transaction = self.pool.begin().await?;
+        let links = sqlx::query("DELETE FROM repository_blobs WHERE digest = $1")
+            .bind(digest.to_string())
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM blobs WHERE digest = $1").bind(digest.to_string()).execute(&mut *transaction).await?;
+        transaction.commit().await?;
+        Ok(links)
+    }
+
+    async fn unreferenced_manifest_contents(&self) -> Result<Vec<Digest>> {
+        let rows = sqlx::query(
+            "SELECT c.digest FROM manifest_contents c WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = c.digest)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| digest_column(row, "digest")).collect()
+    }
+
+    async fn forget_manifest_content(&self, digest: &Digest) -> Result<bool> {
+        let result = sqlx::query(
+            "DELETE FROM manifest_contents WHERE digest = $1 AND NOT EXISTS (SELECT 1 FROM manifests WHERE digest = $2)",
+        )
+        .bind(digest.to_string())
+        .bind(digest.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
 }

@@ -17,9 +17,21 @@ pub struct Timed<T: ?Sized> {
     histograms: HashMap<&'static str, Histogram>,
 }
 
-pub const BLOB_OPERATIONS: [&str; 10] =
-    ["health", "read", "exists", "download_url", "append", "put_whole", "rehash", "commit", "discard", "sweep_orphans"];
-pub const METADATA_OPERATIONS: [&str; 23] = [
+pub const BLOB_OPERATIONS: [&str; 12] = [
+    "health",
+    "read",
+    "exists",
+    "download_url",
+    "append",
+    "put_whole",
+    "rehash",
+    "commit",
+    "discard",
+    "sweep_orphans",
+    "list",
+    "remove",
+];
+pub const METADATA_OPERATIONS: [&str; 29] = [
     "health",
     "linked_blob",
     "linked_blobs",
@@ -43,6 +55,12 @@ pub const METADATA_OPERATIONS: [&str; 23] = [
     "release_upload",
     "idle_uploads",
     "all_uploads",
+    "manifest_digests",
+    "manifest_content",
+    "stored_blobs",
+    "forget_blob",
+    "unreferenced_manifest_contents",
+    "forget_manifest_content",
 ];
 
 impl<T: ?Sized> Timed<T> {
@@ -114,6 +132,14 @@ impl BlobStore for Timed<dyn BlobStore> {
 
     async fn sweep_orphans(&self, live_sessions: &[String], grace: std::time::Duration) -> Result<usize> {
         self.time("sweep_orphans", self.inner.sweep_orphans(live_sessions, grace)).await
+    }
+
+    async fn list(&self) -> Result<Vec<Digest>> {
+        self.time("list", self.inner.list()).await
+    }
+
+    async fn remove(&self, digest: &Digest) -> Result<()> {
+        self.time("remove", self.inner.remove(digest)).await
     }
 }
 
@@ -215,5 +241,29 @@ impl MetadataStore for Timed<dyn MetadataStore> {
 
     async fn all_uploads(&self) -> Result<Vec<String>> {
         self.time("all_uploads", self.inner.all_uploads()).await
+    }
+
+    async fn manifest_digests(&self) -> Result<Vec<Digest>> {
+        self.time("manifest_digests", self.inner.manifest_digests()).await
+    }
+
+    async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>> {
+        self.time("manifest_content", self.inner.manifest_content(digest)).await
+    }
+
+    async fn stored_blobs(&self) -> Result<Vec<(Digest, u64)>> {
+        self.time("stored_blobs", self.inner.stored_blobs()).await
+    }
+
+    async fn forget_blob(&self, digest: &Digest) -> Result<u64> {
+        self.time("forget_blob", self.inner.forget_blob(digest)).await
+    }
+
+    async fn unreferenced_manifest_contents(&self) -> Result<Vec<Digest>> {
+        self.time("unreferenced_manifest_contents", self.inner.unreferenced_manifest_contents()).await
+    }
+
+    async fn forget_manifest_content(&self, digest: &Digest) -> Result<bool> {
+        self.time("forget_manifest_content", self.inner.forget_manifest_content(digest)).await
     }
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod config;
+mod gc;
 mod http;
 mod images;
 // moto is exercised by the unit tests; these use the in-process server only.

@@ -428,7 +428,10 @@ async fn admin_cli_refusals_are_clear() {
 
 #[test]
 fn serve_takes_its_settings_from_a_config_file() {
-    let server = Server::start();
+    let mut server = Server::start();
+    // One writer per data folder: the second server takes over the first one's records.
+    let _ = server.child.kill();
+    let _ = server.child.wait();
     let config = server.path("vendor.toml");
     std::fs::write(
         &config,
@@ -447,7 +450,6 @@ fn serve_takes_its_settings_from_a_config_file() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("kots-vendor listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
-    assert_ne!(url, server.url, "a second server, on its own port");
     // The first server's token is good on the second: the file pointed it at the same records.
     let output = Command::new(BINARY).args(["app", "ls", "--url", &url, "--token", &server.token]).output().unwrap();
     let _ = child.kill();
