@@ -66,6 +66,9 @@ pub struct VendorOptions {
     pub database: Option<String>,
     /// The registry's blobs in S3-compatible object storage (needs `database`).
     pub storage: Option<kots_registry::storage::S3Options>,
+    /// The registry refuses pushes and deletes (for `kots-registry gc` beside it); the rest of
+    /// the platform works as usual.
+    pub registry_read_only: bool,
 }
 
 impl Default for VendorOptions {
@@ -77,6 +80,7 @@ impl Default for VendorOptions {
             registry_mirrors: airgap::Mirrors::new(),
             database: None,
             storage: None,
+            registry_read_only: false,
         }
     }
 }
@@ -114,8 +118,11 @@ impl Vendor {
             signing_key,
             throttle: ThrottleOptions { backoff: options.login_backoff, ..ThrottleOptions::default() },
         };
-        let registry_options =
-            kots_registry::Options { upload_ttl: options.upload_ttl, auth: Some(auth), ..Default::default() };
+        let registry_options = kots_registry::Options {
+            upload_ttl: options.upload_ttl,
+            auth: Some(auth),
+            read_only: options.registry_read_only,
+        };
         let registry = match (shared_metadata, &options.storage) {
             (Some(metadata), storage) => {
                 let blobs: Arc<dyn kots_registry::storage::BlobStore> = match storage {

@@ -118,6 +118,10 @@ enum Command {
         /// (REGISTRY=ENDPOINT, e.g. docker.io=https://mirror.corp.example); repeatable.
         #[arg(long = "registry-mirror", value_parser = kots_transfer::parse_mirror)]
         registry_mirrors: Vec<(String, String, bool)>,
+        /// The registry refuses pushes and deletes (405), for `kots-registry gc --data-dir
+        /// DATA_DIR/registry` (or `--database …`) beside this server; everything else works.
+        #[arg(long, env = "KOTS_VENDOR_REGISTRY_READ_ONLY")]
+        registry_read_only: bool,
         #[command(flatten)]
         scale: ScaleOut,
     },
@@ -454,6 +458,7 @@ async fn run() -> anyhow::Result<()> {
             token_ttl,
             login_backoff,
             registry_mirrors,
+            registry_read_only,
             scale,
         } => {
             tracing_subscriber::fmt()
@@ -482,6 +487,7 @@ async fn run() -> anyhow::Result<()> {
                         .collect(),
                     storage: scale.storage()?,
                     database: scale.database,
+                    registry_read_only,
                 },
             )
             .await

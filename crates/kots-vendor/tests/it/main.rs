@@ -465,3 +465,23 @@ fn serve_takes_its_settings_from_a_config_file() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn garbage_collection_runs_beside_a_read_only_registry_only() {
+    let read_only = kots_registry::Options { read_only: true, ..Default::default() };
+    let server = Server::start();
+    let error = kots_registry::Registry::open_embedded(&server.path("data").join("registry"), read_only.clone())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("accepts pushes"), "{error}");
+    drop(server);
+
+    let server = Server::start_with(&["--registry-read-only"]);
+    let registry = kots_registry::Registry::open_embedded(&server.path("data").join("registry"), read_only)
+        .await
+        .expect("gc shares the folder with a read-only registry");
+    let report = registry.collect_garbage(false).await.unwrap();
+    assert_eq!(report.blobs_removed, 0);
+    // The platform itself still works.
+    server.cli(&["app", "create", "gc-lab"]);
+}
