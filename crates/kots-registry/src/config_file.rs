@@ -67,6 +67,14 @@ pub fn apply(command: Command, subcommand: &str, env: &str, args: &[OsString]) -
     }))
 }
 
+/// Parses the process's command line as `C`, with the config file applied to `subcommand`
+/// (see [`apply`]); clap's own errors and `--help` exit as usual.
+pub fn parse<C: clap::Parser>(subcommand: &str, env: &str) -> anyhow::Result<C> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let command = apply(C::command(), subcommand, env, &args)?;
+    Ok(C::from_arg_matches(&command.get_matches_from(args)).unwrap_or_else(|error| error.exit()))
+}
+
 /// Runs `value` through the flag's own parser (on a command holding that flag alone, since
 /// clap keeps its parsers' entry point to itself).
 fn check(arg: &Arg, value: &str) -> Result<(), String> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key, url_host};
 use kots_registry::htpasswd::HtpasswdPolicy;
 use kots_registry::{Options, Registry, parse_duration, server};
@@ -148,9 +148,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let command = kots_registry::config_file::apply(Cli::command(), "serve", "KOTS_REGISTRY_CONFIG", &args)?;
-    let cli = Cli::from_arg_matches(&command.get_matches_from(args)).unwrap_or_else(|error| error.exit());
+    let cli: Cli = kots_registry::config_file::parse("serve", "KOTS_REGISTRY_CONFIG")?;
     match cli.command {
         Command::Serve {
             config: _,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use kots_vendor::VendorOptions;
 use kots_vendor::client::Client;
 use kots_vendor::customers::{CustomerChange, IssuedLicense};
@@ -445,9 +445,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let command = kots_registry::config_file::apply(Cli::command(), "serve", "KOTS_VENDOR_CONFIG", &args)?;
-    let cli = Cli::from_arg_matches(&command.get_matches_from(args)).unwrap_or_else(|error| error.exit());
+    let cli: Cli = kots_registry::config_file::parse("serve", "KOTS_VENDOR_CONFIG")?;
     match cli.command {
         Command::Serve {
             config: _,
