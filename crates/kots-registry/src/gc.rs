@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use futures_util::{StreamExt, TryStreamExt};
 use kots_oci::Digest;
 
 use crate::error::{Error, Result};
@@ -28,7 +29,7 @@ pub struct Report {
     /// Blobs no manifest references: their records, their links and their bytes.
     pub blobs_removed: usize,
     pub bytes_removed: u64,
-    /// Repository links that went with them.
+    /// Repository links that went with them (not counted in a dry run).
     pub links_removed: u64,
     /// Stored bytes with no record (an upload cut off between bytes and record).
     pub strays_removed: usize,
@@ -53,32 +54,31 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, dry_ru
         referenced.extend(referenced_blobs(digest, &content)?);
     }
 
-    // Sweep the records, then the bytes they described.
-    let (mut kept, mut swept) = (HashSet::new(), HashSet::new());
+    // Sweep the records, then the bytes they described, a batch at a time.
+    let (mut kept, mut swept) = (HashSet::new(), Vec::new());
     for (digest, size) in metadata.stored_blobs().await? {
         if referenced.contains(&digest) {
             report.blobs_kept += 1;
             report.bytes_kept += size;
             kept.insert(digest);
-            continue;
+        } else {
+            report.blobs_removed += 1;
+            report.bytes_removed += size;
+            swept.push(digest);
         }
-        report.blobs_removed += 1;
-        report.bytes_removed += size;
-        if !dry_run {
-            report.links_removed += metadata.forget_blob(&digest).await?;
-            blobs.remove(&digest).await?;
-        }
-        tracing::debug!(%digest, size, "unreferenced blob");
-        swept.insert(digest);
     }
-    for digest in blobs.list().await? {
-        if kept.contains(&digest) || swept.contains(&digest) {
-            continue;
+    if !dry_run {
+        for batch in swept.chunks(BATCH) {
+            report.links_removed += metadata.forget_blobs(batch).await?;
+            remove_all(blobs, batch).await?;
         }
-        report.strays_removed += 1;
-        if !dry_run {
-            blobs.remove(&digest).await?;
-        }
+    }
+    let swept: HashSet<Digest> = swept.into_iter().collect();
+    let strays: Vec<Digest> =
+        blobs.list().await?.into_iter().filter(|digest| !kept.contains(digest) && !swept.contains(digest)).collect();
+    report.strays_removed = strays.len();
+    if !dry_run {
+        remove_all(blobs, &strays).await?;
     }
     for digest in metadata.unreferenced_manifest_contents().await? {
         if dry_run || metadata.forget_manifest_content(&digest).await? {
@@ -86,6 +86,19 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, dry_ru
         }
     }
     Ok(report)
+}
+
+/// Records forgotten per transaction.
+const BATCH: usize = 500;
+/// Blob removals in flight at once (object stores answer each in milliseconds).
+const PARALLEL_REMOVALS: usize = 16;
+
+async fn remove_all(blobs: &dyn BlobStore, digests: &[Digest]) -> Result<()> {
+    futures_util::stream::iter(digests.iter().map(|digest| blobs.remove(digest)))
+        .buffer_unordered(PARALLEL_REMOVALS)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
 }
 
 /// The blobs a manifest needs: its config and all its layers (foreign ones too: if their bytes

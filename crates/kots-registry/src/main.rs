@@ -228,15 +228,17 @@ async fn run() -> anyhow::Result<()> {
             let registry = stores.open(shared_store, options).await?;
             let report = registry.collect_garbage(dry_run).await?;
             let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
-            let verb = if dry_run { "would remove" } else { "removed" };
+            let (verb, links) = match dry_run {
+                true => ("would remove", String::new()),
+                false => ("removed", format!(" with {} repository links", report.links_removed)),
+            };
             println!(
-                "{} manifests; kept {} blobs ({}); {verb} {} blobs ({}) with {} repository links, {} stray blob files, {} unused manifest bodies",
+                "{} manifests; kept {} blobs ({}); {verb} {} blobs ({}){links}, {} stray blob files, {} unused manifest bodies",
                 report.manifests,
                 report.blobs_kept,
                 mib(report.bytes_kept),
                 report.blobs_removed,
                 mib(report.bytes_removed),
-                report.links_removed,
                 report.strays_removed,
                 report.manifest_contents_removed,
             );

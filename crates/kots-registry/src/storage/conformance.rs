@@ -128,10 +128,11 @@ async fn suite(store: Arc<dyn MetadataStore>) {
     assert!(store.forget_manifest_content(&first.digest).await.unwrap());
     assert!(store.unreferenced_manifest_contents().await.unwrap().is_empty());
     store.link_blob("race/other", &shared, 6).await.unwrap();
-    assert_eq!(store.forget_blob(&shared).await.unwrap(), 2, "both links go with the blob");
+    assert_eq!(store.forget_blobs(std::slice::from_ref(&shared)).await.unwrap(), 2, "both links go with the blob");
     assert_eq!(store.linked_blob("race/app", &shared).await.unwrap(), None);
     assert!(!store.stored_blobs().await.unwrap().iter().any(|(digest, _)| *digest == shared));
-    assert_eq!(store.forget_blob(&shared).await.unwrap(), 0, "forgetting twice is harmless");
+    assert_eq!(store.forget_blobs(&[shared, absent]).await.unwrap(), 0, "forgetting twice is harmless");
+    assert_eq!(store.forget_blobs(&[]).await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

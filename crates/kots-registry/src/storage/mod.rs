@@ -185,9 +185,9 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>>;
     /// Every blob recorded as stored, with its size.
     async fn stored_blobs(&self) -> Result<Vec<(Digest, u64)>>;
-    /// Forgets a blob and every repository's link to it, in one transaction; returns how many
+    /// Forgets blobs and every repository's link to them, in one transaction; returns how many
     /// links there were.
-    async fn forget_blob(&self, digest: &Digest) -> Result<u64>;
+    async fn forget_blobs(&self, digests: &[Digest]) -> Result<u64>;
     /// Manifest bytes that no repository's manifest names any more.
     async fn unreferenced_manifest_contents(&self) -> Result<Vec<Digest>>;
     /// Removes manifest bytes if still unreferenced; false if a manifest names them again.

@@ -515,14 +515,17 @@ impl MetadataStore for SqlMetadataStore {
         rows.iter().map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64))).collect()
     }
 
-    async fn forget_blob(&self, digest: &Digest) -> Result<u64> {
+    async fn forget_blobs(&self, digests: &[Digest]) -> Result<u64> {
+        if digests.is_empty() {
+            return Ok(0);
+        }
+        let delete = |table: &str| {
+            let sql = format!("DELETE FROM {table} WHERE digest IN ({})", placeholders(1, digests.len()));
+            digests.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, digest| query.bind(digest.to_string()))
+        };
         let mut transaction = self.pool.begin().await?;
-        let links = sqlx::query("DELETE FROM repository_blobs WHERE digest = $1")
-            .bind(digest.to_string())
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM blobs WHERE digest = $1").bind(digest.to_string()).execute(&mut *transaction).await?;
+        let links = delete("repository_blobs").execute(&mut *transaction).await?.rows_affected();
+        delete("blobs").execute(&mut *transaction).await?;
         transaction.commit().await?;
         Ok(links)
     }

@@ -58,7 +58,7 @@ pub const METADATA_OPERATIONS: [&str; 29] = [
     "manifest_digests",
     "manifest_content",
     "stored_blobs",
-    "forget_blob",
+    "forget_blobs",
     "unreferenced_manifest_contents",
     "forget_manifest_content",
 ];
@@ -255,8 +255,8 @@ impl MetadataStore for Timed<dyn MetadataStore> {
         self.time("stored_blobs", self.inner.stored_blobs()).await
     }
 
-    async fn forget_blob(&self, digest: &Digest) -> Result<u64> {
-        self.time("forget_blob", self.inner.forget_blob(digest)).await
+    async fn forget_blobs(&self, digests: &[Digest]) -> Result<u64> {
+        self.time("forget_blobs", self.inner.forget_blobs(digests)).await
     }
 
     async fn unreferenced_manifest_contents(&self) -> Result<Vec<Digest>> {
