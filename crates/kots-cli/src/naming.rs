@@ -50,10 +50,30 @@ impl RegistryTarget {
         Ok(RegistryTarget { host: host.to_ascii_lowercase(), namespace, plain_http })
     }
 
-    fn prefix(&self) -> String {
+    /// `host[/namespace]`: where the images go.
+    pub fn prefix(&self) -> String {
         if self.namespace.is_empty() { self.host.clone() } else { format!("{}/{}", self.host, self.namespace) }
     }
+
+    /// The record a pull leaves in the midstream overlay ([`TARGET_RECORD`]) of where it sent
+    /// the images. A later pull compares it as text: any difference means the images must move,
+    /// even when the release has not changed.
+    pub fn record(&self, naming: ImageNaming) -> String {
+        let naming = match naming {
+            ImageNaming::Flatten => "flatten",
+            ImageNaming::Path => "path",
+        };
+        format!(
+            "# Written by kubectl kots pull: where this folder's images are, so that a pull to another\n\
+             # registry moves them even when the release has not changed.\n\
+             registry: {}\nimageNaming: {naming}\n",
+            self.prefix()
+        )
+    }
 }
+
+/// Where [`RegistryTarget::record`] lives, under `overlays/midstream/` (kots owns `kots/`).
+pub const TARGET_RECORD: &str = "kots/image-target.yaml";
 
 /// Destination name (no tag) for each distinct source image name (`registry/repository`).
 pub fn destination_names(

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::app_folder::{self, GeneratedFile, MidstreamOwned};
 use crate::folder::{self, Staging};
-use crate::naming::{ImageNaming, ImageRewrite, RegistryTarget, destination_names, kustomize_images};
+use crate::naming::{ImageNaming, ImageRewrite, RegistryTarget, TARGET_RECORD, destination_names, kustomize_images};
 use crate::progress::Progress;
 use crate::pull_secret::{self, RegistryLogin};
 use crate::upstream::{self, Cursor, Upstream, VendorApi};
@@ -103,6 +103,29 @@ fn parse_mirrors(mirrors: &[String]) -> anyhow::Result<HashMap<String, (String, 
         .collect()
 }
 
+/// With `--rewrite-images` to another registry (or naming) than the folder's images are in:
+/// where they were, for the message.
+fn moved_target(app_dir: &Path, target: Option<&RegistryTarget>, naming: ImageNaming) -> Option<String> {
+    let target = target?;
+    let recorded = std::fs::read_to_string(app_dir.join("overlays/midstream").join(TARGET_RECORD)).ok();
+    if recorded.as_deref() == Some(target.record(naming).as_str()) {
+        return None;
+    }
+    Some(match recorded {
+        Some(text) => text
+            .lines()
+            .find_map(|line| line.strip_prefix("registry: ").map(str::to_owned))
+            .unwrap_or_else(|| "another registry".to_owned()),
+        None => "not rewritten".to_owned(),
+    })
+}
+
+fn images_move(quiet: bool, was: String, target: Option<&RegistryTarget>) -> String {
+    let to = target.map(RegistryTarget::prefix).unwrap_or_default();
+    detail(quiet, format!("no newer release, but the images move to {to} (were: {was})"));
+    was
+}
+
 fn up_to_date(app_slug: &str, app_dir: PathBuf, previous: &Cursor) -> PullSummary {
     eprintln!(
         "{app_slug} is up to date: version {} (channel {}, sequence {}); nothing changed",
@@ -186,6 +209,8 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     let app_dir = options.rootdir.join(&upstream.app_slug);
     let previous = upstream::read_installation(&app_dir)?;
     let registry_client_options = client_options(options);
+    // Set when the release is the installed one but the images must go to another registry.
+    let mut moved: Option<String> = None;
 
     // 2. The release.
     let (files, cursor, registry_domain, vendor_plain_http) = match (&options.local_path, &bundle) {
@@ -213,7 +238,10 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
                 let sequence = |text: &str| text.parse::<i64>().ok();
                 match (sequence(&previous.update_cursor), sequence(&cursor.update_cursor)) {
                     (Some(had), Some(now)) if now == had => {
-                        return Ok(up_to_date(&upstream.app_slug, app_dir, previous));
+                        match moved_target(&app_dir, target.as_ref(), options.image_naming) {
+                            None => return Ok(up_to_date(&upstream.app_slug, app_dir, previous)),
+                            Some(was) => moved = Some(images_move(quiet, was, target.as_ref())),
+                        }
                     }
                     (Some(had), Some(now)) if now < had => bail!(
                         "{} holds version {} (sequence {now}), older than the installed {} (sequence {had}); nothing changed",
@@ -265,10 +293,14 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
             if let Some(previous) = previous.as_ref().filter(|previous| previous.channel_id == channel_id) {
                 step(quiet, "Checking for updates");
                 let pending = api.pending(&upstream.app_slug, &channel_id, &previous.update_cursor).await?;
-                if pending.is_empty() {
-                    return Ok(up_to_date(&upstream.app_slug, app_dir, previous));
+                if !pending.is_empty() {
+                    newer = Some(pending);
+                } else {
+                    match moved_target(&app_dir, target.as_ref(), options.image_naming) {
+                        None => return Ok(up_to_date(&upstream.app_slug, app_dir, previous)),
+                        Some(was) => moved = Some(images_move(quiet, was, target.as_ref())),
+                    }
                 }
-                newer = Some(pending);
             }
             step(quiet, format!("Downloading the release of replicated://{}", upstream.app_slug));
             let release = api.release(&upstream.app_slug, &channel_id).await?;
@@ -491,6 +523,9 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
     // 6. The overlays.
     let midstream_dir = root.join("overlays/midstream");
     folder::remove(&midstream_dir.join(pull_secret::OWNED_FOLDER))?;
+    if let Some(target) = &target {
+        folder::write(&midstream_dir.join(TARGET_RECORD), target.record(options.image_naming).as_bytes())?;
+    }
     let mut owned =
         MidstreamOwned { images: rewrites, namespace: options.namespace.clone(), ..MidstreamOwned::default() };
     if !logins.is_empty() {
@@ -538,9 +573,19 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
         channel_sequence: cursor.update_cursor.clone(),
         images: image_summaries,
     };
-    match &summary.previous_version {
-        Some(before) => eprintln!("{} updated: version {before} → {}", upstream.app_slug, summary.version_label),
-        None => eprintln!("{} version {} pulled into {}", upstream.app_slug, summary.version_label, app_dir.display()),
+    match (&summary.previous_version, &moved, &target) {
+        (Some(_), Some(was), Some(target)) => eprintln!(
+            "{} version {}: the images are in {} now (were: {was})",
+            upstream.app_slug,
+            summary.version_label,
+            target.prefix()
+        ),
+        (Some(before), _, _) => {
+            eprintln!("{} updated: version {before} → {}", upstream.app_slug, summary.version_label)
+        }
+        (None, _, _) => {
+            eprintln!("{} version {} pulled into {}", upstream.app_slug, summary.version_label, app_dir.display())
+        }
     }
     eprintln!(
         "deploy with: kubectl apply -k {}",

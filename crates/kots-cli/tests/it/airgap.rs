@@ -136,16 +136,19 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     assert!(!ok && stderr.contains("truncated"), "{stderr}");
     assert!(!world.path("z/myapp").exists(), "a failed first pull leaves no folder");
 
-    // Into the reference registry, and with push-images alone.
+    // The same bundle into another registry (the reference one): the images move there, the
+    // edits stay. Then push-images alone.
     let distribution = Distribution::start();
-    let other = world.path("reference");
     let (ok, _, stderr) = world.pull(
         &license,
-        &other,
+        &rootdir,
         &as_strs(&bundle_pull_args(&second, &keys, &format!("http://{}", distribution.address), false)),
     );
     assert!(ok, "{stderr}");
-    for image in rendered_images(&kustomize(&other.join("myapp/overlays/midstream"))) {
+    let moved = format!("the images are in {}/myapp now (were: {customer}/myapp)", distribution.address);
+    assert!(stderr.contains(&moved), "{stderr}");
+    assert!(kustomize(&app.join("overlays/downstreams/this-cluster")).contains("site: bunker"));
+    for image in rendered_images(&kustomize(&app.join("overlays/midstream"))) {
         let rest = image.strip_prefix(&format!("{}/myapp/", distribution.address)).unwrap();
         let (name, tag) = rest.split_once(':').unwrap();
         let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();

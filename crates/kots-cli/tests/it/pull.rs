@@ -494,6 +494,43 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     }
     assert!(!rendered.contains("imagePullSecrets"), "no credentials given, no pull secret");
 
+    // The same release to the same registry: nothing to do. To another registry: the images move,
+    // though the release has not changed.
+    let to_distribution = [
+        "myapp",
+        "--trusted-key",
+        &keys,
+        "--rewrite-images",
+        "--registry-endpoint",
+        &format!("http://{}/globex/apps", distribution.address),
+        "--image-naming",
+        "path",
+    ];
+    let app = rootdir.join("myapp");
+    let before = snapshot(&app);
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &to_distribution);
+    assert!(ok && stderr.contains("up to date"), "{stderr}");
+    assert_eq!(snapshot(&app), before);
+    let customer = world.customer.clone();
+    let (ok, stdout, stderr) =
+        world.pull(&license, &rootdir, &as_strs(&rewrite_as_alice(&keys, format!("http://{customer}"))));
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr
+            .contains(&format!("the images are in {customer}/myapp now (were: {}/globex/apps)", distribution.address)),
+        "{stderr}"
+    );
+    assert_eq!(json_summary(&stdout)["versionLabel"], "1.0.0");
+    let images = rendered_images(&kustomize(&app.join("overlays/midstream")));
+    assert_eq!(images.len(), 5, "{images:?}");
+    for image in &images {
+        let rest = image.strip_prefix(&format!("{customer}/myapp/")).unwrap_or_else(|| panic!("{image}"));
+        let (name, tag) = rest.split_once(':').unwrap();
+        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();
+        let served = served_digest(&customer, &format!("myapp/{name}"), tag, Some(("alice", "wonderland")));
+        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
+    }
+
     // Without --rewrite-images the names stay, and the vendor's private images get a secret
     // holding the license.
     let plain = world.path("plain");
