@@ -223,6 +223,9 @@ async fn run() -> anyhow::Result<()> {
                     "replicas share this database and a push during collection could lose a blob: restart every replica with --read-only (or stop them), then run gc again with --replicas-read-only"
                 );
             }
+            if stores.database.is_none() && !stores.data_dir.join("registry.db").is_file() {
+                bail!("`{}` holds no registry (no registry.db); is --data-dir right?", stores.data_dir.display());
+            }
             let shared_store = stores.shared_metadata().await?;
             let options = Options { read_only: true, ..Options::default() };
             let registry = stores.open(shared_store, options).await?;

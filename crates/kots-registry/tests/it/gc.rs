@@ -131,6 +131,9 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
 #[test]
 fn gc_on_shared_metadata_wants_the_replicas_read_only() {
     let temp = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = gc(&temp.path().join("typo"), &[]);
+    assert!(!ok && stderr.contains("holds no registry"), "{stderr}");
+    assert!(!temp.path().join("typo").exists(), "a wrong --data-dir is not created");
     let (ok, _, stderr) = gc(temp.path(), &["--database", "postgres://nobody@127.0.0.1:1/none"]);
     assert!(!ok && stderr.contains("--read-only") && stderr.contains("--replicas-read-only"), "{stderr}");
 }
