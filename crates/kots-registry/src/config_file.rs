@@ -14,13 +14,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Arg, ArgAction, Command};
 
-/// Returns `command` with the values of the config file as the defaults of `subcommand`'s
-/// flags. The file is named by `--config FILE` in `args` (the raw command line, as clap will
-/// see it) or else by the environment variable `env`; without either, `command` is unchanged.
-pub fn apply(command: Command, subcommand: &str, env: &str, args: &[OsString]) -> anyhow::Result<Command> {
-    if !args.iter().skip(1).any(|arg| arg == subcommand) {
+/// Returns `command` with the values of the config file as the defaults of the flags of the
+/// subcommand being run, if it is one of `subcommands`. The file holds the settings of
+/// `subcommands[0]` (`serve`): every key must be one of its flags; the others (`gc`) take the
+/// keys they share with it and pass over the rest. The file is named by `--config FILE` in
+/// `args` (the raw command line, as clap will see it) or else by the environment variable `env`;
+/// without either, `command` is unchanged.
+pub fn apply(command: Command, subcommands: &[&str], env: &str, args: &[OsString]) -> anyhow::Result<Command> {
+    let Some(running) = subcommands.iter().copied().find(|name| args.iter().skip(1).any(|arg| arg == *name)) else {
         return Ok(command);
-    }
+    };
     let Some(path) = config_path(args).or_else(|| std::env::var_os(env).map(PathBuf::from)) else {
         return Ok(command);
     };
@@ -31,18 +34,23 @@ pub fn apply(command: Command, subcommand: &str, env: &str, args: &[OsString]) -
     let mut settings = Vec::new();
     flatten(&path, "", table, &mut settings)?;
 
-    let Some(serve) = command.find_subcommand(subcommand) else {
-        bail!("no subcommand `{subcommand}` takes a config file");
+    let owner_name = subcommands[0];
+    let (Some(owner), Some(user)) = (command.find_subcommand(owner_name), command.find_subcommand(running)) else {
+        bail!("no subcommand `{owner_name}` takes a config file");
     };
-    let flags: Vec<String> = serve.get_arguments().filter_map(|arg| arg.get_long().map(str::to_owned)).collect();
+    let flag = |command: &Command, key: &str| -> Option<Arg> {
+        command.get_arguments().find(|arg| arg.get_long() == Some(key) && key != "config").cloned()
+    };
     let mut defaults = Vec::new();
     for (key, value) in settings {
-        let Some(arg) = serve.get_arguments().find(|arg| arg.get_long() == Some(key.as_str()) && key != "config")
-        else {
-            let known: Vec<&str> =
-                flags.iter().map(String::as_str).filter(|flag| *flag != "config" && *flag != "help").collect();
+        let Some(arg) = flag(owner, &key) else {
+            let known: Vec<&str> = owner
+                .get_arguments()
+                .filter_map(Arg::get_long)
+                .filter(|flag| *flag != "config" && *flag != "help")
+                .collect();
             bail!(
-                "the config file `{}` sets `{key}`, which `{subcommand}` does not know; the settings are its flags without `--`: {}",
+                "the config file `{}` sets `{key}`, which `{owner_name}` does not know; the settings are its flags without `--`: {}",
                 path.display(),
                 known.join(", ")
             );
@@ -53,25 +61,27 @@ pub fn apply(command: Command, subcommand: &str, env: &str, args: &[OsString]) -
             Value::Many(_) => bail!("the config file `{}`: `{key}` takes one value, not a list", path.display()),
         };
         for value in &values {
-            check(arg, value).map_err(|reason| {
+            check(&arg, value).map_err(|reason| {
                 anyhow::anyhow!("the config file `{}`: `{key} = {value:?}` is refused: {reason}", path.display())
             })?;
         }
-        defaults.push((arg.get_id().clone(), values));
-    }
-    Ok(command.mut_subcommand(subcommand, |mut serve| {
-        for (id, values) in defaults {
-            serve = serve.mut_arg(id, |arg| arg.required(false).default_values(values));
+        if let Some(arg) = flag(user, &key) {
+            defaults.push((arg.get_id().clone(), values));
         }
-        serve
+    }
+    Ok(command.mut_subcommand(running, |mut user| {
+        for (id, values) in defaults {
+            user = user.mut_arg(id, |arg| arg.required(false).default_values(values));
+        }
+        user
     }))
 }
 
-/// Parses the process's command line as `C`, with the config file applied to `subcommand`
-/// (see [`apply`]); clap's own errors and `--help` exit as usual.
-pub fn parse<C: clap::Parser>(subcommand: &str, env: &str) -> anyhow::Result<C> {
+/// Parses the process's command line as `C`, with the config file applied (see [`apply`]);
+/// clap's own errors and `--help` exit as usual.
+pub fn parse<C: clap::Parser>(subcommands: &[&str], env: &str) -> anyhow::Result<C> {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let command = apply(C::command(), subcommand, env, &args)?;
+    let command = apply(C::command(), subcommands, env, &args)?;
     Ok(C::from_arg_matches(&command.get_matches_from(args)).unwrap_or_else(|error| error.exit()))
 }
 
@@ -156,17 +166,48 @@ mod tests {
     use super::*;
 
     fn command() -> Command {
-        Command::new("kots-registry").subcommand(
-            Command::new("serve")
-                .arg(Arg::new("config").long("config"))
-                .arg(Arg::new("data_dir").long("data-dir").required(true))
-                .arg(Arg::new("listen").long("listen").default_value("127.0.0.1:5000"))
-                .arg(Arg::new("upload_ttl").long("upload-ttl").value_parser(crate::parse_duration).default_value("24h"))
-                .arg(Arg::new("workers").long("workers").value_parser(value_parser!(u16)))
-                .arg(Arg::new("s3_endpoint").long("s3-endpoint").env("TEST_KOTS_S3_ENDPOINT"))
-                .arg(Arg::new("s3_path_style").long("s3-path-style").action(ArgAction::SetTrue))
-                .arg(Arg::new("mirror").long("registry-mirror").action(ArgAction::Append)),
-        )
+        Command::new("kots-registry")
+            .subcommand(
+                Command::new("serve")
+                    .arg(Arg::new("config").long("config"))
+                    .arg(Arg::new("data_dir").long("data-dir").required(true))
+                    .arg(Arg::new("listen").long("listen").default_value("127.0.0.1:5000"))
+                    .arg(
+                        Arg::new("upload_ttl")
+                            .long("upload-ttl")
+                            .value_parser(crate::parse_duration)
+                            .default_value("24h"),
+                    )
+                    .arg(Arg::new("workers").long("workers").value_parser(value_parser!(u16)))
+                    .arg(Arg::new("s3_endpoint").long("s3-endpoint").env("TEST_KOTS_S3_ENDPOINT"))
+                    .arg(Arg::new("s3_path_style").long("s3-path-style").action(ArgAction::SetTrue))
+                    .arg(Arg::new("mirror").long("registry-mirror").action(ArgAction::Append)),
+            )
+            .subcommand(
+                Command::new("gc")
+                    .arg(Arg::new("config").long("config"))
+                    .arg(Arg::new("data_dir").long("data-dir").required(true))
+                    .arg(Arg::new("dry_run").long("dry-run").action(ArgAction::SetTrue)),
+            )
+    }
+
+    #[test]
+    fn another_subcommand_takes_the_settings_it_shares() {
+        let temp = tempfile::tempdir().unwrap();
+        let file = temp.path().join("registry.toml");
+        std::fs::write(&file, "data-dir = \"/var/lib/kots\"\nlisten = \"0.0.0.0:5000\"\n").unwrap();
+        let args: Vec<OsString> =
+            ["kots-registry", "gc", "--config", file.to_str().unwrap()].map(OsString::from).into();
+        let matches = apply(command(), &["serve", "gc"], "TEST_KOTS_CONFIG_UNSET", &args)
+            .unwrap()
+            .try_get_matches_from(&args)
+            .unwrap();
+        let gc = matches.subcommand_matches("gc").unwrap();
+        assert_eq!(gc.get_one::<String>("data_dir").unwrap(), "/var/lib/kots", "shared with serve");
+        // A key serve does not know is still an error, whoever reads the file.
+        std::fs::write(&file, "data-dir = \"d\"\ndry-run = true\n").unwrap();
+        let error = apply(command(), &["serve", "gc"], "TEST_KOTS_CONFIG_UNSET", &args).unwrap_err();
+        assert!(error.to_string().contains("`dry-run`, which `serve` does not know"), "{error}");
     }
 
     /// Parses `argv` after applying the config file `text`.
@@ -176,7 +217,7 @@ mod tests {
         std::fs::write(&file, text).unwrap();
         let mut args: Vec<OsString> = argv.iter().map(OsString::from).collect();
         args.extend([OsString::from("--config"), file.into_os_string()]);
-        let command = apply(command(), "serve", "TEST_KOTS_CONFIG_UNSET", &args)?;
+        let command = apply(command(), &["serve", "gc"], "TEST_KOTS_CONFIG_UNSET", &args)?;
         let matches = command.try_get_matches_from(args)?;
         Ok(matches.subcommand_matches("serve").unwrap().clone())
     }
@@ -210,8 +251,10 @@ mod tests {
     #[test]
     fn without_the_file_the_command_is_unchanged() {
         let args: Vec<OsString> = ["kots-registry", "serve", "--data-dir", "d"].iter().map(OsString::from).collect();
-        let matches =
-            apply(command(), "serve", "TEST_KOTS_CONFIG_UNSET", &args).unwrap().try_get_matches_from(&args).unwrap();
+        let matches = apply(command(), &["serve", "gc"], "TEST_KOTS_CONFIG_UNSET", &args)
+            .unwrap()
+            .try_get_matches_from(&args)
+            .unwrap();
         let serve = matches.subcommand_matches("serve").unwrap();
         assert_eq!(serve.get_one::<String>("listen").unwrap(), "127.0.0.1:5000");
         let error = command().try_get_matches_from(["kots-registry", "serve"]).unwrap_err();
@@ -243,7 +286,7 @@ mod tests {
 
         let missing = apply(
             command(),
-            "serve",
+            &["serve"],
             "TEST_KOTS_CONFIG_UNSET",
             &["kots-registry", "serve", "--config=/nonexistent/kots.toml"].map(OsString::from),
         )

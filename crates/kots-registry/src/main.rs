@@ -66,6 +66,9 @@ enum Command {
     /// manifest). Nothing may push meanwhile: on a data folder it refuses while a registry serves
     /// it (except `serve --read-only`); replicas sharing a database must all be `--read-only`.
     Gc {
+        /// The `serve` config file (see `serve --help`): gc takes the stores from it.
+        #[arg(long, env = "KOTS_REGISTRY_CONFIG")]
+        config: Option<PathBuf>,
         #[command(flatten)]
         stores: Stores,
         /// Report what would be removed; remove nothing.
@@ -148,7 +151,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli: Cli = kots_registry::config_file::parse("serve", "KOTS_REGISTRY_CONFIG")?;
+    let cli: Cli = kots_registry::config_file::parse(&["serve", "gc"], "KOTS_REGISTRY_CONFIG")?;
     match cli.command {
         Command::Serve {
             config: _,
@@ -216,7 +219,7 @@ async fn run() -> anyhow::Result<()> {
             server::serve(Arc::new(registry), listener, server::shutdown_signal()).await?;
             Ok(())
         }
-        Command::Gc { stores, dry_run, replicas_read_only } => {
+        Command::Gc { config: _, stores, dry_run, replicas_read_only } => {
             init_logging(LogFormat::Text);
             if stores.database.is_some() && !replicas_read_only {
                 bail!(

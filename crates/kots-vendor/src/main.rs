@@ -445,7 +445,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli: Cli = kots_registry::config_file::parse("serve", "KOTS_VENDOR_CONFIG")?;
+    let cli: Cli = kots_registry::config_file::parse(&["serve"], "KOTS_VENDOR_CONFIG")?;
     match cli.command {
         Command::Serve {
             config: _,

@@ -25,7 +25,7 @@ async fn a_config_file_configures_the_server_and_flags_override_it() {
     .unwrap();
     let serve = |args: &[&str], env: &[(&str, &str)]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kots-registry"));
-        command.arg("serve").args(args).envs(env.iter().copied());
+        command.arg("serve").args(args).envs(env.iter().copied()).stderr(std::process::Stdio::null());
         Registry::spawn(command, &data_dir)
     };
 
