@@ -116,17 +116,13 @@ async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Re
             return response;
         }
     };
-    if registry.options.read_only && !matches!(parts.method, Method::GET | Method::HEAD) {
-        let error = Error::MethodNotAllowed(format!(
-            "this registry is read-only for maintenance: pulls work, {} is refused; retry later",
-            parts.method
-        ));
-        let mut response = error.into_response();
-        response.extensions_mut().insert(RouteFamily(route.family()));
-        return response;
-    }
     let incoming = Incoming { method: parts.method, headers: parts.headers, query, body: byte_stream(body) };
+    let read_only = registry.options.read_only && !matches!(incoming.method, Method::GET | Method::HEAD);
     let result = match &route {
+        _ if read_only => Err(Error::MethodNotAllowed(format!(
+            "this registry is read-only for maintenance: pulls work, {} is refused; retry later",
+            incoming.method
+        ))),
         Route::Base => match incoming.method {
             Method::GET | Method::HEAD => Ok(([(header::CONTENT_TYPE, "application/json")], "{}").into_response()),
             _ => Err(not_allowed(&incoming.method, "/v2/", "GET")),
