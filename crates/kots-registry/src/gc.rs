@@ -10,7 +10,7 @@
 //! Order keeps a crash harmless: a blob's metadata goes before its bytes, so at any moment a
 //! visible blob has its bytes; bytes left without metadata are found by the next run.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -18,12 +18,26 @@ use futures_util::{StreamExt, TryStreamExt};
 use kots_oci::Digest;
 
 use crate::error::{Error, Result};
-use crate::storage::{BlobStore, MetadataStore};
+use crate::storage::{BlobStore, ManifestEntry, MetadataStore};
+
+/// What to collect.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GcOptions {
+    /// Only report.
+    pub dry_run: bool,
+    /// Also delete manifests that no tag reaches (directly, as a child of a reached index, or
+    /// as a referrer of a reached manifest): the old versions left when a tag moves. Images
+    /// pulled only by digest go with them, hence opt-in, as in Distribution.
+    pub delete_untagged: bool,
+}
 
 /// What a collection found and did (or, dry, would do).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
+    /// Manifests kept, in all repositories.
     pub manifests: usize,
+    /// Untagged manifests deleted (with `delete_untagged`).
+    pub manifests_removed: usize,
     pub blobs_kept: usize,
     pub bytes_kept: u64,
     /// Blobs no manifest references: their records, their links and their bytes.
@@ -37,30 +51,58 @@ pub struct Report {
     pub manifest_contents_removed: usize,
 }
 
-/// Collects garbage in one registry's stores. With `dry_run`, only reports.
-pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, dry_run: bool) -> Result<Report> {
+/// What one manifest names.
+#[derive(Default)]
+struct Names {
+    blobs: Vec<Digest>,
+    children: Vec<Digest>,
+}
+
+/// Collects garbage in one registry's stores.
+pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, options: GcOptions) -> Result<Report> {
+    let GcOptions { dry_run, delete_untagged } = options;
     let mut report = Report::default();
 
-    // Mark: every blob any manifest of any repository names.
-    let mut referenced = HashSet::new();
-    let manifests = metadata.manifest_digests().await?;
-    report.manifests = manifests.len();
-    for digest in &manifests {
-        let Some(content) = metadata.manifest_content(digest).await? else {
+    // What every manifest names, read once per distinct manifest.
+    let entries = metadata.manifest_entries().await?;
+    let mut names: HashMap<Digest, Names> = HashMap::new();
+    for entry in &entries {
+        if names.contains_key(&entry.digest) {
+            continue;
+        }
+        let Some(content) = metadata.manifest_content(&entry.digest).await? else {
             return Err(Error::Internal(format!(
-                "manifest {digest} has no stored content; nothing was removed (the metadata needs repair first)"
+                "manifest {} has no stored content; nothing was removed (the metadata needs repair first)",
+                entry.digest
             )));
         };
-        referenced.extend(referenced_blobs(digest, &content)?);
+        names.insert(entry.digest.clone(), read_names(&entry.digest, &content)?);
     }
 
+    // Which manifests stay: all, or those a tag reaches.
+    let kept = match delete_untagged {
+        false => entries.iter().collect(),
+        true => reached_from_tags(&entries, &names),
+    };
+    for entry in entries.iter().filter(|entry| !kept.contains(entry)) {
+        report.manifests_removed += 1;
+        tracing::debug!(repository = %entry.repository, digest = %entry.digest, "untagged manifest");
+        if !dry_run {
+            metadata.delete_manifest(&entry.repository, &entry.digest).await?;
+        }
+    }
+    report.manifests = kept.len();
+
+    // Mark: every blob a kept manifest names.
+    let referenced: HashSet<&Digest> = kept.iter().flat_map(|entry| &names[&entry.digest].blobs).collect();
+
     // Sweep the records, then the bytes they described, a batch at a time.
-    let (mut kept, mut swept) = (HashSet::new(), Vec::new());
+    let (mut staying, mut swept) = (HashSet::new(), Vec::new());
     for (digest, size) in metadata.stored_blobs().await? {
         if referenced.contains(&digest) {
             report.blobs_kept += 1;
             report.bytes_kept += size;
-            kept.insert(digest);
+            staying.insert(digest);
         } else {
             report.blobs_removed += 1;
             report.bytes_removed += size;
@@ -75,7 +117,7 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, dry_ru
     }
     let swept: HashSet<Digest> = swept.into_iter().collect();
     let strays: Vec<Digest> =
-        blobs.list().await?.into_iter().filter(|digest| !kept.contains(digest) && !swept.contains(digest)).collect();
+        blobs.list().await?.into_iter().filter(|digest| !staying.contains(digest) && !swept.contains(digest)).collect();
     report.strays_removed = strays.len();
     if !dry_run {
         remove_all(blobs, &strays).await?;
@@ -101,24 +143,53 @@ async fn remove_all(blobs: &dyn BlobStore, digests: &[Digest]) -> Result<()> {
     Ok(())
 }
 
-/// The blobs a manifest needs: its config and all its layers (foreign ones too: if their bytes
-/// are here, something pushed them on purpose). Read as plain JSON, so that no manifest this
-/// registry accepted can be misread; one that is not JSON stops the collection.
-fn referenced_blobs(digest: &Digest, content: &[u8]) -> Result<Vec<Digest>> {
+/// Within each repository, the manifests a tag reaches: tagged ones, the children of reached
+/// indexes, and the referrers (signatures, SBOMs) of reached manifests, to a fixed point.
+fn reached_from_tags<'a>(entries: &'a [ManifestEntry], names: &HashMap<Digest, Names>) -> HashSet<&'a ManifestEntry> {
+    let mut reached: HashSet<&ManifestEntry> = entries.iter().filter(|entry| entry.tagged).collect();
+    loop {
+        let reached_digests: HashSet<(&str, &Digest)> =
+            reached.iter().map(|entry| (entry.repository.as_str(), &entry.digest)).collect();
+        let children: HashSet<(&str, &Digest)> = reached
+            .iter()
+            .flat_map(|entry| names[&entry.digest].children.iter().map(|child| (entry.repository.as_str(), child)))
+            .collect();
+        let more: Vec<&ManifestEntry> = entries
+            .iter()
+            .filter(|entry| !reached.contains(entry))
+            .filter(|entry| {
+                let repository = entry.repository.as_str();
+                children.contains(&(repository, &entry.digest))
+                    || entry.subject.as_ref().is_some_and(|subject| reached_digests.contains(&(repository, subject)))
+            })
+            .collect();
+        if more.is_empty() {
+            return reached;
+        }
+        reached.extend(more);
+    }
+}
+
+/// The blobs a manifest needs (its config and all its layers, foreign ones too: if their bytes
+/// are here, something pushed them on purpose) and the manifests an index lists. Read as plain
+/// JSON, so that no manifest this registry accepted can be misread; one that is not JSON stops
+/// the collection.
+fn read_names(digest: &Digest, content: &[u8]) -> Result<Names> {
     let unreadable =
         |reason: String| Error::Internal(format!("manifest {digest} cannot be read ({reason}); nothing was removed"));
     let json: serde_json::Value = serde_json::from_slice(content).map_err(|e| unreadable(e.to_string()))?;
-    let mut found = Vec::new();
-    let descriptors = json
-        .get("config")
-        .into_iter()
-        .chain(["layers", "blobs"].iter().filter_map(|key| json.get(key)).filter_map(|v| v.as_array()).flatten());
-    for descriptor in descriptors {
-        if let Some(text) = descriptor.get("digest").and_then(|v| v.as_str()) {
-            found.push(Digest::parse(text).map_err(|e| unreadable(e.to_string()))?);
-        }
-    }
-    Ok(found)
+    let digests = |descriptors: Vec<&serde_json::Value>| -> Result<Vec<Digest>> {
+        descriptors
+            .into_iter()
+            .filter_map(|descriptor| descriptor.get("digest").and_then(|v| v.as_str()))
+            .map(|text| Digest::parse(text).map_err(|e| unreadable(e.to_string())))
+            .collect()
+    };
+    let list = |key: &str| json.get(key).and_then(|v| v.as_array()).into_iter().flatten();
+    Ok(Names {
+        blobs: digests(json.get("config").into_iter().chain(list("layers")).chain(list("blobs")).collect())?,
+        children: digests(list("manifests").collect())?,
+    })
 }
 
 /// Who may use an embedded data folder at once: one registry that writes, or any number of
@@ -227,11 +298,12 @@ mod tests {
         };
         metadata.put_manifest("app/api", &record, manifest.as_bytes(), Some("1.0")).await.unwrap();
 
-        let dry = collect(&blobs, metadata.as_ref(), true).await.unwrap();
+        let dry =
+            collect(&blobs, metadata.as_ref(), GcOptions { dry_run: true, ..GcOptions::default() }).await.unwrap();
         assert_eq!((dry.blobs_removed, dry.bytes_removed, dry.strays_removed), (2, stored[2].1 + stored[3].1, 0));
         assert_eq!(blobs.list().await.unwrap().len(), 4, "a dry run removes nothing");
 
-        let report = collect(&blobs, metadata.as_ref(), false).await.unwrap();
+        let report = collect(&blobs, metadata.as_ref(), GcOptions::default()).await.unwrap();
         assert_eq!((report.manifests, report.blobs_kept, report.blobs_removed, report.links_removed), (1, 2, 2, 2));
         let mut left = blobs.list().await.unwrap();
         left.sort();
@@ -241,20 +313,108 @@ mod tests {
         assert!(!blobs.exists(&stored[2].0).await.unwrap(), "the multipart data went with its pointer");
         assert_eq!(metadata.linked_blob("app/api", &stored[3].0).await.unwrap(), None);
         assert_eq!(metadata.linked_blob("app/api", &stored[1].0).await.unwrap(), Some(stored[1].1));
-        let again = collect(&blobs, metadata.as_ref(), false).await.unwrap();
+        let again = collect(&blobs, metadata.as_ref(), GcOptions::default()).await.unwrap();
         assert_eq!((again.blobs_removed, again.strays_removed), (0, 0));
+    }
+
+    /// Stores `bytes` as a blob linked to `repository`.
+    async fn blob(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, repository: &str, bytes: &[u8]) -> Digest {
+        let digest = Digest::sha256_of(bytes);
+        blobs.put_whole(&format!("s-{}", digest.hex()), &digest, None, body(bytes.to_vec())).await.unwrap();
+        metadata.link_blob(repository, &digest, bytes.len() as u64).await.unwrap();
+        digest
+    }
+
+    /// Puts a manifest of `layers` (an index of `children` if any) with an optional subject.
+    async fn manifest(
+        metadata: &dyn MetadataStore,
+        repository: &str,
+        layers: &[&Digest],
+        children: &[&Digest],
+        subject: Option<&Digest>,
+        tag: Option<&str>,
+    ) -> Digest {
+        let descriptor =
+            |digest: &Digest| serde_json::json!({"mediaType": "application/octet-stream", "digest": digest, "size": 1});
+        let mut json = match children.is_empty() {
+            true => {
+                serde_json::json!({"schemaVersion": 2, "layers": layers.iter().map(|d| descriptor(d)).collect::<Vec<_>>()})
+            }
+            false => {
+                serde_json::json!({"schemaVersion": 2, "manifests": children.iter().map(|d| descriptor(d)).collect::<Vec<_>>()})
+            }
+        };
+        if let Some(subject) = subject {
+            json["subject"] = descriptor(subject);
+        }
+        let content = json.to_string();
+        let record = ManifestRecord {
+            digest: Digest::sha256_of(content.as_bytes()),
+            media_type: kots_oci::media_type::OCI_MANIFEST.into(),
+            size: content.len() as u64,
+            artifact_type: None,
+            subject: subject.cloned(),
+            annotations: None,
+        };
+        metadata.put_manifest(repository, &record, content.as_bytes(), tag).await.unwrap();
+        record.digest
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn untagged_manifests_go_only_when_asked_and_only_those_no_tag_reaches() {
+        let temp = tempfile::tempdir().unwrap();
+        let blobs = crate::storage::FilesystemBlobStore::open(temp.path()).unwrap();
+        let metadata = SqlMetadataStore::sqlite(&temp.path().join("registry.db")).await.unwrap();
+        let (b, m) = (&blobs as &dyn BlobStore, &metadata as &dyn MetadataStore);
+        let repo = "app/api";
+        let [shared, old, new, child, signature, stale_signature, pinned] =
+            ["shared", "old", "new", "child", "sig", "stale sig", "pinned"].map(|name| name.as_bytes());
+        let shared = blob(b, m, repo, shared).await;
+        let old = blob(b, m, repo, old).await;
+        let new = blob(b, m, repo, new).await;
+        let child = blob(b, m, repo, child).await;
+        let signature = blob(b, m, repo, signature).await;
+        let stale_signature = blob(b, m, repo, stale_signature).await;
+        let pinned = blob(b, m, repo, pinned).await;
+        // The tag 1.0 moves from v1 to v2; v1 keeps a signature of its own.
+        let v1 = manifest(m, repo, &[&shared, &old], &[], None, Some("1.0")).await;
+        let v2 = manifest(m, repo, &[&shared, &new], &[], None, Some("1.0")).await;
+        manifest(m, repo, &[&stale_signature], &[], Some(&v1), None).await;
+        manifest(m, repo, &[&signature], &[], Some(&v2), None).await;
+        // A tagged index reaches its untagged child; an image pushed by digest only.
+        let platform = manifest(m, repo, &[&child], &[], None, None).await;
+        manifest(m, repo, &[], &[&platform], None, Some("multi")).await;
+        manifest(m, repo, &[&pinned], &[], None, None).await;
+
+        let all = collect(b, m, GcOptions::default()).await.unwrap();
+        assert_eq!((all.manifests, all.manifests_removed, all.blobs_removed), (7, 0, 0), "untagged stay by default");
+
+        let options = GcOptions { delete_untagged: true, dry_run: true };
+        let dry = collect(b, m, options).await.unwrap();
+        assert_eq!((dry.manifests, dry.manifests_removed, dry.blobs_removed), (4, 3, 3));
+        assert_eq!(m.manifest_entries().await.unwrap().len(), 7, "a dry run deletes nothing");
+
+        let report = collect(b, m, GcOptions { delete_untagged: true, dry_run: false }).await.unwrap();
+        assert_eq!((report.manifests, report.manifests_removed, report.blobs_removed), (4, 3, 3));
+        assert_eq!(report.manifest_contents_removed, 3);
+        let left: HashSet<Digest> = b.list().await.unwrap().into_iter().collect();
+        let expected: HashSet<Digest> = [shared, new, child, signature].into_iter().collect();
+        assert_eq!(left, expected, "v1's own layer, its signature's and the pinned image's went");
+        assert!(m.get_manifest(repo, &v1).await.unwrap().is_none());
+        assert!(m.get_manifest(repo, &v2).await.unwrap().is_some());
+        assert!(m.get_manifest(repo, &platform).await.unwrap().is_some(), "the index's child stays");
     }
 
     #[test]
     fn a_manifest_that_is_not_json_stops_the_collection() {
         let digest = Digest::sha256_of(b"{");
-        let error = referenced_blobs(&digest, b"{").unwrap_err();
+        let error = read_names(&digest, b"{").err().unwrap();
         assert!(error.to_string().contains("nothing was removed"), "{error}");
-        let found = referenced_blobs(
+        let found = read_names(
             &digest,
             br#"{"config":{"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"},"layers":[],"blobs":[{"digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111"}]}"#,
         )
         .unwrap();
-        assert_eq!(found.len(), 2, "configs, layers and old-style artifact blobs");
+        assert_eq!(found.blobs.len(), 2, "configs, layers and old-style artifact blobs");
     }
 }

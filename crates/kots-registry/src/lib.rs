@@ -96,8 +96,8 @@ impl Registry {
     }
 
     /// Removes the blobs no manifest needs (see [`gc`]); only while nothing pushes.
-    pub async fn collect_garbage(&self, dry_run: bool) -> Result<gc::Report> {
-        gc::collect(self.blobs.as_ref(), self.metadata.as_ref(), dry_run).await
+    pub async fn collect_garbage(&self, options: gc::GcOptions) -> Result<gc::Report> {
+        gc::collect(self.blobs.as_ref(), self.metadata.as_ref(), options).await
     }
 
     /// A manifest of `repository` by tag or digest, straight from storage (for services that

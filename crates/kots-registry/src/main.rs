@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key, url_host};
+use kots_registry::gc::GcOptions;
 use kots_registry::htpasswd::HtpasswdPolicy;
 use kots_registry::{Options, Registry, parse_duration, server};
 
@@ -74,6 +75,11 @@ enum Command {
         /// Report what would be removed; remove nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also delete manifests no tag reaches (directly, through an index, or as a signature or
+        /// other referrer of one): the old versions a moved tag leaves. Images pulled only by
+        /// digest (`kubectl kots pull` pushes digest-pinned images so) go with them.
+        #[arg(long)]
+        delete_untagged: bool,
         /// With --database: confirms that every replica serves --read-only (or is stopped), which
         /// this command cannot see for itself.
         #[arg(long)]
@@ -219,7 +225,7 @@ async fn run() -> anyhow::Result<()> {
             server::serve(Arc::new(registry), listener, server::shutdown_signal()).await?;
             Ok(())
         }
-        Command::Gc { config: _, stores, dry_run, replicas_read_only } => {
+        Command::Gc { config: _, stores, dry_run, delete_untagged, replicas_read_only } => {
             init_logging(LogFormat::Text);
             if stores.database.is_some() && !replicas_read_only {
                 bail!(
@@ -232,12 +238,15 @@ async fn run() -> anyhow::Result<()> {
             let shared_store = stores.shared_metadata().await?;
             let options = Options { read_only: true, ..Options::default() };
             let registry = stores.open(shared_store, options).await?;
-            let report = registry.collect_garbage(dry_run).await?;
+            let report = registry.collect_garbage(GcOptions { dry_run, delete_untagged }).await?;
             let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
             let (verb, links) = match dry_run {
                 true => ("would remove", String::new()),
                 false => ("removed", format!(" with {} repository links", report.links_removed)),
             };
+            if delete_untagged {
+                println!("{verb} {} untagged manifests", report.manifests_removed);
+            }
             println!(
                 "{} manifests; kept {} blobs ({}); {verb} {} blobs ({}){links}, {} stray blob files, {} unused manifest bodies",
                 report.manifests,

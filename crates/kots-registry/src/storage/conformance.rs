@@ -113,12 +113,17 @@ async fn suite(store: Arc<dyn MetadataStore>) {
 
     // What garbage collection reads and removes.
     let shared = Digest::sha256_of(b"shared");
-    let mut manifests = store.manifest_digests().await.unwrap();
+    let entries = store.manifest_entries().await.unwrap();
+    let mut manifests: Vec<Digest> = entries.iter().map(|entry| entry.digest.clone()).collect();
     manifests.sort();
     let mut expected: Vec<Digest> = (0..16u8).map(|index| Digest::sha256_of(&[index; 3])).collect();
     expected.extend([second.digest.clone(), referrer.digest.clone()]);
     expected.sort();
-    assert_eq!(manifests, expected, "each manifest once, whatever holds it");
+    assert_eq!(manifests, expected, "each manifest of each repository");
+    let tagged: Vec<&Digest> = entries.iter().filter(|entry| entry.tagged).map(|entry| &entry.digest).collect();
+    assert_eq!(tagged, [&winner], "only race/app:latest is tagged now");
+    let signature = entries.iter().find(|entry| entry.digest == referrer.digest).unwrap();
+    assert_eq!((signature.repository.as_str(), signature.subject.as_ref()), ("a/b", Some(&first.digest)));
     assert_eq!(store.manifest_content(&second.digest).await.unwrap().as_deref(), Some(&b"second"[..]));
     assert_eq!(store.manifest_content(&absent).await.unwrap(), None);
     let stored = store.stored_blobs().await.unwrap();

@@ -123,6 +123,15 @@ pub struct ManifestRecord {
     pub annotations: Option<String>,
 }
 
+/// A manifest as garbage collection sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ManifestEntry {
+    pub repository: String,
+    pub digest: Digest,
+    pub subject: Option<Digest>,
+    pub tagged: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct UploadRecord {
     pub repository: String,
@@ -179,8 +188,8 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn all_uploads(&self) -> Result<Vec<String>>;
 
     // Garbage collection (see [`crate::gc`]).
-    /// The digests of all manifests, in every repository (each once).
-    async fn manifest_digests(&self) -> Result<Vec<Digest>>;
+    /// Every manifest of every repository, with its subject and whether a tag points at it.
+    async fn manifest_entries(&self) -> Result<Vec<ManifestEntry>>;
     /// A manifest's bytes, whichever repository holds it.
     async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>>;
     /// Every blob recorded as stored, with its size.

@@ -17,7 +17,7 @@ use kots_oci::{Descriptor, Digest, Hasher};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-use super::{ManifestRecord, MetadataStore, UploadRecord, now_seconds};
+use super::{ManifestEntry, ManifestRecord, MetadataStore, UploadRecord, now_seconds};
 use crate::error::{Error, Result};
 
 const SQLITE_MIGRATIONS: [&str; 3] = [
@@ -497,9 +497,25 @@ impl MetadataStore for SqlMetadataStore {
         Ok(sqlx::query_scalar("SELECT id FROM uploads").fetch_all(&self.pool).await?)
     }
 
-    async fn manifest_digests(&self) -> Result<Vec<Digest>> {
-        let rows = sqlx::query("SELECT DISTINCT digest FROM manifests").fetch_all(&self.pool).await?;
-        rows.iter().map(|row| digest_column(row, "digest")).collect()
+    async fn manifest_entries(&self) -> Result<Vec<ManifestEntry>> {
+        let rows = sqlx::query(
+            "SELECT m.repository, m.digest, m.subject, \
+             (SELECT COUNT(*) FROM tags t WHERE t.repository = m.repository AND t.digest = m.digest) AS tags \
+             FROM manifests m",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let subject: Option<String> = row.try_get("subject")?;
+                Ok(ManifestEntry {
+                    repository: row.try_get("repository")?,
+                    digest: digest_column(row, "digest")?,
+                    subject: subject.as_deref().map(Digest::parse).transpose().map_err(Error::internal)?,
+                    tagged: row.try_get::<i64, _>("tags")? > 0,
+                })
+            })
+            .collect()
     }
 
     async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>> {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use kots_oci::{Descriptor, Digest, Hasher};
 use metrics::Histogram;
 
-use super::{Appended, BlobStore, ByteStream, ManifestRecord, MetadataStore, UploadRecord};
+use super::{Appended, BlobStore, ByteStream, ManifestEntry, ManifestRecord, MetadataStore, UploadRecord};
 use crate::error::Result;
 
 pub struct Timed<T: ?Sized> {
@@ -55,7 +55,7 @@ pub const METADATA_OPERATIONS: [&str; 29] = [
     "release_upload",
     "idle_uploads",
     "all_uploads",
-    "manifest_digests",
+    "manifest_entries",
     "manifest_content",
     "stored_blobs",
     "forget_blobs",
@@ -243,8 +243,8 @@ impl MetadataStore for Timed<dyn MetadataStore> {
         self.time("all_uploads", self.inner.all_uploads()).await
     }
 
-    async fn manifest_digests(&self) -> Result<Vec<Digest>> {
-        self.time("manifest_digests", self.inner.manifest_digests()).await
+    async fn manifest_entries(&self) -> Result<Vec<ManifestEntry>> {
+        self.time("manifest_entries", self.inner.manifest_entries()).await
     }
 
     async fn manifest_content(&self, digest: &Digest) -> Result<Option<Bytes>> {
