@@ -125,7 +125,7 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
 
     // Nor may two registries write to one folder.
     drop(registry);
-    let _writer = Registry::start_in(&data_dir, &[]);
+    let mut writer = Registry::start_in(&data_dir, &[]);
     let second = Command::new(env!("CARGO_BIN_EXE_kots-registry"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data_dir)
@@ -133,6 +133,25 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(!second.status.success() && stderr.contains("in use by another kots-registry"), "{stderr}");
+
+    // A tag that moves leaves the old manifest untagged: only --delete-untagged takes it.
+    let address = writer.address.clone();
+    for tag in ["drop", "keep"] {
+        skopeo(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            &format!("oci:{source}:{tag}"),
+            &format!("docker://{address}/lab/moving:latest"),
+        ]);
+    }
+    writer.kill();
+    let (ok, stdout, stderr) = gc(&data_dir, &[]);
+    assert!(ok && stdout.contains("removed 0 blobs"), "{stdout}{stderr}");
+    let (ok, stdout, stderr) = gc(&data_dir, &["--delete-untagged"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("removed 1 untagged manifests") && stdout.contains("removed 4 blobs"), "{stdout}");
 }
 
 #[test]
