@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use kots_oci::{Descriptor, Digest, ImageReference, Manifest, ManifestKind};
 use kots_release::bundle::{BundleReader, MAX_MANIFEST};
 use kots_transfer::{Event, RegistryClient, push_scope};
@@ -25,6 +27,25 @@ pub struct PushedImage {
 
 /// Blobs larger than this go up in PATCH chunks of this size.
 const CHUNK_SIZE: u64 = 512 * 1024 * 1024;
+/// Blobs up to this size are held in memory and pushed while the bundle reads on, up to
+/// [`SMALL_IN_FLIGHT`] at once: a small blob costs round trips and a registry fsync rather than
+/// bandwidth, so one at a time would leave both sides idle. At most 8 MiB held this way.
+const SMALL_BLOB: u64 = 1024 * 1024;
+const SMALL_IN_FLIGHT: usize = 8;
+/// Root manifests held back until the small pushes before them are in.
+const ROOTS_AT_ONCE: usize = 16;
+
+/// A small blob's push, run beside the bundle's reading.
+type SmallPush<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<SmallPushed>> + Send + 'a>>;
+
+/// What became of a small blob pushed into image `index`'s repository.
+struct SmallPushed {
+    index: usize,
+    digest: Digest,
+    size: u64,
+    repository: String,
+    sent: bool,
+}
 
 struct Pusher<'a> {
     client: &'a RegistryClient,
@@ -44,7 +65,7 @@ fn emit(events: &Option<UnboundedSender<Event>>, event: Event) {
     }
 }
 
-impl Pusher<'_> {
+impl<'a> Pusher<'a> {
     /// Makes `descriptor`'s blob present in image `index`'s repository.
     async fn ensure_blob(&mut self, index: usize, descriptor: &Descriptor, bundle: &str) -> anyhow::Result<()> {
         let repository = self.repositories[index].clone();
@@ -109,6 +130,51 @@ impl Pusher<'_> {
         self.client.upload_blob(&repository, digest, size, body, CHUNK_SIZE).await?;
         emit(&self.events, Event::BlobBytes { digest: digest.clone(), bytes: size });
         self.sent(index, digest, size, repository);
+        Ok(())
+    }
+
+    /// Starts pushing a small blob into image `index`'s repository unless it is there; the
+    /// outcome is recorded by [`Pusher::settle`].
+    fn push_small(&self, index: usize, digest: &Digest, bytes: Bytes) -> SmallPush<'a> {
+        let (client, events) = (self.client, self.events.clone());
+        let (repository, digest) = (self.repositories[index].clone(), digest.clone());
+        Box::pin(async move {
+            let size = bytes.len() as u64;
+            if client.blob_size(&repository, &digest, &push_scope(&repository)).await?.is_some() {
+                return Ok(SmallPushed { index, digest, size, repository, sent: false });
+            }
+            emit(&events, Event::BlobStarted { digest: digest.clone(), size });
+            let body: kots_transfer::ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
+            client.upload_blob(&repository, &digest, size, body, CHUNK_SIZE).await?;
+            emit(&events, Event::BlobBytes { digest: digest.clone(), bytes: size });
+            Ok(SmallPushed { index, digest, size, repository, sent: true })
+        })
+    }
+
+    fn settle(&mut self, pushed: SmallPushed) {
+        let SmallPushed { index, digest, size, repository, sent } = pushed;
+        if sent {
+            self.sent(index, &digest, size, repository);
+        } else {
+            self.results[index].blobs_skipped += 1;
+            emit(&self.events, Event::BlobSkipped { digest: digest.clone(), size });
+            self.placed.insert(digest, (repository, size));
+        }
+    }
+
+    /// Waits for every small push in flight, then puts the root manifests queued meanwhile.
+    async fn flush(
+        &mut self,
+        in_flight: &mut FuturesUnordered<SmallPush<'a>>,
+        queued: &mut Vec<(usize, Bytes, Descriptor)>,
+        bundle: &str,
+    ) -> anyhow::Result<()> {
+        while let Some(pushed) = in_flight.next().await {
+            self.settle(pushed?);
+        }
+        for (index, bytes, descriptor) in queued.drain(..) {
+            self.put_root(index, &bytes, &descriptor, bundle).await?;
+        }
         Ok(())
     }
 
@@ -203,6 +269,8 @@ pub async fn push_bundle_images(
         });
     }
     let mut done = vec![false; images.len()];
+    let mut in_flight = FuturesUnordered::new();
+    let mut queued = Vec::new();
     while let Some(entry) = bundle.next_blob().await? {
         let roots: Vec<usize> =
             images.iter().enumerate().filter(|(_, (_, d))| d.digest == entry.digest).map(|(i, _)| i).collect();
@@ -220,8 +288,13 @@ pub async fn push_bundle_images(
                         images[index].0
                     );
                 }
-                pusher.put_root(index, &bytes, &descriptor, &name).await?;
+                // Put once the small pushes before it are in, with the next few images' roots:
+                // waiting for each image alone would leave few pushes in flight.
+                queued.push((index, bytes.clone(), descriptor));
                 done[index] = true;
+            }
+            if queued.len() >= ROOTS_AT_ONCE {
+                pusher.flush(&mut in_flight, &mut queued, &name).await?;
             }
             continue;
         }
@@ -232,11 +305,22 @@ pub async fn push_bundle_images(
                 pusher.held.insert(entry.digest.clone(), bytes);
                 continue;
             }
+            if entry.size <= SMALL_BLOB {
+                if in_flight.len() >= SMALL_IN_FLIGHT
+                    && let Some(pushed) = in_flight.next().await
+                {
+                    pusher.settle(pushed?);
+                }
+                in_flight.push(pusher.push_small(current, &entry.digest, bytes));
+                continue;
+            }
             if !pusher.skip_if_present(current, &entry.digest, entry.size).await? {
                 pusher.upload(current, &entry.digest, bytes).await?;
             }
             continue;
         }
+        // A large blob streams from the bundle; what is in flight finishes first.
+        pusher.flush(&mut in_flight, &mut queued, &name).await?;
         if pusher.skip_if_present(current, &entry.digest, entry.size).await? {
             continue;
         }
@@ -278,6 +362,7 @@ pub async fn push_bundle_images(
         uploaded?;
         pusher.sent(current, &entry.digest, entry.size, repository);
     }
+    pusher.flush(&mut in_flight, &mut queued, &name).await?;
     if let Some(missing) = done.iter().position(|finished| !finished) {
         anyhow::bail!("{name} ends before the manifest of {}; the bundle is incomplete", images[missing].0);
     }
