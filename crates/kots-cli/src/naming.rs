@@ -70,6 +70,19 @@ impl RegistryTarget {
             self.prefix()
         )
     }
+
+    /// The error for a registry that refused the push check, with what to do about it: a 405
+    /// is a registry in read-only mode (maintenance, garbage collection), anything else most
+    /// likely credentials (`login_hint` says how to give them).
+    pub fn refused(&self, error: kots_transfer::Error, login_hint: &str) -> anyhow::Error {
+        match error {
+            kots_transfer::Error::Registry { status: 405, .. } => anyhow::anyhow!(
+                "the registry {} takes no pushes now: {error}; it is likely read-only for maintenance: retry later",
+                self.host
+            ),
+            error => anyhow::anyhow!("the registry {} refuses to take images: {error}; {login_hint}", self.host),
+        }
+    }
 }
 
 /// Where [`RegistryTarget::record`] lives, under `overlays/midstream/` (kots owns `kots/`).

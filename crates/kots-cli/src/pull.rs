@@ -437,11 +437,8 @@ pub async fn pull(options: &PullOptions) -> anyhow::Result<PullSummary> {
             step(quiet, format!("Checking that {} accepts pushes", target.host));
             let repository = first.strip_prefix(&format!("{}/", target.host)).unwrap_or(first);
             RegistryClient::new(&target.host, &destination_options)?.check_push(repository).await.map_err(|e| {
-                anyhow::anyhow!(
-                    "the registry {} refuses to take images: {e}; check --registry-username/--registry-password (or `docker login {}`)",
-                    target.host,
-                    target.host
-                )
+                let hint = format!("check --registry-username/--registry-password (or `docker login {}`)", target.host);
+                target.refused(e, &hint)
             })?;
         }
         if let Some(bundle) = bundle.as_mut() {

@@ -57,12 +57,10 @@ pub async fn push_images(options: &PushImagesOptions) -> anyhow::Result<Vec<Push
     let client = RegistryClient::new(&target.host, &client_options)?;
     if let Some(first) = destinations.values().next() {
         let repository = first.strip_prefix(&format!("{}/", target.host)).unwrap_or(first);
-        client.check_push(repository).await.map_err(|e| {
-            anyhow::anyhow!(
-                "the registry {} refuses to take images: {e}; check --registry-username/--registry-password",
-                target.host
-            )
-        })?;
+        client
+            .check_push(repository)
+            .await
+            .map_err(|e| target.refused(e, "check --registry-username/--registry-password"))?;
     }
     let progress = Progress::start(format!("pushing to {}", target.host), options.quiet);
     let pushed = push_bundle_images(&mut bundle, &targets, &client, progress.sender()).await;

@@ -164,6 +164,25 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     assert_eq!(printed.lines().count(), 7, "{printed}");
     let digest = served_digest(&distribution.address, "mirror/memcached", "1.6", None);
     assert_eq!(digest.as_ref(), world.digests.get(&format!("{}/library/memcached:1.6", world.public)));
+
+    // A registry in read-only mode (garbage collection beside it) is named as such.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let read_only = world.path("read-only");
+    let address = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let options = kots_registry::Options { read_only: true, ..Default::default() };
+        let registry = kots_registry::Registry::open_embedded(&read_only, options).await.unwrap();
+        tokio::spawn(kots_registry::server::serve(std::sync::Arc::new(registry), listener, std::future::pending()));
+        address
+    });
+    let output = std::process::Command::new(BINARY)
+        .args(["push-images", second.to_str().unwrap(), &format!("http://{address}/mirror"), "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("likely read-only for maintenance"), "{stderr}");
+    runtime.shutdown_background();
 }
 
 /// A plain-tar bundle of one image `docker.io/library/app:1`, whose head is right and whose
