@@ -5,7 +5,8 @@
 
 use crate::BINARY;
 use crate::pull::{
-    Distribution, World, as_strs, image_summary, json_summary, kustomize, rendered_images, served_digest, snapshot,
+    Distribution, World, as_strs, assert_served, image_summary, json_summary, kustomize, rendered_images,
+    served_digest, snapshot,
 };
 
 fn bundle_pull_args(bundle: &std::path::Path, keys: &str, endpoint: &str, alice: bool) -> Vec<String> {
@@ -65,13 +66,7 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
     let images = rendered_images(&rendered);
     assert_eq!(images.len(), 5, "{images:?}");
-    for image in &images {
-        let rest = image.strip_prefix(&format!("{customer}/myapp/")).unwrap_or_else(|| panic!("{image}"));
-        let (name, tag) = rest.split_once(':').unwrap();
-        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();
-        let served = served_digest(&customer, &format!("myapp/{name}"), tag, Some(("alice", "wonderland")));
-        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
-    }
+    assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
     assert!(served_digest(&customer, "myapp/postgres", "16", Some(("alice", "wonderland"))).is_some());
 
     // The customer's edits, then the update bundle.
@@ -148,13 +143,8 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     let moved = format!("the images are in {}/myapp now (were: {customer}/myapp)", distribution.address);
     assert!(stderr.contains(&moved), "{stderr}");
     assert!(kustomize(&app.join("overlays/downstreams/this-cluster")).contains("site: bunker"));
-    for image in rendered_images(&kustomize(&app.join("overlays/midstream"))) {
-        let rest = image.strip_prefix(&format!("{}/myapp/", distribution.address)).unwrap();
-        let (name, tag) = rest.split_once(':').unwrap();
-        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();
-        let served = served_digest(&distribution.address, &format!("myapp/{name}"), tag, None);
-        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
-    }
+    let images = rendered_images(&kustomize(&app.join("overlays/midstream")));
+    assert_served(&world, &images, &distribution.address, "myapp", None);
     let output = std::process::Command::new(BINARY)
         .args(["push-images", second.to_str().unwrap(), &format!("http://{}/mirror", distribution.address), "-q"])
         .output()

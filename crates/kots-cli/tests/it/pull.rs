@@ -308,6 +308,25 @@ pub(crate) fn served_digest(
     })
 }
 
+/// Asserts that every one of `images` (as rendered) is `registry/namespace/NAME:TAG` and that
+/// `registry` serves it with the digest of the source image it came from.
+pub(crate) fn assert_served(
+    world: &World,
+    images: &[String],
+    registry: &str,
+    namespace: &str,
+    credentials: Option<(&str, &str)>,
+) {
+    for image in images {
+        let rest = image.strip_prefix(&format!("{registry}/{namespace}/")).unwrap_or_else(|| panic!("{image}"));
+        let (name, tag) = rest.split_once(':').unwrap();
+        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}")));
+        let source = source.unwrap_or_else(|| panic!("{image} keeps the source's name"));
+        let served = served_digest(registry, &format!("{namespace}/{name}"), tag, credentials);
+        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
+    }
+}
+
 /// Every file of a folder but `images/`, with its content: to prove a folder unchanged.
 pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, directory: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
@@ -394,13 +413,7 @@ fn pull_deploys_from_the_customer_registry_and_an_update_keeps_the_customers_edi
     let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
     let images = rendered_images(&rendered);
     assert_eq!(images.len(), 5, "{images:?}");
-    for image in &images {
-        let rest = image.strip_prefix(&format!("{customer}/myapp/")).unwrap_or_else(|| panic!("{image}"));
-        let (name, tag) = rest.split_once(':').unwrap();
-        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();
-        let served = served_digest(&customer, &format!("myapp/{name}"), tag, Some(("alice", "wonderland")));
-        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
-    }
+    assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
     let postgres = served_digest(&customer, "myapp/postgres", "16", Some(("alice", "wonderland")));
     assert!(postgres.is_some(), "additionalImages travel too");
     assert_eq!(rendered.matches("- name: myapp-registry").count(), 5, "each workload pulls with the secret");
@@ -466,46 +479,27 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     let keys = world.keys.display().to_string();
     let distribution = Distribution::start();
     let rootdir = world.path("globex");
-    let (ok, _, stderr) = world.pull(
-        &license,
-        &rootdir,
-        &[
-            "myapp",
-            "--trusted-key",
-            &keys,
-            "--rewrite-images",
-            "--registry-endpoint",
-            &format!("http://{}/globex/apps", distribution.address),
-            "--image-naming",
-            "path",
-        ],
-    );
-    assert!(ok, "{stderr}");
-    let rendered = kustomize(&rootdir.join("myapp/overlays/midstream"));
-    let images = rendered_images(&rendered);
-    assert_eq!(images.len(), 5, "{images:?}");
-    for image in &images {
-        let rest = image.strip_prefix(&format!("{}/globex/apps/", distribution.address)).unwrap();
-        let (repository, tag) = rest.split_once(':').unwrap();
-        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{repository}:{tag}")));
-        let source = source.unwrap_or_else(|| panic!("{image} keeps the source path"));
-        let served = served_digest(&distribution.address, &format!("globex/apps/{repository}"), tag, None);
-        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
-    }
-    assert!(!rendered.contains("imagePullSecrets"), "no credentials given, no pull secret");
-
-    // The same release to the same registry: nothing to do. To another registry: the images move,
-    // though the release has not changed.
+    let endpoint = format!("http://{}/globex/apps", distribution.address);
     let to_distribution = [
         "myapp",
         "--trusted-key",
         &keys,
         "--rewrite-images",
         "--registry-endpoint",
-        &format!("http://{}/globex/apps", distribution.address),
+        &endpoint,
         "--image-naming",
         "path",
     ];
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &to_distribution);
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&rootdir.join("myapp/overlays/midstream"));
+    let images = rendered_images(&rendered);
+    assert_eq!(images.len(), 5, "{images:?}");
+    assert_served(&world, &images, &distribution.address, "globex/apps", None);
+    assert!(!rendered.contains("imagePullSecrets"), "no credentials given, no pull secret");
+
+    // The same release to the same registry: nothing to do. To another registry: the images move,
+    // though the release has not changed.
     let app = rootdir.join("myapp");
     let before = snapshot(&app);
     let (ok, _, stderr) = world.pull(&license, &rootdir, &to_distribution);
@@ -523,13 +517,7 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     assert_eq!(json_summary(&stdout)["versionLabel"], "1.0.0");
     let images = rendered_images(&kustomize(&app.join("overlays/midstream")));
     assert_eq!(images.len(), 5, "{images:?}");
-    for image in &images {
-        let rest = image.strip_prefix(&format!("{customer}/myapp/")).unwrap_or_else(|| panic!("{image}"));
-        let (name, tag) = rest.split_once(':').unwrap();
-        let source = world.digests.iter().find(|(source, _)| source.ends_with(&format!("/{name}:{tag}"))).unwrap();
-        let served = served_digest(&customer, &format!("myapp/{name}"), tag, Some(("alice", "wonderland")));
-        assert_eq!(served.as_deref(), Some(source.1.as_str()), "{image}");
-    }
+    assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
 
     // Without --rewrite-images the names stay, and the vendor's private images get a secret
     // holding the license.

@@ -43,16 +43,15 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
     let dropped = images::image(&layout, Format::Oci, 50, 3, "amd64");
     layout.add_manifest(dropped.clone(), Some("drop")).unwrap();
     let source = layout.root().display().to_string();
+    // Pushes the layout's image `tag` to `destination` (`host/repository:tag`).
+    let copy_in = |tag: &str, destination: &str| {
+        let from = format!("oci:{source}:{tag}");
+        let to = format!("docker://{destination}");
+        skopeo(&["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", &from, &to]);
+    };
     let address = registry.address.clone();
     for (tag, repository) in [("keep", "lab/keep"), ("drop", "lab/drop")] {
-        skopeo(&[
-            "copy",
-            "--all",
-            "--preserve-digests",
-            "--dest-tls-verify=false",
-            &format!("oci:{source}:{tag}"),
-            &format!("docker://{address}/{repository}:1"),
-        ]);
+        copy_in(tag, &format!("{address}/{repository}:1"));
     }
     let dropped_manifest: serde_json::Value =
         serde_json::from_slice(&layout.read_blob(&dropped.digest).unwrap()).unwrap();
@@ -135,16 +134,8 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
     assert!(!second.status.success() && stderr.contains("in use by another kots-registry"), "{stderr}");
 
     // A tag that moves leaves the old manifest untagged: only --delete-untagged takes it.
-    let address = writer.address.clone();
     for tag in ["drop", "keep"] {
-        skopeo(&[
-            "copy",
-            "--all",
-            "--preserve-digests",
-            "--dest-tls-verify=false",
-            &format!("oci:{source}:{tag}"),
-            &format!("docker://{address}/lab/moving:latest"),
-        ]);
+        copy_in(tag, &format!("{}/lab/moving:latest", writer.address));
     }
     writer.kill();
     let (ok, stdout, stderr) = gc(&data_dir, &[]);
