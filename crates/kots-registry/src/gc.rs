@@ -49,6 +49,11 @@ pub struct Report {
     pub strays_removed: usize,
     /// Bytes of manifests no repository holds any more.
     pub manifest_contents_removed: usize,
+    /// What went (or would go), for `gc --list`: manifests by repository, blobs with their
+    /// sizes, stray bytes.
+    pub removed_manifests: Vec<(String, Digest)>,
+    pub removed_blobs: Vec<(Digest, u64)>,
+    pub removed_strays: Vec<Digest>,
 }
 
 /// What one manifest names.
@@ -86,7 +91,7 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, option
     };
     for entry in entries.iter().filter(|entry| !kept.contains(entry)) {
         report.manifests_removed += 1;
-        tracing::debug!(repository = %entry.repository, digest = %entry.digest, "untagged manifest");
+        report.removed_manifests.push((entry.repository.clone(), entry.digest.clone()));
         if !dry_run {
             metadata.delete_manifest(&entry.repository, &entry.digest).await?;
         }
@@ -106,6 +111,7 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, option
         } else {
             report.blobs_removed += 1;
             report.bytes_removed += size;
+            report.removed_blobs.push((digest.clone(), size));
             swept.push(digest);
         }
     }
@@ -122,6 +128,7 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, option
     if !dry_run {
         remove_all(blobs, &strays).await?;
     }
+    report.removed_strays = strays;
     for digest in metadata.unreferenced_manifest_contents().await? {
         if dry_run || metadata.forget_manifest_content(&digest).await? {
             report.manifest_contents_removed += 1;

@@ -75,6 +75,10 @@ enum Command {
         /// Report what would be removed; remove nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also print each manifest and blob removed (or, with --dry-run, that would be), one
+        /// per line, before the summary.
+        #[arg(long)]
+        list: bool,
         /// Also delete manifests no tag reaches (directly, through an index, or as a signature or
         /// other referrer of one): the old versions a moved tag leaves. Images pulled only by
         /// digest (`kubectl kots pull` pushes digest-pinned images so) go with them.
@@ -225,7 +229,7 @@ async fn run() -> anyhow::Result<()> {
             server::serve(Arc::new(registry), listener, server::shutdown_signal()).await?;
             Ok(())
         }
-        Command::Gc { config: _, stores, dry_run, delete_untagged, replicas_read_only } => {
+        Command::Gc { config: _, stores, dry_run, list, delete_untagged, replicas_read_only } => {
             init_logging(LogFormat::Text);
             if stores.database.is_some() && !replicas_read_only {
                 bail!(
@@ -239,6 +243,17 @@ async fn run() -> anyhow::Result<()> {
             let options = Options { read_only: true, ..Options::default() };
             let registry = stores.open(shared_store, options).await?;
             let report = registry.collect_garbage(GcOptions { dry_run, delete_untagged }).await?;
+            if list {
+                for (repository, digest) in &report.removed_manifests {
+                    println!("manifest {repository}@{digest}");
+                }
+                for (digest, size) in &report.removed_blobs {
+                    println!("blob {digest} {size}");
+                }
+                for digest in &report.removed_strays {
+                    println!("stray {digest}");
+                }
+            }
             let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
             let (verb, links) = match dry_run {
                 true => ("would remove", String::new()),

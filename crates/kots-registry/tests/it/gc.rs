@@ -78,9 +78,12 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
     assert_eq!(push.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(error_code(push).await, "UNSUPPORTED");
 
-    let (ok, stdout, stderr) = gc(&data_dir, &["--dry-run"]);
+    let (ok, stdout, stderr) = gc(&data_dir, &["--dry-run", "--list"]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("would remove 5 blobs") && stdout.contains("1 unused manifest bodies"), "{stdout}");
+    for digest in &garbage {
+        assert!(stdout.contains(&format!("blob {digest} ")), "--list names {digest}: {stdout}");
+    }
     assert_eq!(blob_files(&data_dir).len(), before.len(), "a dry run removes nothing");
 
     // Bytes with no record, as a crash between the two would leave.
@@ -140,8 +143,9 @@ async fn gc_removes_what_no_manifest_needs_and_keeps_every_image_pullable() {
     writer.kill();
     let (ok, stdout, stderr) = gc(&data_dir, &[]);
     assert!(ok && stdout.contains("removed 0 blobs"), "{stdout}{stderr}");
-    let (ok, stdout, stderr) = gc(&data_dir, &["--delete-untagged"]);
+    let (ok, stdout, stderr) = gc(&data_dir, &["--delete-untagged", "--list"]);
     assert!(ok, "{stderr}");
+    assert!(stdout.contains(&format!("manifest lab/moving@{}", dropped.digest)), "{stdout}");
     assert!(stdout.contains("removed 1 untagged manifests") && stdout.contains("removed 4 blobs"), "{stdout}");
 }
 
