@@ -30,7 +30,7 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/lib.sh
 
 "$LOAD" make-image "$WORK/keep" "$LAYERS" "$LAYER_MIB" >/dev/null
 # The deleted image shares the kept one's layers and has two of its own, as an old version would.
@@ -72,33 +72,14 @@ KOTS_ADDR=$(sed -n 's|.*listening on http://||p' "$WORK/kots.out")
 skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$KOTS_ADDR/bench/keep:v1" "oci:$WORK/pulled-kots:v1"
 
 # --- Distribution ----------------------------------------------------------------------------
-DIST_PORT=$(free_port)
-cat >"$WORK/distribution.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/distribution
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$DIST_PORT
-YAML
-docker-registry serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-PIDS+=($!); DIST_PID=$!
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$DIST_PORT/v2/" >/dev/null && break; sleep 0.05; done
-load "127.0.0.1:$DIST_PORT"
+start_distribution
+load "$DIST_ADDR"
 kill "$DIST_PID"; wait "$DIST_PID" 2>/dev/null || true
 DIST_BEFORE=$(du -sm "$WORK/distribution" | cut -f1)
 read -r DIST_SECONDS DIST_RSS < <(measure docker-registry garbage-collect "$WORK/distribution.yml")
 DIST_AFTER=$(du -sm "$WORK/distribution" | cut -f1)
-docker-registry serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$DIST_PORT/v2/" >/dev/null && break; sleep 0.05; done
-skopeo --insecure-policy copy -q --src-tls-verify=false "docker://127.0.0.1:$DIST_PORT/bench/keep:v1" "oci:$WORK/pulled-dist:v1"
+start_distribution
+skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$DIST_ADDR/bench/keep:v1" "oci:$WORK/pulled-dist:v1"
 
 # --- figures ---------------------------------------------------------------------------------
 echo "garbage: $GARBAGE unreferenced 10 KiB blobs + 2 x $LAYER_MIB MiB layers of a deleted image; kept: an image of $LAYERS x $LAYER_MIB MiB"

@@ -39,7 +39,7 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/lib.sh
 
 # --- servers ---------------------------------------------------------------------------------
 mkdir -p "$WORK/kots"
@@ -48,25 +48,7 @@ PIDS+=($!); KOTS_PID=$!
 for _ in $(seq 100); do grep -q listening "$WORK/kots.out" 2>/dev/null && break; sleep 0.05; done
 KOTS_ADDR=$(sed -n 's|.*listening on http://||p' "$WORK/kots.out")
 
-DIST_PORT=$(free_port)
-cat >"$WORK/distribution.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/distribution
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$DIST_PORT
-YAML
-docker-registry serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-PIDS+=($!); DIST_PID=$!
-DIST_ADDR=127.0.0.1:$DIST_PORT
-for _ in $(seq 200); do curl -sf "http://$DIST_ADDR/v2/" >/dev/null && break; sleep 0.05; done
+start_distribution
 
 # --- data ------------------------------------------------------------------------------------
 BLOB="$WORK/blob"

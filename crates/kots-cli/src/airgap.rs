@@ -122,18 +122,7 @@ impl<'a> Pusher<'a> {
         Ok(true)
     }
 
-    async fn upload(&mut self, index: usize, digest: &Digest, bytes: Bytes) -> anyhow::Result<()> {
-        let repository = self.repositories[index].clone();
-        let size = bytes.len() as u64;
-        emit(&self.events, Event::BlobStarted { digest: digest.clone(), size });
-        let body: kots_transfer::ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
-        self.client.upload_blob(&repository, digest, size, body, CHUNK_SIZE).await?;
-        emit(&self.events, Event::BlobBytes { digest: digest.clone(), bytes: size });
-        self.sent(index, digest, size, repository);
-        Ok(())
-    }
-
-    /// Starts pushing a small blob into image `index`'s repository unless it is there; the
+    /// Pushes a blob held in memory into image `index`'s repository unless it is there; the
     /// outcome is recorded by [`Pusher::settle`].
     fn push_small(&self, index: usize, digest: &Digest, bytes: Bytes) -> SmallPush<'a> {
         let (client, events) = (self.client, self.events.clone());
@@ -314,9 +303,9 @@ pub async fn push_bundle_images(
                 in_flight.push(pusher.push_small(current, &entry.digest, bytes));
                 continue;
             }
-            if !pusher.skip_if_present(current, &entry.digest, entry.size).await? {
-                pusher.upload(current, &entry.digest, bytes).await?;
-            }
+            // Larger ones, up to a manifest's size, go one at a time.
+            let pushed = pusher.push_small(current, &entry.digest, bytes).await?;
+            pusher.settle(pushed);
             continue;
         }
         // A large blob streams from the bundle; what is in flight finishes first.

@@ -36,24 +36,36 @@ pub struct GcOptions {
 pub struct Report {
     /// Manifests kept, in all repositories.
     pub manifests: usize,
-    /// Untagged manifests deleted (with `delete_untagged`).
-    pub manifests_removed: usize,
     pub blobs_kept: usize,
     pub bytes_kept: u64,
-    /// Blobs no manifest references: their records, their links and their bytes.
-    pub blobs_removed: usize,
-    pub bytes_removed: u64,
-    /// Repository links that went with them (not counted in a dry run).
+    /// Repository links that went with the removed blobs (not counted in a dry run).
     pub links_removed: u64,
-    /// Stored bytes with no record (an upload cut off between bytes and record).
-    pub strays_removed: usize,
     /// Bytes of manifests no repository holds any more.
     pub manifest_contents_removed: usize,
-    /// What went (or would go), for `gc --list`: manifests by repository, blobs with their
-    /// sizes, stray bytes.
+    /// Untagged manifests deleted (with `delete_untagged`), by repository.
     pub removed_manifests: Vec<(String, Digest)>,
+    /// Blobs no manifest references (their records, links and bytes), with their sizes.
     pub removed_blobs: Vec<(Digest, u64)>,
+    /// Stored bytes with no record (an upload cut off between bytes and record).
     pub removed_strays: Vec<Digest>,
+}
+
+impl Report {
+    pub fn manifests_removed(&self) -> usize {
+        self.removed_manifests.len()
+    }
+
+    pub fn blobs_removed(&self) -> usize {
+        self.removed_blobs.len()
+    }
+
+    pub fn bytes_removed(&self) -> u64 {
+        self.removed_blobs.iter().map(|(_, size)| size).sum()
+    }
+
+    pub fn strays_removed(&self) -> usize {
+        self.removed_strays.len()
+    }
 }
 
 /// What one manifest names.
@@ -90,7 +102,6 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, option
         true => reached_from_tags(&entries, &names),
     };
     for entry in entries.iter().filter(|entry| !kept.contains(entry)) {
-        report.manifests_removed += 1;
         report.removed_manifests.push((entry.repository.clone(), entry.digest.clone()));
         if !dry_run {
             metadata.delete_manifest(&entry.repository, &entry.digest).await?;
@@ -109,8 +120,6 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, option
             report.bytes_kept += size;
             staying.insert(digest);
         } else {
-            report.blobs_removed += 1;
-            report.bytes_removed += size;
             report.removed_blobs.push((digest.clone(), size));
             swept.push(digest);
         }
@@ -124,7 +133,6 @@ pub async fn collect(blobs: &dyn BlobStore, metadata: &dyn MetadataStore, option
     let swept: HashSet<Digest> = swept.into_iter().collect();
     let strays: Vec<Digest> =
         blobs.list().await?.into_iter().filter(|digest| !staying.contains(digest) && !swept.contains(digest)).collect();
-    report.strays_removed = strays.len();
     if !dry_run {
         remove_all(blobs, &strays).await?;
     }
@@ -307,11 +315,11 @@ mod tests {
 
         let dry =
             collect(&blobs, metadata.as_ref(), GcOptions { dry_run: true, ..GcOptions::default() }).await.unwrap();
-        assert_eq!((dry.blobs_removed, dry.bytes_removed, dry.strays_removed), (2, stored[2].1 + stored[3].1, 0));
+        assert_eq!((dry.blobs_removed(), dry.bytes_removed(), dry.strays_removed()), (2, stored[2].1 + stored[3].1, 0));
         assert_eq!(blobs.list().await.unwrap().len(), 4, "a dry run removes nothing");
 
         let report = collect(&blobs, metadata.as_ref(), GcOptions::default()).await.unwrap();
-        assert_eq!((report.manifests, report.blobs_kept, report.blobs_removed, report.links_removed), (1, 2, 2, 2));
+        assert_eq!((report.manifests, report.blobs_kept, report.blobs_removed(), report.links_removed), (1, 2, 2, 2));
         let mut left = blobs.list().await.unwrap();
         left.sort();
         let mut needed = vec![stored[0].0.clone(), stored[1].0.clone()];
@@ -321,7 +329,7 @@ mod tests {
         assert_eq!(metadata.linked_blob("app/api", &stored[3].0).await.unwrap(), None);
         assert_eq!(metadata.linked_blob("app/api", &stored[1].0).await.unwrap(), Some(stored[1].1));
         let again = collect(&blobs, metadata.as_ref(), GcOptions::default()).await.unwrap();
-        assert_eq!((again.blobs_removed, again.strays_removed), (0, 0));
+        assert_eq!((again.blobs_removed(), again.strays_removed()), (0, 0));
     }
 
     /// Stores `bytes` as a blob linked to `repository`.
@@ -394,15 +402,19 @@ mod tests {
         manifest(m, repo, &[&pinned], &[], None, None).await;
 
         let all = collect(b, m, GcOptions::default()).await.unwrap();
-        assert_eq!((all.manifests, all.manifests_removed, all.blobs_removed), (7, 0, 0), "untagged stay by default");
+        assert_eq!(
+            (all.manifests, all.manifests_removed(), all.blobs_removed()),
+            (7, 0, 0),
+            "untagged stay by default"
+        );
 
         let options = GcOptions { delete_untagged: true, dry_run: true };
         let dry = collect(b, m, options).await.unwrap();
-        assert_eq!((dry.manifests, dry.manifests_removed, dry.blobs_removed), (4, 3, 3));
+        assert_eq!((dry.manifests, dry.manifests_removed(), dry.blobs_removed()), (4, 3, 3));
         assert_eq!(m.manifest_entries().await.unwrap().len(), 7, "a dry run deletes nothing");
 
         let report = collect(b, m, GcOptions { delete_untagged: true, dry_run: false }).await.unwrap();
-        assert_eq!((report.manifests, report.manifests_removed, report.blobs_removed), (4, 3, 3));
+        assert_eq!((report.manifests, report.manifests_removed(), report.blobs_removed()), (4, 3, 3));
         assert_eq!(report.manifest_contents_removed, 3);
         let left: HashSet<Digest> = b.list().await.unwrap().into_iter().collect();
         let expected: HashSet<Digest> = [shared, new, child, signature].into_iter().collect();

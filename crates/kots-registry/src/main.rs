@@ -260,16 +260,16 @@ async fn run() -> anyhow::Result<()> {
                 false => ("removed", format!(" with {} repository links", report.links_removed)),
             };
             if delete_untagged {
-                println!("{verb} {} untagged manifests", report.manifests_removed);
+                println!("{verb} {} untagged manifests", report.manifests_removed());
             }
             println!(
                 "{} manifests; kept {} blobs ({}); {verb} {} blobs ({}){links}, {} stray blob files, {} unused manifest bodies",
                 report.manifests,
                 report.blobs_kept,
                 mib(report.bytes_kept),
-                report.blobs_removed,
-                mib(report.bytes_removed),
-                report.strays_removed,
+                report.blobs_removed(),
+                mib(report.bytes_removed()),
+                report.strays_removed(),
                 report.manifest_contents_removed,
             );
             Ok(())
