@@ -2,7 +2,6 @@
 //! images an app uses, what they are called in the customer's registry, the kustomize entries
 //! that rewrite them), kept apart from I/O so that they can be tested as plain functions.
 
-pub mod airgap;
 pub mod app_archive;
 pub mod app_folder;
 pub mod download;

@@ -314,15 +314,9 @@ async fn push_images(args: PushImagesArgs) -> anyhow::Result<()> {
         quiet: args.quiet,
     };
     for image in kots_cli::push_images::push_images(&options).await? {
-        println!(
-            "{}@{}: sent {} blobs ({}), skipped {}, mounted {}",
-            image.destination,
-            image.digest,
-            image.blobs_sent,
-            kots_transfer::human_bytes(image.bytes_sent),
-            image.blobs_skipped,
-            image.blobs_mounted
-        );
+        let summary = &image.summary;
+        let digest = summary.digest.as_ref().map(ToString::to_string).unwrap_or_default();
+        println!("{}@{digest}: {}", image.destination, summary.pushed_line());
     }
     Ok(())
 }
@@ -349,11 +343,9 @@ async fn pull(args: PullArgs) -> anyhow::Result<()> {
         registry_mirrors: args.registry_mirrors,
         concurrency: args.concurrency,
         quiet: args.quiet,
+        json: matches!(args.output, Some(OutputFormat::Json)),
     };
-    let summary = kots_cli::pull::pull(&options).await?;
-    if matches!(args.output, Some(OutputFormat::Json)) {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    }
+    kots_cli::pull::pull(&options).await?;
     Ok(())
 }
 

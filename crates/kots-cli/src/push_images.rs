@@ -8,9 +8,8 @@ use anyhow::Context;
 use kots_oci::ImageReference;
 use kots_release::bundle::BundleReader;
 use kots_release::images::FoundImage;
-use kots_transfer::{ClientOptions, Credentials, RegistryClient};
+use kots_transfer::{ClientOptions, Credentials, PushedImage, RegistryClient, push_bundle_images};
 
-use crate::airgap::{PushedImage, push_bundle_images};
 use crate::naming::{ImageNaming, RegistryTarget, destination_names};
 use crate::progress::Progress;
 
@@ -65,5 +64,5 @@ pub async fn push_images(options: &PushImagesOptions) -> anyhow::Result<Vec<Push
     let progress = Progress::start(format!("pushing to {}", target.host), options.quiet);
     let pushed = push_bundle_images(&mut bundle, &targets, &client, progress.sender()).await;
     progress.finish().await;
-    pushed
+    Ok(pushed?)
 }

@@ -153,6 +153,11 @@ impl RegistryClient {
         &self.host
     }
 
+    /// How this client retries; transfers that re-send a whole blob follow it too.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     fn url(&self, path: &str) -> String {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()

@@ -3,7 +3,6 @@
 //! children before the index that lists them, byte for byte.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -17,6 +16,7 @@ use crate::client::{ByteStream, ClientOptions, RegistryClient, pull_scope, push_
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::progress::{Event, Summary};
+use crate::push::{BlobPush, Outcome, Reporter, Tally, emit, retrying};
 
 /// `os/architecture[/variant]`, as `--platform` takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -444,38 +444,16 @@ impl Shared {
     }
 }
 
-#[derive(Default)]
-struct Counters {
-    blobs_sent: AtomicU64,
-    bytes_sent: AtomicU64,
-    blobs_skipped: AtomicU64,
-    bytes_skipped: AtomicU64,
-    blobs_mounted: AtomicU64,
-    bytes_mounted: AtomicU64,
-}
-
-fn emit(events: &Option<UnboundedSender<Event>>, event: Event) {
-    if let Some(events) = events {
-        let _ = events.send(event);
-    }
-}
-
 /// Wraps a source stream: hashes as it goes and fails, instead of yielding the last bytes, if
 /// the digest differs, so that the destination never receives a whole corrupt blob. The failure
 /// is also recorded in `corrupt`, so the caller can name the blob.
-fn verifying(
-    body: ByteStream,
-    descriptor: &Descriptor,
-    events: Option<UnboundedSender<Event>>,
-    corrupt: Arc<Mutex<Option<Digest>>>,
-) -> ByteStream {
+fn verifying(body: ByteStream, descriptor: &Descriptor, corrupt: Arc<Mutex<Option<Digest>>>) -> ByteStream {
     struct State {
         body: ByteStream,
         hasher: Option<Hasher>,
         digest: Digest,
         size: u64,
         seen: u64,
-        events: Option<UnboundedSender<Event>>,
         corrupt: Arc<Mutex<Option<Digest>>>,
     }
     impl State {
@@ -495,7 +473,6 @@ fn verifying(
         digest: descriptor.digest.clone(),
         size: descriptor.size,
         seen: 0,
-        events,
         corrupt,
     };
     Box::pin(futures_util::stream::unfold(state, |mut state| async move {
@@ -509,7 +486,6 @@ fn verifying(
                 {
                     return Some((Err(error), state));
                 }
-                emit(&state.events, Event::BlobBytes { digest: state.digest.clone(), bytes: chunk.len() as u64 });
                 Some((Ok(chunk), state))
             }
             Some(Err(error)) => {
@@ -524,46 +500,34 @@ fn verifying(
     }))
 }
 
-/// What happened to one blob, for the counters and the events.
-#[derive(Clone, Copy)]
-enum Outcome {
-    Sent,
-    Skipped,
-    Mounted,
-}
-
 /// One image's blob copies: the two sides and what they report to.
 struct BlobCopier<'a> {
     source: &'a Side,
     destination: &'a Side,
     options: &'a CopyOptions,
-    counters: &'a Counters,
-    events: &'a Option<UnboundedSender<Event>>,
+    report: Reporter<'a>,
     shared: &'a Shared,
 }
 
 impl BlobCopier<'_> {
-    fn record(&self, outcome: Outcome, descriptor: &Descriptor) {
-        let (digest, size) = (descriptor.digest.clone(), descriptor.size);
-        let counters = self.counters;
-        let (blobs, bytes, event) = match outcome {
-            Outcome::Sent => (&counters.blobs_sent, &counters.bytes_sent, Event::BlobDone { digest, size }),
-            Outcome::Skipped => (&counters.blobs_skipped, &counters.bytes_skipped, Event::BlobSkipped { digest, size }),
-            Outcome::Mounted => (&counters.blobs_mounted, &counters.bytes_mounted, Event::BlobMounted { digest, size }),
-        };
-        blobs.fetch_add(1, Ordering::Relaxed);
-        bytes.fetch_add(size, Ordering::Relaxed);
-        emit(self.events, event);
-    }
-
     async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Error> {
         self.shared.permits.acquire().await.map_err(|e| Error::io("copy", std::io::Error::other(e)))
+    }
+
+    /// The destination as a registry to push blobs to (`None`: a layout).
+    fn push(&self) -> Option<(BlobPush<'_>, &str)> {
+        match self.destination {
+            Side::Registry { client, repository, .. } => {
+                Some((BlobPush { client, chunk_size: self.options.chunk_size }, repository.as_str()))
+            }
+            Side::Layout { .. } => None,
+        }
     }
 
     /// Copies one blob unless another image of the same copy already moves it to the same
     /// store; then waits for that, and mounts from where it landed if it is another repository.
     async fn copy(&self, descriptor: &Descriptor) -> Result<(), Error> {
-        let digest = &descriptor.digest;
+        let (digest, size) = (&descriptor.digest, descriptor.size);
         let cell = self.shared.cell(&self.destination.store(), digest);
         let mut moved_here = false;
         let placed = cell
@@ -577,18 +541,18 @@ impl BlobCopier<'_> {
         if moved_here {
             return Ok(());
         }
-        if let (Some(from), Side::Registry { client, repository, .. }) = (placed, self.destination)
+        if let (Some(from), Some((push, repository))) = (placed.as_deref(), self.push())
             && from != repository
-            && !self.destination.has_blob(digest).await?
         {
-            if client.mount(repository, digest, from).await? {
-                self.record(Outcome::Mounted, descriptor);
+            if push.skip_if_present(self.report, repository, digest, size).await?
+                || push.mount(self.report, repository, digest, size, from).await?
+            {
                 return Ok(());
             }
             let _permit = self.permit().await?;
             return self.transfer(descriptor).await;
         }
-        self.record(Outcome::Skipped, descriptor);
+        self.report.record(Outcome::Skipped, digest, size);
         Ok(())
     }
 
@@ -596,61 +560,49 @@ impl BlobCopier<'_> {
     /// streamed and verified, retried on transient failures.
     async fn transfer(&self, descriptor: &Descriptor) -> Result<(), Error> {
         let (source, destination, options) = (self.source, self.destination, self.options);
-        let digest = &descriptor.digest;
-        if destination.has_blob(digest).await? {
-            self.record(Outcome::Skipped, descriptor);
-            return Ok(());
-        }
-        if let (
-            Side::Registry { client: from_client, repository: from, .. },
-            Side::Registry { client: to_client, repository: to, .. },
-        ) = (source, destination)
-            && from_client.host() == to_client.host()
-            && from != to
-            && to_client.mount(to, digest, from).await?
-        {
-            self.record(Outcome::Mounted, descriptor);
-            return Ok(());
-        }
-        // A blob shared with another image of this copy may be in that image's repository
-        // since an earlier run: mount it from there.
-        if let Side::Registry { client, repository, .. } = destination {
-            for sibling in self.shared.siblings(&destination.store(), digest, repository) {
-                if client.blob_size(&sibling, digest, &pull_scope(&sibling)).await?.is_some()
-                    && client.mount(repository, digest, &sibling).await?
+        let (digest, size) = (&descriptor.digest, descriptor.size);
+        match self.push() {
+            Some((push, to)) => {
+                if push.skip_if_present(self.report, to, digest, size).await? {
+                    return Ok(());
+                }
+                if let Side::Registry { client: from_client, repository: from, .. } = source
+                    && from_client.host() == push.client.host()
+                    && from != to
+                    && push.mount(self.report, to, digest, size, from).await?
                 {
-                    self.record(Outcome::Mounted, descriptor);
                     return Ok(());
                 }
+                // A blob shared with another image of this copy may be in that image's
+                // repository since an earlier run: mount it from there.
+                for sibling in self.shared.siblings(&destination.store(), digest, to) {
+                    if push.client.blob_size(&sibling, digest, &pull_scope(&sibling)).await?.is_some()
+                        && push.mount(self.report, to, digest, size, &sibling).await?
+                    {
+                        return Ok(());
+                    }
+                }
             }
+            None if destination.has_blob(digest).await? => {
+                self.report.record(Outcome::Skipped, digest, size);
+                return Ok(());
+            }
+            None => {}
         }
-        let attempts = options.source.retry.attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            emit(self.events, Event::BlobStarted { digest: digest.clone(), size: descriptor.size });
+        retrying(&options.source.retry, digest, || async {
+            self.report.started(digest, size);
             let corrupt = Arc::new(Mutex::new(None));
-            let result = async {
-                let body = source.open_blob(digest).await?;
-                let body = verifying(body, descriptor, self.events.clone(), corrupt.clone());
-                destination.put_blob(digest, descriptor.size, body, options.chunk_size).await
+            let body = verifying(source.open_blob(digest).await?, descriptor, corrupt.clone());
+            let result =
+                destination.put_blob(digest, size, self.report.counted(digest, body), options.chunk_size).await;
+            match corrupt.lock().expect("never poisoned").take() {
+                Some(actual) => Err(Error::Corrupt { digest: digest.clone(), actual, source_name: source.name() }),
+                None => result,
             }
-            .await;
-            if let Some(actual) = corrupt.lock().expect("never poisoned").take() {
-                return Err(Error::Corrupt { digest: digest.clone(), actual, source_name: source.name() });
-            }
-            match result {
-                Ok(()) => {
-                    self.record(Outcome::Sent, descriptor);
-                    return Ok(());
-                }
-                Err(error) if (error.is_transient() || matches!(error, Error::Io { .. })) && attempt < attempts => {
-                    tracing::warn!(%digest, %error, attempt, "blob copy failed; retrying");
-                    tokio::time::sleep(options.source.retry.delay(attempt, None)).await;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        })
+        .await?;
+        self.report.record(Outcome::Sent, digest, size);
+        Ok(())
     }
 }
 
@@ -717,13 +669,12 @@ async fn execute(
     shared: &Shared,
 ) -> Result<Summary, Error> {
     let Prepared { started, source: source_side, destination: destination_side, source_reference, plan } = prepared;
-    let counters = Counters::default();
+    let tally = Tally::default();
     let copier = BlobCopier {
         source: &source_side,
         destination: &destination_side,
         options,
-        counters: &counters,
-        events: &events,
+        report: Reporter { tally: &tally, events: &events },
         shared,
     };
     futures_util::stream::iter(plan.blobs.iter().map(Ok::<_, Error>))
@@ -743,18 +694,7 @@ async fn execute(
     destination_side.put_manifest(destination_reference.as_deref(), digest, media_type, bytes).await?;
     emit(&events, Event::ManifestDone { digest: digest.clone(), media_type: media_type.clone() });
 
-    Ok(Summary {
-        digest: Some(digest.clone()),
-        blobs_sent: counters.blobs_sent.into_inner(),
-        bytes_sent: counters.bytes_sent.into_inner(),
-        blobs_skipped: counters.blobs_skipped.into_inner(),
-        bytes_skipped: counters.bytes_skipped.into_inner(),
-        blobs_mounted: counters.blobs_mounted.into_inner(),
-        bytes_mounted: counters.bytes_mounted.into_inner(),
-        manifests: plan.manifests.len() as u64,
-        index_complete: plan.index_complete,
-        elapsed: started.elapsed(),
-    })
+    Ok(tally.summary(digest.clone(), plan.manifests.len() as u64, plan.index_complete, started.elapsed()))
 }
 
 #[cfg(test)]

@@ -34,6 +34,13 @@ pub enum Error {
     Oci(#[from] kots_oci::Error),
     #[error("credentials for {registry}: {reason}")]
     Credentials { registry: String, reason: String },
+    /// An airgap bundle whose content cannot be pushed as it is (damaged or incomplete), or a
+    /// registry that will not take it the only way it can go.
+    #[error("{0}")]
+    Bundle(String),
+    /// The bundle could not be read.
+    #[error(transparent)]
+    BundleRead(#[from] kots_release::bundle::BundleError),
 }
 
 impl Error {

@@ -4,16 +4,21 @@
 //! it streams. Fast: blobs move in parallel, a blob the destination has is skipped, one in
 //! another repository of the same registry is mounted, a layer shared by several images moves
 //! once. Robust: retries with back-off on transient failures; re-running an interrupted copy
-//! moves only what is missing. [`copy`] does it; [`Event`]s report it as it goes.
+//! moves only what is missing. [`copy`] does it, [`push_bundle_images`] pushes an airgap bundle's
+//! images as the bundle is read; both skip, mount, upload and count blobs the one way `push`
+//! does, and [`Event`]s report it as it goes.
 
 mod auth;
+mod bundle_push;
 mod client;
 mod copy;
 mod endpoint;
 mod error;
 mod progress;
+mod push;
 mod secret;
 
+pub use bundle_push::{PushedImage, push_bundle_images};
 pub use client::{ByteStream, ClientOptions, RegistryClient, RetryPolicy, pull_scope, push_scope};
 pub use copy::{CopyOptions, Platform, copy, copy_many};
 pub use endpoint::{Endpoint, parse_mirror};

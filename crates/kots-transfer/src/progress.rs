@@ -70,6 +70,19 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// The short line of an airgap push: `sent 12 blobs (120.3 MB), skipped 3, mounted 1`.
+    pub fn pushed_line(&self) -> String {
+        format!(
+            "sent {} blobs ({}), skipped {}, mounted {}",
+            self.blobs_sent,
+            human_bytes(self.bytes_sent),
+            self.blobs_skipped,
+            self.blobs_mounted
+        )
+    }
+}
+
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;

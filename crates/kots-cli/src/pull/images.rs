@@ -1,0 +1,357 @@
+//! The images steps: find every image the rendered documents use, then (with
+//! `--rewrite-images`) save them into `images/` and push them to the customer's registry, or
+//! push them from the airgap bundle as it is read. Also which registries the cluster must log
+//! in to, and the kustomize `images:` rewrites.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use anyhow::bail;
+use kots_license::License;
+use kots_oci::ImageReference;
+use kots_release::bundle::BundleReader;
+use kots_release::images::{FoundImage, find_images};
+use kots_transfer::{ClientOptions, CopyOptions, Credentials, Endpoint, RegistryClient, Summary};
+
+use super::ImageSummary;
+use super::plan::Plan;
+use super::source::Release;
+use crate::app_folder::Base;
+use crate::naming::{ImageRewrite, RegistryTarget, destination_names, kustomize_images};
+use crate::pull_secret::RegistryLogin;
+
+/// Every image the documents use, by each spelling found.
+pub struct Found {
+    pub images: BTreeMap<String, FoundImage>,
+}
+
+impl Found {
+    /// The spellings of each image, by its full reference.
+    fn by_image(&self) -> BTreeMap<String, Vec<&FoundImage>> {
+        let mut by_image: BTreeMap<String, Vec<&FoundImage>> = BTreeMap::new();
+        for image in self.images.values() {
+            by_image.entry(image.reference.to_string()).or_default().push(image);
+        }
+        by_image
+    }
+}
+
+/// Where the images went: one summary each, the kustomize rewrites, the logins the cluster
+/// needs.
+#[derive(Default)]
+pub struct Placed {
+    pub summaries: Vec<ImageSummary>,
+    pub rewrites: Vec<ImageRewrite>,
+    pub logins: Vec<RegistryLogin>,
+}
+
+/// Reads: the `base/` documents and the Application's `additionalImages`. Writes nothing.
+pub fn find(plan: &Plan, base: &Base) -> anyhow::Result<Found> {
+    plan.printer.step("Finding images");
+    let documents: Vec<(String, serde_json::Value)> =
+        base.documents.iter().map(|(name, value)| (format!("base/{name}"), value.clone())).collect();
+    let application_file = format!("upstream/{}", base.application_file);
+    let (images, bad) = find_images(&documents, &base.additional_images, &application_file);
+    if let Some(first) = bad.first() {
+        bail!("{} uses image `{}`, which is not a valid image reference: {}", first.file, first.text, first.reason);
+    }
+    let found = Found { images };
+    for (image, spellings) in &found.by_image() {
+        plan.printer.detail(format!("{image}  ({})", files_of(spellings).join(", ")));
+    }
+    if found.images.is_empty() {
+        plan.printer.detail("no images");
+    }
+    Ok(found)
+}
+
+/// Without `--rewrite-images` the images stay where they are; the vendor registry's are pulled
+/// with the license. With it, every image goes to the target registry (from the bundle, or
+/// through `root/images/`). Reads: the source registries or the bundle. Writes: `root/images/`,
+/// the customer's registry.
+pub async fn place(
+    plan: &Plan,
+    found: &Found,
+    release: &Release,
+    license: &License,
+    bundle: Option<&mut BundleReader>,
+    root: &Path,
+) -> anyhow::Result<Placed> {
+    let Some(target) = &plan.target else { return Ok(left_in_place(found, release, license)) };
+    let mut copy_options = copy_options(plan, release, license);
+    let carried = carried_images(found, bundle.as_deref())?;
+    let destinations = destination_names(&carried, target, plan.image_naming).map_err(anyhow::Error::msg)?;
+    let destination_options = ClientOptions {
+        credentials: plan.registry_credentials.clone(),
+        plain_http: target.plain_http,
+        ..plan.client_options.clone()
+    };
+    copy_options.registries.insert(target.host.clone(), destination_options.clone());
+    if let Some(first) = destinations.values().next() {
+        plan.printer.step(format!("Checking that {} accepts pushes", target.host));
+        let repository = first.strip_prefix(&format!("{}/", target.host)).unwrap_or(first);
+        RegistryClient::new(&target.host, &destination_options)?.check_push(repository).await.map_err(|e| {
+            let hint = format!("check --registry-username/--registry-password (or `docker login {}`)", target.host);
+            target.refused(e, &hint)
+        })?;
+    }
+    let summaries = match bundle {
+        Some(bundle) => {
+            let client = RegistryClient::new(&target.host, &destination_options)?;
+            push_from_bundle(plan, found, (&carried, &destinations), bundle, target, &client).await?
+        }
+        None => {
+            let online = OnlineImages { copy_options: &copy_options, mirrors: &plan.mirrors, root };
+            save_and_push(plan, &found.by_image(), &destinations, target, &online).await?
+        }
+    };
+    let mut placed = Placed { summaries, rewrites: kustomize_images(&found.images, &destinations), logins: Vec::new() };
+    match &plan.registry_credentials {
+        Some(credentials) => placed.logins.push(RegistryLogin {
+            host: target.host.clone(),
+            username: credentials.username.clone(),
+            password: credentials.password().to_owned(),
+        }),
+        None => plan.printer.detail(
+            "no pull secret written: pass --registry-username/--registry-password if the cluster must log in to pull",
+        ),
+    }
+    Ok(placed)
+}
+
+/// Not rewritten: each image listed as found; the cluster logs in to the vendor's registry with
+/// the license if any image is there.
+fn left_in_place(found: &Found, release: &Release, license: &License) -> Placed {
+    let mut placed = Placed::default();
+    for (image, spellings) in &found.by_image() {
+        placed.summaries.push(ImageSummary {
+            source: image.clone(),
+            destination: None,
+            digest: None,
+            files: files_of(spellings),
+            blobs_sent: 0,
+            bytes_sent: 0,
+        });
+    }
+    if let Some(domain) = &release.registry_domain
+        && found.images.values().any(|image| image.reference.registry() == domain)
+    {
+        placed.logins.push(RegistryLogin {
+            host: domain.clone(),
+            username: license.id().to_string(),
+            password: license.id().to_string(),
+        });
+    }
+    placed
+}
+
+/// The transfer engine's settings: the plan's TLS everywhere, the license for the vendor's
+/// registry, plain HTTP for mirrors that asked for it.
+fn copy_options(plan: &Plan, release: &Release, license: &License) -> CopyOptions {
+    let base = &plan.client_options;
+    let mut copy_options = CopyOptions {
+        source: base.clone(),
+        destination: base.clone(),
+        concurrency: plan.concurrency,
+        ..CopyOptions::default()
+    };
+    if let Some(domain) = &release.registry_domain {
+        let credentials = Credentials::new(license.id().as_str(), license.id().as_str());
+        copy_options.registries.insert(
+            domain.clone(),
+            ClientOptions { credentials: Some(credentials), plain_http: release.vendor_plain_http, ..base.clone() },
+        );
+    }
+    for (mirror, plain_http) in plan.mirrors.values() {
+        copy_options.registries.insert(mirror.clone(), ClientOptions { plain_http: *plain_http, ..base.clone() });
+    }
+    copy_options
+}
+
+/// The images that travel: those found, plus (from a bundle) every image it carries, which must
+/// include each one found.
+fn carried_images(found: &Found, bundle: Option<&BundleReader>) -> anyhow::Result<BTreeMap<String, FoundImage>> {
+    let mut carried = found.images.clone();
+    let Some(bundle) = bundle else { return Ok(carried) };
+    for (image, spellings) in &found.by_image() {
+        if !bundle.images.iter().any(|(name, _)| name == image) {
+            bail!(
+                "{} does not carry image {image}, which {} uses; ask the vendor for a bundle built for this release",
+                bundle.name(),
+                files_of(spellings).join(", ")
+            );
+        }
+    }
+    for (name, _) in &bundle.images {
+        let reference =
+            ImageReference::parse(name).map_err(|e| anyhow::anyhow!("{}: image `{name}`: {e}", bundle.name()))?;
+        carried.entry(name.clone()).or_insert(FoundImage { reference, files: Default::default() });
+    }
+    Ok(carried)
+}
+
+/// Airgap: every image the bundle carries, pushed as the bundle is read.
+async fn push_from_bundle(
+    plan: &Plan,
+    found: &Found,
+    (carried, destinations): (&BTreeMap<String, FoundImage>, &BTreeMap<String, String>),
+    bundle: &mut BundleReader,
+    target: &RegistryTarget,
+    client: &RegistryClient,
+) -> anyhow::Result<Vec<ImageSummary>> {
+    let targets = bundle
+        .images
+        .iter()
+        .map(|(name, _)| {
+            let reference = carried[name].reference.clone();
+            let (host, repository) = destinations[&reference.name()].split_once('/').expect("destinations have a host");
+            (name.clone(), reference.with_name(host, repository))
+        })
+        .collect();
+    plan.printer.step(format!("Pushing {} images from the bundle to {}", bundle.images.len(), target.host));
+    let progress = plan.printer.progress(format!("pushing to {}", target.host));
+    let pushed = kots_transfer::push_bundle_images(bundle, &targets, client, progress.sender()).await;
+    progress.finish().await;
+    let pushed = pushed.map_err(|e| anyhow::anyhow!("{e:#}; the app folder was left unchanged"))?;
+    let by_image = found.by_image();
+    let mut summaries = Vec::new();
+    for image in pushed {
+        let summary = &image.summary;
+        plan.printer.detail(format!("{}: {}", image.destination, summary.pushed_line()));
+        summaries.push(ImageSummary {
+            files: by_image.get(&image.image).map(|spellings| files_of(spellings)).unwrap_or_default(),
+            digest: summary.digest.as_ref().map(ToString::to_string),
+            blobs_sent: summary.blobs_sent,
+            bytes_sent: summary.bytes_sent,
+            source: image.image,
+            destination: Some(image.destination),
+        });
+    }
+    Ok(summaries)
+}
+
+/// What the online image steps need besides the images.
+struct OnlineImages<'a> {
+    copy_options: &'a CopyOptions,
+    mirrors: &'a HashMap<String, (String, bool)>,
+    /// The staging folder.
+    root: &'a Path,
+}
+
+/// Online: every image from where it lives into `APP/images/`, then from there to the customer's
+/// registry.
+async fn save_and_push(
+    plan: &Plan,
+    by_image: &BTreeMap<String, Vec<&FoundImage>>,
+    destinations: &BTreeMap<String, String>,
+    target: &RegistryTarget,
+    context: &OnlineImages<'_>,
+) -> anyhow::Result<Vec<ImageSummary>> {
+    let OnlineImages { copy_options, mirrors, root } = *context;
+    let printer = &plan.printer;
+    let layout_dir = root.join("images");
+    let layout = |image: &str| Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.to_owned()) };
+    let pairs: Vec<(Endpoint, Endpoint)> = by_image
+        .keys()
+        .map(|image| {
+            let reference = ImageReference::parse(image)?;
+            let source = match mirrors.get(reference.registry()) {
+                Some((host, plain_http)) => Endpoint::Registry {
+                    reference: reference.with_name(host, reference.repository()),
+                    plain_http: *plain_http,
+                },
+                None => Endpoint::Registry { reference, plain_http: false },
+            };
+            Ok((source, layout(image)))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    printer.step(format!("Saving {} images into images/", pairs.len()));
+    let progress = printer.progress("saving images".to_owned());
+    let saved = kots_transfer::copy_many(&pairs, copy_options, progress.sender()).await;
+    progress.finish().await;
+    for ((source, _), result) in pairs.iter().zip(&saved) {
+        if let Err(error) = result {
+            bail!("{}", image_error(&source.to_string(), error, root));
+        }
+    }
+
+    let pushes: Vec<(Endpoint, Endpoint, String)> = by_image
+        .keys()
+        .map(|image| {
+            let reference = ImageReference::parse(image)?;
+            let name = &destinations[&reference.name()];
+            let (host, repository) = name.split_once('/').expect("destinations have a host");
+            let destination = reference.with_name(host, repository);
+            Ok((
+                layout(image),
+                Endpoint::Registry { reference: destination.clone(), plain_http: target.plain_http },
+                destination.to_string(),
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    printer.step(format!("Pushing {} images to {}", pushes.len(), target.host));
+    let progress = printer.progress(format!("pushing to {}", target.host));
+    let pairs: Vec<(Endpoint, Endpoint)> = pushes.iter().map(|(s, d, _)| (s.clone(), d.clone())).collect();
+    let pushed = kots_transfer::copy_many(&pairs, copy_options, progress.sender()).await;
+    progress.finish().await;
+    let mut summaries = Vec::new();
+    for (((image, spellings), (_, _, destination)), result) in by_image.iter().zip(&pushes).zip(pushed) {
+        let summary: Summary = result.map_err(|e| {
+            anyhow::anyhow!("cannot push {image} to {destination}: {e}; the app folder was left unchanged")
+        })?;
+        printer.detail(format!("{destination}: {}", summary.line()));
+        summaries.push(ImageSummary {
+            source: image.clone(),
+            destination: Some(destination.clone()),
+            digest: summary.digest.as_ref().map(ToString::to_string),
+            files: files_of(spellings),
+            blobs_sent: summary.blobs_sent,
+            bytes_sent: summary.bytes_sent,
+        });
+    }
+    Ok(summaries)
+}
+
+/// The files using any spelling of one image, sorted, each once.
+fn files_of(spellings: &[&FoundImage]) -> Vec<String> {
+    let files: BTreeSet<&String> = spellings.iter().flat_map(|s| s.files.iter()).collect();
+    files.into_iter().cloned().collect()
+}
+
+/// An image that could not be saved, said so that the user knows which and why.
+fn image_error(source: &str, error: &kots_transfer::Error, root: &Path) -> String {
+    match error {
+        kots_transfer::Error::NotFound { .. } => {
+            format!(
+                "image {source} is missing upstream ({error}); ask the vendor to publish it. The app folder was left unchanged"
+            )
+        }
+        kots_transfer::Error::Io { source: io, .. } if io.kind() == std::io::ErrorKind::StorageFull => format!(
+            "not enough disk space to save {source} under {} ({error}); free some space or use --rootdir on a larger disk. The app folder was left unchanged",
+            root.parent().unwrap_or(root).display()
+        ),
+        _ => format!("cannot save image {source}: {error}; the app folder was left unchanged"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_errors_say_what_to_do() {
+        let full = kots_transfer::Error::Io {
+            path: "/x/.app.kots-staging/images/blobs/sha256/ab".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        let message = image_error("docker.io/library/nginx:1.25", &full, Path::new("/x/.app.kots-staging"));
+        assert!(
+            message.starts_with("not enough disk space to save docker.io/library/nginx:1.25 under /x"),
+            "{message}"
+        );
+        assert!(message.contains("--rootdir") && message.contains("left unchanged"), "{message}");
+        let missing = kots_transfer::Error::NotFound { what: "manifest `9.9`".into(), location: "reg/busybox".into() };
+        let message = image_error("reg/busybox:9.9", &missing, Path::new("/x"));
+        assert!(message.contains("missing upstream") && message.contains("ask the vendor"), "{message}");
+    }
+}

@@ -1,0 +1,173 @@
+//! `pull`'s options checked once, before any work (as ripgrep turns `LowArgs` into `HiArgs`):
+//! every flag that can be wrong is refused here, with the flag named, so that the steps after
+//! it never meet an invalid combination.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use kots_transfer::{ClientOptions, Credentials};
+
+use super::PullOptions;
+use super::printer::Printer;
+use crate::naming::{ImageNaming, RegistryTarget};
+use crate::upstream::Upstream;
+
+/// Where the release comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The vendor's `replicated://` API at the license's endpoint.
+    Vendor,
+    /// A folder of release files (`--local-path`).
+    LocalPath(PathBuf),
+    /// An airgap bundle (`--airgap-bundle`): release and images, no network but the registry.
+    Bundle(PathBuf),
+}
+
+/// A pull that can be carried out: the options, validated and resolved.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `replicated://APP[/CHANNEL]` as given; `None` when the airgap bundle names the app.
+    pub upstream: Option<Upstream>,
+    pub source: SourceKind,
+    pub license_file: PathBuf,
+    pub trusted_keys: Vec<PathBuf>,
+    /// With `--rewrite-images`: the registry (and namespace) the images go to.
+    pub target: Option<RegistryTarget>,
+    pub registry_credentials: Option<Credentials>,
+    pub image_naming: ImageNaming,
+    /// Registry host → (mirror host, plain HTTP), from `--registry-mirror`.
+    pub mirrors: HashMap<String, (String, bool)>,
+    /// TLS settings for every connection (vendor and registries).
+    pub client_options: ClientOptions,
+    pub concurrency: usize,
+    pub rootdir: PathBuf,
+    pub namespace: Option<String>,
+    pub downstream: String,
+    pub exclude_kots_kinds: bool,
+    pub printer: Printer,
+}
+
+impl Plan {
+    pub fn new(options: &PullOptions) -> anyhow::Result<Plan> {
+        let source = match (&options.airgap_bundle, &options.local_path) {
+            (Some(bundle), _) => SourceKind::Bundle(bundle.clone()),
+            (None, Some(folder)) => SourceKind::LocalPath(folder.clone()),
+            (None, None) => SourceKind::Vendor,
+        };
+        if matches!(source, SourceKind::Bundle(_)) && !options.rewrite_images {
+            bail!(
+                "--airgap-bundle needs --rewrite-images and --registry-endpoint: the bundle's images must go to a registry the cluster reaches"
+            );
+        }
+        let upstream = options.upstream.as_deref().map(Upstream::parse).transpose().map_err(anyhow::Error::msg)?;
+        if upstream.is_none() && !matches!(source, SourceKind::Bundle(_)) {
+            bail!("which app? pass replicated://APP_SLUG[/CHANNEL] (or --airgap-bundle FILE)");
+        }
+        if options.concurrency == 0 {
+            bail!("--concurrency must be at least 1");
+        }
+        let target = match (&options.registry_endpoint, options.rewrite_images) {
+            (Some(endpoint), true) => Some(
+                RegistryTarget::parse(endpoint, options.image_namespace.as_deref())
+                    .map_err(|reason| anyhow::anyhow!("--registry-endpoint: {reason}"))?,
+            ),
+            (None, true) => bail!("--rewrite-images needs --registry-endpoint (the registry to push the images to)"),
+            (_, false) => None,
+        };
+        Ok(Plan {
+            upstream,
+            source,
+            license_file: options.license_file.clone(),
+            trusted_keys: options.trusted_keys.clone(),
+            target,
+            registry_credentials: options.registry_credentials.clone(),
+            image_naming: options.image_naming,
+            mirrors: parse_mirrors(&options.registry_mirrors)?,
+            client_options: ClientOptions {
+                insecure: options.insecure_skip_tls_verify,
+                ca_file: options.ca_cert.clone(),
+                ..ClientOptions::default()
+            },
+            concurrency: options.concurrency,
+            rootdir: options.rootdir.clone(),
+            namespace: options.namespace.clone(),
+            downstream: options.downstream.clone(),
+            exclude_kots_kinds: options.exclude_kots_kinds,
+            printer: Printer { quiet: options.quiet, json: options.json },
+        })
+    }
+}
+
+/// `REGISTRY=ENDPOINT` pairs: registry host → (mirror host, plain HTTP).
+fn parse_mirrors(mirrors: &[String]) -> anyhow::Result<HashMap<String, (String, bool)>> {
+    mirrors
+        .iter()
+        .map(|text| {
+            let (registry, host, plain_http) = kots_transfer::parse_mirror(text).map_err(anyhow::Error::msg)?;
+            Ok((registry, (host, plain_http)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> PullOptions {
+        PullOptions {
+            upstream: Some("replicated://myapp".to_owned()),
+            airgap_bundle: None,
+            license_file: "license.yaml".into(),
+            rewrite_images: false,
+            image_namespace: None,
+            registry_endpoint: None,
+            registry_credentials: None,
+            rootdir: ".".into(),
+            namespace: None,
+            downstream: "this-cluster".to_owned(),
+            exclude_kots_kinds: true,
+            image_naming: ImageNaming::Flatten,
+            trusted_keys: Vec::new(),
+            ca_cert: None,
+            insecure_skip_tls_verify: false,
+            local_path: None,
+            registry_mirrors: Vec::new(),
+            concurrency: 8,
+            quiet: false,
+            json: false,
+        }
+    }
+
+    fn refused(options: PullOptions) -> String {
+        Plan::new(&options).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn invalid_combinations_are_refused_before_any_work() {
+        let bundle = PullOptions { airgap_bundle: Some("app.airgap".into()), ..options() };
+        assert!(refused(bundle).contains("--airgap-bundle needs --rewrite-images"));
+        assert!(refused(PullOptions { upstream: None, ..options() }).starts_with("which app?"));
+        assert!(refused(PullOptions { concurrency: 0, ..options() }).contains("--concurrency"));
+        let rewrite = PullOptions { rewrite_images: true, ..options() };
+        assert!(refused(rewrite).contains("--rewrite-images needs --registry-endpoint"));
+        let mirror = PullOptions { registry_mirrors: vec!["no-equals-sign".to_owned()], ..options() };
+        Plan::new(&mirror).expect_err("a mirror without `=` is refused");
+    }
+
+    #[test]
+    fn a_bundle_wins_over_a_local_path_and_names_the_app() {
+        let options = PullOptions {
+            upstream: None,
+            airgap_bundle: Some("app.airgap".into()),
+            local_path: Some("release".into()),
+            rewrite_images: true,
+            registry_endpoint: Some("registry.example/apps".to_owned()),
+            ..options()
+        };
+        let plan = Plan::new(&options).unwrap();
+        assert_eq!(plan.source, SourceKind::Bundle("app.airgap".into()));
+        assert!(plan.upstream.is_none());
+        assert_eq!(plan.target.unwrap().host, "registry.example");
+    }
+}
