@@ -16,7 +16,7 @@ use base64::Engine;
 use kots_oci::Digest;
 use serde_json::{Value, json};
 
-use crate::app_folder::GeneratedFile;
+use crate::folder::GeneratedFile;
 
 /// Where the ConfigMaps live, relative to the midstream.
 pub const ARCHIVE_FILE: &str = "kots/archive.yaml";

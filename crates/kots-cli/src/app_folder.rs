@@ -11,14 +11,8 @@ use serde_json::{Map, Value, json};
 
 use kots_release::documents::{is_kots_kind, parse_release};
 
+pub use crate::folder::GeneratedFile;
 use crate::naming::ImageRewrite;
-
-/// A file to write, relative to the app folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeneratedFile {
-    pub path: String,
-    pub content: String,
-}
 
 pub const APP_SLUG_ANNOTATION: &str = "kots.io/app-slug";
 

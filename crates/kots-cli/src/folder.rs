@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::app_folder::GeneratedFile;
+/// A file to write, relative to the app folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: String,
+    pub content: String,
+}
 
 pub struct Staging {
     app_dir: PathBuf,

@@ -7,7 +7,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::app_folder::GeneratedFile;
+use crate::folder::GeneratedFile;
 use kots_release::images::pod_spec_pointers;
 
 /// The folder of the midstream that kots owns.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::identity::random_text;
-use crate::store::{App, Customer};
+use crate::store::{App, Customer, rfc3339};
 use crate::{User, Vendor};
 
 pub const LICENSE_TYPES: [&str; 4] = ["dev", "trial", "paid", "community"];
@@ -236,4 +236,19 @@ impl Vendor {
             .await
             .map_err(Error::internal)??)
     }
+}
+
+/// Why a license may not pull now, if it may not.
+pub(crate) fn license_problem(customer: &Customer) -> Option<String> {
+    if let Some(revoked_at) = customer.revoked_at {
+        return Some(format!(
+            "license `{}` was revoked at {}; ask the vendor for a new license",
+            customer.license_id,
+            rfc3339(revoked_at)
+        ));
+    }
+    let expires_at = customer.expires_at.as_deref()?;
+    let expiry = expires_at.parse::<jiff::Timestamp>().ok()?;
+    (expiry <= jiff::Timestamp::now())
+        .then(|| format!("license `{}` expired at {expires_at}; ask the vendor to renew it", customer.license_id))
 }

@@ -9,9 +9,9 @@
 use async_trait::async_trait;
 use kots_registry::auth::{AccessPolicy, Action, Decision, Principal};
 
+use crate::customers::license_problem;
 use crate::identity::{SERVICE_ACCOUNT_TOKEN_PREFIX, USER_TOKEN_PREFIX, parse_token, password_matches, secret_matches};
-use crate::release_api::rfc3339;
-use crate::store::{Customer, Store};
+use crate::store::Store;
 
 pub struct VendorAccess {
     pub(crate) store: Store,
@@ -19,21 +19,6 @@ pub struct VendorAccess {
 
 fn registry_error(error: crate::Error) -> kots_registry::Error {
     kots_registry::Error::Internal(error.to_string())
-}
-
-/// Why a license may not pull now, if it may not.
-pub(crate) fn license_problem(customer: &Customer) -> Option<String> {
-    if let Some(revoked_at) = customer.revoked_at {
-        return Some(format!(
-            "license `{}` was revoked at {}; ask the vendor for a new license",
-            customer.license_id,
-            rfc3339(revoked_at)
-        ));
-    }
-    let expires_at = customer.expires_at.as_deref()?;
-    let expiry = expires_at.parse::<jiff::Timestamp>().ok()?;
-    (expiry <= jiff::Timestamp::now())
-        .then(|| format!("license `{}` expired at {expires_at}; ask the vendor to renew it", customer.license_id))
 }
 
 impl VendorAccess {

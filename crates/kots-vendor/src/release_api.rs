@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::Vendor;
 use crate::error::{Error, Result};
-use crate::store::{App, Channel, ChannelRelease, Customer};
+use crate::store::{App, Channel, ChannelRelease, Customer, rfc3339};
 
 /// A customer, identified by the license ID in HTTP Basic, whose license is valid now.
 #[derive(Debug, Clone)]
@@ -43,15 +43,11 @@ impl FromRequestParts<Arc<Vendor>> for Licensee {
             .customer_by_license(username)
             .await?
             .ok_or_else(|| Error::Unauthorized(format!("license `{username}` is not known to this server")))?;
-        if let Some(problem) = crate::registry_access::license_problem(&customer) {
+        if let Some(problem) = crate::customers::license_problem(&customer) {
             return Err(Error::Forbidden(problem));
         }
         Ok(Licensee(customer))
     }
-}
-
-pub(crate) fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds).map(|t| t.to_string()).unwrap_or_default()
 }
 
 fn header_value(text: &str) -> HeaderValue {

@@ -14,6 +14,11 @@ use crate::error::{Error, Result};
 const SQLITE_MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_vendor.sql")];
 const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/0001_vendor.sql")];
 
+/// `seconds` since the epoch as RFC 3339, as the release API and messages print times.
+pub(crate) fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).map(|t| t.to_string()).unwrap_or_default()
+}
+
 pub(crate) fn now_seconds() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
