@@ -1,10 +1,10 @@
 //! `kubectl kots pull`: license → release → app folder → images → overlays, every step told to
 //! the user, the folder changed only when all of it succeeded (see [`crate::folder`]).
 //!
-//! The options are checked once into a [`plan::Plan`]; then each step is a function of its own:
-//! [`source`] (license, then the release from the vendor, `--local-path` or an airgap bundle),
-//! [`render`], [`images`] (find, then save and push), [`overlays`], and the swap-in of the
-//! staging folder. [`printer`] decides what the user sees.
+//! The options are checked once into a [`Plan`]; then each step is a function of its own:
+//! `source` (license, then the release from the vendor, `--local-path` or an airgap bundle),
+//! `render`, `images` (find, then save and push), `overlays`, and the swap-in of the staging
+//! folder. The [`Printer`] decides what the user sees.
 
 mod images;
 mod overlays;
