@@ -1,6 +1,6 @@
-//! The app folder's generated parts (DESIGN.md, "The app folder"): `base/` with one file per
-//! Kubernetes document and its kustomization, the midstream kustomization (merged with what the
-//! customer added to it), and a downstream kustomization written once.
+//! The app folder's generated parts (docs/ARCHITECTURE.md, "The app folder"): `base/` with one
+//! file per Kubernetes document and its kustomization, the midstream kustomization (merged with
+//! what the customer added to it), and a downstream kustomization written once.
 //!
 //! Documents keep their own text: the release's YAML is split, not re-serialised, so comments
 //! and formatting reach `base/` as the vendor wrote them.
