@@ -79,7 +79,10 @@ impl ErrorCode {
 
     /// Reads a code; never fails, unknown codes are kept as [`ErrorCode::Other`].
     pub fn parse(text: &str) -> ErrorCode {
-        NAMED.iter().find(|(_, name)| *name == text).map_or_else(|| ErrorCode::Other(text.to_owned()), |(code, _)| code.clone())
+        NAMED
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map_or_else(|| ErrorCode::Other(text.to_owned()), |(code, _)| code.clone())
     }
 }
 
@@ -115,15 +118,21 @@ impl<'de> Deserialize<'de> for ErrorCode {
     }
 }
 
-/// One entry of an error body.
+/// One entry of an error body. Registries leave out what they like; a missing code reads as
+/// an empty [`ErrorCode::Other`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorInfo {
+    #[serde(default = "no_code")]
     pub code: ErrorCode,
-    #[serde(default)]
-    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Code-specific facts (`{"digest": …}`, `{"size": …}`); `null` when there are none.
     #[serde(default)]
     pub detail: serde_json::Value,
+}
+
+fn no_code() -> ErrorCode {
+    ErrorCode::Other(String::new())
 }
 
 /// The body of every failed distribution request: `{"errors":[{code,message,detail}]}`.
@@ -136,7 +145,7 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// A body of one error.
     pub fn one(code: ErrorCode, message: impl Into<String>, detail: serde_json::Value) -> ErrorBody {
-        ErrorBody { errors: vec![ErrorInfo { code, message: message.into(), detail }] }
+        ErrorBody { errors: vec![ErrorInfo { code, message: Some(message.into()), detail }] }
     }
 
     /// Reads a body; `None` if it is not one (empty, HTML from a proxy, another JSON shape).
@@ -156,7 +165,7 @@ impl ErrorBody {
 
     /// The first error's message, for a user.
     pub fn message(&self) -> Option<&str> {
-        self.errors.first().map(|error| error.message.as_str())
+        self.errors.first().and_then(|error| error.message.as_deref())
     }
 }
 
@@ -186,6 +195,9 @@ mod tests {
         assert!(read.has_any(&[ErrorCode::Denied]));
         assert_eq!(read.errors[1].code, ErrorCode::Other("X".into()));
         assert_eq!(read.message(), Some("no"));
+        let without_code = ErrorBody::parse(br#"{"errors":[{"message":"odd"}]}"#).unwrap();
+        assert!(!without_code.has_known_code());
+        assert_eq!(without_code.message(), Some("odd"));
         for not_a_body in [&b""[..], b"<html>", b"{}", br#"{"errors":[]}"#] {
             assert_eq!(ErrorBody::parse(not_a_body), None);
         }

@@ -250,7 +250,7 @@ mod tests {
         assert!(throttle.failed(client, &options) > Duration::ZERO);
         assert!(throttle.check(client).is_ok());
         throttle.failed(client, &options);
-        assert_eq!(throttle.check(client).unwrap_err().code().as_str(), "TOOMANYREQUESTS");
+        assert_eq!(throttle.check(client).unwrap_err().code(), "TOOMANYREQUESTS");
         // Another client is not affected.
         assert!(throttle.check(Some(IpAddr::from([10, 0, 0, 2]))).is_ok());
         std::thread::sleep(Duration::from_millis(60));

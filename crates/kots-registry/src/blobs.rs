@@ -36,7 +36,10 @@ pub enum BlobOutcome {
     Content(BlobContent),
     /// The client should fetch the bytes from the object store itself, at this short-lived
     /// signed URL.
-    Redirect { digest: Digest, url: String },
+    Redirect {
+        digest: Digest,
+        url: String,
+    },
     Deleted,
 }
 

@@ -40,7 +40,10 @@ impl PushedManifest {
 #[derive(Debug)]
 pub enum ManifestOutcome {
     /// `head`: the client asked for the headers only.
-    Found { manifest: StoredManifest, head: bool },
+    Found {
+        manifest: StoredManifest,
+        head: bool,
+    },
     Pushed(PushedManifest),
     Deleted,
 }

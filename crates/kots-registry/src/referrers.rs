@@ -16,7 +16,12 @@ pub struct Referrers {
 
 impl Registry {
     /// `artifact_type`: keep only the referrers of this type.
-    pub(crate) async fn referrers(&self, name: &str, digest: &Digest, artifact_type: Option<String>) -> Result<Referrers> {
+    pub(crate) async fn referrers(
+        &self,
+        name: &str,
+        digest: &Digest,
+        artifact_type: Option<String>,
+    ) -> Result<Referrers> {
         let mut descriptors = self.metadata.referrers(name, digest).await?;
         if let Some(wanted) = &artifact_type {
             descriptors.retain(|descriptor| descriptor.artifact_type.as_deref() == Some(wanted.as_str()));

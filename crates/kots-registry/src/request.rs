@@ -135,7 +135,8 @@ impl ContentRange {
         (start <= end).then_some(ContentRange { start, end })
     }
 
-    pub fn len(&self) -> u64 {
+    /// How many bytes the range covers (never zero: `START-END` is inclusive).
+    pub fn length(&self) -> u64 {
         self.end - self.start + 1
     }
 }
@@ -336,9 +337,15 @@ pub fn blob(incoming: &Incoming) -> Result<BlobRequest> {
 /// `GET`, `HEAD`, `PUT`, `DELETE` on `/v2/NAME/manifests/REFERENCE`.
 pub enum ManifestRequest {
     /// `accepted`: the manifest types the client lists in `Accept`; empty for any.
-    Get { head: bool, accepted: Vec<String> },
+    Get {
+        head: bool,
+        accepted: Vec<String>,
+    },
     /// The whole manifest, at most [`MAX_MANIFEST_SIZE`] bytes, and its declared type.
-    Put { content_type: Option<String>, bytes: Vec<u8> },
+    Put {
+        content_type: Option<String>,
+        bytes: Vec<u8>,
+    },
     Delete,
 }
 

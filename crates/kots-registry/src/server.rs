@@ -77,7 +77,9 @@ async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Re
     let response = match authenticated {
         Ok(authenticated) => {
             let incoming = Incoming::new(parts.method, parts.headers, query, body);
-            handle(&registry, &route, incoming, authenticated.as_ref()).await.unwrap_or_else(IntoResponse::into_response)
+            handle(&registry, &route, incoming, authenticated.as_ref())
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
         }
         Err(error) => error.into_response(),
     };

@@ -258,13 +258,11 @@ impl Registry {
     pub(crate) async fn upload(&self, name: &str, session: &str, request: SessionRequest) -> Result<UploadOutcome> {
         let record = self.session_record(name, session).await?;
         match request {
-            SessionRequest::Status => {
-                Ok(UploadOutcome::Status(UploadState {
-                    repository: name.to_owned(),
-                    session: session.to_owned(),
-                    size: record.size,
-                }))
-            }
+            SessionRequest::Status => Ok(UploadOutcome::Status(UploadState {
+                repository: name.to_owned(),
+                session: session.to_owned(),
+                size: record.size,
+            })),
             SessionRequest::Cancel => {
                 let _lock = SessionLock::acquire(self, session).await?;
                 self.end_session(session).await?;
@@ -304,11 +302,8 @@ fn stored(name: &str, digest: &Digest) -> StoredBlob {
 /// How many bytes the chunk must carry, if it says: its `Content-Range`, which must start where
 /// the upload ends (else the client is told where to resume) and agree with `Content-Length`.
 fn chunk_length(chunk: &Chunk, upload: &UploadState) -> Result<Option<u64>> {
-    let range_invalid = |message: String| Error::UploadRangeInvalid {
-        message,
-        location: upload.location(),
-        size: upload.size,
-    };
+    let range_invalid =
+        |message: String| Error::UploadRangeInvalid { message, location: upload.location(), size: upload.size };
     let declared = chunk.body.length;
     match &chunk.range {
         None => Ok(declared),
@@ -320,11 +315,11 @@ fn chunk_length(chunk: &Chunk, upload: &UploadState) -> Result<Option<u64>> {
             range.start, upload.size, upload.size
         ))),
         Some(Ok(range @ ContentRange { start, end })) => match declared {
-            Some(declared) if declared != range.len() => Err(Error::SizeInvalid(format!(
+            Some(declared) if declared != range.length() => Err(Error::SizeInvalid(format!(
                 "Content-Range `{start}-{end}` is {} bytes but Content-Length is {declared}",
-                range.len()
+                range.length()
             ))),
-            _ => Ok(Some(range.len())),
+            _ => Ok(Some(range.length())),
         },
     }
 }

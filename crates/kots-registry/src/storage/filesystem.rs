@@ -204,7 +204,8 @@ impl BlobStore for FilesystemBlobStore {
             }
         }
         drop(sender);
-        let written = writer.await.map_err(|e| StorageError::backend("the upload writer", e))?.map(|written| (hasher, written));
+        let written =
+            writer.await.map_err(|e| StorageError::backend("the upload writer", e))?.map(|written| (hasher, written));
 
         let failure = match (written, body_error) {
             (Ok((hasher, written)), None) => match expected_length {

@@ -460,7 +460,10 @@ impl BlobStore for S3BlobStore {
     async fn commit(&self, session: &str, digest: &Digest, size: u64) -> Result<()> {
         let state = self.state(session).await?;
         if state.size != size {
-            return Err(StorageError::broken(format_args!("upload `{session}` holds {} bytes, not {size}", state.size)));
+            return Err(StorageError::broken(format_args!(
+                "upload `{session}` holds {} bytes, not {size}",
+                state.size
+            )));
         }
         let tail = self.get_bytes(&self.tail_key(session, size)).await?.unwrap_or_default();
         self.land(digest, &self.data_key(session), state.multipart, state.parts, tail).await?;

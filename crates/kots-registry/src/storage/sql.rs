@@ -315,7 +315,11 @@ impl MetadataStore for SqlMetadataStore {
             media_type: row.try_get("media_type")?,
             size: row.try_get::<i64, _>("size")? as u64,
             artifact_type: row.try_get("artifact_type")?,
-            subject: subject.as_deref().map(Digest::parse).transpose().map_err(|e| StorageError::backend("corrupt subject digest in metadata", e))?,
+            subject: subject
+                .as_deref()
+                .map(Digest::parse)
+                .transpose()
+                .map_err(|e| StorageError::backend("corrupt subject digest in metadata", e))?,
             annotations: row.try_get("annotations")?,
         };
         let content: Vec<u8> = row.try_get("content")?;
@@ -328,7 +332,11 @@ impl MetadataStore for SqlMetadataStore {
             .bind(tag)
             .fetch_optional(&self.pool)
             .await?;
-        digest.as_deref().map(Digest::parse).transpose().map_err(|e| StorageError::backend("corrupt tag digest in metadata", e))
+        digest
+            .as_deref()
+            .map(Digest::parse)
+            .transpose()
+            .map_err(|e| StorageError::backend("corrupt tag digest in metadata", e))
     }
 
     async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<bool> {
@@ -510,7 +518,11 @@ impl MetadataStore for SqlMetadataStore {
                 Ok(ManifestEntry {
                     repository: row.try_get("repository")?,
                     digest: digest_column(row, "digest")?,
-                    subject: subject.as_deref().map(Digest::parse).transpose().map_err(|e| StorageError::backend("corrupt subject digest in metadata", e))?,
+                    subject: subject
+                        .as_deref()
+                        .map(Digest::parse)
+                        .transpose()
+                        .map_err(|e| StorageError::backend("corrupt subject digest in metadata", e))?,
                     tagged: row.try_get::<i64, _>("tags")? > 0,
                 })
             })
