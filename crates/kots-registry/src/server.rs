@@ -123,7 +123,7 @@ async fn handle(
             registry.start_upload(name, request::start_upload(incoming)?).await?.into_response()
         }
         Route::Upload { name, session } => {
-            registry.upload(name, session, request::session(incoming)?).await?.into_response()
+            registry.upload(name, session, request::session(incoming)).await?.into_response()
         }
     })
 }

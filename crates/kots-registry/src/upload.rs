@@ -254,10 +254,17 @@ impl Registry {
         Ok(UploadOutcome::Stored(stored(name, &digest)))
     }
 
-    /// `GET`, `PATCH`, `PUT`, `DELETE` on `/v2/NAME/blobs/uploads/SESSION`.
-    pub(crate) async fn upload(&self, name: &str, session: &str, request: SessionRequest) -> Result<UploadOutcome> {
+    /// `GET`, `PATCH`, `PUT`, `DELETE` on `/v2/NAME/blobs/uploads/SESSION`. `request` is what
+    /// the edge read, or why it could not: an unknown session is reported first, so that a
+    /// client that lost its session learns to start a new one before anything else.
+    pub(crate) async fn upload(
+        &self,
+        name: &str,
+        session: &str,
+        request: Result<SessionRequest>,
+    ) -> Result<UploadOutcome> {
         let record = self.session_record(name, session).await?;
-        match request {
+        match request? {
             SessionRequest::Status => Ok(UploadOutcome::Status(UploadState {
                 repository: name.to_owned(),
                 session: session.to_owned(),

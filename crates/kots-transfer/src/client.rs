@@ -592,6 +592,28 @@ mod tests {
     }
 
     #[test]
+    fn refusals_are_decided_on_codes_and_on_the_status_without_one() {
+        let refusal = |status: u16, body: &str| Refusal {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: ErrorBody::parse(body.as_bytes()),
+        };
+        let absent = |refusal: Refusal| refusal.says(&MANIFEST_ABSENT, StatusCode::NOT_FOUND);
+        assert!(absent(refusal(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}"#)));
+        assert!(absent(refusal(404, r#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#)));
+        // A HEAD, or a proxy's page: no code, so the status decides.
+        assert!(absent(refusal(404, "")));
+        assert!(absent(refusal(404, "<html>not found</html>")));
+        // A registry's own code says nothing the spec defines: the status decides too.
+        assert!(absent(refusal(404, r#"{"errors":[{"code":"NOT_FOUND"}]}"#)));
+        assert!(!absent(refusal(404, r#"{"errors":[{"code":"UNSUPPORTED"}]}"#)));
+        assert!(!absent(refusal(400, "")));
+        let denied = refusal(403, r#"{"errors":[{"code":"DENIED","message":"no pushes"}]}"#);
+        assert_eq!(denied.code(), Some(ErrorCode::Denied));
+        assert_eq!(denied.message(), "no pushes");
+        assert_eq!(refusal(500, "").message(), "no details");
+    }
+
+    #[test]
     fn back_off_grows_with_jitter_and_honours_retry_after() {
         let policy =
             RetryPolicy { attempts: 5, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
