@@ -1,5 +1,5 @@
 //! Applies the [`auth`](crate::auth) vocabulary to requests: the one authorization point
-//! ([`Registry::authorize`], called by the server before any handler runs), the catalog's
+//! (`Registry::authorize`, called by the server before any handler runs), the catalog's
 //! filter, and the token endpoint that turns HTTP Basic credentials into a signed, short-lived
 //! Bearer token for the scopes asked for.
 
