@@ -1,11 +1,16 @@
-//! The registry's one error type. Each variant is one OCI error code with its HTTP status, and
-//! [`Error::into_response`] renders the spec's `{"errors":[{code,message,detail}]}` body, so no
-//! handler builds an error response of its own.
+//! The registry's one error type. Each variant is one OCI error code ([`ErrorCode`]) with its
+//! HTTP status and detail; the server renders it (the spec's `{"errors":[{code,message,detail}]}`
+//! body, in `response`), so no handler builds an error response of its own. Store failures
+//! arrive as [`StorageError`] and become OCI errors here, in one place.
+//!
+//! This module sits at the bottom of the crate: it depends on `kots-oci` and the storage error
+//! only.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use kots_oci::Digest;
+use axum::http::StatusCode;
+use kots_oci::{Digest, ErrorCode};
 use serde_json::json;
+
+use crate::storage::StorageError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -87,30 +92,31 @@ impl Error {
     }
 
     /// The OCI error code (`BLOB_UNKNOWN`, …); Distribution's own where OCI names none.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::BlobUnknown(_) => "BLOB_UNKNOWN",
-            Error::BlobUploadInvalid(_) | Error::UploadRangeInvalid { .. } => "BLOB_UPLOAD_INVALID",
-            Error::BlobUploadUnknown(_) => "BLOB_UPLOAD_UNKNOWN",
-            Error::DigestInvalid { .. } => "DIGEST_INVALID",
-            Error::ManifestBlobUnknown { .. } => "MANIFEST_BLOB_UNKNOWN",
+            Error::BlobUnknown(_) => ErrorCode::BlobUnknown,
+            Error::BlobUploadInvalid(_) | Error::UploadRangeInvalid { .. } => ErrorCode::BlobUploadInvalid,
+            Error::BlobUploadUnknown(_) => ErrorCode::BlobUploadUnknown,
+            Error::DigestInvalid { .. } => ErrorCode::DigestInvalid,
+            Error::ManifestBlobUnknown { .. } => ErrorCode::ManifestBlobUnknown,
             Error::ManifestInvalid(_) | Error::ManifestTooLarge(_) | Error::UnsupportedManifestType(_) => {
-                "MANIFEST_INVALID"
+                ErrorCode::ManifestInvalid
             }
-            Error::ManifestUnknown(_) => "MANIFEST_UNKNOWN",
-            Error::NameInvalid { .. } => "NAME_INVALID",
-            Error::NameUnknown(_) => "NAME_UNKNOWN",
-            Error::SizeInvalid(_) | Error::RangeNotSatisfiable(..) => "SIZE_INVALID",
-            Error::PaginationInvalid(_) => "PAGINATION_NUMBER_INVALID",
-            Error::MethodNotAllowed(_) | Error::NotFound(_) => "UNSUPPORTED",
-            Error::Unauthorized { .. } => "UNAUTHORIZED",
-            Error::Denied { .. } => "DENIED",
-            Error::TooManyRequests { .. } => "TOOMANYREQUESTS",
-            Error::Internal(_) => "UNKNOWN",
+            Error::ManifestUnknown(_) => ErrorCode::ManifestUnknown,
+            Error::NameInvalid { .. } => ErrorCode::NameInvalid,
+            Error::NameUnknown(_) => ErrorCode::NameUnknown,
+            Error::SizeInvalid(_) | Error::RangeNotSatisfiable(..) => ErrorCode::SizeInvalid,
+            Error::PaginationInvalid(_) => ErrorCode::PaginationNumberInvalid,
+            Error::MethodNotAllowed(_) | Error::NotFound(_) => ErrorCode::Unsupported,
+            Error::Unauthorized { .. } => ErrorCode::Unauthorized,
+            Error::Denied { .. } => ErrorCode::Denied,
+            Error::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            Error::Internal(_) => ErrorCode::Unknown,
         }
     }
 
-    fn detail(&self) -> serde_json::Value {
+    /// The code-specific facts of the body's `detail` (`null` when there are none).
+    pub fn detail(&self) -> serde_json::Value {
         match self {
             Error::BlobUnknown(digest) => json!({ "digest": digest }),
             Error::DigestInvalid { expected, actual, .. } => json!({ "expected": expected, "actual": actual }),
@@ -146,45 +152,15 @@ impl From<kots_oci::Error> for Error {
     }
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(error: sqlx::Error) -> Self {
-        Error::internal(format_args!("metadata store: {error}"))
-    }
-}
-
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+/// The one place store failures become OCI errors: a blob the store lacks is unknown, a body the
+/// store could not take is the client's to fix, anything else is the registry's fault.
+impl From<StorageError> for Error {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound(digest) => Error::BlobUnknown(digest),
+            StorageError::Invalid(message) => Error::BlobUploadInvalid(message),
+            StorageError::SizeMismatch(message) => Error::SizeInvalid(message),
+            error @ StorageError::Backend { .. } => Error::internal(error),
         }
-        let body = json!({
-            "errors": [{ "code": self.code(), "message": self.to_string(), "detail": self.detail() }]
-        });
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        match &self {
-            Error::UploadRangeInvalid { location, size, .. } => {
-                if let Ok(value) = HeaderValue::from_str(location) {
-                    headers.insert(header::LOCATION, value);
-                }
-                headers.insert(header::RANGE, crate::upload::range_header(*size));
-            }
-            Error::Unauthorized { challenge, .. } | Error::Denied { challenge: Some(challenge), .. } => {
-                if let Ok(value) = HeaderValue::from_str(challenge) {
-                    headers.insert(header::WWW_AUTHENTICATE, value);
-                }
-            }
-            Error::TooManyRequests { retry_after_seconds, .. } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
-            }
-            Error::RangeNotSatisfiable(_, size) => {
-                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
-                    headers.insert(header::CONTENT_RANGE, value);
-                }
-            }
-            _ => {}
-        }
-        (status, headers, body.to_string()).into_response()
     }
 }

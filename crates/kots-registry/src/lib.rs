@@ -1,10 +1,14 @@
 //! An OCI Distribution v1.1 registry, as a library (so the vendor server can embed it) and as
 //! the `kots-registry` binary.
 //!
-//! Requests flow through three layers: [`server`] turns HTTP into a typed [`route::Route`] and
-//! back; the concept modules ([`upload`], [`blobs`], [`manifests`], [`tags`], [`referrers`]) say
-//! what the registry does; [`storage`] keeps bytes and metadata behind traits.
+//! Requests flow through three layers. The edge: [`server`] turns HTTP into a typed
+//! [`route::Route`], [`request`] reads headers and query parameters into typed values,
+//! [`access`] authorises, and [`response`] renders what comes back. The concept modules
+//! ([`upload`], [`blobs`], [`manifests`], [`tags`], [`referrers`]) say what the registry does
+//! and return domain values. [`storage`] keeps bytes and metadata behind traits, failing with
+//! its own [`storage::StorageError`], which [`error`] maps to OCI errors.
 
+pub mod access;
 pub mod auth;
 pub mod blobs;
 pub mod config_file;
@@ -16,6 +20,8 @@ pub mod manifests;
 pub mod metrics;
 pub mod reference;
 pub mod referrers;
+pub mod request;
+pub mod response;
 pub mod route;
 pub mod server;
 pub mod storage;
@@ -28,12 +34,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use error::{Error, Result};
+pub use request::MAX_MANIFEST_SIZE;
 use storage::{BlobStore, FilesystemBlobStore, MetadataStore, SqlMetadataStore};
 
 /// How long an upload session may sit idle before it is removed, unless configured.
 pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-/// Manifests larger than this are refused, as Distribution and most registries do.
-pub const MAX_MANIFEST_SIZE: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -2,58 +2,50 @@
 //! it references is in the repository), `GET`/`HEAD` with `Accept` negotiation, `DELETE`.
 //! Bytes are stored and served exactly as received; the digest is of those bytes.
 
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
-use kots_oci::{Digest, Manifest, ManifestKind, media_type};
+use bytes::Bytes;
+use kots_oci::{Digest, Manifest, ManifestKind};
 
+use crate::Registry;
 use crate::error::{Error, Result};
+use crate::request::ManifestRequest;
 use crate::route::ManifestReference;
-use crate::server::{Incoming, content_length};
-use crate::storage::{ByteStream, ManifestRecord};
-use crate::{MAX_MANIFEST_SIZE, Registry};
+use crate::storage::ManifestRecord;
 
-async fn read_limited(mut body: ByteStream, declared: Option<u64>) -> Result<Vec<u8>> {
-    let too_large = |size: u64| {
-        Error::ManifestTooLarge(format!("the manifest is {size} bytes; this registry accepts manifests up to 4 MiB"))
-    };
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(4096).min(MAX_MANIFEST_SIZE as u64) as usize);
-    let mut total = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Error::ManifestInvalid(format!("the request body ended early: {e}")))?;
-        total += chunk.len() as u64;
-        if total <= MAX_MANIFEST_SIZE as u64 {
-            bytes.extend_from_slice(&chunk);
-        } else if total > DRAIN_LIMIT {
-            break;
-        }
-        // Past the limit the rest is read and dropped, so the client, still sending, gets to
-        // read the 413 instead of a broken connection.
-    }
-    if total > MAX_MANIFEST_SIZE as u64 {
-        return Err(too_large(declared.unwrap_or(total)));
-    }
-    Ok(bytes)
+/// A manifest as stored: served with its media type, under its digest.
+#[derive(Debug, Clone)]
+pub struct StoredManifest {
+    pub digest: Digest,
+    pub media_type: String,
+    pub content: Bytes,
 }
 
-/// How much of an oversized manifest is drained before the connection is given up on.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
-
-/// The manifest media types the client lists in `Accept`; empty when it lists none we know
-/// (no header, `*/*`), in which case any manifest may be served.
-fn accepted_types(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|item| item.split(';').next().unwrap_or_default().trim().to_owned())
-        .filter(|item| media_type::MANIFEST_TYPES.contains(&item.as_str()) || media_type::is_schema1(item))
-        .collect()
+/// A manifest just pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedManifest {
+    pub repository: String,
+    pub digest: Digest,
+    /// The manifest's `subject`, which the answer names (`OCI-Subject`) so the client knows the
+    /// registry indexes referrers.
+    pub subject: Option<Digest>,
 }
 
-fn digest_header(digest: &Digest) -> HeaderValue {
-    HeaderValue::from_str(&digest.to_string()).expect("digests are valid headers")
+impl PushedManifest {
+    /// The manifest's URL, by digest.
+    pub fn location(&self) -> String {
+        format!("/v2/{}/manifests/{}", self.repository, self.digest)
+    }
+}
+
+/// What a manifest request did.
+#[derive(Debug)]
+pub enum ManifestOutcome {
+    /// `head`: the client asked for the headers only.
+    Found {
+        manifest: StoredManifest,
+        head: bool,
+    },
+    Pushed(PushedManifest),
+    Deleted,
 }
 
 impl Registry {
@@ -62,21 +54,17 @@ impl Registry {
         &self,
         name: &str,
         reference: &ManifestReference,
-        incoming: Incoming,
-    ) -> Result<Response> {
-        match incoming.method {
-            Method::GET | Method::HEAD => {
-                let head = incoming.method == Method::HEAD;
-                self.get_manifest(name, reference, &incoming.headers, head).await
+        request: ManifestRequest,
+    ) -> Result<ManifestOutcome> {
+        match request {
+            ManifestRequest::Get { head, accepted } => {
+                let manifest = self.get_manifest(name, reference, &accepted).await?;
+                Ok(ManifestOutcome::Found { manifest, head })
             }
-            Method::PUT => {
-                let content_type =
-                    incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-                let declared = content_length(&incoming.headers)?;
-                let bytes = read_limited(incoming.body, declared).await?;
-                self.put_manifest(name, reference, content_type.as_deref(), &bytes).await
+            ManifestRequest::Put { content_type, bytes } => {
+                Ok(ManifestOutcome::Pushed(self.put_manifest(name, reference, content_type.as_deref(), &bytes).await?))
             }
-            Method::DELETE => {
+            ManifestRequest::Delete => {
                 let deleted = match reference {
                     ManifestReference::Digest(digest) => self.metadata.delete_manifest(name, digest).await?,
                     ManifestReference::Tag(tag) => self.metadata.delete_tag(name, tag).await?,
@@ -86,29 +74,24 @@ impl Registry {
                         "manifest `{reference}` is not in repository `{name}`"
                     )));
                 }
-                Ok((StatusCode::ACCEPTED, [(header::CONTENT_LENGTH, "0")]).into_response())
+                Ok(ManifestOutcome::Deleted)
             }
-            _ => Err(Error::MethodNotAllowed(format!(
-                "{} is not allowed on a manifest; use GET, HEAD, PUT or DELETE",
-                incoming.method
-            ))),
         }
     }
 
+    /// `accepted`: the manifest types the client takes; empty for any.
     async fn get_manifest(
         &self,
         name: &str,
         reference: &ManifestReference,
-        request_headers: &HeaderMap,
-        head: bool,
-    ) -> Result<Response> {
+        accepted: &[String],
+    ) -> Result<StoredManifest> {
         let unknown = || Error::ManifestUnknown(format!("manifest `{reference}` is not in repository `{name}`"));
         let digest = match reference {
             ManifestReference::Digest(digest) => digest.clone(),
             ManifestReference::Tag(tag) => self.metadata.resolve_tag(name, tag).await?.ok_or_else(unknown)?,
         };
         let (record, content) = self.metadata.get_manifest(name, &digest).await?.ok_or_else(unknown)?;
-        let accepted = accepted_types(request_headers);
         if !accepted.is_empty() && !accepted.contains(&record.media_type) {
             return Err(Error::ManifestUnknown(format!(
                 "manifest `{reference}` is `{}`, which the client's Accept header does not list ({})",
@@ -116,29 +99,17 @@ impl Registry {
                 accepted.join(", ")
             )));
         }
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(&record.media_type)
-                .map_err(|_| Error::internal("stored media type is not a header"))?,
-        );
-        headers.insert("docker-content-digest", digest_header(&digest));
-        headers.insert(header::ETAG, HeaderValue::from_str(&format!("\"{digest}\"")).expect("valid header"));
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(content.len()));
-        if head {
-            return Ok((StatusCode::OK, headers).into_response());
-        }
-        Ok((StatusCode::OK, headers, content).into_response())
+        Ok(StoredManifest { digest, media_type: record.media_type, content })
     }
 
-    /// Validates and stores a manifest; returns the `201 Created` response.
+    /// Validates and stores a manifest.
     pub async fn put_manifest(
         &self,
         name: &str,
         reference: &ManifestReference,
         content_type: Option<&str>,
         bytes: &[u8],
-    ) -> Result<Response> {
+    ) -> Result<PushedManifest> {
         let manifest = Manifest::parse(bytes, content_type)?;
         let digest = match reference {
             ManifestReference::Digest(expected) => {
@@ -162,17 +133,11 @@ impl Registry {
             ManifestReference::Digest(_) => None,
         };
         self.metadata.put_manifest(name, &record, bytes, tag).await?;
-
-        let mut headers = HeaderMap::new();
-        if let Ok(location) = HeaderValue::from_str(&format!("/v2/{name}/manifests/{digest}")) {
-            headers.insert(header::LOCATION, location);
-        }
-        headers.insert("docker-content-digest", digest_header(&digest));
-        if let Some(subject) = &manifest.subject {
-            headers.insert("oci-subject", digest_header(&subject.digest));
-        }
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-        Ok((StatusCode::CREATED, headers).into_response())
+        Ok(PushedManifest {
+            repository: name.to_owned(),
+            digest,
+            subject: manifest.subject.map(|subject| subject.digest),
+        })
     }
 
     /// Every blob an image manifest names, and every child an index names, must already be in

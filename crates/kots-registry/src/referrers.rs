@@ -1,29 +1,31 @@
-//! `GET /v2/NAME/referrers/DIGEST`: the manifests whose `subject` is DIGEST, as an OCI index,
-//! optionally filtered by `artifactType` (and then saying so in `OCI-Filters-Applied`).
+//! `GET /v2/NAME/referrers/DIGEST`: the manifests whose `subject` is DIGEST, optionally filtered
+//! by `artifactType` (served as an OCI index, saying so in `OCI-Filters-Applied`).
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use kots_oci::{Digest, media_type};
-use serde_json::json;
+use kots_oci::{Descriptor, Digest};
 
 use crate::Registry;
 use crate::error::Result;
-use crate::server::Incoming;
+
+/// The referrers of a manifest.
+#[derive(Debug, Clone)]
+pub struct Referrers {
+    pub descriptors: Vec<Descriptor>,
+    /// Whether only those of one `artifactType` were kept.
+    pub filtered: bool,
+}
 
 impl Registry {
-    pub(crate) async fn referrers(&self, name: &str, digest: &Digest, incoming: Incoming) -> Result<Response> {
+    /// `artifact_type`: keep only the referrers of this type.
+    pub(crate) async fn referrers(
+        &self,
+        name: &str,
+        digest: &Digest,
+        artifact_type: Option<String>,
+    ) -> Result<Referrers> {
         let mut descriptors = self.metadata.referrers(name, digest).await?;
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type::OCI_INDEX));
-        if let Some(wanted) = incoming.query.get("artifactType") {
+        if let Some(wanted) = &artifact_type {
             descriptors.retain(|descriptor| descriptor.artifact_type.as_deref() == Some(wanted.as_str()));
-            headers.insert("oci-filters-applied", HeaderValue::from_static("artifactType"));
         }
-        let body = json!({
-            "schemaVersion": 2,
-            "mediaType": media_type::OCI_INDEX,
-            "manifests": descriptors,
-        });
-        Ok((StatusCode::OK, headers, body.to_string()).into_response())
+        Ok(Referrers { descriptors, filtered: artifact_type.is_some() })
     }
 }

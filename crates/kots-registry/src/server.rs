@@ -1,47 +1,24 @@
-//! The HTTP edge: turns requests into [`Route`]s and calls the registry; adds the headers every
-//! response carries; logs and counts each request. Nothing here decides what the registry does.
+//! The HTTP edge: turns requests into a [`Route`] and typed values (`request`), authorises them
+//! (`access`), calls the registry, and renders what it returns (`response`); adds the headers
+//! every response carries; logs and counts each request. Nothing here decides what the registry
+//! does.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::TryStreamExt;
 
 use crate::Registry;
+use crate::access::Authenticated;
 use crate::error::{Error, Result};
+use crate::request::{self, Incoming};
 use crate::route::Route;
-use crate::storage::ByteStream;
-
-/// What a registry operation needs from a request, once the route is known.
-pub struct Incoming {
-    pub method: Method,
-    pub headers: HeaderMap,
-    pub query: HashMap<String, String>,
-    pub body: ByteStream,
-}
-
-pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>> {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .map(|value| {
-            value.to_str().ok().and_then(|text| text.trim().parse::<u64>().ok()).ok_or_else(|| {
-                Error::SizeInvalid(format!("invalid Content-Length `{}`", String::from_utf8_lossy(value.as_bytes())))
-            })
-        })
-        .transpose()
-}
-
-fn byte_stream(body: Body) -> ByteStream {
-    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
-}
 
 /// The registry's routes, ready to serve or to nest in a larger server (the vendor's).
 pub fn router(registry: Arc<Registry>) -> Router {
@@ -64,9 +41,11 @@ async fn metrics(State(registry): State<Arc<Registry>>) -> Response {
 /// so that an orchestrator does not restart a replica for its database's trouble.
 async fn health(State(registry): State<Arc<Registry>>) -> Response {
     if let Err(error) = registry.metadata.health().await {
+        let error = Error::from(error);
         return (StatusCode::SERVICE_UNAVAILABLE, format!("metadata store unavailable: {error}\n")).into_response();
     }
     if let Err(error) = registry.blobs.health().await {
+        let error = Error::from(error);
         return (StatusCode::SERVICE_UNAVAILABLE, format!("blob store unavailable: {error}\n")).into_response();
     }
     (StatusCode::OK, "ok\n").into_response()
@@ -79,21 +58,7 @@ fn client_address(request: &Request) -> Option<std::net::IpAddr> {
 /// `GET /token`: Docker token authentication.
 async fn token(State(registry): State<Arc<Registry>>, request: Request) -> Response {
     let client = client_address(&request);
-    let scopes: Vec<String> = request
-        .uri()
-        .query()
-        .and_then(|query| {
-            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
-                &format!("/?{query}").parse().unwrap_or_else(|_| axum::http::Uri::from_static("/")),
-            )
-            .ok()
-        })
-        .map(|axum::extract::Query(pairs)| {
-            pairs.into_iter().filter(|(key, _)| key == "scope").map(|(_, value)| value).collect()
-        })
-        .unwrap_or_default();
-    // Several scopes may also come space-separated in one parameter.
-    let scopes: Vec<String> = scopes.iter().flat_map(|scope| scope.split(' ')).map(str::to_owned).collect();
+    let scopes = request::token_scopes(request.uri().query());
     match registry.issue_token(request.headers(), &scopes, client).await {
         Ok(body) => axum::Json(body).into_response(),
         Err(error) => error.into_response(),
@@ -106,62 +71,61 @@ async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Re
         Err(error) => return error.into_response(),
     };
     let client = client_address(&request);
-    let mut query = request.uri().query().map(parse_query).unwrap_or_default();
+    let mut query = request.uri().query().map(request::parse_query).unwrap_or_default();
     let (parts, body) = request.into_parts();
-    let authenticated = match registry.authorize(&route, &parts.method, &parts.headers, &mut query, client).await {
-        Ok(authenticated) => authenticated,
-        Err(error) => {
-            let mut response = error.into_response();
-            response.extensions_mut().insert(RouteFamily(route.family()));
-            return response;
+    let authenticated = registry.authorize(&route, &parts.method, &parts.headers, &mut query, client).await;
+    let response = match authenticated {
+        Ok(authenticated) => {
+            let incoming = Incoming::new(parts.method, parts.headers, query, body);
+            handle(&registry, &route, incoming, authenticated.as_ref())
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
         }
+        Err(error) => error.into_response(),
     };
-    let incoming = Incoming { method: parts.method, headers: parts.headers, query, body: byte_stream(body) };
-    let read_only = registry.options.read_only && !matches!(incoming.method, Method::GET | Method::HEAD);
-    let result = match &route {
-        _ if read_only => Err(Error::MethodNotAllowed(format!(
-            "this registry is read-only for maintenance: pulls work, {} is refused; retry later",
-            incoming.method
-        ))),
-        Route::Base => match incoming.method {
-            Method::GET | Method::HEAD => Ok(([(header::CONTENT_TYPE, "application/json")], "{}").into_response()),
-            _ => Err(not_allowed(&incoming.method, "/v2/", "GET")),
-        },
-        Route::Catalog => match incoming.method {
-            Method::GET => registry.catalog(incoming, authenticated.as_ref()).await,
-            _ => Err(not_allowed(&incoming.method, "the catalog", "GET")),
-        },
-        Route::Tags { name } => match incoming.method {
-            Method::GET => registry.tags(name, incoming).await,
-            _ => Err(not_allowed(&incoming.method, "a tag list", "GET")),
-        },
-        Route::Referrers { name, digest } => match incoming.method {
-            Method::GET => registry.referrers(name, digest, incoming).await,
-            _ => Err(not_allowed(&incoming.method, "referrers", "GET")),
-        },
-        Route::Manifest { name, reference } => registry.manifest(name, reference, incoming).await,
-        Route::Blob { name, digest } => registry.blob(name, digest, incoming).await,
-        Route::StartUpload { name } => match incoming.method {
-            Method::POST => registry.start_upload(name, incoming).await,
-            _ => Err(not_allowed(&incoming.method, "the uploads endpoint", "POST")),
-        },
-        Route::Upload { name, session } => registry.upload(name, session, incoming).await,
-    };
-    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    let mut response = response;
     response.extensions_mut().insert(RouteFamily(route.family()));
     response
 }
 
-fn not_allowed(method: &Method, what: &str, allowed: &str) -> Error {
-    Error::MethodNotAllowed(format!("{method} is not allowed on {what}; use {allowed}"))
-}
-
-fn parse_query(query: &str) -> HashMap<String, String> {
-    axum::extract::Query::<HashMap<String, String>>::try_from_uri(
-        &format!("/?{query}").parse().unwrap_or_else(|_| axum::http::Uri::from_static("/")),
-    )
-    .map(|axum::extract::Query(map)| map)
-    .unwrap_or_default()
+/// One authorised request: read it for its route, let the registry act, render the outcome.
+async fn handle(
+    registry: &Registry,
+    route: &Route,
+    incoming: Incoming,
+    authenticated: Option<&Authenticated>,
+) -> Result<Response> {
+    if registry.options.read_only && !matches!(incoming.method, Method::GET | Method::HEAD) {
+        return Err(Error::MethodNotAllowed(format!(
+            "this registry is read-only for maintenance: pulls work, {} is refused; retry later",
+            incoming.method
+        )));
+    }
+    Ok(match route {
+        Route::Base => match incoming.method {
+            Method::GET | Method::HEAD => ([(header::CONTENT_TYPE, "application/json")], "{}").into_response(),
+            _ => return Err(Error::MethodNotAllowed(format!("{} is not allowed on /v2/; use GET", incoming.method))),
+        },
+        Route::Catalog => {
+            let page = request::list(&incoming, "the catalog")?;
+            registry.catalog(page, authenticated).await?.into_response()
+        }
+        Route::Tags { name } => registry.tags(name, request::list(&incoming, "a tag list")?).await?.into_response(),
+        Route::Referrers { name, digest } => {
+            registry.referrers(name, digest, request::referrers(&incoming)?).await?.into_response()
+        }
+        Route::Manifest { name, reference } => {
+            let request = request::manifest(incoming).await?;
+            registry.manifest(name, reference, request).await?.into_response()
+        }
+        Route::Blob { name, digest } => registry.blob(name, digest, request::blob(&incoming)?).await?.into_response(),
+        Route::StartUpload { name } => {
+            registry.start_upload(name, request::start_upload(incoming)?).await?.into_response()
+        }
+        Route::Upload { name, session } => {
+            registry.upload(name, session, request::session(incoming)).await?.into_response()
+        }
+    })
 }
 
 #[derive(Clone, Copy)]

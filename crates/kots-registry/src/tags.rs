@@ -1,66 +1,63 @@
 //! Listings: `GET /v2/NAME/tags/list` and `GET /v2/_catalog`, sorted, paginated with `n` and
-//! `last`, and a `Link` header to the next page.
-
-use axum::Json;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+//! `last`, and a link to the next page when there is one.
 
 use crate::Registry;
-use crate::auth::Authenticated;
+use crate::access::Authenticated;
 use crate::error::{Error, Result};
-use crate::server::Incoming;
+use crate::request::Page;
 
 /// Catalog pages hold at most this many names; tag lists are whole unless `n` is given.
 const MAX_CATALOG_PAGE: usize = 1000;
 
-struct Page {
-    limit: Option<usize>,
-    last: Option<String>,
+/// Where the next page of a list starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextPage {
+    pub limit: usize,
+    pub last: String,
 }
 
-fn page(incoming: &Incoming) -> Result<Page> {
-    let limit = incoming
-        .query
-        .get("n")
-        .map(|n| {
-            n.parse::<usize>().map_err(|_| Error::PaginationInvalid(format!("`n={n}` is not a number of entries")))
-        })
-        .transpose()?;
-    Ok(Page { limit, last: incoming.query.get("last").cloned() })
+/// One page of a repository's tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagList {
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub next: Option<NextPage>,
 }
 
-/// Fetches one more than asked, to know whether a next page exists.
-fn respond(mut items: Vec<String>, limit: usize, link_base: &str, body: serde_json::Value, key: &str) -> Response {
+/// One page of the repositories a principal may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub repositories: Vec<String>,
+    pub next: Option<NextPage>,
+}
+
+/// Cuts `items` (fetched one more than asked, to know whether a next page exists) to `limit`.
+fn paginate(mut items: Vec<String>, limit: usize) -> (Vec<String>, Option<NextPage>) {
     let more = items.len() > limit;
     items.truncate(limit);
-    let mut body = body;
-    body[key] = json!(items);
-    let mut response = Json(body).into_response();
-    if more && let Some(last) = items.last() {
-        let link = format!("<{link_base}?n={limit}&last={last}>; rel=\"next\"");
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    response
+    let next = match items.last() {
+        Some(last) if more => Some(NextPage { limit, last: last.clone() }),
+        _ => None,
+    };
+    (items, next)
 }
 
 impl Registry {
-    pub(crate) async fn tags(&self, name: &str, incoming: Incoming) -> Result<Response> {
-        let Page { limit, last } = page(&incoming)?;
+    pub(crate) async fn tags(&self, name: &str, page: Page) -> Result<TagList> {
+        let Page { limit, last } = page;
         if !self.metadata.repository_exists(name).await? {
             return Err(Error::NameUnknown(name.to_owned()));
         }
         let limit = limit.unwrap_or(usize::MAX - 1);
         let tags =
             if limit == 0 { Vec::new() } else { self.metadata.list_tags(name, last.as_deref(), limit + 1).await? };
-        Ok(respond(tags, limit, &format!("/v2/{name}/tags/list"), json!({ "name": name }), "tags"))
+        let (tags, next) = paginate(tags, limit);
+        Ok(TagList { repository: name.to_owned(), tags, next })
     }
 
     /// Lists the repositories `who` may pull (all of them when the registry runs open).
-    pub(crate) async fn catalog(&self, incoming: Incoming, who: Option<&Authenticated>) -> Result<Response> {
-        let Page { limit, last } = page(&incoming)?;
+    pub(crate) async fn catalog(&self, page: Page, who: Option<&Authenticated>) -> Result<Catalog> {
+        let Page { limit, last } = page;
         let limit = limit.unwrap_or(MAX_CATALOG_PAGE).min(MAX_CATALOG_PAGE);
         let mut names = Vec::new();
         let mut cursor = last;
@@ -79,6 +76,7 @@ impl Registry {
             }
             cursor = Some(final_name);
         }
-        Ok(respond(names, limit, "/v2/_catalog", json!({}), "repositories"))
+        let (repositories, next) = paginate(names, limit);
+        Ok(Catalog { repositories, next })
     }
 }

@@ -1,6 +1,11 @@
 //! A registry client for copying: the OCI distribution calls a copy needs, the Docker token
 //! flow (Bearer tokens per scope, refreshed when they expire, Basic where a registry wants it),
 //! and retries with exponential back-off and jitter on what is worth retrying.
+//!
+//! A refusal is decided on the OCI error code the registry sends (`MANIFEST_UNKNOWN`,
+//! `BLOB_UNKNOWN`, `UNAUTHORIZED`, …), and on the HTTP status only when it names no code of
+//! the spec (a `HEAD` has no body; a proxy may answer with HTML). The token flow is the
+//! exception: it answers the `WWW-Authenticate` challenge, as the token spec says.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use kots_oci::{Digest, media_type};
+use kots_oci::{Digest, ErrorBody, ErrorCode, media_type};
 use reqwest::{RequestBuilder, Response, StatusCode, header};
 
 use crate::auth::{Challenge, parse_challenge, stored_credentials};
@@ -115,6 +120,43 @@ fn is_loopback(host: &str) -> bool {
 fn retryable(status: StatusCode) -> bool {
     status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
 }
+
+/// A registry's answer that is not the success asked for: its status and, if it sent one, its
+/// OCI error body.
+struct Refusal {
+    status: StatusCode,
+    body: Option<ErrorBody>,
+}
+
+impl Refusal {
+    async fn read(response: Response) -> Refusal {
+        let status = response.status();
+        let bytes = response.bytes().await.unwrap_or_default();
+        Refusal { status, body: ErrorBody::parse(&bytes) }
+    }
+
+    /// Whether the registry said one of `codes`; when it named no code of the spec, whether it
+    /// answered `status` instead.
+    fn says(&self, codes: &[ErrorCode], status: StatusCode) -> bool {
+        match &self.body {
+            Some(body) if body.has_known_code() => body.has_any(codes),
+            _ => self.status == status,
+        }
+    }
+
+    fn code(&self) -> Option<ErrorCode> {
+        self.body.as_ref().and_then(|body| body.errors.first()).map(|error| error.code.clone())
+    }
+
+    fn message(&self) -> String {
+        self.body.as_ref().and_then(ErrorBody::message).unwrap_or("no details").to_owned()
+    }
+}
+
+/// What says a manifest is not there: it, or its whole repository.
+const MANIFEST_ABSENT: [ErrorCode; 2] = [ErrorCode::ManifestUnknown, ErrorCode::NameUnknown];
+/// What says a blob is not there: it, or its whole repository.
+const BLOB_ABSENT: [ErrorCode; 2] = [ErrorCode::BlobUnknown, ErrorCode::NameUnknown];
 
 impl RegistryClient {
     pub fn new(host: &str, options: &ClientOptions) -> Result<RegistryClient, Error> {
@@ -306,13 +348,21 @@ impl RegistryClient {
     }
 
     async fn failure(&self, what: &str, response: Response) -> Error {
-        let status = response.status().as_u16();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        let message = body["errors"][0]["message"].as_str().unwrap_or("no details").to_owned();
-        if status == 401 {
+        self.refused(what, Refusal::read(response).await)
+    }
+
+    fn refused(&self, what: &str, refusal: Refusal) -> Error {
+        let message = refusal.message();
+        if refusal.says(&[ErrorCode::Unauthorized], StatusCode::UNAUTHORIZED) {
             return Error::Unauthorized { registry: self.host.clone(), reason: format!("{what}: {message}") };
         }
-        Error::Registry { registry: self.host.clone(), what: what.to_owned(), status, message }
+        Error::Registry {
+            registry: self.host.clone(),
+            what: what.to_owned(),
+            status: refusal.status.as_u16(),
+            code: refusal.code(),
+            message,
+        }
     }
 
     /// A manifest by tag or digest: its bytes, media type and digest. `None` if absent.
@@ -322,11 +372,12 @@ impl RegistryClient {
         let what = format!("GET manifest {repository}:{reference}");
         let response =
             self.send(&pull_scope(repository), &what, || self.http.get(&url).header(header::ACCEPT, &accept)).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
         if !response.status().is_success() {
-            return Err(self.failure(&what, response).await);
+            let refusal = Refusal::read(response).await;
+            if refusal.says(&MANIFEST_ABSENT, StatusCode::NOT_FOUND) {
+                return Ok(None);
+            }
+            return Err(self.refused(&what, refusal));
         }
         let content_type = response
             .headers()
@@ -388,24 +439,26 @@ impl RegistryClient {
         if response.status().is_success() {
             return Ok(Some(response.content_length().unwrap_or(0)));
         }
-        if response.status() == StatusCode::NOT_FOUND {
+        let refusal = Refusal::read(response).await;
+        if refusal.says(&BLOB_ABSENT, StatusCode::NOT_FOUND) {
             return Ok(None);
         }
-        Err(self.failure(&format!("HEAD blob {digest} in {repository}"), response).await)
+        Err(self.refused(&format!("HEAD blob {digest} in {repository}"), refusal))
     }
 
     pub async fn get_blob(&self, repository: &str, digest: &Digest) -> Result<ByteStream, Error> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
         let what = format!("GET blob {digest} from {repository}");
         let response = self.send(&pull_scope(repository), &what, || self.http.get(&url)).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Err(Error::NotFound {
-                what: format!("blob {digest}"),
-                location: format!("{}/{repository}", self.host),
-            });
-        }
         if !response.status().is_success() {
-            return Err(self.failure(&what, response).await);
+            let refusal = Refusal::read(response).await;
+            if refusal.says(&BLOB_ABSENT, StatusCode::NOT_FOUND) {
+                return Err(Error::NotFound {
+                    what: format!("blob {digest}"),
+                    location: format!("{}/{repository}", self.host),
+                });
+            }
+            return Err(self.refused(&what, refusal));
         }
         Ok(Box::pin(response.bytes_stream().map_err(std::io::Error::other)))
     }
@@ -523,6 +576,7 @@ impl RegistryClient {
                 registry: self.host.clone(),
                 what: "upload".to_owned(),
                 status: response.status().as_u16(),
+                code: None,
                 message: "no Location header".to_owned(),
             })
     }
@@ -540,6 +594,28 @@ mod tests {
         for host in ["registry.example", "10.0.0.1:5000", "localhost.example:5000", "[fe80::1]:5000"] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn refusals_are_decided_on_codes_and_on_the_status_without_one() {
+        let refusal = |status: u16, body: &str| Refusal {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: ErrorBody::parse(body.as_bytes()),
+        };
+        let absent = |refusal: Refusal| refusal.says(&MANIFEST_ABSENT, StatusCode::NOT_FOUND);
+        assert!(absent(refusal(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}"#)));
+        assert!(absent(refusal(404, r#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#)));
+        // A HEAD, or a proxy's page: no code, so the status decides.
+        assert!(absent(refusal(404, "")));
+        assert!(absent(refusal(404, "<html>not found</html>")));
+        // A registry's own code says nothing the spec defines: the status decides too.
+        assert!(absent(refusal(404, r#"{"errors":[{"code":"NOT_FOUND"}]}"#)));
+        assert!(!absent(refusal(404, r#"{"errors":[{"code":"UNSUPPORTED"}]}"#)));
+        assert!(!absent(refusal(400, "")));
+        let denied = refusal(403, r#"{"errors":[{"code":"DENIED","message":"no pushes"}]}"#);
+        assert_eq!(denied.code(), Some(ErrorCode::Denied));
+        assert_eq!(denied.message(), "no pushes");
+        assert_eq!(refusal(500, "").message(), "no details");
     }
 
     #[test]

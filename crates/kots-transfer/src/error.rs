@@ -1,4 +1,8 @@
-use kots_oci::Digest;
+//! The transfer engine's one error type. A registry's refusal keeps its HTTP status and the OCI
+//! error code it sent ([`ErrorCode`]), so callers decide on the code and fall back to the status
+//! only when a registry names none.
+
+use kots_oci::{Digest, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -13,7 +17,14 @@ pub enum Error {
     #[error("{registry}: authentication failed: {reason}")]
     Unauthorized { registry: String, reason: String },
     #[error("{registry}: {what} answered HTTP {status}: {message}")]
-    Registry { registry: String, what: String, status: u16, message: String },
+    Registry {
+        registry: String,
+        what: String,
+        status: u16,
+        /// The first error code of the registry's answer, if it sent an OCI error body.
+        code: Option<ErrorCode>,
+        message: String,
+    },
     #[error("{what} not found at {location}")]
     NotFound { what: String, location: String },
     #[error(
@@ -48,8 +59,21 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Connect { .. } => true,
-            Error::Registry { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            Error::Registry { status, code, .. } => {
+                *status >= 500
+                    || *status == 408
+                    || *status == 429
+                    || matches!(code, Some(ErrorCode::TooManyRequests | ErrorCode::Unavailable))
+            }
             _ => false,
+        }
+    }
+
+    /// The OCI error code a registry refused with (`DENIED`, `UNSUPPORTED`, …), if it sent one.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::Registry { code, .. } => code.as_ref(),
+            _ => None,
         }
     }
 

@@ -73,3 +73,11 @@ impl IntoResponse for Error {
         response
     }
 }
+
+/// The registry's stores opened by the vendor (its database, the registry's blobs): reported as
+/// the registry reports them.
+impl From<kots_registry::storage::StorageError> for Error {
+    fn from(error: kots_registry::storage::StorageError) -> Self {
+        kots_registry::Error::from(error).into()
+    }
+}

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use kots_oci::{Digest, Hasher};
 
 use super::{Appended, BlobStore, ByteStream};
-use crate::error::{Error, Result};
+use super::{Result, StorageError};
 
 /// Chunks between the network and the writer thread; bounds memory per upload.
 const PIPELINE_DEPTH: usize = 16;
@@ -73,7 +73,7 @@ impl FilesystemBlobStore {
     pub fn open(root: &Path) -> Result<FilesystemBlobStore> {
         for directory in [root.join("blobs"), root.join("uploads")] {
             fs::create_dir_all(&directory)
-                .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", directory.display())))?;
+                .map_err(|e| StorageError::backend(format_args!("cannot create `{}`", directory.display()), e))?;
         }
         Ok(FilesystemBlobStore { root: root.to_owned() })
     }
@@ -87,12 +87,12 @@ impl FilesystemBlobStore {
     }
 }
 
-fn io_error(context: &str, path: &Path, error: io::Error) -> Error {
-    Error::internal(format_args!("{context} `{}`: {error}", path.display()))
+fn io_error(context: &str, path: &Path, error: io::Error) -> StorageError {
+    StorageError::backend(format_args!("{context} `{}`", path.display()), error)
 }
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(Error::internal)?
+    tokio::task::spawn_blocking(work).await.map_err(|e| StorageError::backend("a blocking task", e))?
 }
 
 /// Makes a rename durable: the directory entry is data too.
@@ -204,18 +204,19 @@ impl BlobStore for FilesystemBlobStore {
             }
         }
         drop(sender);
-        let written = writer.await.map_err(Error::internal)?.map(|written| (hasher, written));
+        let written =
+            writer.await.map_err(|e| StorageError::backend("the upload writer", e))?.map(|written| (hasher, written));
 
         let failure = match (written, body_error) {
             (Ok((hasher, written)), None) => match expected_length {
-                Some(expected) if expected != written => Error::SizeInvalid(format!(
+                Some(expected) if expected != written => StorageError::SizeMismatch(format!(
                     "the request declared {expected} bytes but carried {written}; the chunk was discarded"
                 )),
                 _ => {
                     return Ok(Appended { size: offset + written, hasher });
                 }
             },
-            (_, Some(error)) => Error::BlobUploadInvalid(format!(
+            (_, Some(error)) => StorageError::Invalid(format!(
                 "the request body ended before it was complete ({error}); the chunk was discarded, resume at byte {offset}"
             )),
             (Err(error), None) => io_error("cannot write upload", &path, error),
@@ -266,7 +267,7 @@ impl BlobStore for FilesystemBlobStore {
                 .map_err(|e| io_error("cannot open upload", &upload, e))?;
             let on_disk = file.metadata().map_err(|e| io_error("cannot stat upload", &upload, e))?.len();
             if on_disk < size {
-                return Err(Error::BlobUploadInvalid(format!(
+                return Err(StorageError::Invalid(format!(
                     "the upload holds {on_disk} bytes, fewer than the {size} received; start a new upload"
                 )));
             }
@@ -298,7 +299,7 @@ impl BlobStore for FilesystemBlobStore {
         let uploads = self.root.join("uploads");
         let metadata = tokio::fs::metadata(&uploads).await.map_err(|e| io_error("cannot reach", &uploads, e))?;
         if metadata.permissions().readonly() {
-            return Err(Error::internal(format_args!("`{}` is read-only", uploads.display())));
+            return Err(StorageError::broken(format_args!("`{}` is read-only", uploads.display())));
         }
         Ok(())
     }

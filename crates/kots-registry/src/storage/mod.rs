@@ -5,9 +5,13 @@
 //!
 //! Ordering is what keeps a crash harmless: bytes are made durable first, metadata is committed
 //! after, and only metadata makes anything visible.
+//!
+//! Stores fail with [`StorageError`]: what failed, in the store's terms and with its source;
+//! nothing here knows HTTP or OCI error codes.
 
 #[cfg(test)]
 mod conformance;
+mod error;
 mod filesystem;
 #[cfg(test)]
 pub(crate) mod local_s3;
@@ -23,12 +27,11 @@ use bytes::Bytes;
 use futures_util::Stream;
 use kots_oci::{Descriptor, Digest, Hasher};
 
+pub use error::{BoxError, Result, StorageError};
 pub use filesystem::FilesystemBlobStore;
 pub use s3::{S3BlobStore, S3Options};
 pub use sql::{SqlMetadataStore, migrate, open_postgres, open_sqlite, redact};
 pub(crate) use timed::{BLOB_OPERATIONS, METADATA_OPERATIONS, Timed};
-
-use crate::error::Result;
 
 /// A body of bytes arriving or leaving; errors are I/O errors of the client or the disk.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
@@ -104,7 +107,7 @@ pub trait BlobStore: Send + Sync + 'static {
     /// written at least `grace` ago (other replicas sharing the store may be writing the rest).
     async fn sweep_orphans(&self, live_sessions: &[String], grace: std::time::Duration) -> Result<usize>;
 
-    /// Every blob whose bytes are stored, for garbage collection (see [`crate::gc`]).
+    /// Every blob whose bytes are stored, for garbage collection (the `gc` module).
     async fn list(&self) -> Result<Vec<Digest>>;
 
     /// Removes a blob's bytes; removing one that is not there is not an error. Only garbage
@@ -187,7 +190,7 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn idle_uploads(&self, max_idle_seconds: u64) -> Result<Vec<String>>;
     async fn all_uploads(&self) -> Result<Vec<String>>;
 
-    // Garbage collection (see [`crate::gc`]).
+    // Garbage collection (the `gc` module).
     /// Every manifest of every repository, with its subject and whether a tag points at it.
     async fn manifest_entries(&self) -> Result<Vec<ManifestEntry>>;
     /// A manifest's bytes, whichever repository holds it.

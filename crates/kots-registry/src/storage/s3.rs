@@ -24,8 +24,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use super::{Appended, BlobStore, ByteStream};
-use crate::error::{Error, Result};
+use super::{Appended, BlobStore, ByteStream, Result, StorageError};
 
 /// Where and how to reach the bucket.
 #[derive(Debug, Clone, Default)]
@@ -112,8 +111,8 @@ pub struct S3BlobStore {
     redirect_downloads: Option<Duration>,
 }
 
-fn storage_error(what: &str, error: object_store::Error) -> Error {
-    Error::internal(format_args!("object storage: {what}: {error}"))
+fn storage_error(what: &str, error: object_store::Error) -> StorageError {
+    StorageError::backend(format_args!("object storage: {what}"), error)
 }
 
 fn is_not_found(error: &object_store::Error) -> bool {
@@ -189,7 +188,7 @@ impl S3BlobStore {
     async fn state(&self, session: &str) -> Result<UploadState> {
         match self.get_bytes(&self.state_key(session)).await? {
             Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::internal(format_args!("corrupt upload state for `{session}`: {e}"))),
+                .map_err(|e| StorageError::backend(format_args!("corrupt upload state for `{session}`"), e)),
             None => Ok(UploadState::default()),
         }
     }
@@ -300,7 +299,7 @@ impl BlobStore for S3BlobStore {
         let result = match self.store.get_opts(&direct, range()).await {
             Ok(result) => result,
             Err(error) if is_not_found(&error) => {
-                let key = self.data_of(digest).await?.ok_or_else(|| Error::BlobUnknown(digest.clone()))?;
+                let key = self.data_of(digest).await?.ok_or_else(|| StorageError::NotFound(digest.clone()))?;
                 self.store.get_opts(&key, range()).await.map_err(|e| storage_error(&format!("read {key}"), e))?
             }
             Err(error) => return Err(storage_error(&format!("read {direct}"), error)),
@@ -334,7 +333,7 @@ impl BlobStore for S3BlobStore {
     ) -> Result<Appended> {
         let mut state = self.state(session).await?;
         if state.size != offset {
-            return Err(Error::internal(format_args!(
+            return Err(StorageError::broken(format_args!(
                 "upload `{session}` holds {} bytes in storage, not {offset}",
                 state.size
             )));
@@ -350,13 +349,13 @@ impl BlobStore for S3BlobStore {
         let mut received = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|error| {
-                Error::BlobUploadInvalid(format!(
+                StorageError::Invalid(format!(
                     "the request body ended before it was complete ({error}); the chunk was discarded, resume at byte {offset}"
                 ))
             })?;
             received += chunk.len() as u64;
             if expected_length.is_some_and(|expected| received > expected) {
-                return Err(Error::SizeInvalid(format!(
+                return Err(StorageError::SizeMismatch(format!(
                     "the chunk is longer than its declared {} bytes",
                     expected_length.unwrap_or_default()
                 )));
@@ -368,7 +367,7 @@ impl BlobStore for S3BlobStore {
         if let Some(expected) = expected_length
             && received != expected
         {
-            return Err(Error::SizeInvalid(format!(
+            return Err(StorageError::SizeMismatch(format!(
                 "the request declared {expected} bytes but carried {received}; the chunk was discarded"
             )));
         }
@@ -402,11 +401,11 @@ impl BlobStore for S3BlobStore {
         let outcome: Result<()> = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|error| {
-                    Error::BlobUploadInvalid(format!("the request body ended before it was complete ({error})"))
+                    StorageError::Invalid(format!("the request body ended before it was complete ({error})"))
                 })?;
                 received += chunk.len() as u64;
                 if expected_length.is_some_and(|expected| received > expected) {
-                    return Err(Error::SizeInvalid(format!(
+                    return Err(StorageError::SizeMismatch(format!(
                         "the request carried more than its declared {} bytes",
                         expected_length.unwrap_or_default()
                     )));
@@ -418,7 +417,7 @@ impl BlobStore for S3BlobStore {
             if let Some(expected) = expected_length
                 && received != expected
             {
-                return Err(Error::SizeInvalid(format!(
+                return Err(StorageError::SizeMismatch(format!(
                     "the request declared {expected} bytes but carried {received}"
                 )));
             }
@@ -449,7 +448,7 @@ impl BlobStore for S3BlobStore {
     async fn rehash(&self, session: &str, size: u64, mut hasher: Hasher) -> Result<Digest> {
         let state = self.state(session).await?;
         if state.multipart.is_some() {
-            return Err(Error::BlobUploadInvalid(
+            return Err(StorageError::Invalid(
                 "digests other than sha256 are supported on object storage only for blobs under one part".to_owned(),
             ));
         }
@@ -461,7 +460,10 @@ impl BlobStore for S3BlobStore {
     async fn commit(&self, session: &str, digest: &Digest, size: u64) -> Result<()> {
         let state = self.state(session).await?;
         if state.size != size {
-            return Err(Error::internal(format_args!("upload `{session}` holds {} bytes, not {size}", state.size)));
+            return Err(StorageError::broken(format_args!(
+                "upload `{session}` holds {} bytes, not {size}",
+                state.size
+            )));
         }
         let tail = self.get_bytes(&self.tail_key(session, size)).await?.unwrap_or_default();
         self.land(digest, &self.data_key(session), state.multipart, state.parts, tail).await?;

@@ -17,8 +17,7 @@ use kots_oci::{Descriptor, Digest, Hasher};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-use super::{ManifestEntry, ManifestRecord, MetadataStore, UploadRecord, now_seconds};
-use crate::error::{Error, Result};
+use super::{ManifestEntry, ManifestRecord, MetadataStore, Result, StorageError, UploadRecord, now_seconds};
 
 const SQLITE_MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/sqlite/0001_registry.sql"),
@@ -37,7 +36,7 @@ pub struct SqlMetadataStore {
 
 fn digest_column(row: &AnyRow, column: &str) -> Result<Digest> {
     let text: String = row.try_get(column)?;
-    Digest::parse(&text).map_err(|e| Error::internal(format_args!("corrupt digest in metadata: {e}")))
+    Digest::parse(&text).map_err(|e| StorageError::backend("corrupt digest in metadata", e))
 }
 
 /// `$first, $first+1, …` for `count` values, for an `IN (…)` list.
@@ -110,7 +109,7 @@ pub async fn open_sqlite(path: &Path, max_connections: u32) -> Result<AnyPool> {
         })
         .connect(&format!("sqlite://{}?mode=rwc", path.display()))
         .await
-        .map_err(|e| Error::internal(format_args!("cannot open metadata database `{}`: {e}", path.display())))
+        .map_err(|e| StorageError::backend(format_args!("cannot open metadata database `{}`", path.display()), e))
 }
 
 /// A pool on the PostgreSQL database at `url`.
@@ -121,7 +120,7 @@ pub async fn open_postgres(url: &str, max_connections: u32) -> Result<AnyPool> {
         .acquire_timeout(Duration::from_secs(30))
         .connect(url)
         .await
-        .map_err(|e| Error::internal(format_args!("cannot connect to the database {}: {e}", redact(url))))
+        .map_err(|e| StorageError::backend(format_args!("cannot connect to the database {}", redact(url)), e))
 }
 
 /// Brings the schema up to date, each migration once, whichever the engine: SQLite counts them
@@ -316,7 +315,11 @@ impl MetadataStore for SqlMetadataStore {
             media_type: row.try_get("media_type")?,
             size: row.try_get::<i64, _>("size")? as u64,
             artifact_type: row.try_get("artifact_type")?,
-            subject: subject.as_deref().map(Digest::parse).transpose().map_err(Error::internal)?,
+            subject: subject
+                .as_deref()
+                .map(Digest::parse)
+                .transpose()
+                .map_err(|e| StorageError::backend("corrupt subject digest in metadata", e))?,
             annotations: row.try_get("annotations")?,
         };
         let content: Vec<u8> = row.try_get("content")?;
@@ -329,7 +332,11 @@ impl MetadataStore for SqlMetadataStore {
             .bind(tag)
             .fetch_optional(&self.pool)
             .await?;
-        digest.as_deref().map(Digest::parse).transpose().map_err(Error::internal)
+        digest
+            .as_deref()
+            .map(Digest::parse)
+            .transpose()
+            .map_err(|e| StorageError::backend("corrupt tag digest in metadata", e))
     }
 
     async fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<bool> {
@@ -433,7 +440,7 @@ impl MetadataStore for SqlMetadataStore {
             repository: row.try_get("repository")?,
             size: row.try_get::<i64, _>("size")? as u64,
             hasher: Hasher::from_state(&state)
-                .ok_or_else(|| Error::internal(format_args!("corrupt hash state for upload `{session}`")))?,
+                .ok_or_else(|| StorageError::broken(format_args!("corrupt hash state for upload `{session}`")))?,
         }))
     }
 
@@ -511,7 +518,11 @@ impl MetadataStore for SqlMetadataStore {
                 Ok(ManifestEntry {
                     repository: row.try_get("repository")?,
                     digest: digest_column(row, "digest")?,
-                    subject: subject.as_deref().map(Digest::parse).transpose().map_err(Error::internal)?,
+                    subject: subject
+                        .as_deref()
+                        .map(Digest::parse)
+                        .transpose()
+                        .map_err(|e| StorageError::backend("corrupt subject digest in metadata", e))?,
                     tagged: row.try_get::<i64, _>("tags")? > 0,
                 })
             })

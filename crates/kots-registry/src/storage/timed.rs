@@ -9,8 +9,7 @@ use bytes::Bytes;
 use kots_oci::{Descriptor, Digest, Hasher};
 use metrics::Histogram;
 
-use super::{Appended, BlobStore, ByteStream, ManifestEntry, ManifestRecord, MetadataStore, UploadRecord};
-use crate::error::Result;
+use super::{Appended, BlobStore, ByteStream, ManifestEntry, ManifestRecord, MetadataStore, Result, UploadRecord};
 
 pub struct Timed<T: ?Sized> {
     inner: Arc<T>,

@@ -1,0 +1,283 @@
+//! Applies the [`auth`](crate::auth) vocabulary to requests: the one authorization point
+//! (`Registry::authorize`, called by the server before any handler runs), the catalog's
+//! filter, and the token endpoint that turns HTTP Basic credentials into a signed, short-lived
+//! Bearer token for the scopes asked for.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, Method, header};
+use serde::{Deserialize, Serialize};
+
+use crate::Registry;
+use crate::auth::{Access, Action, AuthOptions, Decision, Principal};
+use crate::error::{Error, Result};
+use crate::request::basic_credentials;
+use crate::route::{Route, valid_name};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: u64,
+    nbf: u64,
+    iat: u64,
+    jti: String,
+    access: Vec<Access>,
+    /// The principal's display name, to rebuild it from the token.
+    name: String,
+}
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// What a request needs: nothing more than a principal (`/v2/`, the catalog), or an action on a
+/// repository.
+fn required(route: &Route, method: &Method) -> Option<(String, Action)> {
+    let write = |name: &String| {
+        let action = if *method == Method::DELETE { Action::Delete } else { Action::Push };
+        Some((name.clone(), action))
+    };
+    let read = |name: &String| Some((name.clone(), Action::Pull));
+    match route {
+        Route::Base | Route::Catalog => None,
+        Route::Tags { name } | Route::Referrers { name, .. } => read(name),
+        Route::Manifest { name, .. } | Route::Blob { name, .. } => {
+            if *method == Method::GET || *method == Method::HEAD { read(name) } else { write(name) }
+        }
+        // Cancelling an upload is part of pushing, not deleting content.
+        Route::StartUpload { name } | Route::Upload { name, .. } => Some((name.clone(), Action::Push)),
+    }
+}
+
+/// The principal making a request, and how it proved it.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    /// `Some` for a bearer token: the scopes it carries limit the request too.
+    token_access: Option<Vec<Access>>,
+}
+
+impl Authenticated {
+    fn token_grants(&self, repository: &str, action: Action) -> bool {
+        match &self.token_access {
+            None => true,
+            Some(access) => access.iter().any(|access| {
+                access.kind == "repository"
+                    && access.name == repository
+                    && access.actions.iter().any(|granted| granted == action.name() || granted == "*")
+            }),
+        }
+    }
+}
+
+impl Registry {
+    fn challenge(auth: &AuthOptions, scope: Option<&(String, Action)>, error: Option<&str>) -> String {
+        let mut challenge = format!("Bearer realm=\"{}\",service=\"{}\"", auth.realm, auth.service);
+        if let Some((repository, action)) = scope {
+            let actions = if *action == Action::Pull { "pull".to_owned() } else { format!("pull,{}", action.name()) };
+            challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+        }
+        if let Some(error) = error {
+            challenge.push_str(&format!(",error=\"{error}\""));
+        }
+        challenge
+    }
+
+    /// Authenticates HTTP Basic credentials, counting failures per client.
+    async fn authenticate_basic(
+        &self,
+        auth: &AuthOptions,
+        client: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Principal>> {
+        self.throttle.check(client)?;
+        let principal = auth.policy.authenticate(username, password).await?;
+        match &principal {
+            Some(_) => self.throttle.succeeded(client),
+            None => {
+                let delay = self.throttle.failed(client, &auth.throttle);
+                tokio::time::sleep(delay).await;
+            }
+        }
+        Ok(principal)
+    }
+
+    async fn authenticate_request(
+        &self,
+        auth: &AuthOptions,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+        scope: Option<&(String, Action)>,
+    ) -> Result<Authenticated> {
+        let unauthorized = |message: &str, error: Option<&str>| Error::Unauthorized {
+            message: message.to_owned(),
+            challenge: Self::challenge(auth, scope, error),
+        };
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(unauthorized(
+                "authentication required: log in (`docker login`, `skopeo login`) and retry",
+                None,
+            ));
+        };
+        if let Some(token) = value.to_str().ok().and_then(|text| text.strip_prefix("Bearer ")) {
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+            validation.set_audience(&[&auth.service]);
+            validation.set_issuer(&[&auth.service]);
+            validation.leeway = 0;
+            let key = jsonwebtoken::DecodingKey::from_secret(&auth.signing_key);
+            let claims = jsonwebtoken::decode::<Claims>(token.trim(), &key, &validation).map_err(|error| {
+                use jsonwebtoken::errors::ErrorKind;
+                match error.kind() {
+                    ErrorKind::ExpiredSignature => {
+                        unauthorized("the token has expired: get a new one from the realm", Some("invalid_token"))
+                    }
+                    _ => unauthorized("the token is not valid for this registry", Some("invalid_token")),
+                }
+            })?;
+            let claims = claims.claims;
+            return Ok(Authenticated {
+                principal: Principal { subject: claims.sub, display: claims.name },
+                token_access: Some(claims.access),
+            });
+        }
+        match basic_credentials(headers) {
+            Some(Ok((username, password))) => {
+                match self.authenticate_basic(auth, client, &username, &password).await? {
+                    Some(principal) => Ok(Authenticated { principal, token_access: None }),
+                    None => Err(unauthorized("the username or password is wrong", None)),
+                }
+            }
+            _ => Err(unauthorized("the Authorization header is malformed: use Basic or Bearer credentials", None)),
+        }
+    }
+
+    /// The one authorization point: the principal, if it may make this request. When it may not
+    /// read the repository a mount would come from, the mount is dropped and the request becomes
+    /// a plain upload, so that nothing reveals whether the blob exists there.
+    pub(crate) async fn authorize(
+        &self,
+        route: &Route,
+        method: &Method,
+        headers: &HeaderMap,
+        query: &mut HashMap<String, String>,
+        client: Option<IpAddr>,
+    ) -> Result<Option<Authenticated>> {
+        let Some(auth) = &self.options.auth else { return Ok(None) };
+        let needed = required(route, method);
+        let authenticated = self.authenticate_request(auth, headers, client, needed.as_ref()).await?;
+        if let Some((repository, action)) = &needed {
+            self.check(auth, &authenticated, repository, *action).await?;
+            if matches!(route, Route::StartUpload { .. })
+                && let Some(from) = query.get("from").cloned()
+                && self.check(auth, &authenticated, &from, Action::Pull).await.is_err()
+            {
+                query.remove("mount");
+                query.remove("from");
+            }
+        }
+        Ok(Some(authenticated))
+    }
+
+    async fn check(&self, auth: &AuthOptions, who: &Authenticated, repository: &str, action: Action) -> Result<()> {
+        let scope = (repository.to_owned(), action);
+        let denied = |message: String| Error::Denied {
+            message,
+            challenge: Some(Self::challenge(auth, Some(&scope), Some("insufficient_scope"))),
+        };
+        if !who.token_grants(repository, action) {
+            return Err(denied(format!(
+                "the token does not grant {} on `{repository}`; request a token with scope repository:{repository}:{}",
+                action.name(),
+                action.name()
+            )));
+        }
+        match auth.policy.authorize(&who.principal, repository, action).await? {
+            Decision::Allow => Ok(()),
+            Decision::Deny(reason) => Err(denied(reason)),
+        }
+    }
+
+    /// Whether the catalog may list `repository` to `who`.
+    pub(crate) async fn may_list(&self, who: Option<&Authenticated>, repository: &str) -> Result<bool> {
+        match (&self.options.auth, who) {
+            (Some(auth), Some(who)) => {
+                Ok(matches!(auth.policy.authorize(&who.principal, repository, Action::Pull).await?, Decision::Allow))
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// `GET /token?service=…&scope=…`: a token for what the Basic credentials may do of the
+    /// scopes asked for (possibly nothing: then every request with it is denied).
+    pub(crate) async fn issue_token(
+        &self,
+        headers: &HeaderMap,
+        scopes: &[String],
+        client: Option<IpAddr>,
+    ) -> Result<serde_json::Value> {
+        let Some(auth) = &self.options.auth else {
+            return Err(Error::NotFound("this registry runs without authentication; it issues no tokens".to_owned()));
+        };
+        let unauthorized = |message: &str| Error::Unauthorized {
+            message: message.to_owned(),
+            challenge: format!("Basic realm=\"{}\"", auth.service),
+        };
+        let principal = match basic_credentials(headers) {
+            Some(Ok((username, password))) => self
+                .authenticate_basic(auth, client, &username, &password)
+                .await?
+                .ok_or_else(|| unauthorized("the username or password is wrong"))?,
+            Some(Err(())) => return Err(unauthorized("the Authorization header is malformed")),
+            None => {
+                return Err(unauthorized("the token service needs HTTP Basic credentials; anonymous access is off"));
+            }
+        };
+        let mut access: Vec<Access> = Vec::new();
+        for scope in scopes {
+            // `repository:NAME:ACTIONS`; NAME may itself hold `:` only as a port, never here.
+            let mut parts = scope.splitn(3, ':');
+            let (Some(kind), Some(name), Some(actions)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            if kind != "repository" || valid_name(name).is_err() {
+                continue;
+            }
+            let mut granted = Vec::new();
+            for action in Action::parse_list(actions) {
+                if matches!(auth.policy.authorize(&principal, name, action).await?, Decision::Allow) {
+                    granted.push(action.name().to_owned());
+                }
+            }
+            if !granted.is_empty() {
+                access.push(Access { kind: kind.to_owned(), name: name.to_owned(), actions: granted });
+            }
+        }
+        let issued_at = now_seconds();
+        let claims = Claims {
+            iss: auth.service.clone(),
+            sub: principal.subject.clone(),
+            aud: auth.service.clone(),
+            exp: issued_at + auth.token_ttl.as_secs(),
+            nbf: issued_at.saturating_sub(1),
+            iat: issued_at,
+            jti: uuid::Uuid::new_v4().to_string(),
+            access,
+            name: principal.display.clone(),
+        };
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&auth.signing_key),
+        )
+        .map_err(Error::internal)?;
+        let issued_at = jiff::Timestamp::from_second(issued_at as i64).map_err(Error::internal)?;
+        Ok(serde_json::json!({
+            "token": token,
+            "access_token": token,
+            "expires_in": auth.token_ttl.as_secs(),
+            "issued_at": issued_at.to_string(),
+        }))
+    }
+}
