@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use kots_oci::ErrorCode;
 use kots_release::images::FoundImage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,12 +72,17 @@ impl RegistryTarget {
         )
     }
 
-    /// The error for a registry that refused the push check, with what to do about it: a 405
-    /// is a registry in read-only mode (maintenance, garbage collection), anything else most
-    /// likely credentials (`login_hint` says how to give them).
+    /// The error for a registry that refused the push check, with what to do about it:
+    /// `UNSUPPORTED` (or a bare 405) is a registry in read-only mode (maintenance, garbage
+    /// collection), anything else most likely credentials (`login_hint` says how to give them).
     pub fn refused(&self, error: kots_transfer::Error, login_hint: &str) -> anyhow::Error {
+        let read_only = match &error {
+            kots_transfer::Error::Registry { code: Some(code), .. } => *code == ErrorCode::Unsupported,
+            kots_transfer::Error::Registry { status, code: None, .. } => *status == 405,
+            _ => false,
+        };
         match error {
-            kots_transfer::Error::Registry { status: 405, .. } => anyhow::anyhow!(
+            error if read_only => anyhow::anyhow!(
                 "the registry {} takes no pushes now: {error}; it is likely read-only for maintenance: retry later",
                 self.host
             ),

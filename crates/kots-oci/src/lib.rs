@@ -13,6 +13,10 @@ pub mod manifest;
 pub mod media_type;
 pub mod reference;
 
+/// Bytes as they stream: a blob's body from a store, a registry or a bundle, and what an upload
+/// reads. One type for every crate, so a body passes from one to another as it is.
+pub type ByteStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send>>;
+
 pub use digest::{Algorithm, Digest, Hasher};
 pub use error::Error;
 pub use error_code::{ErrorBody, ErrorCode, ErrorInfo};

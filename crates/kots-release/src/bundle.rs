@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use kots_oci::layout::REF_NAME_ANNOTATION;
 use kots_oci::{Descriptor, Digest, ImageReference, Manifest, ManifestKind, media_type};
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ const MAX_FILE: u64 = 256 * 1024 * 1024;
 /// Manifests are held until their blobs are in; registries refuse larger ones anyway.
 pub const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
 
-pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+pub use kots_oci::ByteStream;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {

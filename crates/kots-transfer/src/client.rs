@@ -9,13 +9,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use kots_oci::{Digest, ErrorBody, ErrorCode, media_type};
 use reqwest::{RequestBuilder, Response, StatusCode, header};
 
@@ -23,7 +22,7 @@ use crate::auth::{Challenge, parse_challenge, stored_credentials};
 use crate::error::Error;
 use crate::secret::Credentials;
 
-pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+pub use kots_oci::ByteStream;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {

@@ -20,11 +20,9 @@ mod sql;
 mod timed;
 
 use std::collections::HashMap;
-use std::pin::Pin;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures_util::Stream;
 use kots_oci::{Descriptor, Digest, Hasher};
 
 pub use error::{BoxError, Result, StorageError};
@@ -34,7 +32,7 @@ pub use sql::{SqlMetadataStore, migrate, open_postgres, open_sqlite, redact};
 pub(crate) use timed::{BLOB_OPERATIONS, METADATA_OPERATIONS, Timed};
 
 /// A body of bytes arriving or leaving; errors are I/O errors of the client or the disk.
-pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+pub use kots_oci::ByteStream;
 
 /// What an append wrote, and the hash state after it.
 #[derive(Debug)]
