@@ -6,11 +6,7 @@
 //! Ordering is what keeps a crash harmless: bytes are made durable first, metadata is committed
 //! after, and only metadata makes anything visible.
 
-#[cfg(test)]
-mod conformance;
 mod filesystem;
-#[cfg(test)]
-pub(crate) mod local_s3;
 mod s3;
 mod sql;
 mod timed;
