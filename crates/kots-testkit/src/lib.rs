@@ -6,8 +6,8 @@
 //! - [`s3`]: S3 API servers ([`LocalS3`] in process on `s3s-fs`, [`MotoS3`] a second,
 //!   independent implementation);
 //! - [`postgres`]: a throw-away PostgreSQL ([`LocalPostgres`]);
-//! - [`reference`]: the reference registry, CNCF Distribution ([`ReferenceRegistry`]);
-//! - [`skopeo`]: running skopeo, the independent OCI client the tests hold us against;
+//! - [`reference`](mod@reference): the reference registry, CNCF Distribution ([`ReferenceRegistry`]);
+//! - [`skopeo`](mod@skopeo): running skopeo, the independent OCI client the tests hold us against;
 //! - [`process`]: free ports, waiting for a server, children killed on drop;
 //! - [`conformance`]: what every `BlobStore` and `MetadataStore` must do, as functions the
 //!   backends' tests call.
