@@ -6,13 +6,9 @@
 //! scale_env DATABASES…     # e.g. `scale_env one two`: DATABASE_ONE=postgres://…, DATABASE_TWO=…
 //! ```
 
-#[allow(dead_code)]
-#[path = "../src/storage/local_s3.rs"]
-mod local_s3;
-
 fn main() {
     let names: Vec<String> = std::env::args().skip(1).collect();
-    let postgres = kots_registry::local_postgres::LocalPostgres::start().expect("PostgreSQL starts");
+    let postgres = kots_testkit::LocalPostgres::start().expect("PostgreSQL starts");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let pool = sqlx::PgPool::connect(&postgres.url).await.unwrap();
@@ -20,7 +16,7 @@ fn main() {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
         }
     });
-    let s3 = local_s3::LocalS3::start();
+    let s3 = kots_testkit::LocalS3::start();
     let base = postgres.url.trim_end_matches("/postgres");
     for name in &names {
         println!("DATABASE_{}={base}/{name}", name.to_uppercase());

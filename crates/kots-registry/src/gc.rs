@@ -270,8 +270,8 @@ mod tests {
     /// metadata in PostgreSQL.
     #[tokio::test(flavor = "multi_thread")]
     async fn collects_on_object_storage_and_postgres() {
-        let s3 = tokio::task::spawn_blocking(crate::storage::local_s3::LocalS3::start).await.unwrap();
-        let postgres = tokio::task::spawn_blocking(crate::local_postgres::LocalPostgres::start).await.unwrap().unwrap();
+        let s3 = tokio::task::spawn_blocking(kots_testkit::LocalS3::start).await.unwrap();
+        let postgres = tokio::task::spawn_blocking(kots_testkit::LocalPostgres::start).await.unwrap().unwrap();
         let part = 5 * 1024 * 1024;
         let blobs = S3BlobStore::open(&S3Options {
             bucket: s3.bucket.clone(),

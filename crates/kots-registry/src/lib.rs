@@ -11,14 +11,11 @@
 pub mod access;
 pub mod auth;
 pub mod blobs;
-pub mod config_file;
 pub mod error;
 pub mod gc;
 pub mod htpasswd;
-pub mod local_postgres;
 pub mod manifests;
 pub mod metrics;
-pub mod reference;
 pub mod referrers;
 pub mod request;
 pub mod response;
@@ -195,20 +192,4 @@ impl Registry {
         }
         Ok(idle.len())
     }
-}
-
-/// Parses `30s`, `10m`, `24h`, `7d` or a plain number of seconds.
-pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s, 10m, 24h"))?;
-    let seconds = match unit {
-        "" | "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86400,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use s, m, h or d")),
-    };
-    Ok(Duration::from_secs(seconds))
 }

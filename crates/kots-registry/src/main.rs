@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+// clap and anyhow through kots-serve: the library's dependencies stay the library's (see there).
 use kots_registry::auth::{AuthOptions, ThrottleOptions, load_or_create_signing_key, url_host};
 use kots_registry::gc::GcOptions;
 use kots_registry::htpasswd::HtpasswdPolicy;
-use kots_registry::{Options, Registry, parse_duration, server};
+use kots_registry::{Options, Registry, server};
+use kots_serve::{LogFormat, anyhow, clap, parse_duration};
 
 #[derive(Parser)]
 #[command(name = "kots-registry", version, about = "An OCI Distribution v1.1 registry on embedded storage")]
@@ -128,40 +130,13 @@ enum AuthMode {
     Htpasswd,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
-/// One line per cause on stderr and exit status 1, as `kubectl-kots` does (no backtrace even
-/// under RUST_BACKTRACE=1: the message is for the operator).
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    kots_serve::exit_code(run().await)
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli: Cli = kots_registry::config_file::parse(&["serve", "gc"], "KOTS_REGISTRY_CONFIG")?;
+    let cli: Cli = kots_serve::config_file::parse(&["serve", "gc"], "KOTS_REGISTRY_CONFIG")?;
     match cli.command {
         Command::Serve {
             config: _,
@@ -177,7 +152,7 @@ async fn run() -> anyhow::Result<()> {
             read_only,
             log_format,
         } => {
-            init_logging(log_format);
+            kots_serve::init_logging(log_format);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
@@ -226,11 +201,11 @@ async fn run() -> anyhow::Result<()> {
             if read_only {
                 tracing::warn!("read-only: pushes and deletes are refused until a restart without --read-only");
             }
-            server::serve(Arc::new(registry), listener, server::shutdown_signal()).await?;
+            server::serve(Arc::new(registry), listener, kots_serve::shutdown_signal()).await?;
             Ok(())
         }
         Command::Gc { config: _, stores, dry_run, list, delete_untagged, replicas_read_only } => {
-            init_logging(LogFormat::Text);
+            kots_serve::init_logging(LogFormat::Text);
             if stores.database.is_some() && !replicas_read_only {
                 bail!(
                     "replicas share this database and a push during collection could lose a blob: restart every replica with --read-only (or stop them), then run gc again with --replicas-read-only"

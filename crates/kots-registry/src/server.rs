@@ -186,21 +186,3 @@ pub async fn serve(
     sweeper.abort();
     result
 }
-
-/// Resolves on Ctrl-C or SIGTERM: when a server (the registry's or the vendor's) should stop
-/// taking requests and finish the ones in flight.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("can listen for SIGTERM");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("shutting down");
-}

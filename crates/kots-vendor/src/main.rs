@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+// clap and anyhow through kots-serve, the server binaries' plumbing (see there).
+use kots_serve::{anyhow, clap, parse_duration};
 use kots_vendor::VendorOptions;
 use kots_vendor::client::Client;
 use kots_vendor::customers::{CustomerChange, IssuedLicense};
@@ -47,7 +49,7 @@ struct ScaleOut {
     #[arg(long, env = "KOTS_VENDOR_S3_PATH_STYLE")]
     s3_path_style: bool,
     /// Answer blob downloads with a redirect to a pre-signed URL valid this long (`5m`).
-    #[arg(long, env = "KOTS_VENDOR_S3_REDIRECT_DOWNLOADS", value_parser = kots_registry::parse_duration)]
+    #[arg(long, env = "KOTS_VENDOR_S3_REDIRECT_DOWNLOADS", value_parser = parse_duration)]
     s3_redirect_downloads: Option<Duration>,
 }
 
@@ -106,13 +108,13 @@ enum Command {
         #[arg(long, env = "KOTS_VENDOR_PUBLIC_URL")]
         public_url: Option<String>,
         /// Idle registry upload sessions older than this are removed.
-        #[arg(long, value_parser = kots_registry::parse_duration, default_value = "24h")]
+        #[arg(long, value_parser = parse_duration, default_value = "24h")]
         upload_ttl: Duration,
         /// How long a registry token is valid.
-        #[arg(long, value_parser = kots_registry::parse_duration, default_value = "5m")]
+        #[arg(long, value_parser = parse_duration, default_value = "5m")]
         token_ttl: Duration,
         /// How long a client is refused after too many failed logins.
-        #[arg(long, value_parser = kots_registry::parse_duration, default_value = "60s")]
+        #[arg(long, value_parser = parse_duration, default_value = "60s")]
         login_backoff: Duration,
         /// Fetch images of REGISTRY from ENDPOINT when building airgap bundles
         /// (REGISTRY=ENDPOINT, e.g. docker.io=https://mirror.corp.example); repeatable.
@@ -431,21 +433,13 @@ fn write_license(issued: &IssuedLicense, output: Option<&Path>) -> anyhow::Resul
     Ok(())
 }
 
-/// One line per cause on stderr and exit status 1, as `kubectl-kots` does (no backtrace even
-/// under RUST_BACKTRACE=1: the message is for the operator).
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    kots_serve::exit_code(run().await)
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli: Cli = kots_registry::config_file::parse(&["serve"], "KOTS_VENDOR_CONFIG")?;
+    let cli: Cli = kots_serve::config_file::parse(&["serve"], "KOTS_VENDOR_CONFIG")?;
     match cli.command {
         Command::Serve {
             config: _,
@@ -459,14 +453,7 @@ async fn run() -> anyhow::Result<()> {
             registry_read_only,
             scale,
         } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
-                )
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_writer(std::io::stderr)
-                .init();
+            kots_serve::init_logging(kots_serve::LogFormat::Text);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
@@ -492,7 +479,7 @@ async fn run() -> anyhow::Result<()> {
             .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
             println!("kots-vendor listening on http://{address}");
             tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
-            kots_vendor::server::serve(Arc::new(vendor), listener, kots_registry::server::shutdown_signal()).await?;
+            kots_vendor::server::serve(Arc::new(vendor), listener, kots_serve::shutdown_signal()).await?;
         }
         Command::Bootstrap { data_dir, email, password, database } => {
             let token = kots_vendor::bootstrap(&data_dir, database.as_deref(), &email, password.as_deref()).await?;

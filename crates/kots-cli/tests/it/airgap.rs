@@ -3,10 +3,11 @@
 //! `kubectl kots pull --airgap-bundle` produces the same folder as the online pull, its images
 //! pushed from the stream into `kots-registry` and into the reference `docker-registry`.
 
+use kots_testkit::ReferenceRegistry;
+
 use crate::BINARY;
 use crate::pull::{
-    Distribution, World, as_strs, assert_served, image_summary, json_summary, kustomize, rendered_images,
-    served_digest, snapshot,
+    World, as_strs, assert_served, image_summary, json_summary, kustomize, rendered_images, served_digest, snapshot,
 };
 
 fn bundle_pull_args(bundle: &std::path::Path, keys: &str, endpoint: &str, alice: bool) -> Vec<String> {
@@ -133,7 +134,7 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
 
     // The same bundle into another registry (the reference one): the images move there, the
     // edits stay. Then push-images alone.
-    let distribution = Distribution::start();
+    let distribution = ReferenceRegistry::start();
     let (ok, _, stderr) = world.pull(
         &license,
         &rootdir,
@@ -229,7 +230,7 @@ fn crafted_bundle(manifest: &[u8], blobs: &[(&str, tar::EntryType, &[u8])]) -> V
 fn hostile_bundles_push_nothing_and_name_the_entry() {
     use kots_oci::Digest;
     let temp = tempfile::tempdir().unwrap();
-    let distribution = Distribution::start();
+    let distribution = ReferenceRegistry::start();
     let config = br#"{"architecture":"amd64","os":"linux"}"#;
     let layer = b"twelve bytes";
     let path_of = |bytes: &[u8]| format!("images/blobs/sha256/{}", Digest::sha256_of(bytes).hex());

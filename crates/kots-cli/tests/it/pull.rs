@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use kots_registry::auth::{AuthOptions, ThrottleOptions};
 use kots_registry::htpasswd::HtpasswdPolicy;
+use kots_testkit::ReferenceRegistry;
 use kots_vendor::client::Client;
 use kots_vendor::customers::{CustomerChange, IssuedLicense};
 use kots_vendor::release::ReleaseFile;
@@ -258,21 +259,6 @@ impl Drop for World {
     }
 }
 
-/// The reference registry, without authentication.
-pub(crate) struct Distribution {
-    _registry: kots_registry::reference::ReferenceRegistry,
-    pub(crate) address: String,
-    _temp: tempfile::TempDir,
-}
-
-impl Distribution {
-    pub(crate) fn start() -> Distribution {
-        let temp = tempfile::tempdir().unwrap();
-        let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
-        Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
-    }
-}
-
 pub(crate) fn kustomize(directory: &Path) -> String {
     let output = Command::new("kubectl").arg("kustomize").arg(directory).output().expect("kubectl is installed");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -477,7 +463,7 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     world.release("1.0.0", "stable", |_, content| content);
     let license = world.customer("myapp", "globex", &["stable"], None);
     let keys = world.keys.display().to_string();
-    let distribution = Distribution::start();
+    let distribution = ReferenceRegistry::start();
     let rootdir = world.path("globex");
     let endpoint = format!("http://{}/globex/apps", distribution.address);
     let to_distribution = [

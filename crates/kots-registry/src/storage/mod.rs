@@ -9,12 +9,8 @@
 //! Stores fail with [`StorageError`]: what failed, in the store's terms and with its source;
 //! nothing here knows HTTP or OCI error codes.
 
-#[cfg(test)]
-mod conformance;
 mod error;
 mod filesystem;
-#[cfg(test)]
-pub(crate) mod local_s3;
 mod s3;
 mod sql;
 mod timed;

@@ -5,22 +5,11 @@ use std::process::Command;
 
 use argon2::PasswordHasher;
 use kots_oci::OciLayout;
+use kots_testkit::{skopeo, skopeo_with_log};
 use reqwest::StatusCode;
 
 use crate::images::{self, Format};
-use crate::util::{Registry, client, skopeo, skopeo_with_log};
-
-fn try_skopeo(args: &[&str]) -> bool {
-    let temp = tempfile::tempdir().unwrap();
-    Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .env("REGISTRY_AUTH_FILE", temp.path().join("auth.json"))
-        .output()
-        .unwrap()
-        .status
-        .success()
-}
+use crate::util::{Registry, client};
 
 #[tokio::test]
 async fn htpasswd_users_through_the_token_flow() {
@@ -59,18 +48,21 @@ async fn htpasswd_users_through_the_token_flow() {
     assert_eq!(raw.as_bytes(), layout.read_blob(&root.digest).unwrap());
     assert!(log.contains("/token"), "skopeo should have used the token flow:\n{log}");
     assert!(
-        !try_skopeo(&[
+        !kots_testkit::try_skopeo(&[
             "copy",
             "--dest-tls-verify=false",
             "--dest-creds",
             "bob:bob secret",
             &source,
             &format!("docker://{}/lab/app:bob", registry.address)
-        ]),
+        ])
+        .0,
         "a read-only user must not push"
     );
-    assert!(!try_skopeo(&["inspect", "--raw", "--tls-verify=false", "--creds", "alice:wrong", &target]));
-    assert!(!try_skopeo(&["inspect", "--raw", "--tls-verify=false", "--no-creds", &target]));
+    assert!(
+        !kots_testkit::try_skopeo(&["inspect", "--raw", "--tls-verify=false", "--creds", "alice:wrong", &target]).0
+    );
+    assert!(!kots_testkit::try_skopeo(&["inspect", "--raw", "--tls-verify=false", "--no-creds", &target]).0);
 
     // Tokens from the realm, and HTTP Basic straight on /v2/.
     let token: serde_json::Value = client()

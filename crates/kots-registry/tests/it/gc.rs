@@ -5,10 +5,11 @@ use std::path::Path;
 use std::process::Command;
 
 use kots_oci::{Digest, OciLayout};
+use kots_testkit::skopeo;
 use reqwest::StatusCode;
 
 use crate::images::{self, Format};
-use crate::util::{Registry, client, error_code, push_blob, skopeo};
+use crate::util::{Registry, client, error_code, push_blob};
 
 /// Runs `kots-registry gc` on `data_dir`; returns success, stdout and stderr.
 fn gc(data_dir: &Path, extra: &[&str]) -> (bool, String, String) {

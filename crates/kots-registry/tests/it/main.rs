@@ -7,11 +7,8 @@ mod config;
 mod gc;
 mod http;
 mod images;
-// moto is exercised by the unit tests; these use the in-process server only.
-#[allow(dead_code)]
-#[path = "../../src/storage/local_s3.rs"]
-mod local_s3;
 mod replicas;
 mod robustness;
 mod skopeo;
+mod storage;
 mod util;

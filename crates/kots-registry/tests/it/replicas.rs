@@ -3,12 +3,11 @@
 //! work on both, and a replica killed mid-push leaves nothing half-visible.
 
 use kots_oci::{Digest, OciLayout};
-use kots_registry::local_postgres::LocalPostgres;
+use kots_testkit::{LocalPostgres, LocalS3, skopeo};
 use reqwest::StatusCode;
 
 use crate::images::{self, Format};
-use crate::local_s3::LocalS3;
-use crate::util::{Registry, client, skopeo};
+use crate::util::{Registry, client};
 
 const ALICE: (&str, &str) = ("alice", "alice secret");
 

@@ -4,9 +4,10 @@
 
 use kots_oci::media_type::{MANIFEST_TYPES, is_image_manifest, is_index};
 use kots_oci::{Descriptor, OciLayout};
+use kots_testkit::{ReferenceRegistry, skopeo, skopeo_with_log};
 
 use crate::images::{self, Format};
-use crate::util::{Distribution, Registry, client, skopeo, skopeo_with_log};
+use crate::util::{Registry, client};
 
 #[derive(Clone, Copy, Debug)]
 enum Flavour {
@@ -170,6 +171,6 @@ async fn skopeo_round_trip_through_kots_registry() {
 
 #[tokio::test]
 async fn skopeo_round_trip_through_reference_registry() {
-    let distribution = Distribution::start();
+    let distribution = ReferenceRegistry::start();
     round_trip_all(&distribution.address).await;
 }

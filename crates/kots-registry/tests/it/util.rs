@@ -1,17 +1,18 @@
 //! Servers for tests: each starts on a free port of 127.0.0.1, in its own temporary folder, and
 //! is killed when dropped.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use kots_testkit::{KillOnDrop, spawn_server};
 use tempfile::TempDir;
 
 /// A `kots-registry serve` process.
 pub struct Registry {
-    child: Child,
+    child: KillOnDrop,
     pub address: String,
     pub data_dir: PathBuf,
     _temp: Option<TempDir>,
@@ -46,15 +47,8 @@ impl Registry {
 
     /// Runs `command` (a `kots-registry serve …`) and waits for the address it listens on.
     pub fn spawn(mut command: Command, data_dir: &Path) -> Registry {
-        let mut child =
-            command.env("RUST_LOG", "info,sqlx=warn").stdout(Stdio::piped()).spawn().expect("kots-registry starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let address = line
-            .trim()
-            .strip_prefix("kots-registry listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line from kots-registry: {line:?}"))
-            .to_owned();
+        let (child, address) =
+            spawn_server(command.env("RUST_LOG", "info,sqlx=warn"), "kots-registry listening on http://");
         Registry { child, address, data_dir: data_dir.to_owned(), _temp: None }
     }
 
@@ -64,8 +58,7 @@ impl Registry {
 
     /// `kill -9`: no chance to clean up, as in a crash.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
     }
 
     /// Kills this process and starts a new one on the same data folder.
@@ -74,27 +67,6 @@ impl Registry {
         let mut next = Registry::start_in(&self.data_dir, extra_args);
         next._temp = self._temp.take();
         next
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// The reference registry (CNCF Distribution, Debian's `docker-registry`).
-pub struct Distribution {
-    _registry: kots_registry::reference::ReferenceRegistry,
-    pub address: String,
-    _temp: TempDir,
-}
-
-impl Distribution {
-    pub fn start() -> Distribution {
-        let temp = tempfile::tempdir().unwrap();
-        let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
-        Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
     }
 }
 
@@ -113,27 +85,6 @@ pub fn raw_request(address: &str, request: &str) -> std::io::Result<(u16, String
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
     Ok((status, text))
-}
-
-/// Runs skopeo with a policy that accepts anything and no stored credentials; returns stdout.
-pub fn skopeo(args: &[&str]) -> String {
-    skopeo_with_log(args).0
-}
-
-/// Runs skopeo as [`skopeo`] does, and also returns its log (stderr; with `--debug`, one line
-/// per HTTP request).
-pub fn skopeo_with_log(args: &[&str]) -> (String, String) {
-    let temp = tempfile::tempdir().unwrap();
-    let output = Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .env("REGISTRY_AUTH_FILE", temp.path().join("auth.json"))
-        .env("TMPDIR", temp.path())
-        .output()
-        .expect("skopeo is installed (apt-get install skopeo)");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "skopeo {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    (stdout, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 pub fn client() -> reqwest::Client {

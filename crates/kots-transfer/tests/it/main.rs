@@ -2,12 +2,12 @@
 //! the reference registry (`docker-registry`, a process), with skopeo as the witness.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kots_oci::media_type::*;
 use kots_oci::{Descriptor, Digest, OciLayout};
+use kots_testkit::{ReferenceRegistry, skopeo_raw};
 use kots_transfer::{ClientOptions, CopyOptions, Endpoint, Error, Event, Platform, RetryPolicy, copy};
 use serde_json::json;
 
@@ -44,21 +44,6 @@ impl OurRegistry {
 impl Drop for OurRegistry {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// The reference registry, without authentication.
-struct Distribution {
-    _registry: kots_registry::reference::ReferenceRegistry,
-    address: String,
-    _temp: tempfile::TempDir,
-}
-
-impl Distribution {
-    fn start() -> Distribution {
-        let temp = tempfile::tempdir().unwrap();
-        let registry = kots_registry::reference::ReferenceRegistry::start(temp.path()).unwrap();
-        Distribution { address: registry.address.clone(), _registry: registry, _temp: temp }
     }
 }
 
@@ -112,15 +97,6 @@ fn multi_arch(directory: &Path) -> (OciLayout, Descriptor) {
     let index = layout.write_blob_bytes(OCI_INDEX, index.to_string().as_bytes()).unwrap();
     layout.add_manifest(index.clone(), Some("v1")).unwrap();
     (layout, index)
-}
-
-fn skopeo_raw(reference: &str) -> Vec<u8> {
-    let output = Command::new("skopeo")
-        .args(["--insecure-policy", "inspect", "--raw", "--tls-verify=false", &format!("docker://{reference}")])
-        .output()
-        .expect("skopeo is installed");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    output.stdout
 }
 
 /// 7 distinct blobs in the index above: a shared base, 2 + 2 own layers, 2 configs.
@@ -184,7 +160,7 @@ async fn round_trip(first: &str, second: &str) {
 async fn ours_then_reference_registry_keeps_every_digest() {
     let temp = tempfile::tempdir().unwrap();
     let ours = OurRegistry::start(&temp.path().join("ours")).await;
-    let reference = Distribution::start();
+    let reference = ReferenceRegistry::start();
     round_trip(&ours.address, &reference.address).await;
 }
 
@@ -192,7 +168,7 @@ async fn ours_then_reference_registry_keeps_every_digest() {
 async fn reference_then_ours_registry_keeps_every_digest() {
     let temp = tempfile::tempdir().unwrap();
     let ours = OurRegistry::start(&temp.path().join("ours")).await;
-    let reference = Distribution::start();
+    let reference = ReferenceRegistry::start();
     round_trip(&reference.address, &ours.address).await;
 }
 

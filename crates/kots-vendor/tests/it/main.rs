@@ -1,16 +1,13 @@
 //! End-to-end tests of `kots-vendor`: the binary is the only way in (bootstrap, serve, the admin
 //! CLI), and the release API is checked over HTTP as `kubectl kots pull` would call it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use kots_license::{License, TrustedKeys};
+use kots_testkit::{KillOnDrop, spawn_server};
 use tempfile::TempDir;
 
-#[allow(dead_code)]
-#[path = "../../../kots-registry/src/storage/local_s3.rs"]
-mod local_s3;
 mod registry;
 mod replicas;
 
@@ -22,7 +19,7 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A bootstrapped `kots-vendor serve` on a free port, with its first user's token.
 struct Server {
-    child: Child,
+    child: KillOnDrop,
     url: String,
     token: String,
     temp: TempDir,
@@ -46,17 +43,9 @@ impl Server {
         assert!(token.starts_with("kotsu_"), "{token}");
 
         let log = std::fs::File::create(temp.path().join("server.log")).unwrap();
-        let mut child = Command::new(BINARY)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .args(serve_args)
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("kots-vendor listening on ").expect("listening line").to_owned();
+        let mut command = Command::new(BINARY);
+        command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data).args(serve_args).stderr(log);
+        let (child, url) = spawn_server(&mut command, "kots-vendor listening on ");
         Server { child, url, token, temp }
     }
 
@@ -104,13 +93,6 @@ impl Server {
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.temp.path().join("server.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -430,8 +412,7 @@ async fn admin_cli_refusals_are_clear() {
 fn serve_takes_its_settings_from_a_config_file() {
     let mut server = Server::start();
     // One writer per data folder: the second server takes over the first one's records.
-    let _ = server.child.kill();
-    let _ = server.child.wait();
+    server.child.kill();
     let config = server.path("vendor.toml");
     std::fs::write(
         &config,
@@ -441,19 +422,12 @@ fn serve_takes_its_settings_from_a_config_file() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(BINARY)
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("kots-vendor listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
+    let mut command = Command::new(BINARY);
+    command.args(["serve", "--config", config.to_str().unwrap()]).stderr(Stdio::null());
+    let (mut child, url) = spawn_server(&mut command, "kots-vendor listening on ");
     // The first server's token is good on the second: the file pointed it at the same records.
     let output = Command::new(BINARY).args(["app", "ls", "--url", &url, "--token", &server.token]).output().unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     std::fs::write(&config, "data-dir = \"d\"\nregistry-mirror = \"docker.io\"\n").unwrap();

@@ -7,33 +7,11 @@ use std::time::Duration;
 
 use kots_oci::media_type::*;
 use kots_oci::{Descriptor, Digest, OciLayout};
+use kots_testkit::{skopeo, try_skopeo};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{EMAIL, PASSWORD, Server, license_id};
-
-/// Runs skopeo with a throw-away auth file: success, and stdout (or stderr when it failed).
-pub(crate) fn skopeo(args: &[&str]) -> (bool, String) {
-    let temp = tempfile::tempdir().unwrap();
-    let output = Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .env("REGISTRY_AUTH_FILE", temp.path().join("auth.json"))
-        .env("TMPDIR", temp.path())
-        .output()
-        .expect("skopeo is installed (apt-get install skopeo)");
-    if output.status.success() {
-        (true, String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        (false, String::from_utf8_lossy(&output.stderr).into_owned())
-    }
-}
-
-fn skopeo_ok(args: &[&str]) -> String {
-    let (ok, output) = skopeo(args);
-    assert!(ok, "skopeo {args:?} failed: {output}");
-    output
-}
 
 fn platform(descriptor: &mut Descriptor, architecture: &str, os: &str) {
     descriptor.platform = Some(serde_json::from_value(json!({"architecture": architecture, "os": os})).unwrap());
@@ -102,7 +80,7 @@ async fn three_vendor_logins_push_and_a_license_pulls_with_skopeo() {
     ];
     for (index, (login, creds)) in logins.iter().enumerate() {
         let target = format!("docker://{}/myapp/api:{index}", server.host());
-        skopeo_ok(&[
+        skopeo(&[
             "copy",
             "--all",
             "--preserve-digests",
@@ -112,14 +90,14 @@ async fn three_vendor_logins_push_and_a_license_pulls_with_skopeo() {
             &source,
             &target,
         ]);
-        let raw = skopeo_ok(&["inspect", "--raw", "--tls-verify=false", "--creds", creds, &target]);
+        let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", "--creds", creds, &target]);
         assert_eq!(raw.as_bytes(), layout.read_blob(&root.digest).unwrap(), "{login}");
     }
 
     // The license pulls the app's image, attestation included, byte for byte.
     let pulled = server.path("pulled");
     let creds = format!("{license}:{license}");
-    skopeo_ok(&[
+    skopeo(&[
         "copy",
         "--all",
         "--preserve-digests",
@@ -138,7 +116,7 @@ async fn three_vendor_logins_push_and_a_license_pulls_with_skopeo() {
     }
 
     // But it cannot push, and nobody gets in anonymously.
-    let (ok, output) = skopeo(&[
+    let (ok, output) = try_skopeo(&[
         "copy",
         "--dest-tls-verify=false",
         "--dest-creds",
@@ -147,7 +125,7 @@ async fn three_vendor_logins_push_and_a_license_pulls_with_skopeo() {
         &format!("docker://{}/myapp/api:mine", server.host()),
     ]);
     assert!(!ok, "a license must not push: {output}");
-    let (ok, output) = skopeo(&[
+    let (ok, output) = try_skopeo(&[
         "inspect",
         "--raw",
         "--tls-verify=false",

@@ -2,26 +2,16 @@
 //! bucket (registry blobs): what one replica publishes, the other serves; an image pushed
 //! through one pulls through the other with a license; one global key, one token key.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use kots_registry::local_postgres::LocalPostgres;
+use kots_testkit::{KillOnDrop, LocalPostgres, LocalS3, free_port, spawn_server, try_skopeo};
 
-use crate::local_s3::LocalS3;
-use crate::registry::skopeo;
 use crate::{BINARY, EMAIL, PASSWORD, get, license_id, write_release};
 
 struct Replica {
-    child: Child,
+    _child: KillOnDrop,
     url: String,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn serve(
@@ -37,16 +27,9 @@ fn serve(
     if let Some(public_url) = public_url {
         command.args(["--public-url", public_url]);
     }
-    let mut child = command
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("kots-vendor listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
-    Replica { child, url }
+    command.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).stderr(log);
+    let (child, url) = spawn_server(&mut command, "kots-vendor listening on ");
+    Replica { _child: child, url }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -81,7 +64,7 @@ async fn two_replicas_on_postgres_and_s3_serve_one_platform() {
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
 
     // One public URL for both (a load balancer's, here A's own address).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port().unwrap();
     let public = format!("http://127.0.0.1:{port}");
     let a = serve(&temp.path().join("a"), &format!("127.0.0.1:{port}"), None, &shared, &env);
     let b = serve(&temp.path().join("b"), "127.0.0.1:0", Some(&public), &shared, &env);
@@ -154,7 +137,7 @@ async fn two_replicas_on_postgres_and_s3_serve_one_platform() {
         layout_handle.write_blob_bytes(kots_oci::media_type::OCI_MANIFEST, manifest.to_string().as_bytes()).unwrap();
     layout_handle.add_manifest(manifest.clone(), Some("v1")).unwrap();
     let host = |replica: &Replica| replica.url.trim_start_matches("http://").to_owned();
-    let (ok, log) = skopeo(&[
+    let (ok, log) = try_skopeo(&[
         "copy",
         "--dest-tls-verify=false",
         "--dest-creds",
@@ -164,7 +147,7 @@ async fn two_replicas_on_postgres_and_s3_serve_one_platform() {
     ]);
     assert!(ok, "{log}");
     let inspect = |replica: &Replica, creds: &str| {
-        let (ok, raw) = skopeo(&[
+        let (ok, raw) = try_skopeo(&[
             "inspect",
             "--raw",
             "--tls-verify=false",
@@ -179,7 +162,7 @@ async fn two_replicas_on_postgres_and_s3_serve_one_platform() {
     assert_eq!(inspect(&b, &format!("{id}:{id}")), through_a, "byte for byte through B");
     let served = kots_oci::Manifest::parse(through_a.as_bytes(), None).unwrap();
     let pulled = temp.path().join("pulled");
-    let (ok, log) = skopeo(&[
+    let (ok, log) = try_skopeo(&[
         "copy",
         "--src-tls-verify=false",
         "--src-creds",

@@ -1,14 +1,14 @@
-//! What every [`MetadataStore`] must do, run against each: SQLite always, PostgreSQL on a
-//! throw-away server (crate::local_postgres). Races two replicas can have are played out on
-//! one store from many tasks.
+//! What every storage backend must do, as functions each backend's tests call with a fresh
+//! store: [`metadata_store`] for a [`MetadataStore`] (SQLite, PostgreSQL on a
+//! [`LocalPostgres`](crate::LocalPostgres)), [`blob_store`] for a [`BlobStore`] (files, S3 on a
+//! [`LocalS3`](crate::LocalS3) or [`MotoS3`](crate::MotoS3)). A new backend passes both before
+//! the registry may use it. Races two replicas can have are played out on one store from many
+//! tasks. They panic at the first thing a store gets wrong.
 
 use std::sync::Arc;
 
 use kots_oci::Digest;
-
-use super::{
-    BlobStore, ByteStream, FilesystemBlobStore, ManifestRecord, MetadataStore, S3BlobStore, S3Options, SqlMetadataStore,
-};
+use kots_registry::storage::{BlobStore, ByteStream, ManifestRecord, MetadataStore};
 
 fn record(bytes: &[u8], subject: Option<&Digest>) -> ManifestRecord {
     ManifestRecord {
@@ -21,7 +21,8 @@ fn record(bytes: &[u8], subject: Option<&Digest>) -> ManifestRecord {
     }
 }
 
-async fn suite(store: Arc<dyn MetadataStore>) {
+/// Runs every check on `store`, which must be empty.
+pub async fn metadata_store(store: Arc<dyn MetadataStore>) {
     store.health().await.unwrap();
     let layer = Digest::sha256_of(b"layer");
     assert_eq!(store.linked_blob("a/b", &layer).await.unwrap(), None);
@@ -140,24 +141,6 @@ async fn suite(store: Arc<dyn MetadataStore>) {
     assert_eq!(store.forget_blobs(&[]).await.unwrap(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sqlite_store() {
-    let directory = tempfile::tempdir().unwrap();
-    let store = SqlMetadataStore::sqlite(&directory.path().join("registry.db")).await.unwrap();
-    suite(Arc::new(store)).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_store() {
-    let server = tokio::task::spawn_blocking(crate::local_postgres::LocalPostgres::start).await.unwrap().unwrap();
-    let store = SqlMetadataStore::postgres(&server.url, 8).await.unwrap();
-    // A second replica opening the same database finds the schema in place.
-    let again = SqlMetadataStore::postgres(&server.url, 2).await.unwrap();
-    let key = store.shared_secret("token-signing-key", || vec![1; 32]).await.unwrap();
-    assert_eq!(again.shared_secret("token-signing-key", || vec![2; 32]).await.unwrap(), key, "one key for all");
-    suite(Arc::new(store)).await;
-}
-
 fn body(chunks: Vec<Vec<u8>>) -> ByteStream {
     Box::pin(futures_util::stream::iter(chunks.into_iter().map(|chunk| Ok(bytes::Bytes::from(chunk)))))
 }
@@ -175,8 +158,9 @@ async fn read_all(store: &dyn BlobStore, digest: &Digest, offset: u64, length: u
     chunks.concat()
 }
 
-/// What every [`BlobStore`] must do. `part` is the size that makes the S3 store use multipart.
-async fn blob_suite(store: Arc<dyn BlobStore>, part: usize) {
+/// Runs every check on `store`, which must be empty; `part` is the size from which a store
+/// writes in several parts (S3's multipart), so that the large blobs cross part boundaries.
+pub async fn blob_store(store: Arc<dyn BlobStore>, part: usize) {
     store.health().await.unwrap();
     let sha256 = || kots_oci::Algorithm::Sha256.hasher();
     // A small blob in two chunks.
@@ -263,64 +247,4 @@ async fn blob_suite(store: Arc<dyn BlobStore>, part: usize) {
     assert!(!store.exists(&large_digest).await.unwrap());
     assert!(!store.list().await.unwrap().contains(&large_digest));
     assert_eq!(read_all(store.as_ref(), &digest, 0, small.len() as u64).await, small, "the others stay");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn filesystem_blob_store() {
-    let directory = tempfile::tempdir().unwrap();
-    blob_suite(Arc::new(FilesystemBlobStore::open(directory.path()).unwrap()), 5 * 1024 * 1024).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn s3_blob_store() {
-    let server = tokio::task::spawn_blocking(super::local_s3::LocalS3::start).await.unwrap();
-    let options = S3Options {
-        bucket: server.bucket.clone(),
-        prefix: "registry".into(),
-        endpoint: Some(server.endpoint.clone()),
-        region: Some("us-east-1".into()),
-        path_style: true,
-        access_key_id: Some(server.access_key.clone()),
-        secret_access_key: Some(server.secret_key.clone()),
-        part_size: 5 * 1024 * 1024,
-        redirect_downloads: None,
-    };
-    blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
-
-    // Downloads handed out as pre-signed URLs, for a one-part blob and one in several parts.
-    let options = S3Options { redirect_downloads: Some(std::time::Duration::from_secs(300)), ..options };
-    let store = S3BlobStore::open(&options).unwrap();
-    let absent = Digest::sha256_of(b"never stored");
-    assert_eq!(store.download_url(&absent).await.unwrap(), None);
-    for size in [1000, 6 * 1024 * 1024] {
-        let bytes: Vec<u8> = (0..size).map(|i| (i % 241) as u8).collect();
-        let digest = Digest::sha256_of(&bytes);
-        let session = format!("signed-{size}");
-        let hasher = kots_oci::Algorithm::Sha256.hasher();
-        store.append(&session, 0, hasher, None, body(vec![bytes.clone()])).await.unwrap();
-        store.commit(&session, &digest, size as u64).await.unwrap();
-        let url = store.download_url(&digest).await.unwrap().expect("a signed URL");
-        assert!(url.contains("X-Amz-Signature"), "{url}");
-        let fetched = reqwest::get(&url).await.unwrap();
-        assert_eq!(fetched.status(), 200, "{url}");
-        assert_eq!(fetched.bytes().await.unwrap().as_ref(), bytes.as_slice());
-    }
-    drop(tokio::task::spawn_blocking(move || drop(server)));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn s3_blob_store_on_moto() {
-    let server = tokio::task::spawn_blocking(super::local_s3::MotoS3::start).await.unwrap().unwrap();
-    let options = S3Options {
-        bucket: server.bucket.clone(),
-        prefix: String::new(),
-        endpoint: Some(server.endpoint.clone()),
-        region: Some("us-east-1".into()),
-        path_style: true,
-        access_key_id: Some("testing".into()),
-        secret_access_key: Some("testing".into()),
-        part_size: 5 * 1024 * 1024,
-        redirect_downloads: None,
-    };
-    blob_suite(Arc::new(S3BlobStore::open(&options).unwrap()), 5 * 1024 * 1024).await;
 }

@@ -3,22 +3,36 @@
 //! tests and benchmarks.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::process::{KillOnDrop, free_port, wait_for_listening};
 
 const BINARY: &str = "/usr/bin/docker-registry";
 
 /// A running `docker-registry serve`, stopped on drop.
+#[derive(Debug)]
 pub struct ReferenceRegistry {
-    child: Child,
+    _child: KillOnDrop,
     /// `127.0.0.1:PORT`.
     pub address: String,
+    /// Its folder when it made one ([`ReferenceRegistry::start`]); removed after it stops.
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl ReferenceRegistry {
+    /// Starts it in a temporary folder of its own, without authentication; panics if it cannot
+    /// (a test has no use for a missing reference).
+    pub fn start() -> ReferenceRegistry {
+        let temp = tempfile::tempdir().unwrap();
+        let mut registry = ReferenceRegistry::start_in(temp.path()).unwrap();
+        registry._temp = Some(temp);
+        registry
+    }
+
     /// Starts it with its config, data and log under `directory` (deletes enabled, no auth)
     /// and waits until it answers.
-    pub fn start(directory: &Path) -> std::io::Result<ReferenceRegistry> {
+    pub fn start_in(directory: &Path) -> std::io::Result<ReferenceRegistry> {
         if !Path::new(BINARY).exists() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -26,7 +40,7 @@ impl ReferenceRegistry {
             ));
         }
         std::fs::create_dir_all(directory)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = free_port()?;
         let config = directory.join("config.yml");
         std::fs::write(
             &config,
@@ -37,24 +51,10 @@ impl ReferenceRegistry {
         )?;
         let log = std::fs::File::create(directory.join("server.log"))?;
         let child = Command::new(BINARY).arg("serve").arg(&config).stdout(Stdio::null()).stderr(log).spawn()?;
-        let registry = ReferenceRegistry { child, address: format!("127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&registry.address).is_err() {
-            if Instant::now() > deadline {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("docker-registry did not start on {}", registry.address),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let registry =
+            ReferenceRegistry { _child: KillOnDrop::new(child), address: format!("127.0.0.1:{port}"), _temp: None };
+        wait_for_listening(&registry.address, Duration::from_secs(20))
+            .map_err(|e| std::io::Error::new(e.kind(), format!("docker-registry: {e}")))?;
         Ok(registry)
-    }
-}
-
-impl Drop for ReferenceRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -1,8 +1,13 @@
-//! An S3 API server for tests: `s3s-fs` (files under a temporary folder) on a free loopback
-//! port, on its own runtime, with one bucket and one access key. Stopped on drop. Shared by
-//! the unit tests (`storage::conformance`) and the integration tests (included by path).
+//! S3 API servers for the object-storage backend: [`LocalS3`], `s3s-fs` (files under a
+//! temporary folder) in this process on its own runtime, and [`MotoS3`], moto's server, a second
+//! and independent implementation of the API. Each has one bucket and stops on drop.
 
 use std::time::Duration;
+
+use crate::process::{KillOnDrop, free_port, wait_for};
+
+/// `s3s-fs` on a free loopback port with one bucket and one access key.
+#[derive(Debug)]
 
 pub struct LocalS3 {
     pub endpoint: String,
@@ -14,6 +19,8 @@ pub struct LocalS3 {
 }
 
 impl LocalS3 {
+    /// Starts it and returns once it listens (blocking: call it through `spawn_blocking` from
+    /// async code, and drop it there too, since it owns a runtime).
     pub fn start() -> LocalS3 {
         let root = tempfile::tempdir().unwrap();
         let bucket = "kots-test".to_owned();
@@ -48,15 +55,17 @@ impl LocalS3 {
 
 /// moto's S3 server (`pip install 'moto[server]'`), a second, independent implementation of the
 /// S3 API. Its buckets are created through the API; any credentials are accepted.
+#[derive(Debug)]
 pub struct MotoS3 {
     pub endpoint: String,
     pub bucket: String,
-    child: std::process::Child,
+    _child: KillOnDrop,
 }
 
 impl MotoS3 {
+    /// Starts it, waits until it answers and makes the bucket.
     pub fn start() -> std::io::Result<MotoS3> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = free_port()?;
         // As a module, so that it is found wherever pip put its scripts.
         let child = std::process::Command::new("python3")
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
@@ -70,37 +79,23 @@ impl MotoS3 {
                 )
             })?;
         let endpoint = format!("http://127.0.0.1:{port}");
-        let mut server = MotoS3 { endpoint, bucket: "kots-moto".to_owned(), child };
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let server = MotoS3 { endpoint, bucket: "kots-moto".to_owned(), _child: KillOnDrop::new(child) };
         // Ready when it answers; then make the bucket (PUT /BUCKET, path style).
-        loop {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                use std::io::{Read, Write};
-                let request = format!(
-                    "PUT /{} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    server.bucket
-                );
-                if stream.write_all(request.as_bytes()).is_ok() {
-                    let mut answer = String::new();
-                    let _ = stream.read_to_string(&mut answer);
-                    if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
-                        return Ok(server);
-                    }
-                }
+        wait_for("moto_server", Duration::from_secs(30), || {
+            let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+            use std::io::{Read, Write};
+            let request = format!(
+                "PUT /{} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                server.bucket
+            );
+            if stream.write_all(request.as_bytes()).is_err() {
+                return false;
             }
-            if std::time::Instant::now() > deadline {
-                let _ = server.child.kill();
-                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "moto_server did not start"));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for MotoS3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200")
+        })?;
+        Ok(server)
     }
 }
 

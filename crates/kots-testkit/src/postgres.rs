@@ -4,8 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::process::{free_port, wait_for};
+
+/// A running `postgres` with its own data folder, stopped and removed on drop.
+#[derive(Debug)]
 pub struct LocalPostgres {
     child: Child,
     directory: PathBuf,
@@ -70,7 +74,7 @@ impl LocalPostgres {
         if !output.status.success() {
             return Err(std::io::Error::other(format!("initdb failed: {}", String::from_utf8_lossy(&output.stderr))));
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = free_port()?;
         let log = std::fs::File::create(directory.join("server.log"))?;
         let child = command(&binary("postgres")?, root)
             .arg("-D")
@@ -83,21 +87,14 @@ impl LocalPostgres {
             .spawn()?;
         let server =
             LocalPostgres { child, directory, root, url: format!("postgres://kots@127.0.0.1:{port}/postgres") };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            // Ready when the port accepts and the log says so (the port opens a moment early).
-            let log = std::fs::read_to_string(server.directory.join("server.log")).unwrap_or_default();
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && log.contains("ready to accept connections")
-            {
-                return Ok(server);
-            }
-            if Instant::now() > deadline {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("postgres did not start on port {port}: {log}"),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        // Ready when the port accepts and the log says so (the port opens a moment early).
+        let log = || std::fs::read_to_string(server.directory.join("server.log")).unwrap_or_default();
+        let ready = wait_for(&format!("postgres on port {port}"), Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && log().contains("ready to accept connections")
+        });
+        match ready {
+            Ok(()) => Ok(server),
+            Err(error) => Err(std::io::Error::new(error.kind(), format!("{error}: {}", log()))),
         }
     }
 }
