@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::Value;
 
+use kots_release::slug::check_app_slug;
+
 use crate::app_archive::{self, LABEL_PARTS, LABEL_SLUG};
 use crate::folder::{self, Staging};
 
@@ -92,7 +94,14 @@ pub async fn download(options: &DownloadOptions) -> anyhow::Result<PathBuf> {
         }
         None => configmaps_from_cluster(options).await?,
     };
+    if let Some(slug) = &options.slug {
+        check_app_slug(slug).map_err(|reason| anyhow::anyhow!("--slug: {reason}"))?;
+    }
     let found = app_archive::reassemble(&configmaps, options.slug.as_deref(), &origin)?;
+    // The folder is named by the archive's label: only a slug, so that it stays in --dest.
+    check_app_slug(&found.app_slug).map_err(|reason| {
+        anyhow::anyhow!("{origin} names its app `{}`: {reason}; nothing was written", found.app_slug.escape_debug())
+    })?;
     let app_dir = options.dest.join(&found.app_slug);
     if app_dir.exists() && !options.overwrite {
         anyhow::bail!(

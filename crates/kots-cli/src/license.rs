@@ -7,7 +7,8 @@ use kots_license::{License, TrustedKeys, VerifiedLicense};
 
 /// Where trusted global keys come from, in order: `--trusted-key` files, `KOTS_TRUSTED_KEYS`
 /// (files or folders, `:`-separated), and `$XDG_CONFIG_HOME/kots/trusted-keys/` (default
-/// `~/.config/kots/trusted-keys/`). Each file is `KEY_ID.pem`, as `kots-vendor key export` writes.
+/// `~/.config/kots/trusted-keys/`). Files of any name: a key is trusted for its content (folders
+/// are read for their `.pem` files).
 pub fn trusted_keys(files: &[PathBuf]) -> anyhow::Result<(TrustedKeys, Vec<String>)> {
     let mut trusted = TrustedKeys::new();
     let mut looked = Vec::new();
@@ -63,7 +64,7 @@ pub fn check(
 ) -> anyhow::Result<(VerifiedLicense, String)> {
     let verified = kots_license::verify(license, trusted).map_err(|error| match error.kind() {
         kots_license::Error::UntrustedKey { .. } => anyhow::anyhow!(
-            "license {origin} is signed by a key this machine does not trust ({error}); get the vendor's key with `kots-vendor key export --output-dir DIR` and pass `--trusted-key DIR/KEY_ID.pem` (looked in: {})",
+            "license {origin} is signed by a key this machine does not trust ({error}); get the vendor's key with `kots-vendor key export > vendor.pem` and pass `--trusted-key vendor.pem` (looked in: {})",
             if looked.is_empty() { "nothing".to_owned() } else { looked.join(", ") }
         ),
         _ => anyhow::anyhow!(
@@ -75,7 +76,7 @@ pub fn check(
     }
     verified
         .check_expiry(kots_license::Timestamp::now())
-        .map_err(|error| anyhow::anyhow!("license {origin}: {error}; ask the vendor to renew it"))?;
+        .map_err(|error| anyhow::anyhow!("license {origin}: {error}"))?;
     let signed = &verified.license;
     if signed.app_slug() != app_slug {
         anyhow::bail!(

@@ -29,11 +29,14 @@ impl Upstream {
             None => (rest, None),
         };
         let valid = |part: &str| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            !part.is_empty()
+                && part.chars().any(|c| c != '.')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         };
         if !valid(slug) || channel.is_some_and(|channel| !valid(channel)) {
             return Err(format!("upstream `{text}` is not replicated://APP_SLUG[/CHANNEL]"));
         }
+        kots_release::slug::check_app_slug(slug).map_err(|reason| format!("upstream `{text}`: {reason}"))?;
         Ok(Upstream { app_slug: slug.to_owned(), channel: channel.map(str::to_owned) })
     }
 }
@@ -232,6 +235,10 @@ mod tests {
         assert!(Upstream::parse("helm://x").unwrap_err().contains("not supported"));
         assert!(Upstream::parse("replicated://").is_err());
         assert!(Upstream::parse("replicated://a/b/c").is_err());
+        // The slug names the app's folder under --rootdir: `..` would write beside it.
+        for outside in ["replicated://..", "replicated://../x", "replicated://./stable", "replicated://app/.."] {
+            assert!(Upstream::parse(outside).is_err(), "{outside}");
+        }
     }
 
     #[test]

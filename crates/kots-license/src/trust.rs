@@ -1,8 +1,11 @@
-//! The global public keys a customer trusts, by key ID.
+//! The global public keys a customer trusts.
 //!
 //! A license names the global key that vouches for its app key (`globalKeyId`). Nothing is
 //! trusted by default: the CLI passes the vendor's keys (`--trusted-key FILE`, or a folder of
-//! `<keyId>.pem` files), so a license from anyone else is rejected with the key ID to look for.
+//! `.pem` files), so a license from anyone else is rejected with the key ID to look for. A key
+//! is trusted for what it is, not for its file name: a license whose key ID names no trusted
+//! file is still accepted when one of the trusted keys signed its app key (so
+//! `kots-vendor key export > vendor.pem` works as well as `KEY_ID.pem`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,15 +35,15 @@ impl TrustedKeys {
         Ok(())
     }
 
-    /// Trusts the key in the file at `path`, whose name without extension is the key ID
-    /// (`keys/bdee56560cfb43c9b28bf98eacafa646.pem`).
+    /// Trusts the key in the file at `path`, known by its name without extension
+    /// (`keys/bdee56560cfb43c9b28bf98eacafa646.pem` names the key ID; `vendor.pem` any name).
     pub fn add_file(&mut self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         let key_id =
             path.file_stem().and_then(|stem| stem.to_str()).filter(|stem| !stem.is_empty()).ok_or_else(|| {
                 Error::InvalidKey {
                     key_id: path.display().to_string(),
-                    reason: "the file name must be the key ID, e.g. `<keyId>.pem`".into(),
+                    reason: "the file has no name to know the key by, e.g. `vendor.pem`".into(),
                 }
                 .with_path(path)
             })?;
@@ -48,7 +51,7 @@ impl TrustedKeys {
         self.add_pem(key_id, &pem).map_err(|e| e.with_path(path))
     }
 
-    /// Trusts every `<keyId>.pem` file in the folder at `path`; other files are ignored.
+    /// Trusts every `.pem` file in the folder at `path`; other files are ignored.
     pub fn load_dir(path: impl AsRef<Path>) -> Result<TrustedKeys, Error> {
         let path = path.as_ref();
         let mut files = Vec::new();
@@ -85,6 +88,11 @@ impl TrustedKeys {
 
     pub(crate) fn get(&self, key_id: &str) -> Option<&RsaPublicKey> {
         self.keys.get(key_id)
+    }
+
+    /// Every trusted key, with the name it was given.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &RsaPublicKey)> {
+        self.keys.iter().map(|(name, key)| (name.as_str(), key))
     }
 }
 

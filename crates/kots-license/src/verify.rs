@@ -11,6 +11,8 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use rsa::RsaPublicKey;
+
 use crate::license::{EntitlementSignature, License};
 use crate::pss::{self, Hash};
 use crate::{Error, TrustedKeys, envelope};
@@ -82,11 +84,17 @@ pub fn verify(license: &License, trusted: &TrustedKeys) -> Result<VerifiedLicens
     let invalid = |detail: String| Error::SignatureInvalid { license_id: license_id.clone(), detail };
 
     let envelope = envelope::open(&license.spec().signature, version).map_err(malformed)?;
-    let Some(global_key) = trusted.get(&envelope.global_key_id) else {
-        return Err(Error::UntrustedKey { license_id, key_id: envelope.global_key_id });
-    };
-    if !pss::verify(global_key, hash, envelope.app_public_key_pem.as_bytes(), &envelope.key_signature) {
-        return Err(invalid(format!("the app key is not signed by global key `{}`", envelope.global_key_id)));
+    let vouches =
+        |key: &RsaPublicKey| pss::verify(key, hash, envelope.app_public_key_pem.as_bytes(), &envelope.key_signature);
+    match trusted.get(&envelope.global_key_id) {
+        // Trusted under the license's key ID: that key and no other must have signed.
+        Some(global_key) if !vouches(global_key) => {
+            return Err(invalid(format!("the app key is not signed by global key `{}`", envelope.global_key_id)));
+        }
+        Some(_) => {}
+        // Trusted under another name (a file called `vendor.pem`): known by its signature.
+        None if trusted.iter().any(|(_, key)| vouches(key)) => {}
+        None => return Err(Error::UntrustedKey { license_id, key_id: envelope.global_key_id }),
     }
     let app_key = pss::public_key_from_pem(&envelope.app_public_key_pem)
         .map_err(|reason| malformed(format!("the app public key is unusable: {reason}")))?;

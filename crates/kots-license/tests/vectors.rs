@@ -180,6 +180,22 @@ fn trusting_the_wrong_key_under_the_right_id_fails() {
 }
 
 #[test]
+fn a_key_file_of_any_name_is_trusted_for_its_content() {
+    // `kots-vendor key export > vendor.pem`: the file is not named after the key ID. This
+    // failed with "signed by a key this machine does not trust".
+    let dir = tempfile::tempdir().unwrap();
+    let key = std::fs::read_to_string(vectors().join("keys").join(format!("{PRODUCTION}.pem"))).unwrap();
+    std::fs::write(dir.path().join("vendor.pem"), key).unwrap();
+    let mut trusted = TrustedKeys::new();
+    trusted.add_file(dir.path().join("vendor.pem")).unwrap();
+    let verified = verify(&load("valid.yaml"), &trusted).unwrap();
+    assert_eq!(verified.global_key_id, PRODUCTION, "the license's own key ID is reported");
+    // Another vendor's license is not trusted through it.
+    let error = verify(&load("valid-with-entitlement-signature.yaml"), &trusted).unwrap_err();
+    assert!(matches!(&error, Error::UntrustedKey { key_id, .. } if key_id == DEV), "{error}");
+}
+
+#[test]
 fn vectors_survive_a_yaml_round_trip() {
     for (name, expected) in EXPECTED {
         let license = load(name);

@@ -26,19 +26,7 @@ pub fn slugify(name: &str) -> String {
 
 /// App slugs become repository path components, so they follow the registry's grammar, simply.
 fn check_slug(slug: &str) -> Result<()> {
-    let valid = !slug.is_empty()
-        && slug.len() <= 64
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-        && !slug.contains("--");
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "invalid app slug `{slug}`: use lowercase letters, digits and single `-` (e.g. `my-app`), at most 64 characters"
-        )))
-    }
+    kots_release::slug::check_app_slug(slug).map_err(|reason| Error::Invalid(format!("invalid app slug: {reason}")))
 }
 
 impl Vendor {

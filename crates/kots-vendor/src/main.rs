@@ -607,7 +607,9 @@ async fn run() -> anyhow::Result<()> {
                     eprintln!("global key {key_id} written to {}", path.display());
                 }
                 None => {
-                    eprintln!("global key id: {key_id} (customers trust it as {key_id}.pem)");
+                    eprintln!(
+                        "global key id: {key_id} (customers pass the PEM, under any file name, to --trusted-key)"
+                    );
                     print!("{pem}");
                 }
             }

@@ -64,10 +64,13 @@ pub fn app(plan: &Plan, bundle: Option<&BundleReader>) -> anyhow::Result<Upstrea
         (None, Some(bundle)) => Upstream { app_slug: bundle.airgap.app_slug.clone(), channel: None },
         (None, None) => unreachable!("the plan has an upstream or a bundle"),
     };
-    if let Some(bundle) = bundle
-        && bundle.airgap.app_slug != upstream.app_slug
-    {
-        bail!("{} holds app `{}`, not `{}`", bundle.name(), bundle.airgap.app_slug, upstream.app_slug);
+    if let Some(bundle) = bundle {
+        if bundle.airgap.app_slug != upstream.app_slug {
+            bail!("{} holds app `{}`, not `{}`", bundle.name(), bundle.airgap.app_slug, upstream.app_slug);
+        }
+        // The app's folder is named after it: a bundle's word for it must be a slug.
+        kots_release::slug::check_app_slug(&upstream.app_slug)
+            .map_err(|reason| anyhow::anyhow!("{} names its app: {reason}", bundle.name()))?;
     }
     Ok(upstream)
 }

@@ -249,6 +249,32 @@ fn the_folder_comes_back_from_the_cluster_and_updates_from_there() {
     assert!(!ok && stderr.contains("hash to"), "{stderr}");
     assert!(!empty.exists(), "nothing written");
 
+    // The folder's name comes from a label of a file anyone can edit: `../../x` wrote outside
+    // --dest, an absolute slug wrote there. Refused, nothing written anywhere.
+    let listed_text = std::fs::read_to_string(&listed).unwrap();
+    assert!(listed_text.contains("kots.io/app-slug: myapp"), "{listed_text}");
+    let jail = world.path("jail/dest");
+    std::fs::create_dir_all(&jail).unwrap();
+    let outside = world.path("escaped");
+    for slug in ["../../escaped".to_owned(), outside.display().to_string(), "..".to_owned()] {
+        let hostile = world.path("hostile.yaml");
+        std::fs::write(&hostile, listed_text.replace("kots.io/app-slug: myapp", &format!("kots.io/app-slug: {slug}")))
+            .unwrap();
+        let (ok, stderr) = kots(&[
+            "download",
+            "shop",
+            "--dest",
+            jail.to_str().unwrap(),
+            "--overwrite",
+            "--from-file",
+            hostile.to_str().unwrap(),
+        ]);
+        assert!(!ok && stderr.contains("is not an app slug"), "{slug}: {stderr}");
+        assert!(!outside.exists(), "{slug}: wrote outside --dest");
+        assert_eq!(std::fs::read_dir(&jail).unwrap().count(), 0, "{slug}: wrote into --dest");
+        assert_eq!(std::fs::read_dir(jail.parent().unwrap()).unwrap().count(), 1, "{slug}: wrote beside --dest");
+    }
+
     // An update pulled in the downloaded folder keeps the downstream edit.
     world.release_update();
     let (ok, _, stderr) = world.pull(&license, &new_root, &as_strs(&pull_args(&[])));

@@ -506,9 +506,13 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
 
     // Without --rewrite-images the names stay, and the vendor's private images get a secret
-    // holding the license.
+    // holding the license. The key is trusted from a file of any name (`key export >
+    // vendor.pem`), not only `KEY_ID.pem`: that failed as "a key this machine does not trust".
     let plain = world.path("plain");
-    let (ok, _, stderr) = world.pull(&license, &plain, &["myapp", "--trusted-key", &keys]);
+    let vendor_pem = world.path("vendor.pem");
+    let exported = std::fs::read_dir(&world.keys).unwrap().next().unwrap().unwrap().path();
+    std::fs::copy(exported, &vendor_pem).unwrap();
+    let (ok, _, stderr) = world.pull(&license, &plain, &["myapp", "--trusted-key", vendor_pem.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     let rendered = kustomize(&plain.join("myapp/overlays/midstream"));
     assert!(rendered.contains("image: nginx:1.25"), "{rendered}");
@@ -555,6 +559,11 @@ fn every_refusal_names_its_cause_and_leaves_the_folder_unchanged() {
             assert!(stderr.contains(part), "`{part}` not in: {stderr}");
         }
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        // An expired license said "ask the vendor to renew it; ask the vendor to renew it".
+        assert!(stderr.ends_with('\n'), "the message ends its line: {stderr:?}");
+        for sentence in stderr.trim().split("; ") {
+            assert_eq!(stderr.matches(sentence).count(), 1, "`{sentence}` said twice: {stderr}");
+        }
         assert_eq!(snapshot(&app), before, "the folder changed after: {stderr}");
         let leftovers: Vec<_> = std::fs::read_dir(&rootdir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
