@@ -67,11 +67,14 @@ fn password_matches(password: &str, hash: &str) -> bool {
 #[async_trait]
 impl AccessPolicy for HtpasswdPolicy {
     async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>> {
-        let Some(account) = self.accounts.get(username) else { return Ok(None) };
+        // An unknown user is checked against some user's hash all the same (and refused
+        // whatever the result), so that the time of the answer does not tell which users exist.
+        let known = self.accounts.get(username);
+        let Some(account) = known.or_else(|| self.accounts.values().next()) else { return Ok(None) };
         let (password, hash) = (password.to_owned(), account.hash.clone());
         let matches =
             tokio::task::spawn_blocking(move || password_matches(&password, &hash)).await.map_err(Error::internal)?;
-        Ok(matches.then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
+        Ok((matches && known.is_some()).then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
     }
 
     async fn authorize(&self, principal: &Principal, repository: &str, action: Action) -> Result<Decision> {
