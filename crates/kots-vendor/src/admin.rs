@@ -173,6 +173,22 @@ pub(crate) async fn list_members(State(vendor): State<Arc<Vendor>>, Caller(user)
     Ok(Json(json!({ "members": members })))
 }
 
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NewMember {
+    pub email: String,
+    pub password: Option<String>,
+}
+
+/// A new member of the caller's team; its first API token is returned once.
+pub(crate) async fn add_member(
+    State(vendor): State<Arc<Vendor>>,
+    Caller(user): Caller,
+    Json(new): Json<NewMember>,
+) -> Result<Json<Value>> {
+    let token = crate::add_member(&vendor.store, &user.team_id, &new.email, new.password.as_deref()).await?;
+    Ok(Json(json!({ "email": new.email, "token": token })))
+}
+
 /// Removes a member of the caller's team, with its tokens; its logins stop on the next request.
 pub(crate) async fn remove_member(
     State(vendor): State<Arc<Vendor>>,

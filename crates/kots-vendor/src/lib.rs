@@ -228,3 +228,19 @@ pub(crate) async fn create_team(
     store.add_user_token(&token.id, &user_id, "first", &token.secret_sha256).await?;
     Ok(token.text)
 }
+
+/// A new member of `team_id`; returns its first API token.
+pub(crate) async fn add_member(store: &Store, team_id: &str, email: &str, password: Option<&str>) -> Result<String> {
+    if !email.contains('@') {
+        return Err(Error::Invalid(format!("`{email}` is not an email address")));
+    }
+    if store.user_by_email(email).await?.is_some() {
+        return Err(Error::Conflict(format!("email `{email}` is not available")));
+    }
+    let password_hash = password.map(identity::hash_password).transpose()?;
+    let user_id = identity::random_text(20);
+    store.add_user(team_id, &user_id, email, password_hash.as_deref()).await?;
+    let token = identity::new_token(identity::USER_TOKEN_PREFIX);
+    store.add_user_token(&token.id, &user_id, "first", &token.secret_sha256).await?;
+    Ok(token.text)
+}

@@ -363,6 +363,16 @@ enum TeamCommand {
 
 #[derive(Subcommand)]
 enum MemberCommand {
+    /// Add a member to your team; prints its first API token.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Also set a password (for `docker login` with email + password).
+        #[arg(long, env = "KOTS_VENDOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// List your team's members (email, and `admin` for the server's administrator).
     #[command(visible_alias = "list")]
     Ls {
@@ -623,6 +633,11 @@ async fn run() -> anyhow::Result<()> {
                 .client()?
                 .post("/api/v1/teams", &json!({ "name": name, "email": email, "password": password }))
                 .await?;
+            println!("{}", created["token"].as_str().unwrap_or_default());
+        }
+        Command::Team(TeamCommand::Member(MemberCommand::Add { email, password, remote })) => {
+            let created: Value =
+                remote.client()?.post("/api/v1/team/members", &json!({ "email": email, "password": password })).await?;
             println!("{}", created["token"].as_str().unwrap_or_default());
         }
         Command::Team(TeamCommand::Member(MemberCommand::Ls { remote })) => {

@@ -18,7 +18,7 @@ pub fn router(vendor: Arc<Vendor>) -> Router {
         .route("/api/v1/apps/{app}/customers/{license_id}", patch(admin::update_customer))
         .route("/api/v1/apps/{app}/customers/{license_id}/revoke", post(admin::revoke_customer))
         .route("/api/v1/teams", post(admin::create_team))
-        .route("/api/v1/team/members", get(admin::list_members))
+        .route("/api/v1/team/members", get(admin::list_members).post(admin::add_member))
         .route("/api/v1/team/members/{email}", delete(admin::remove_member))
         .route("/api/v1/tokens", post(admin::create_token).get(admin::list_tokens))
         .route("/api/v1/tokens/{id}", delete(admin::revoke_token))

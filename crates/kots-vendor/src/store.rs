@@ -222,6 +222,26 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a user to an existing team.
+    pub async fn add_user(&self, team_id: &str, user_id: &str, email: &str, password_hash: Option<&str>) -> Result<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, team_id, email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(user_id)
+        .bind(team_id)
+        .bind(email)
+        .bind(password_hash)
+        .bind(now_seconds())
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(Error::Conflict(format!("email `{email}` is not available")))
+            }
+            other => other.map(|_| ()).map_err(Error::from),
+        }
+    }
+
     pub async fn add_user_token(&self, id: &str, user_id: &str, name: &str, secret_sha256: &[u8]) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, secret_sha256, created_at) VALUES ($1, $2, $3, $4, $5)",
