@@ -116,6 +116,16 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn names_that_resolve_to_private_addresses_are_not_reached() {
+        let name: Name = "localhost".parse().unwrap();
+        let error = match PublicOnly.resolve(name).await {
+            Ok(_) => panic!("localhost resolved to a public address"),
+            Err(error) => error.to_string(),
+        };
+        assert!(error.contains("private or loopback"), "{error}");
+    }
+
     #[test]
     fn literal_hosts() {
         assert_eq!(refused_literal("127.0.0.1:5000").as_deref(), Some("127.0.0.1"));

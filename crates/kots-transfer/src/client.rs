@@ -634,6 +634,28 @@ impl RegistryClient {
 mod tests {
     use super::*;
 
+    /// What broke: a server fetching for a tenant (the vendor's airgap builder) could not turn
+    /// off the stored Docker/podman credentials, the loopback plain-HTTP fallback, or private
+    /// addresses.
+    #[test]
+    fn a_client_for_someone_else_uses_no_ambient_credentials_and_no_private_addresses() {
+        let limited = ClientOptions {
+            ambient_credentials: false,
+            loopback_plain_http: false,
+            public_addresses_only: true,
+            ..ClientOptions::default()
+        };
+        for host in ["localhost:5000", "127.0.0.1:5000", "10.0.0.8", "[::1]:5000", "169.254.169.254"] {
+            let error = RegistryClient::new(host, &limited).unwrap_err();
+            assert!(matches!(error, Error::PrivateAddress { .. }), "{host}: {error}");
+        }
+        let client = RegistryClient::new("registry.example", &limited).unwrap();
+        assert!(client.credentials.is_none() && !client.may_fall_back);
+        let loopback = ClientOptions { public_addresses_only: false, ..limited };
+        assert!(!RegistryClient::new("localhost:5000", &loopback).unwrap().may_fall_back);
+        assert!(RegistryClient::new("localhost:5000", &ClientOptions::default()).unwrap().may_fall_back);
+    }
+
     #[test]
     fn loopback_hosts() {
         for host in ["localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "localhost"] {
