@@ -443,8 +443,7 @@ mod tests {
         let first = registry.catalog(Page { limit: Some(1), last: None }, Some(&caller)).await.unwrap();
         assert_eq!(first.repositories, ["a/one"]);
         let next = first.next.unwrap();
-        let second =
-            registry.catalog(Page { limit: Some(1), last: Some(next.last) }, Some(&caller)).await.unwrap();
+        let second = registry.catalog(Page { limit: Some(1), last: Some(next.last) }, Some(&caller)).await.unwrap();
         assert_eq!((second.repositories, second.next), (vec!["a/two/deep".to_owned()], None));
 
         // A caller with no prefixes sees nothing, at the cost of no query.
@@ -453,7 +452,9 @@ mod tests {
             token_access: Some(Vec::new()),
         };
         let queries_before = list_queries(&registry);
-        assert!(registry.catalog(Page { limit: None, last: None }, Some(&nobody)).await.unwrap().repositories.is_empty());
+        assert!(
+            registry.catalog(Page { limit: None, last: None }, Some(&nobody)).await.unwrap().repositories.is_empty()
+        );
         assert_eq!(list_queries(&registry), queries_before);
     }
 
@@ -462,7 +463,9 @@ mod tests {
         let rendered = registry.metrics.render();
         rendered
             .lines()
-            .filter(|line| line.starts_with("kots_registry_storage_seconds_count") && line.contains("list_repositories"))
+            .filter(|line| {
+                line.starts_with("kots_registry_storage_seconds_count") && line.contains("list_repositories")
+            })
             .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
     }

@@ -74,7 +74,8 @@ impl AccessPolicy for HtpasswdPolicy {
         let (password, hash) = (password.to_owned(), account.hash.clone());
         let matches =
             tokio::task::spawn_blocking(move || password_matches(&password, &hash)).await.map_err(Error::internal)?;
-        Ok((matches && known.is_some()).then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
+        Ok((matches && known.is_some())
+            .then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
     }
 
     async fn authorize(&self, principal: &Principal, repository: &str, action: Action) -> Result<Decision> {

@@ -97,9 +97,7 @@ impl VendorAccess {
         let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
             .await
             .map_err(crate::Error::internal)?;
-        Ok(user
-            .filter(|_| matches)
-            .map(|user| Principal { subject: format!("user:{}", user.id), display: user.email }))
+        Ok(user.filter(|_| matches).map(|user| Principal { subject: format!("user:{}", user.id), display: user.email }))
     }
 
     async fn authorize_inner(
@@ -160,7 +158,9 @@ impl VendorAccess {
     async fn still_valid_inner(&self, principal: &Principal) -> crate::Result<bool> {
         let (kind, id) = credential(principal);
         Ok(match kind {
-            "license" => self.store.customer_by_license(id).await?.is_some_and(|customer| license_problem(&customer).is_none()),
+            "license" => {
+                self.store.customer_by_license(id).await?.is_some_and(|customer| license_problem(&customer).is_none())
+            }
             _ => self.team_of(kind, id).await?.is_some(),
         })
     }

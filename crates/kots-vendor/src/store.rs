@@ -11,10 +11,8 @@ use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result};
 
-const SQLITE_MIGRATIONS: [&str; 2] = [
-    include_str!("../migrations/sqlite/0001_vendor.sql"),
-    include_str!("../migrations/sqlite/0002_credentials.sql"),
-];
+const SQLITE_MIGRATIONS: [&str; 2] =
+    [include_str!("../migrations/sqlite/0001_vendor.sql"), include_str!("../migrations/sqlite/0002_credentials.sql")];
 const POSTGRES_MIGRATIONS: [&str; 2] = [
     include_str!("../migrations/postgres/0001_vendor.sql"),
     include_str!("../migrations/postgres/0002_credentials.sql"),
@@ -277,19 +275,21 @@ impl Store {
 
     /// The user with `email`, and the password hash if one is set.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
-        let row = sqlx::query("SELECT id, team_id, email, is_admin, password_hash FROM users WHERE lower(email) = lower($1)")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, team_id, email, is_admin, password_hash FROM users WHERE lower(email) = lower($1)")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|row| Ok((user_from(&row)?, row.try_get("password_hash")?))).transpose()
     }
 
     /// The user's API tokens, oldest first.
     pub async fn user_tokens(&self, user_id: &str) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, created_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(TokenInfo {

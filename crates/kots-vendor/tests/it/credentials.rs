@@ -84,8 +84,10 @@ async fn revoked_tokens_service_accounts_and_members_stop_on_the_next_request() 
     assert!(!ok, "the removed member's API token is gone too");
 
     // Teams are the administrator's: another team's user may not make one.
-    let team_b =
-        server.cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"]).trim().to_owned();
+    let team_b = server
+        .cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"])
+        .trim()
+        .to_owned();
     let (ok, _, stderr) = server.try_cli_as(&team_b, &["team", "create", "--email", "c@other.example"]);
     assert!(!ok && stderr.contains("administrator") && stderr.contains("403"), "{stderr}");
     // Other teams' members are not listed, nor removable.
@@ -99,8 +101,10 @@ async fn revoked_tokens_service_accounts_and_members_stop_on_the_next_request() 
 async fn taken_slugs_and_emails_are_only_not_available() {
     let server = Server::start();
     server.cli(&["app", "create", "appa"]);
-    let team_b =
-        server.cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"]).trim().to_owned();
+    let team_b = server
+        .cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"])
+        .trim()
+        .to_owned();
     let (ok, _, stderr) = server.try_cli_as(&team_b, &["app", "create", "appa"]);
     assert!(!ok && stderr.contains("`appa` is not available") && !stderr.contains("exists"), "{stderr}");
     let (ok, _, stderr) = server.try_cli(&["team", "create", "--email", "B@other.example"]);
@@ -156,8 +160,10 @@ async fn guesses_interleaved_with_another_accounts_logins_still_reach_429() {
     assert!(refused, "the attacked account never reached 429");
     // The others behind the same address are not locked out.
     assert_eq!(token(&server, &license, &license, "repository:appa/img:pull").await.status(), 200);
-    let other =
-        server.cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"]).trim().to_owned();
+    let other = server
+        .cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"])
+        .trim()
+        .to_owned();
     assert!(other.starts_with("kotsu_"));
     assert_eq!(token(&server, "b@other.example", "team b password", "repository:x/y:pull").await.status(), 200);
     // The attacked account is refused, even with its password, for the back-off.
@@ -205,8 +211,10 @@ async fn airgap_bundles_fetch_as_nobody_and_not_from_private_addresses() {
     .unwrap();
 
     // Team B's release names team A's private image.
-    let team_b =
-        server.cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"]).trim().to_owned();
+    let team_b = server
+        .cli(&["team", "create", "--email", "b@other.example", "--password", "team b password"])
+        .trim()
+        .to_owned();
     server.cli_as(&team_b, &["app", "create", "appb"]);
     let license = server.path("license.yaml");
     server.cli_as(
