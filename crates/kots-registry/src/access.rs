@@ -445,6 +445,13 @@ mod tests {
         let next = first.next.unwrap();
         let second = registry.catalog(Page { limit: Some(1), last: Some(next.last) }, Some(&caller)).await.unwrap();
         assert_eq!((second.repositories, second.next), (vec!["a/two/deep".to_owned()], None));
+        // Past the caller's last name, nothing is read.
+        let queries_before = list_queries(&registry);
+        let after = Page { limit: None, last: Some("a/zzz".to_owned()) };
+        assert!(registry.catalog(after, Some(&caller)).await.unwrap().repositories.is_empty());
+        let after = Page { limit: None, last: Some("b".to_owned()) };
+        assert!(registry.catalog(after, Some(&caller)).await.unwrap().repositories.is_empty());
+        assert_eq!(list_queries(&registry) - queries_before, 1, "`a/zzz` may still have names after it");
 
         // A caller with no prefixes sees nothing, at the cost of no query.
         let nobody = Authenticated {

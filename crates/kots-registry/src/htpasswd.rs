@@ -91,3 +91,22 @@ impl AccessPolicy for HtpasswdPolicy {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What broke: an unknown user was refused at once and a wrong password only after the
+    /// hash, which told which users exist. An unknown user is now checked against a real hash,
+    /// and refused even when the password matches it.
+    #[tokio::test]
+    async fn unknown_users_are_hashed_and_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("htpasswd");
+        std::fs::write(&file, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
+        let policy = HtpasswdPolicy::load(Some(&file), None).unwrap();
+        assert!(policy.authenticate("alice", "wonderland").await.unwrap().is_some());
+        assert!(policy.authenticate("alice", "wrong").await.unwrap().is_none());
+        assert!(policy.authenticate("mallory", "wonderland").await.unwrap().is_none());
+    }
+}

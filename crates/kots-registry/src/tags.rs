@@ -74,6 +74,10 @@ impl Registry {
                     if names.len() > limit {
                         break;
                     }
+                    // A prefix whose names all sort before the page's start has nothing for it.
+                    if last.as_deref().is_some_and(|last| last > prefix.as_str() && !last.starts_with(&prefix)) {
+                        continue;
+                    }
                     let wanted = limit + 1 - names.len();
                     names.extend(self.metadata.list_repositories_under(&prefix, last.as_deref(), wanted).await?);
                 }
