@@ -86,7 +86,8 @@ impl Registry {
         challenge
     }
 
-    /// Authenticates HTTP Basic credentials, counting failures per client.
+    /// Authenticates HTTP Basic credentials, counting failures per account and client (see
+    /// [`ThrottleOptions`](crate::auth::ThrottleOptions)).
     async fn authenticate_basic(
         &self,
         auth: &AuthOptions,
@@ -94,12 +95,12 @@ impl Registry {
         username: &str,
         password: &str,
     ) -> Result<Option<Principal>> {
-        self.throttle.check(client)?;
+        self.throttle.check(client, username)?;
         let principal = auth.policy.authenticate(username, password).await?;
         match &principal {
-            Some(_) => self.throttle.succeeded(client),
+            Some(_) => self.throttle.succeeded(client, username),
             None => {
-                let delay = self.throttle.failed(client, &auth.throttle);
+                let delay = self.throttle.failed(client, username, &auth.throttle);
                 tokio::time::sleep(delay).await;
             }
         }
@@ -128,6 +129,9 @@ impl Registry {
             validation.set_audience(&[&auth.service]);
             validation.set_issuer(&[&auth.service]);
             validation.leeway = 0;
+            // A token is not valid before its `nbf` either (jsonwebtoken checks only `exp`
+            // unless told).
+            validation.validate_nbf = true;
             let key = jsonwebtoken::DecodingKey::from_secret(&auth.signing_key);
             let claims = jsonwebtoken::decode::<Claims>(token.trim(), &key, &validation).map_err(|error| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -135,6 +139,11 @@ impl Registry {
                     ErrorKind::ExpiredSignature => {
                         unauthorized("the token has expired: get a new one from the realm", Some("invalid_token"))
                     }
+                    ErrorKind::ImmatureSignature => unauthorized(
+                        "the token is not valid yet (`nbf` is in the future): check this machine's clock, or get a \
+                         new one from the realm",
+                        Some("invalid_token"),
+                    ),
                     _ => unauthorized("the token is not valid for this registry", Some("invalid_token")),
                 }
             })?;
@@ -169,6 +178,16 @@ impl Registry {
         let Some(auth) = &self.options.auth else { return Ok(None) };
         let needed = required(route, method);
         let authenticated = self.authenticate_request(auth, headers, client, needed.as_ref()).await?;
+        if needed.is_none()
+            && authenticated.token_access.is_some()
+            && !auth.policy.still_valid(&authenticated.principal).await?
+        {
+            // A token issued before its credential was revoked: refused from the next request.
+            return Err(Error::Unauthorized {
+                message: format!("{} was revoked or removed; log in again", authenticated.principal.display),
+                challenge: Self::challenge(auth, None, Some("invalid_token")),
+            });
+        }
         if let Some((repository, action)) = &needed {
             self.check(auth, &authenticated, repository, *action).await?;
             if matches!(route, Route::StartUpload { .. })
@@ -201,13 +220,11 @@ impl Registry {
         }
     }
 
-    /// Whether the catalog may list `repository` to `who`.
-    pub(crate) async fn may_list(&self, who: Option<&Authenticated>, repository: &str) -> Result<bool> {
+    /// What the catalog may list to `who`: repositories under these prefixes, or (`None`) all.
+    pub(crate) async fn listable_prefixes(&self, who: Option<&Authenticated>) -> Result<Option<Vec<String>>> {
         match (&self.options.auth, who) {
-            (Some(auth), Some(who)) => {
-                Ok(matches!(auth.policy.authorize(&who.principal, repository, Action::Pull).await?, Decision::Allow))
-            }
-            _ => Ok(true),
+            (Some(auth), Some(who)) => auth.policy.listable_prefixes(&who.principal).await,
+            _ => Ok(None),
         }
     }
 
@@ -279,5 +296,184 @@ impl Registry {
             "expires_in": auth.token_ttl.as_secs(),
             "issued_at": issued_at.to_string(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::auth::{AccessPolicy, ThrottleOptions};
+    use crate::request::Page;
+
+    /// Tenants by first path component: `tenant:NAME` may see `NAME/…`; `revoked:…` lapsed.
+    #[derive(Default)]
+    struct TenantPolicy {
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl AccessPolicy for TenantPolicy {
+        async fn authenticate(&self, _username: &str, _password: &str) -> Result<Option<Principal>> {
+            Ok(None)
+        }
+
+        async fn authorize(&self, principal: &Principal, repository: &str, _action: Action) -> Result<Decision> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let tenant = principal.subject.strip_prefix("tenant:").unwrap_or_default();
+            Ok(if repository.starts_with(&format!("{tenant}/")) {
+                Decision::Allow
+            } else {
+                Decision::Deny("not yours".to_owned())
+            })
+        }
+
+        async fn still_valid(&self, principal: &Principal) -> Result<bool> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(!principal.subject.starts_with("revoked:"))
+        }
+
+        async fn listable_prefixes(&self, principal: &Principal) -> Result<Option<Vec<String>>> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(Some(principal.subject.strip_prefix("tenant:").map(|tenant| format!("{tenant}/")).into_iter().collect()))
+        }
+    }
+
+    const KEY: &[u8] = b"test signing key";
+
+    async fn registry(directory: &std::path::Path, policy: Arc<TenantPolicy>) -> Registry {
+        let auth = AuthOptions {
+            policy,
+            realm: "http://registry.test/token".to_owned(),
+            service: "registry.test".to_owned(),
+            token_ttl: Duration::from_secs(60),
+            signing_key: KEY.to_vec(),
+            throttle: ThrottleOptions::default(),
+        };
+        let options = crate::Options { upload_ttl: crate::DEFAULT_UPLOAD_TTL, auth: Some(auth), read_only: false };
+        Registry::open_embedded(directory, options).await.unwrap()
+    }
+
+    fn bearer(subject: &str, not_before: u64) -> HeaderMap {
+        let now = now_seconds();
+        let claims = Claims {
+            iss: "registry.test".to_owned(),
+            sub: subject.to_owned(),
+            aud: "registry.test".to_owned(),
+            exp: now + 300,
+            nbf: not_before,
+            iat: now,
+            jti: "test".to_owned(),
+            access: Vec::new(),
+            name: subject.to_owned(),
+        };
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(KEY),
+        )
+        .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        headers
+    }
+
+    /// What broke: a token whose `nbf` lay in the future was accepted (only `exp` was checked).
+    #[tokio::test]
+    async fn tokens_not_yet_valid_are_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let registry = registry(directory.path(), Arc::default()).await;
+        let mut query = HashMap::new();
+        let later = bearer("tenant:a", now_seconds() + 120);
+        let error = registry.authorize(&Route::Base, &Method::GET, &later, &mut query, None).await.unwrap_err();
+        assert_eq!(error.code(), "UNAUTHORIZED");
+        assert!(error.to_string().contains("not valid yet"), "{error}");
+        let now = bearer("tenant:a", now_seconds().saturating_sub(1));
+        assert!(registry.authorize(&Route::Base, &Method::GET, &now, &mut query, None).await.is_ok());
+    }
+
+    /// What broke: a token kept working on `/v2/` and the catalog after its credential was
+    /// revoked, until it expired.
+    #[tokio::test]
+    async fn tokens_of_revoked_credentials_are_refused_on_the_next_request() {
+        let directory = tempfile::tempdir().unwrap();
+        let registry = registry(directory.path(), Arc::default()).await;
+        let mut query = HashMap::new();
+        let headers = bearer("revoked:a", now_seconds().saturating_sub(1));
+        for route in [Route::Base, Route::Catalog] {
+            let error = registry.authorize(&route, &Method::GET, &headers, &mut query, None).await.unwrap_err();
+            assert_eq!(error.code(), "UNAUTHORIZED");
+        }
+    }
+
+    /// What broke: the catalog asked the policy about every repository of every tenant (1.36 s
+    /// for one call with 5,000 repositories in another team); now it reads only the caller's
+    /// prefixes, so neither policy calls nor store queries grow with other tenants' repositories.
+    #[tokio::test]
+    async fn the_catalog_reads_only_what_the_caller_may_see() {
+        let directory = tempfile::tempdir().unwrap();
+        let policy = Arc::new(TenantPolicy::default());
+        let registry = registry(directory.path(), policy.clone()).await;
+        let digest = kots_oci::Digest::sha256_of(b"layer");
+        for index in 0..2000 {
+            registry.metadata.link_blob(&format!("other/image-{index:04}"), &digest, 5).await.unwrap();
+        }
+        // Names that a `LIKE 'a_%'` would also match, and a prefix of the caller's.
+        for name in ["a/one", "a/two/deep", "ab/not-mine", "a_/not-mine", "a%/not-mine", "zzz/last"] {
+            registry.metadata.link_blob(name, &digest, 5).await.unwrap();
+        }
+        let caller = Authenticated {
+            principal: Principal { subject: "tenant:a".to_owned(), display: "a".to_owned() },
+            token_access: Some(Vec::new()),
+        };
+        let calls_before = policy.calls.load(Ordering::Relaxed);
+        let queries_before = list_queries(&registry);
+        let catalog = registry.catalog(Page { limit: None, last: None }, Some(&caller)).await.unwrap();
+        assert_eq!(catalog.repositories, ["a/one", "a/two/deep"]);
+        assert_eq!(catalog.next, None);
+        assert_eq!(policy.calls.load(Ordering::Relaxed) - calls_before, 1, "one question to the policy");
+        assert_eq!(list_queries(&registry) - queries_before, 1, "one query per prefix");
+
+        // Pages still work, from `last`, inside the caller's prefixes.
+        let first = registry.catalog(Page { limit: Some(1), last: None }, Some(&caller)).await.unwrap();
+        assert_eq!(first.repositories, ["a/one"]);
+        let next = first.next.unwrap();
+        let second = registry.catalog(Page { limit: Some(1), last: Some(next.last) }, Some(&caller)).await.unwrap();
+        assert_eq!((second.repositories, second.next), (vec!["a/two/deep".to_owned()], None));
+        // Past the caller's last name, nothing is read.
+        let queries_before = list_queries(&registry);
+        let after = Page { limit: None, last: Some("a/zzz".to_owned()) };
+        assert!(registry.catalog(after, Some(&caller)).await.unwrap().repositories.is_empty());
+        let after = Page { limit: None, last: Some("b".to_owned()) };
+        assert!(registry.catalog(after, Some(&caller)).await.unwrap().repositories.is_empty());
+        assert_eq!(list_queries(&registry) - queries_before, 1, "`a/zzz` may still have names after it");
+
+        // A caller with no prefixes sees nothing, at the cost of no query.
+        let nobody = Authenticated {
+            principal: Principal { subject: "revoked:x".to_owned(), display: "x".to_owned() },
+            token_access: Some(Vec::new()),
+        };
+        let queries_before = list_queries(&registry);
+        assert!(
+            registry.catalog(Page { limit: None, last: None }, Some(&nobody)).await.unwrap().repositories.is_empty()
+        );
+        assert_eq!(list_queries(&registry), queries_before);
+    }
+
+    /// Metadata listing queries so far, from the registry's own metrics.
+    fn list_queries(registry: &Registry) -> u64 {
+        let rendered = registry.metrics.render();
+        rendered
+            .lines()
+            .filter(|line| {
+                line.starts_with("kots_registry_storage_seconds_count") && line.contains("list_repositories")
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
     }
 }

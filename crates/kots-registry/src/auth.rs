@@ -81,6 +81,22 @@ pub trait AccessPolicy: Send + Sync + 'static {
 
     /// Whether `principal` may do `action` on `repository` now.
     async fn authorize(&self, principal: &Principal, repository: &str, action: Action) -> Result<Decision>;
+
+    /// Whether the credential behind `principal` is still valid (not revoked, not removed).
+    /// Asked on each request that names no repository (`/v2/`, the catalog), where
+    /// [`authorize`](AccessPolicy::authorize) is not, so that a token issued before a
+    /// revocation stops working on the next request. The default: principals never lapse.
+    async fn still_valid(&self, _principal: &Principal) -> Result<bool> {
+        Ok(true)
+    }
+
+    /// The repository-name prefixes (`app/`) under which `principal` may list every repository
+    /// in the catalog, so that the catalog reads only those and never asks about other tenants'
+    /// repositories; `None`: every repository (the default, for policies where everyone who
+    /// authenticates may pull everything). An empty list: nothing.
+    async fn listable_prefixes(&self, _principal: &Principal) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
 }
 
 /// How the registry authenticates, when it does.
@@ -141,13 +157,21 @@ pub struct Access {
     pub actions: Vec<String>,
 }
 
-/// How failed logins are slowed and then refused.
+/// How failed logins are slowed and then refused. Failures count per account and address (one
+/// client guessing one account's password), per account (guesses spread over addresses), and,
+/// much more loosely, per address (one client guessing many accounts' passwords); a success
+/// clears only its own account's counts. So a shared address (a NAT, a CI farm) behind which
+/// one client guesses does not lock out the others, and a valid login of another account does
+/// not forgive the guesses.
 #[derive(Debug, Clone)]
 pub struct ThrottleOptions {
     /// Failures after which each further one is answered more slowly.
     pub slow_after: u32,
-    /// Failures after which the client is refused with 429 for `backoff`.
+    /// Failures after which the account (from that address, and from everywhere) is refused
+    /// with 429 for `backoff`.
     pub block_after: u32,
+    /// Failures from one address, over all accounts, after which the address is refused too.
+    pub block_address_after: u32,
     pub backoff: Duration,
     /// Failures older than this are forgotten.
     pub window: Duration,
@@ -158,6 +182,7 @@ impl Default for ThrottleOptions {
         ThrottleOptions {
             slow_after: 3,
             block_after: 10,
+            block_address_after: 100,
             backoff: Duration::from_secs(60),
             window: Duration::from_secs(300),
         }
@@ -165,59 +190,108 @@ impl Default for ThrottleOptions {
 }
 
 #[derive(Debug, Default)]
-struct ClientRecord {
+struct FailureRecord {
     failures: u32,
     first_failure: Option<Instant>,
     blocked_until: Option<Instant>,
 }
 
-/// Failed logins per client address.
+/// What failures are counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ThrottleKey {
+    AccountFromAddress(String, IpAddr),
+    Account(String),
+    Address(IpAddr),
+}
+
+/// Records beyond this many are pruned of forgotten ones, so that guessing random account
+/// names cannot grow the map without bound.
+const PRUNE_ABOVE: usize = 10_000;
+
+/// Failed logins per account and address, per account and per address.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    clients: Mutex<HashMap<IpAddr, ClientRecord>>,
+    records: Mutex<HashMap<ThrottleKey, FailureRecord>>,
+}
+
+/// Accounts are counted case-insensitively: emails are looked up that way.
+fn account_key(account: &str) -> String {
+    account.to_lowercase()
+}
+
+fn keys(client: Option<IpAddr>, account: &str) -> Vec<ThrottleKey> {
+    let account = account_key(account);
+    let mut keys = vec![ThrottleKey::Account(account.clone())];
+    if let Some(client) = client {
+        keys.push(ThrottleKey::AccountFromAddress(account, client));
+        keys.push(ThrottleKey::Address(client));
+    }
+    keys
 }
 
 impl Throttle {
-    pub(crate) fn check(&self, client: Option<IpAddr>) -> Result<()> {
-        let Some(client) = client else { return Ok(()) };
-        let mut clients = self.clients.lock().expect("never poisoned");
-        if let Some(record) = clients.get_mut(&client)
-            && let Some(until) = record.blocked_until
-        {
-            let now = Instant::now();
+    /// Refuses with 429 while the account (or the address) is blocked.
+    pub(crate) fn check(&self, client: Option<IpAddr>, account: &str) -> Result<()> {
+        let mut records = self.records.lock().expect("never poisoned");
+        let now = Instant::now();
+        for key in keys(client, account) {
+            let Some(record) = records.get_mut(&key) else { continue };
+            let Some(until) = record.blocked_until else { continue };
             if until > now {
                 let seconds = (until - now).as_secs().max(1);
+                let whom = match &key {
+                    ThrottleKey::Address(address) => format!("from {address}"),
+                    _ => format!("for `{account}`"),
+                };
                 return Err(Error::TooManyRequests {
-                    message: format!("too many failed logins from {client}; try again in {seconds} s"),
+                    message: format!("too many failed logins {whom}; try again in {seconds} s"),
                     retry_after_seconds: seconds,
                 });
             }
-            *record = ClientRecord::default();
+            *record = FailureRecord::default();
         }
         Ok(())
     }
 
     /// Records a failure; returns how long to wait before answering it.
-    pub(crate) fn failed(&self, client: Option<IpAddr>, options: &ThrottleOptions) -> Duration {
-        let Some(client) = client else { return Duration::ZERO };
+    pub(crate) fn failed(&self, client: Option<IpAddr>, account: &str, options: &ThrottleOptions) -> Duration {
         let now = Instant::now();
-        let mut clients = self.clients.lock().expect("never poisoned");
-        let record = clients.entry(client).or_default();
-        if record.first_failure.is_none_or(|first| now - first > options.window) {
-            *record = ClientRecord { failures: 0, first_failure: Some(now), blocked_until: None };
+        let mut records = self.records.lock().expect("never poisoned");
+        if records.len() > PRUNE_ABOVE {
+            records.retain(|_, record| {
+                record.blocked_until.is_some_and(|until| until > now)
+                    || record.first_failure.is_some_and(|first| now - first <= options.window)
+            });
         }
-        record.failures += 1;
-        tracing::warn!(%client, failures = record.failures, "failed login");
-        if record.failures >= options.block_after {
-            record.blocked_until = Some(now + options.backoff);
+        let mut slowest = 0;
+        for key in keys(client, account) {
+            let record = records.entry(key.clone()).or_default();
+            if record.first_failure.is_none_or(|first| now - first > options.window) {
+                *record = FailureRecord { failures: 0, first_failure: Some(now), blocked_until: None };
+            }
+            record.failures += 1;
+            let block_after =
+                if matches!(key, ThrottleKey::Address(_)) { options.block_address_after } else { options.block_after };
+            if record.failures >= block_after {
+                record.blocked_until = Some(now + options.backoff);
+            }
+            if !matches!(key, ThrottleKey::Address(_)) {
+                slowest = slowest.max(record.failures);
+            }
         }
-        let excess = record.failures.saturating_sub(options.slow_after);
+        tracing::warn!(client = ?client, failures = slowest, "failed login");
+        let excess = slowest.saturating_sub(options.slow_after);
         Duration::from_millis(u64::from(excess.min(8)) * 100)
     }
 
-    pub(crate) fn succeeded(&self, client: Option<IpAddr>) {
-        if let Some(client) = client {
-            self.clients.lock().expect("never poisoned").remove(&client);
+    /// A login of `account` succeeded: its own counts are cleared, nobody else's (the address's
+    /// count over all accounts stays).
+    pub(crate) fn succeeded(&self, client: Option<IpAddr>, account: &str) {
+        let mut records = self.records.lock().expect("never poisoned");
+        for key in keys(client, account) {
+            if !matches!(key, ThrottleKey::Address(_)) {
+                records.remove(&key);
+            }
         }
     }
 }
@@ -245,15 +319,55 @@ mod tests {
         let options =
             ThrottleOptions { slow_after: 2, block_after: 4, backoff: Duration::from_millis(50), ..Default::default() };
         let client = Some(IpAddr::from([10, 0, 0, 1]));
-        assert_eq!(throttle.failed(client, &options), Duration::ZERO);
-        assert_eq!(throttle.failed(client, &options), Duration::ZERO);
-        assert!(throttle.failed(client, &options) > Duration::ZERO);
-        assert!(throttle.check(client).is_ok());
-        throttle.failed(client, &options);
-        assert_eq!(throttle.check(client).unwrap_err().code(), "TOOMANYREQUESTS");
-        // Another client is not affected.
-        assert!(throttle.check(Some(IpAddr::from([10, 0, 0, 2]))).is_ok());
+        assert_eq!(throttle.failed(client, "alice", &options), Duration::ZERO);
+        assert_eq!(throttle.failed(client, "alice", &options), Duration::ZERO);
+        assert!(throttle.failed(client, "alice", &options) > Duration::ZERO);
+        assert!(throttle.check(client, "alice").is_ok());
+        throttle.failed(client, "alice", &options);
+        assert_eq!(throttle.check(client, "alice").unwrap_err().code(), "TOOMANYREQUESTS");
+        // The account is blocked from everywhere, in any case.
+        assert!(throttle.check(Some(IpAddr::from([10, 0, 0, 2])), "ALICE").is_err());
+        // Another account is not affected, from the same address or another.
+        assert!(throttle.check(client, "bob").is_ok());
+        assert!(throttle.check(Some(IpAddr::from([10, 0, 0, 2])), "bob").is_ok());
         std::thread::sleep(Duration::from_millis(60));
-        assert!(throttle.check(client).is_ok());
+        assert!(throttle.check(client, "alice").is_ok());
+    }
+
+    /// What broke: a valid login of any account from the same address cleared the address's
+    /// failures, so guesses interleaved with a valid login every few tries were never refused.
+    #[test]
+    fn another_accounts_success_does_not_forgive_guesses() {
+        let throttle = Throttle::default();
+        let options = ThrottleOptions { slow_after: 3, block_after: 10, ..Default::default() };
+        let client = Some(IpAddr::from([10, 0, 0, 1]));
+        let mut refused = false;
+        for guess in 0..70 {
+            if throttle.check(client, "victim@example.com").is_err() {
+                refused = true;
+                break;
+            }
+            throttle.failed(client, "victim@example.com", &options);
+            if guess % 7 == 6 {
+                assert!(throttle.check(client, "licenseid").is_ok(), "the other account is not locked out");
+                throttle.succeeded(client, "licenseid");
+            }
+        }
+        assert!(refused, "the attacked account must reach 429");
+        assert!(throttle.check(client, "licenseid").is_ok());
+        assert!(throttle.check(client, "someone-else@example.com").is_ok());
+    }
+
+    #[test]
+    fn one_address_guessing_many_accounts_is_refused_eventually() {
+        let throttle = Throttle::default();
+        let options = ThrottleOptions { block_after: 10, block_address_after: 20, ..Default::default() };
+        let client = Some(IpAddr::from([10, 0, 0, 1]));
+        for account in 0..20 {
+            assert!(throttle.check(client, &format!("user{account}")).is_ok());
+            throttle.failed(client, &format!("user{account}"), &options);
+        }
+        assert!(throttle.check(client, "user99").is_err());
+        assert!(throttle.check(Some(IpAddr::from([10, 0, 0, 2])), "user99").is_ok());
     }
 }

@@ -67,11 +67,15 @@ fn password_matches(password: &str, hash: &str) -> bool {
 #[async_trait]
 impl AccessPolicy for HtpasswdPolicy {
     async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>> {
-        let Some(account) = self.accounts.get(username) else { return Ok(None) };
+        // An unknown user is checked against some user's hash all the same (and refused
+        // whatever the result), so that the time of the answer does not tell which users exist.
+        let known = self.accounts.get(username);
+        let Some(account) = known.or_else(|| self.accounts.values().next()) else { return Ok(None) };
         let (password, hash) = (password.to_owned(), account.hash.clone());
         let matches =
             tokio::task::spawn_blocking(move || password_matches(&password, &hash)).await.map_err(Error::internal)?;
-        Ok(matches.then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
+        Ok((matches && known.is_some())
+            .then(|| Principal { subject: format!("htpasswd:{username}"), display: username.to_owned() }))
     }
 
     async fn authorize(&self, principal: &Principal, repository: &str, action: Action) -> Result<Decision> {
@@ -85,5 +89,24 @@ impl AccessPolicy for HtpasswdPolicy {
                 action.name()
             )),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What broke: an unknown user was refused at once and a wrong password only after the
+    /// hash, which told which users exist. An unknown user is now checked against a real hash,
+    /// and refused even when the password matches it.
+    #[tokio::test]
+    async fn unknown_users_are_hashed_and_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("htpasswd");
+        std::fs::write(&file, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
+        let policy = HtpasswdPolicy::load(Some(&file), None).unwrap();
+        assert!(policy.authenticate("alice", "wonderland").await.unwrap().is_some());
+        assert!(policy.authenticate("alice", "wrong").await.unwrap().is_none());
+        assert!(policy.authenticate("mallory", "wonderland").await.unwrap().is_none());
     }
 }

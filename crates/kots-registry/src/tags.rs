@@ -55,28 +55,60 @@ impl Registry {
         Ok(TagList { repository: name.to_owned(), tags, next })
     }
 
-    /// Lists the repositories `who` may pull (all of them when the registry runs open).
+    /// Lists the repositories `who` may see: all of them when the registry runs open or the
+    /// policy restricts nothing, else only those under the policy's prefixes for `who`, each
+    /// prefix read by range from the metadata store. The cost grows with what `who` may see,
+    /// never with other tenants' repositories.
     pub(crate) async fn catalog(&self, page: Page, who: Option<&Authenticated>) -> Result<Catalog> {
         let Page { limit, last } = page;
         let limit = limit.unwrap_or(MAX_CATALOG_PAGE).min(MAX_CATALOG_PAGE);
-        let mut names = Vec::new();
-        let mut cursor = last;
-        // Read in batches until the page (plus one, to know if there is more) is full of names
-        // the principal may see.
-        while limit > 0 && names.len() <= limit {
-            let batch = self.metadata.list_repositories(cursor.as_deref(), MAX_CATALOG_PAGE).await?;
-            let Some(final_name) = batch.last().cloned() else { break };
-            for name in batch {
-                if names.len() > limit {
-                    break;
-                }
-                if self.may_list(who, &name).await? {
-                    names.push(name);
-                }
-            }
-            cursor = Some(final_name);
+        if limit == 0 {
+            return Ok(Catalog { repositories: Vec::new(), next: None });
         }
+        // One more than asked, to know whether there is a next page.
+        let names = match self.listable_prefixes(who).await? {
+            None => self.metadata.list_repositories(last.as_deref(), limit + 1).await?,
+            Some(prefixes) => {
+                let mut names = Vec::new();
+                for prefix in disjoint_prefixes(prefixes) {
+                    if names.len() > limit {
+                        break;
+                    }
+                    // A prefix whose names all sort before the page's start has nothing for it.
+                    if last.as_deref().is_some_and(|last| last > prefix.as_str() && !last.starts_with(&prefix)) {
+                        continue;
+                    }
+                    let wanted = limit + 1 - names.len();
+                    names.extend(self.metadata.list_repositories_under(&prefix, last.as_deref(), wanted).await?);
+                }
+                names
+            }
+        };
         let (repositories, next) = paginate(names, limit);
         Ok(Catalog { repositories, next })
+    }
+}
+
+/// Sorted prefixes, none inside another, so that listing each in turn gives every name once and
+/// in order.
+fn disjoint_prefixes(mut prefixes: Vec<String>) -> Vec<String> {
+    prefixes.sort();
+    let mut kept: Vec<String> = Vec::new();
+    for prefix in prefixes {
+        if !kept.last().is_some_and(|previous| prefix.starts_with(previous.as_str())) {
+            kept.push(prefix);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_sorted_and_disjoint() {
+        let prefixes = ["b/", "a/", "a/x/", "ab/", "b/"].map(str::to_owned).to_vec();
+        assert_eq!(disjoint_prefixes(prefixes), ["a/", "ab/", "b/"]);
     }
 }

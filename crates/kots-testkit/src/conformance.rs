@@ -60,6 +60,16 @@ pub async fn metadata_store(store: Arc<dyn MetadataStore>) {
     store.link_blob("a/a", &layer, 5).await.unwrap();
     assert_eq!(store.list_repositories(None, 10).await.unwrap(), ["Z/upper", "a/a", "a/b"]);
     assert_eq!(store.list_repositories(Some("Z/upper"), 1).await.unwrap(), ["a/a"]);
+    // By prefix: exactly the names that start with it (no `LIKE` wildcards), in byte order.
+    for name in ["a_/x", "a%/x", "ab/x", "a0"] {
+        store.link_blob(name, &layer, 5).await.unwrap();
+    }
+    assert_eq!(store.list_repositories_under("a/", None, 10).await.unwrap(), ["a/a", "a/b"]);
+    assert_eq!(store.list_repositories_under("a/", Some("a/a"), 10).await.unwrap(), ["a/b"]);
+    assert_eq!(store.list_repositories_under("a/", Some("Z/upper"), 1).await.unwrap(), ["a/a"]);
+    assert_eq!(store.list_repositories_under("a_/", None, 10).await.unwrap(), ["a_/x"]);
+    assert!(store.list_repositories_under("a/", Some("a/b"), 10).await.unwrap().is_empty());
+    assert!(store.list_repositories_under("z/", None, 10).await.unwrap().is_empty());
     assert!(store.delete_manifest("a/b", &first.digest).await.unwrap());
     assert!(!store.delete_manifest("a/b", &first.digest).await.unwrap());
     assert_eq!(store.resolve_tag("a/b", "A").await.unwrap(), None, "its tags went with it");

@@ -18,6 +18,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use kots_oci::{Digest, ErrorBody, ErrorCode, media_type};
 use reqwest::{RequestBuilder, Response, StatusCode, header};
 
+use crate::address::{PublicOnly, public_redirects, refused_literal};
 use crate::auth::{Challenge, parse_challenge, stored_credentials};
 use crate::error::Error;
 use crate::secret::Credentials;
@@ -52,18 +53,46 @@ impl RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Explicit credentials; otherwise Docker's and podman's stored ones are looked up.
+    /// Explicit credentials; otherwise, if `ambient_credentials`, Docker's and podman's stored
+    /// ones are looked up.
     pub credentials: Option<Credentials>,
+    /// Without explicit credentials, use the ones Docker and podman stored for this user (a
+    /// user's own command: yes, the default; a server fetching on a tenant's behalf: never, or
+    /// one tenant gets images with the credentials of the server's operator).
+    pub ambient_credentials: bool,
     /// Do not verify TLS certificates.
     pub insecure: bool,
     /// Also trust the certificates in this PEM file.
     pub ca_file: Option<PathBuf>,
     /// Speak plain HTTP. Loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) fall back
-    /// to it by themselves when they do not speak TLS, as Docker treats them.
+    /// to it by themselves when they do not speak TLS, as Docker treats them, if
+    /// `loopback_plain_http`.
     pub plain_http: bool,
+    /// Let loopback registries fall back to plain HTTP (the default).
+    pub loopback_plain_http: bool,
+    /// Reach only public addresses: the registry's host, its token realm and redirects are
+    /// refused when they name or resolve to loopback, private or link-local addresses (see
+    /// [`is_public`](crate::is_public)). Off by default; a server fetching what a tenant named
+    /// turns it on.
+    pub public_addresses_only: bool,
     pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            credentials: None,
+            ambient_credentials: true,
+            insecure: false,
+            ca_file: None,
+            plain_http: false,
+            loopback_plain_http: true,
+            public_addresses_only: false,
+            retry: RetryPolicy::default(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -83,6 +112,7 @@ pub struct RegistryClient {
     plain: AtomicBool,
     may_fall_back: bool,
     credentials: Option<Credentials>,
+    public_addresses_only: bool,
     state: Mutex<AuthState>,
     retry: RetryPolicy,
 }
@@ -159,6 +189,11 @@ const BLOB_ABSENT: [ErrorCode; 2] = [ErrorCode::BlobUnknown, ErrorCode::NameUnkn
 
 impl RegistryClient {
     pub fn new(host: &str, options: &ClientOptions) -> Result<RegistryClient, Error> {
+        if options.public_addresses_only
+            && let Some(address) = refused_literal(host)
+        {
+            return Err(Error::PrivateAddress { registry: host.to_owned(), address });
+        }
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("kots-transfer/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30))
@@ -174,17 +209,25 @@ impl RegistryClient {
                 builder = builder.add_root_certificate(certificate);
             }
         }
+        if options.public_addresses_only {
+            builder = builder.dns_resolver(PublicOnly).redirect(public_redirects());
+        }
         let http = builder.build().map_err(|source| Error::Connect { registry: host.to_owned(), source })?;
         // Docker Hub's API lives on another host than its name.
         let api_host = if host == "docker.io" { "registry-1.docker.io" } else { host };
-        let credentials = options.credentials.clone().or_else(|| stored_credentials(host));
+        let credentials = match &options.credentials {
+            Some(credentials) => Some(credentials.clone()),
+            None if options.ambient_credentials => stored_credentials(host),
+            None => None,
+        };
         Ok(RegistryClient {
             http,
             host: host.to_owned(),
             api_host: api_host.to_owned(),
             plain: AtomicBool::new(options.plain_http),
-            may_fall_back: !options.plain_http && is_loopback(host),
+            may_fall_back: options.loopback_plain_http && !options.plain_http && is_loopback(host),
             credentials,
+            public_addresses_only: options.public_addresses_only,
             state: Mutex::default(),
             retry: options.retry.clone(),
         })
@@ -268,6 +311,12 @@ impl RegistryClient {
             reason: format!("HTTP {} without a challenge this client understands", response.status()),
         })?;
         if let Challenge::Bearer { realm, service } = &challenge {
+            if self.public_addresses_only
+                && let Some(address) =
+                    reqwest::Url::parse(realm).ok().and_then(|url| url.host_str().and_then(refused_literal))
+            {
+                return Err(Error::PrivateAddress { registry: self.host.clone(), address });
+            }
             let mut request = self.http.get(realm);
             let mut query: Vec<(&str, &str)> = scope.split(' ').map(|scope| ("scope", scope)).collect();
             if let Some(service) = service {
@@ -584,6 +633,28 @@ impl RegistryClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What broke: a server fetching for a tenant (the vendor's airgap builder) could not turn
+    /// off the stored Docker/podman credentials, the loopback plain-HTTP fallback, or private
+    /// addresses.
+    #[test]
+    fn a_client_for_someone_else_uses_no_ambient_credentials_and_no_private_addresses() {
+        let limited = ClientOptions {
+            ambient_credentials: false,
+            loopback_plain_http: false,
+            public_addresses_only: true,
+            ..ClientOptions::default()
+        };
+        for host in ["localhost:5000", "127.0.0.1:5000", "10.0.0.8", "[::1]:5000", "169.254.169.254"] {
+            let error = RegistryClient::new(host, &limited).unwrap_err();
+            assert!(matches!(error, Error::PrivateAddress { .. }), "{host}: {error}");
+        }
+        let client = RegistryClient::new("registry.example", &limited).unwrap();
+        assert!(client.credentials.is_none() && !client.may_fall_back);
+        let loopback = ClientOptions { public_addresses_only: false, ..limited };
+        assert!(!RegistryClient::new("localhost:5000", &loopback).unwrap().may_fall_back);
+        assert!(RegistryClient::new("localhost:5000", &ClientOptions::default()).unwrap().may_fall_back);
+    }
 
     #[test]
     fn loopback_hosts() {

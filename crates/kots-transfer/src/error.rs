@@ -43,6 +43,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Oci(#[from] kots_oci::Error),
+    #[error("{registry}: `{address}` is a loopback or private address, and this client may reach only public ones")]
+    PrivateAddress { registry: String, address: String },
     #[error("credentials for {registry}: {reason}")]
     Credentials { registry: String, reason: String },
     /// An airgap bundle whose content cannot be pushed as it is (damaged or incomplete), or a

@@ -8,6 +8,7 @@
 //! images as the bundle is read; both skip, mount, upload and count blobs the one way `push`
 //! does, and [`Event`]s report it as it goes.
 
+mod address;
 mod auth;
 mod bundle_push;
 mod client;
@@ -18,6 +19,7 @@ mod progress;
 mod push;
 mod secret;
 
+pub use address::is_public;
 pub use bundle_push::{PushedImage, push_bundle_images};
 pub use client::{ByteStream, ClientOptions, RegistryClient, RetryPolicy, pull_scope, push_scope};
 pub use copy::{CopyOptions, Platform, copy, copy_many};

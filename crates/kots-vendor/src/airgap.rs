@@ -2,6 +2,15 @@
 //! image it uses as one airgap bundle (kots_release::bundle), streamed as it is made: the
 //! vendor's own images straight from the registry's storage, the others from where they live
 //! (or a configured mirror). Nothing is written to disk first.
+//!
+//! The server fetches on a tenant's behalf, so it fetches as nobody: other registries are read
+//! anonymously, never with the Docker or podman credentials of the account the server runs as
+//! (a tenant could otherwise name an image of a private registry the operator logged in to).
+//! There are no per-team registry credentials yet, so a private image of another registry
+//! cannot go into a bundle. Nor does a release reach loopback or private addresses (the
+//! server's own network) unless the operator allows it (`--allow-private-registries`); the
+//! operator's mirrors (`--registry-mirror`) are trusted as configured, and only they speak plain
+//! HTTP.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,16 +55,22 @@ impl VendorImages {
     }
 
     fn client(&self, image: &ImageReference) -> std::result::Result<(Arc<RegistryClient>, String), String> {
-        let (host, plain_http) = match self.vendor.registry_mirrors.get(image.registry()) {
-            Some((host, plain_http)) => (host.clone(), *plain_http),
-            None => (image.registry().to_owned(), false),
+        let (host, plain_http, mirror) = match self.vendor.registry_mirrors.get(image.registry()) {
+            Some((host, plain_http)) => (host.clone(), *plain_http, true),
+            None => (image.registry().to_owned(), false, false),
         };
         let mut clients = self.clients.lock().expect("never poisoned");
         if let Some(client) = clients.get(&host) {
             return Ok((client.clone(), host));
         }
-        let options = ClientOptions { plain_http, ..ClientOptions::default() };
-        let client = Arc::new(RegistryClient::new(&host, &options).map_err(|e| e.to_string())?);
+        let options = ClientOptions {
+            plain_http,
+            ambient_credentials: false,
+            loopback_plain_http: false,
+            public_addresses_only: !mirror && !self.vendor.allow_private_registries,
+            ..ClientOptions::default()
+        };
+        let client = Arc::new(RegistryClient::new(&host, &options).map_err(fetch_error)?);
         clients.insert(host.clone(), client.clone());
         Ok((client, host))
     }
@@ -83,7 +98,7 @@ impl ImageSource for VendorImages {
         client
             .manifest(image.repository(), reference)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(fetch_error)?
             .ok_or_else(|| format!("`{reference}` not found at {host}/{}", image.repository()))
     }
 
@@ -99,7 +114,23 @@ impl ImageSource for VendorImages {
             return Ok(stream);
         }
         let (client, _) = self.client(image)?;
-        client.get_blob(image.repository(), digest).await.map_err(|e| e.to_string())
+        client.get_blob(image.repository(), digest).await.map_err(fetch_error)
+    }
+}
+
+/// A fetch from another registry failed; says what the operator or vendor can do when it is
+/// this server's own limits that refused.
+fn fetch_error(error: kots_transfer::Error) -> String {
+    match &error {
+        kots_transfer::Error::PrivateAddress { .. } => format!(
+            "{error}; this server fetches release images only from public registries and its mirrors (start it \
+             with `--allow-private-registries` to allow private ones)"
+        ),
+        kots_transfer::Error::Unauthorized { .. } => format!(
+            "{error}; this server fetches images of other registries anonymously (it never uses its own stored \
+             credentials), so a private image must be pushed to this vendor registry under the app"
+        ),
+        _ => error.to_string(),
     }
 }
 

@@ -106,6 +106,11 @@ impl Client {
         Ok(written)
     }
 
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.url);
+        self.send(self.http.delete(&url), &url).await
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.url);
         self.send(self.http.get(&url), &url).await

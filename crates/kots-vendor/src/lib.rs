@@ -29,7 +29,7 @@ use kots_registry::Registry;
 use kots_registry::auth::{AuthOptions, ThrottleOptions};
 
 pub use error::{Error, Result};
-pub use store::{App, Channel, Customer, Store, User};
+pub use store::{App, Channel, Customer, ServiceAccount, Store, TokenInfo, User};
 
 /// RSA key size for the global key and app keys.
 pub const KEY_BITS: usize = 2048;
@@ -42,6 +42,7 @@ pub struct Vendor {
     /// Where customers reach this server (license `endpoint`), without a trailing `/`.
     pub(crate) public_url: String,
     pub(crate) registry_mirrors: airgap::Mirrors,
+    pub(crate) allow_private_registries: bool,
 }
 
 impl std::fmt::Debug for Vendor {
@@ -59,8 +60,11 @@ pub struct VendorOptions {
     /// How long a client is refused after too many failed logins.
     pub login_backoff: Duration,
     /// Where airgap bundles fetch images of other registries from: registry host → (mirror
-    /// host, plain HTTP).
+    /// host, plain HTTP). The operator chose them, so they may be private addresses.
     pub registry_mirrors: airgap::Mirrors,
+    /// Airgap bundles may fetch images that a release names on loopback or private addresses
+    /// (without it, only public registries and the mirrors are reached).
+    pub allow_private_registries: bool,
     /// Records and registry metadata in this PostgreSQL database instead of SQLite files, for
     /// several replicas; the registry's token key is then kept there too.
     pub database: Option<String>,
@@ -78,6 +82,7 @@ impl Default for VendorOptions {
             token_ttl: Duration::from_secs(300),
             login_backoff: Duration::from_secs(60),
             registry_mirrors: airgap::Mirrors::new(),
+            allow_private_registries: false,
             database: None,
             storage: None,
             registry_read_only: false,
@@ -144,6 +149,7 @@ impl Vendor {
             global_key,
             public_url,
             registry_mirrors: options.registry_mirrors,
+            allow_private_registries: options.allow_private_registries,
         })
     }
 
@@ -194,27 +200,46 @@ pub async fn bootstrap(data_dir: &Path, database: Option<&str>, email: &str, pas
         )));
     }
     load_or_create_global_key(&store).await?;
-    create_team(&store, None, email, password).await
+    create_team(&store, None, email, password, true).await
 }
 
-/// A new team and its first user; returns that user's API token.
+/// A new team and its first user; returns that user's API token. `is_admin` only for the
+/// bootstrap user: the server's administrator, who alone creates further teams.
 pub(crate) async fn create_team(
     store: &Store,
     name: Option<&str>,
     email: &str,
     password: Option<&str>,
+    is_admin: bool,
 ) -> Result<String> {
     if !email.contains('@') {
         return Err(Error::Invalid(format!("`{email}` is not an email address")));
     }
     if store.user_by_email(email).await?.is_some() {
-        return Err(Error::Conflict(format!("a user with email `{email}` already exists")));
+        // Whose it is, and in which team, is not the caller's business.
+        return Err(Error::Conflict(format!("email `{email}` is not available")));
     }
     let password_hash = password.map(identity::hash_password).transpose()?;
     let team_id = identity::random_text(20);
     let user_id = identity::random_text(20);
     let team_name = name.map(str::to_owned).unwrap_or_else(|| email.split('@').nth(1).unwrap_or("team").to_owned());
-    store.create_team_and_user(&team_id, &team_name, &user_id, email, password_hash.as_deref()).await?;
+    store.create_team_and_user(&team_id, &team_name, &user_id, email, password_hash.as_deref(), is_admin).await?;
+    let token = identity::new_token(identity::USER_TOKEN_PREFIX);
+    store.add_user_token(&token.id, &user_id, "first", &token.secret_sha256).await?;
+    Ok(token.text)
+}
+
+/// A new member of `team_id`; returns its first API token.
+pub(crate) async fn add_member(store: &Store, team_id: &str, email: &str, password: Option<&str>) -> Result<String> {
+    if !email.contains('@') {
+        return Err(Error::Invalid(format!("`{email}` is not an email address")));
+    }
+    if store.user_by_email(email).await?.is_some() {
+        return Err(Error::Conflict(format!("email `{email}` is not available")));
+    }
+    let password_hash = password.map(identity::hash_password).transpose()?;
+    let user_id = identity::random_text(20);
+    store.add_user(team_id, &user_id, email, password_hash.as_deref()).await?;
     let token = identity::new_token(identity::USER_TOKEN_PREFIX);
     store.add_user_token(&token.id, &user_id, "first", &token.secret_sha256).await?;
     Ok(token.text)

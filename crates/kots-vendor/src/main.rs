@@ -120,6 +120,11 @@ enum Command {
         /// (REGISTRY=ENDPOINT, e.g. docker.io=https://mirror.corp.example); repeatable.
         #[arg(long = "registry-mirror", value_parser = kots_transfer::parse_mirror)]
         registry_mirrors: Vec<(String, String, bool)>,
+        /// Let airgap bundles fetch images that releases name on loopback or private addresses
+        /// (`127.0.0.1:5000/…`, `10.0.0.8/…`, names that resolve there). Off: only public
+        /// registries and the --registry-mirror endpoints are reached.
+        #[arg(long, env = "KOTS_VENDOR_ALLOW_PRIVATE_REGISTRIES")]
+        allow_private_registries: bool,
         /// The registry refuses pushes and deletes (405), for `kots-registry gc --data-dir
         /// DATA_DIR/registry` (or `--database …`) beside this server; everything else works.
         #[arg(long, env = "KOTS_VENDOR_REGISTRY_READ_ONLY")]
@@ -339,7 +344,8 @@ enum CustomerCommand {
 
 #[derive(Subcommand)]
 enum TeamCommand {
-    /// Create a team and its first user; prints that user's API token.
+    /// Create a team and its first user; prints that user's API token. Only the server's
+    /// administrator (the user `bootstrap` made) may.
     Create {
         #[arg(long)]
         name: Option<String>,
@@ -347,6 +353,35 @@ enum TeamCommand {
         email: String,
         #[arg(long, env = "KOTS_VENDOR_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Your team's members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a member to your team; prints its first API token.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Also set a password (for `docker login` with email + password).
+        #[arg(long, env = "KOTS_VENDOR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List your team's members (email, and `admin` for the server's administrator).
+    #[command(visible_alias = "list")]
+    Ls {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Remove a member and its API tokens; its logins stop on the next request.
+    Remove {
+        email: String,
         #[command(flatten)]
         remote: Remote,
     },
@@ -361,6 +396,19 @@ enum TokenCommand {
         #[command(flatten)]
         remote: Remote,
     },
+    /// List your API tokens: ID, name, created (never the secrets).
+    #[command(visible_alias = "list")]
+    Ls {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Revoke one of your API tokens by ID; it stops working on the next request, and so do
+    /// registry tokens issued for it.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Subcommand)]
@@ -372,6 +420,19 @@ enum ServiceAccountCommand {
         /// Pull only, never push.
         #[arg(long)]
         read_only: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List your team's service accounts: ID, name, read-only or read-write.
+    #[command(visible_alias = "list")]
+    Ls {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Revoke a service account by ID; it stops working on the next request, and so do
+    /// registry tokens issued for it.
+    Revoke {
+        id: String,
         #[command(flatten)]
         remote: Remote,
     },
@@ -402,6 +463,19 @@ fn read_release_dir(root: &Path) -> anyhow::Result<Vec<ReleaseFile>> {
             Ok(ReleaseFile { path, content })
         })
         .collect()
+}
+
+/// `text` as one URL path segment (an email's `@` and `+` are fine; `/`, `?`, `#`, `%` are not).
+fn path_segment(text: &str) -> String {
+    let mut encoded = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~@+".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 fn customer_change(name: Option<String>, fields: &CustomerFields, airgap: Option<bool>) -> CustomerChange {
@@ -450,6 +524,7 @@ async fn run() -> anyhow::Result<()> {
             token_ttl,
             login_backoff,
             registry_mirrors,
+            allow_private_registries,
             registry_read_only,
             scale,
         } => {
@@ -470,6 +545,7 @@ async fn run() -> anyhow::Result<()> {
                         .into_iter()
                         .map(|(registry, host, plain_http)| (registry, (host, plain_http)))
                         .collect(),
+                    allow_private_registries,
                     storage: scale.storage()?,
                     database: scale.database,
                     registry_read_only,
@@ -558,6 +634,52 @@ async fn run() -> anyhow::Result<()> {
                 .post("/api/v1/teams", &json!({ "name": name, "email": email, "password": password }))
                 .await?;
             println!("{}", created["token"].as_str().unwrap_or_default());
+        }
+        Command::Team(TeamCommand::Member(MemberCommand::Add { email, password, remote })) => {
+            let created: Value =
+                remote.client()?.post("/api/v1/team/members", &json!({ "email": email, "password": password })).await?;
+            println!("{}", created["token"].as_str().unwrap_or_default());
+        }
+        Command::Team(TeamCommand::Member(MemberCommand::Ls { remote })) => {
+            let listed: Value = remote.client()?.get("/api/v1/team/members").await?;
+            for member in listed["members"].as_array().into_iter().flatten() {
+                let role = if member["admin"].as_bool() == Some(true) { "admin" } else { "member" };
+                println!("{}\t{role}", member["email"].as_str().unwrap_or_default());
+            }
+        }
+        Command::Team(TeamCommand::Member(MemberCommand::Remove { email, remote })) => {
+            let _: Value = remote.client()?.delete(&format!("/api/v1/team/members/{}", path_segment(&email))).await?;
+            println!("member {email} removed");
+        }
+        Command::Token(TokenCommand::Ls { remote }) => {
+            let listed: Value = remote.client()?.get("/api/v1/tokens").await?;
+            for token in listed["tokens"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}",
+                    token["id"].as_str().unwrap_or_default(),
+                    token["name"].as_str().unwrap_or_default(),
+                    token["createdAt"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        Command::Token(TokenCommand::Revoke { id, remote }) => {
+            let _: Value = remote.client()?.delete(&format!("/api/v1/tokens/{}", path_segment(&id))).await?;
+            println!("token {id} revoked");
+        }
+        Command::ServiceAccount(ServiceAccountCommand::Ls { remote }) => {
+            let listed: Value = remote.client()?.get("/api/v1/service-accounts").await?;
+            for account in listed["serviceAccounts"].as_array().into_iter().flatten() {
+                let access = if account["readOnly"].as_bool() == Some(true) { "read-only" } else { "read-write" };
+                println!(
+                    "{}\t{}\t{access}",
+                    account["id"].as_str().unwrap_or_default(),
+                    account["name"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        Command::ServiceAccount(ServiceAccountCommand::Revoke { id, remote }) => {
+            let _: Value = remote.client()?.delete(&format!("/api/v1/service-accounts/{}", path_segment(&id))).await?;
+            println!("service account {id} revoked");
         }
         Command::Token(TokenCommand::Create { name, remote }) => {
             let created: Value = remote.client()?.post("/api/v1/tokens", &json!({ "name": name })).await?;

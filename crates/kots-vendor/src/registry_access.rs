@@ -4,14 +4,25 @@
 //! - a service account (any username + its token) likewise, or only pulls when read-only;
 //! - a license (username and password both the license ID) pulls its own app, while valid.
 //!
-//! Nothing is anonymous. The registry asks [`VendorAccess::authorize`] on every request.
+//! Nothing is anonymous. The registry asks [`VendorAccess::authorize`] on every request, and
+//! [`still_valid`](AccessPolicy::still_valid) where no repository is named, so every principal
+//! names the credential it logged in with (`user-token:ID`, `service-account:ID`, `user:ID` for
+//! a password, `license:ID`) and that credential is looked up each time: revoking a token,
+//! removing a user or revoking a license stops registry tokens already issued for it on their
+//! next request. Unknown accounts take as long to refuse as wrong passwords, and the catalog
+//! lists only the caller's apps ([`listable_prefixes`](AccessPolicy::listable_prefixes)).
+
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use kots_registry::auth::{AccessPolicy, Action, Decision, Principal};
 
 use crate::customers::license_problem;
-use crate::identity::{SERVICE_ACCOUNT_TOKEN_PREFIX, USER_TOKEN_PREFIX, parse_token, password_matches, secret_matches};
-use crate::store::Store;
+use crate::identity::{
+    SERVICE_ACCOUNT_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_password, parse_token, password_matches, random_text,
+    secret_matches,
+};
+use crate::store::{Store, User};
 
 pub struct VendorAccess {
     pub(crate) store: Store,
@@ -21,12 +32,47 @@ fn registry_error(error: crate::Error) -> kots_registry::Error {
     kots_registry::Error::Internal(error.to_string())
 }
 
+/// A hash of a random password with the parameters of real ones: an unknown account (or one
+/// without a password) is checked against it, so that refusing it takes as long as refusing a
+/// wrong password and the time of the answer does not tell which emails exist.
+fn dummy_password_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_text(32)).unwrap_or_default())
+}
+
+/// What a principal's subject names: the kind of credential and its ID.
+fn credential(principal: &Principal) -> (&str, &str) {
+    principal.subject.split_once(':').unwrap_or(("", ""))
+}
+
 impl VendorAccess {
+    /// The user behind a user principal (by password or by API token), if it is still there.
+    async fn user_of(&self, kind: &str, id: &str) -> crate::Result<Option<User>> {
+        Ok(match kind {
+            "user" => self.store.user_by_id(id).await?,
+            "user-token" => self.store.user_by_token(id).await?.map(|(user, _)| user),
+            _ => None,
+        })
+    }
+
+    /// The team a user or service account principal acts for, and whether it may push; `None`
+    /// if the credential was revoked or removed.
+    async fn team_of(&self, kind: &str, id: &str) -> crate::Result<Option<(String, bool)>> {
+        Ok(match kind {
+            "user" | "user-token" => self.user_of(kind, id).await?.map(|user| (user.team_id, true)),
+            "service-account" => {
+                self.store.service_account(id).await?.map(|(account, _)| (account.team_id, !account.read_only))
+            }
+            _ => None,
+        })
+    }
+
     async fn authenticate_inner(&self, username: &str, password: &str) -> crate::Result<Option<Principal>> {
         if let Some((id, secret)) = parse_token(USER_TOKEN_PREFIX, password) {
             let Some((user, stored)) = self.store.user_by_token(id).await? else { return Ok(None) };
             let matches = secret_matches(secret, &stored) && user.email.eq_ignore_ascii_case(username);
-            return Ok(matches.then(|| Principal { subject: format!("user:{}", user.id), display: user.email }));
+            // The token, not the user, so that revoking the token stops what was issued for it.
+            return Ok(matches.then(|| Principal { subject: format!("user-token:{id}"), display: user.email }));
         }
         if let Some((id, secret)) = parse_token(SERVICE_ACCOUNT_TOKEN_PREFIX, password) {
             let Some((account, stored)) = self.store.service_account(id).await? else { return Ok(None) };
@@ -43,12 +89,15 @@ impl VendorAccess {
                 display: format!("license {}", customer.license_id),
             }));
         }
-        let Some((user, Some(hash))) = self.store.user_by_email(username).await? else { return Ok(None) };
+        let (user, hash) = match self.store.user_by_email(username).await? {
+            Some((user, Some(hash))) => (Some(user), hash),
+            _ => (None, dummy_password_hash().to_owned()),
+        };
         let password = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
             .await
             .map_err(crate::Error::internal)?;
-        Ok(matches.then(|| Principal { subject: format!("user:{}", user.id), display: user.email }))
+        Ok(user.filter(|_| matches).map(|user| Principal { subject: format!("user:{}", user.id), display: user.email }))
     }
 
     async fn authorize_inner(
@@ -59,7 +108,7 @@ impl VendorAccess {
     ) -> crate::Result<Decision> {
         let slug = repository.split('/').next().unwrap_or(repository);
         let app = self.store.app_by_slug(slug).await?;
-        let (kind, id) = principal.subject.split_once(':').unwrap_or(("", ""));
+        let (kind, id) = credential(principal);
         let team_decision = |team_id: &str, may_push: bool| match &app {
             Some(app) if app.team_id == team_id => {
                 if action == Action::Pull || may_push {
@@ -79,13 +128,12 @@ impl VendorAccess {
             )),
         };
         Ok(match kind {
-            "user" => match self.store.user_by_id(id).await? {
-                Some(user) => team_decision(&user.team_id, true),
-                None => Decision::Deny(format!("{} no longer exists", principal.display)),
-            },
-            "service-account" => match self.store.service_account(id).await? {
-                Some((account, _)) => team_decision(&account.team_id, !account.read_only),
-                None => Decision::Deny(format!("{} no longer exists", principal.display)),
+            "user" | "user-token" | "service-account" => match self.team_of(kind, id).await? {
+                Some((team_id, may_push)) => team_decision(&team_id, may_push),
+                None => Decision::Deny(format!(
+                    "the credential of {} was revoked or removed; log in again",
+                    principal.display
+                )),
             },
             "license" => {
                 let Some(customer) = self.store.customer_by_license(id).await? else {
@@ -106,8 +154,46 @@ impl VendorAccess {
     }
 }
 
+impl VendorAccess {
+    async fn still_valid_inner(&self, principal: &Principal) -> crate::Result<bool> {
+        let (kind, id) = credential(principal);
+        Ok(match kind {
+            "license" => {
+                self.store.customer_by_license(id).await?.is_some_and(|customer| license_problem(&customer).is_none())
+            }
+            _ => self.team_of(kind, id).await?.is_some(),
+        })
+    }
+
+    /// `APP_SLUG/` of each app the principal may pull: its team's, or a valid license's one.
+    async fn listable_prefixes_inner(&self, principal: &Principal) -> crate::Result<Vec<String>> {
+        let (kind, id) = credential(principal);
+        let slugs = match kind {
+            "license" => match self.store.customer_by_license(id).await? {
+                Some(customer) if license_problem(&customer).is_none() => {
+                    self.store.app_by_id(&customer.app_id).await?.map(|app| app.slug).into_iter().collect()
+                }
+                _ => Vec::new(),
+            },
+            _ => match self.team_of(kind, id).await? {
+                Some((team_id, _)) => self.store.app_slugs_of_team(&team_id).await?,
+                None => Vec::new(),
+            },
+        };
+        Ok(slugs.into_iter().map(|slug| format!("{slug}/")).collect())
+    }
+}
+
 #[async_trait]
 impl AccessPolicy for VendorAccess {
+    async fn still_valid(&self, principal: &Principal) -> kots_registry::Result<bool> {
+        self.still_valid_inner(principal).await.map_err(registry_error)
+    }
+
+    async fn listable_prefixes(&self, principal: &Principal) -> kots_registry::Result<Option<Vec<String>>> {
+        self.listable_prefixes_inner(principal).await.map(Some).map_err(registry_error)
+    }
+
     async fn authenticate(&self, username: &str, password: &str) -> kots_registry::Result<Option<Principal>> {
         self.authenticate_inner(username, password).await.map_err(registry_error)
     }

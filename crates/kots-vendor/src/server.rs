@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 use crate::{Vendor, admin, release_api};
 
@@ -18,8 +18,12 @@ pub fn router(vendor: Arc<Vendor>) -> Router {
         .route("/api/v1/apps/{app}/customers/{license_id}", patch(admin::update_customer))
         .route("/api/v1/apps/{app}/customers/{license_id}/revoke", post(admin::revoke_customer))
         .route("/api/v1/teams", post(admin::create_team))
-        .route("/api/v1/tokens", post(admin::create_token))
-        .route("/api/v1/service-accounts", post(admin::create_service_account))
+        .route("/api/v1/team/members", get(admin::list_members).post(admin::add_member))
+        .route("/api/v1/team/members/{email}", delete(admin::remove_member))
+        .route("/api/v1/tokens", post(admin::create_token).get(admin::list_tokens))
+        .route("/api/v1/tokens/{id}", delete(admin::revoke_token))
+        .route("/api/v1/service-accounts", post(admin::create_service_account).get(admin::list_service_accounts))
+        .route("/api/v1/service-accounts/{id}", delete(admin::revoke_service_account))
         .route("/api/v1/keys/global", get(admin::global_key))
         .route("/release/{app}", get(release_api::release_default))
         .route("/release/{app}/pending", get(release_api::pending))

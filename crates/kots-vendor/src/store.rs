@@ -11,8 +11,12 @@ use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result};
 
-const SQLITE_MIGRATIONS: [&str; 1] = [include_str!("../migrations/sqlite/0001_vendor.sql")];
-const POSTGRES_MIGRATIONS: [&str; 1] = [include_str!("../migrations/postgres/0001_vendor.sql")];
+const SQLITE_MIGRATIONS: [&str; 2] =
+    [include_str!("../migrations/sqlite/0001_vendor.sql"), include_str!("../migrations/sqlite/0002_credentials.sql")];
+const POSTGRES_MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/postgres/0001_vendor.sql"),
+    include_str!("../migrations/postgres/0002_credentials.sql"),
+];
 
 /// `seconds` since the epoch as RFC 3339, as the release API and messages print times.
 pub(crate) fn rfc3339(seconds: i64) -> String {
@@ -28,9 +32,21 @@ pub struct User {
     pub id: String,
     pub team_id: String,
     pub email: String,
+    /// The server's administrator (the bootstrap user): the one who may create teams.
+    pub is_admin: bool,
 }
 
-#[derive(Debug, Clone)]
+/// A user API token as listed: never its secret.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceAccount {
     pub id: String,
     pub team_id: String,
@@ -97,7 +113,12 @@ pub struct Store {
 }
 
 fn user_from(row: &AnyRow) -> Result<User> {
-    Ok(User { id: row.try_get("id")?, team_id: row.try_get("team_id")?, email: row.try_get("email")? })
+    Ok(User {
+        id: row.try_get("id")?,
+        team_id: row.try_get("team_id")?,
+        email: row.try_get("email")?,
+        is_admin: row.try_get::<i64, _>("is_admin")? != 0,
+    })
 }
 
 fn app_from(row: &AnyRow) -> Result<App> {
@@ -169,6 +190,7 @@ impl Store {
         user_id: &str,
         email: &str,
         password_hash: Option<&str>,
+        is_admin: bool,
     ) -> Result<()> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
@@ -177,16 +199,45 @@ impl Store {
             .bind(now_seconds())
             .execute(&mut *transaction)
             .await?;
-        sqlx::query("INSERT INTO users (id, team_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(user_id)
-            .bind(team_id)
-            .bind(email)
-            .bind(password_hash)
-            .bind(now_seconds())
-            .execute(&mut *transaction)
-            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, team_id, email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user_id)
+        .bind(team_id)
+        .bind(email)
+        .bind(password_hash)
+        .bind(is_admin as i64)
+        .bind(now_seconds())
+        .execute(&mut *transaction)
+        .await;
+        if let Err(sqlx::Error::Database(error)) = &inserted
+            && error.is_unique_violation()
+        {
+            return Err(Error::Conflict(format!("email `{email}` is not available")));
+        }
+        inserted?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// Adds a user to an existing team.
+    pub async fn add_user(&self, team_id: &str, user_id: &str, email: &str, password_hash: Option<&str>) -> Result<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, team_id, email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(user_id)
+        .bind(team_id)
+        .bind(email)
+        .bind(password_hash)
+        .bind(now_seconds())
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(Error::Conflict(format!("email `{email}` is not available")))
+            }
+            other => other.map(|_| ()).map_err(Error::from),
+        }
     }
 
     pub async fn add_user_token(&self, id: &str, user_id: &str, name: &str, secret_sha256: &[u8]) -> Result<()> {
@@ -206,7 +257,7 @@ impl Store {
     /// The user owning token `id`, and the token's stored secret hash.
     pub async fn user_by_token(&self, id: &str) -> Result<Option<(User, Vec<u8>)>> {
         let row = sqlx::query(
-            "SELECT u.id, u.team_id, u.email, t.secret_sha256 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1",
+            "SELECT u.id, u.team_id, u.email, u.is_admin, t.secret_sha256 FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -215,7 +266,7 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, team_id, email FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT id, team_id, email, is_admin FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -224,11 +275,97 @@ impl Store {
 
     /// The user with `email`, and the password hash if one is set.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
-        let row = sqlx::query("SELECT id, team_id, email, password_hash FROM users WHERE lower(email) = lower($1)")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, team_id, email, is_admin, password_hash FROM users WHERE lower(email) = lower($1)")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|row| Ok((user_from(&row)?, row.try_get("password_hash")?))).transpose()
+    }
+
+    /// The user's API tokens, oldest first.
+    pub async fn user_tokens(&self, user_id: &str) -> Result<Vec<TokenInfo>> {
+        let rows =
+            sqlx::query("SELECT id, name, created_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TokenInfo {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: rfc3339(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the user's token `id`; false if the user has no such token.
+    pub async fn revoke_user_token(&self, user_id: &str, id: &str) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// The team's users, by email.
+    pub async fn users_of_team(&self, team_id: &str) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, team_id, email, is_admin FROM users WHERE team_id = $1 ORDER BY email")
+            .bind(team_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    /// Removes user `user_id` of the team and its API tokens, in one transaction; false if the
+    /// team has no such user.
+    pub async fn remove_user(&self, team_id: &str, user_id: &str) -> Result<bool> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE id = $1 AND team_id = $2)")
+            .bind(user_id)
+            .bind(team_id)
+            .execute(&mut *transaction)
+            .await?;
+        let removed = sqlx::query("DELETE FROM users WHERE id = $1 AND team_id = $2")
+            .bind(user_id)
+            .bind(team_id)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        transaction.commit().await?;
+        Ok(removed > 0)
+    }
+
+    pub async fn service_accounts_of_team(&self, team_id: &str) -> Result<Vec<ServiceAccount>> {
+        let rows = sqlx::query(
+            "SELECT id, team_id, name, read_only FROM service_accounts WHERE team_id = $1 ORDER BY created_at, id",
+        )
+        .bind(team_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ServiceAccount {
+                    id: row.try_get("id")?,
+                    team_id: row.try_get("team_id")?,
+                    name: row.try_get("name")?,
+                    read_only: row.try_get::<i64, _>("read_only")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the team's service account `id`; false if the team has none such.
+    pub async fn revoke_service_account(&self, team_id: &str, id: &str) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM service_accounts WHERE id = $1 AND team_id = $2")
+            .bind(id)
+            .bind(team_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
     }
 
     pub async fn add_service_account(
@@ -318,7 +455,8 @@ impl Store {
         if let Err(sqlx::Error::Database(error)) = &result
             && error.is_unique_violation()
         {
-            return Err(Error::Conflict(format!("an app with slug `{}` already exists", app.slug)));
+            // The same answer whoever has it: another team's slugs are not the caller's business.
+            return Err(Error::Conflict(format!("app slug `{}` is not available: choose another", app.slug)));
         }
         result?;
         for (index, channel) in channels.iter().enumerate() {
@@ -338,6 +476,19 @@ impl Store {
     pub async fn app_by_slug(&self, slug: &str) -> Result<Option<App>> {
         let row = sqlx::query("SELECT * FROM apps WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
         row.as_ref().map(app_from).transpose()
+    }
+
+    pub async fn app_by_id(&self, id: &str) -> Result<Option<App>> {
+        let row = sqlx::query("SELECT * FROM apps WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(app_from).transpose()
+    }
+
+    /// The slugs of the team's apps, sorted: what its members may see in the registry.
+    pub async fn app_slugs_of_team(&self, team_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT slug FROM apps WHERE team_id = $1 ORDER BY slug")
+            .bind(team_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn apps_of_team(&self, team_id: &str) -> Result<Vec<App>> {

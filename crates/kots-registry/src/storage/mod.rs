@@ -169,6 +169,9 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Tags after `last`, sorted, at most `limit`.
     async fn list_tags(&self, repository: &str, last: Option<&str>, limit: usize) -> Result<Vec<String>>;
     async fn list_repositories(&self, last: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    /// Repositories whose names start with `prefix` (`app/`), after `last`, sorted, at most
+    /// `limit`: read by range over the name index, whatever else the store holds.
+    async fn list_repositories_under(&self, prefix: &str, last: Option<&str>, limit: usize) -> Result<Vec<String>>;
     /// Manifests in `repository` whose `subject` is `digest`.
     async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>>;
 

@@ -40,6 +40,19 @@ fn digest_column(row: &AnyRow, column: &str) -> Result<Digest> {
 }
 
 /// `$first, $first+1, …` for `count` values, for an `IN (…)` list.
+/// The first string after every string that starts with `prefix`: its last character moved one
+/// on (`app/` → `app0`). `None` for the empty prefix, which every name starts with.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut characters: Vec<char> = prefix.chars().collect();
+    while let Some(last) = characters.pop() {
+        if let Some(next) = char::from_u32(u32::from(last) + 1) {
+            characters.push(next);
+            return Some(characters.into_iter().collect());
+        }
+    }
+    None
+}
+
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
@@ -388,6 +401,26 @@ impl MetadataStore for SqlMetadataStore {
             .bind(limit.min(i64::MAX as usize) as i64)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    async fn list_repositories_under(&self, prefix: &str, last: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        // A range, not `LIKE`: names sort by bytes in both databases, so `[prefix, end)` is
+        // exactly the names that start with `prefix`, read from the primary key, and no `%` or
+        // `_` in a name needs escaping.
+        let start = match last {
+            Some(last) if last >= prefix => last,
+            _ => "",
+        };
+        let Some(end) = prefix_end(prefix) else { return self.list_repositories(last, limit).await };
+        Ok(sqlx::query_scalar(
+            "SELECT name FROM repositories WHERE name >= $1 AND name > $2 AND name < $3 ORDER BY name LIMIT $4",
+        )
+        .bind(prefix)
+        .bind(start)
+        .bind(end)
+        .bind(limit.min(i64::MAX as usize) as i64)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>> {

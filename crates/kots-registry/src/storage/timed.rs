@@ -30,7 +30,7 @@ pub const BLOB_OPERATIONS: [&str; 12] = [
     "list",
     "remove",
 ];
-pub const METADATA_OPERATIONS: [&str; 29] = [
+pub const METADATA_OPERATIONS: [&str; 30] = [
     "health",
     "linked_blob",
     "linked_blobs",
@@ -45,6 +45,7 @@ pub const METADATA_OPERATIONS: [&str; 29] = [
     "repository_exists",
     "list_tags",
     "list_repositories",
+    "list_repositories_under",
     "referrers",
     "create_upload",
     "get_upload",
@@ -204,6 +205,10 @@ impl MetadataStore for Timed<dyn MetadataStore> {
 
     async fn list_repositories(&self, last: Option<&str>, limit: usize) -> Result<Vec<String>> {
         self.time("list_repositories", self.inner.list_repositories(last, limit)).await
+    }
+
+    async fn list_repositories_under(&self, prefix: &str, last: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.time("list_repositories_under", self.inner.list_repositories_under(prefix, last, limit)).await
     }
 
     async fn referrers(&self, repository: &str, digest: &Digest) -> Result<Vec<Descriptor>> {

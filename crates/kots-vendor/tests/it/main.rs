@@ -8,6 +8,7 @@ use kots_license::{License, TrustedKeys};
 use kots_testkit::{KillOnDrop, spawn_server};
 use tempfile::TempDir;
 
+mod credentials;
 mod registry;
 mod replicas;
 
@@ -31,6 +32,11 @@ impl Server {
     }
 
     fn start_with(serve_args: &[&str]) -> Server {
+        Server::start_with_env(serve_args, &[])
+    }
+
+    /// With `serve_args` (which may name `--listen`) and environment variables for the server.
+    fn start_with_env(serve_args: &[&str], env: &[(&str, &Path)]) -> Server {
         let temp = tempfile::tempdir().unwrap();
         let data = temp.path().join("data");
         let output = Command::new(BINARY)
@@ -44,7 +50,14 @@ impl Server {
 
         let log = std::fs::File::create(temp.path().join("server.log")).unwrap();
         let mut command = Command::new(BINARY);
-        command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data).args(serve_args).stderr(log);
+        command.arg("serve");
+        if !serve_args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        command.arg("--data-dir").arg(&data).args(serve_args).stderr(log);
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let (child, url) = spawn_server(&mut command, "kots-vendor listening on ");
         Server { child, url, token, temp }
     }
@@ -366,7 +379,7 @@ async fn admin_cli_refusals_are_clear() {
     assert!(!ok && stderr.contains("invalid app slug"), "{stderr}");
     server.cli(&["app", "create", "myapp"]);
     let (ok, _, stderr) = server.try_cli(&["app", "create", "myapp"]);
-    assert!(!ok && stderr.contains("already exists"), "{stderr}");
+    assert!(!ok && stderr.contains("is not available"), "{stderr}");
 
     // Broken YAML names the file and the line.
     let release = server.path("broken");

@@ -189,14 +189,14 @@ print(open(os.path.join(work, "out", "notes.txt")).read(), end="")
 }
 
 #[derive(Clone)]
-enum Auth {
+pub(crate) enum Auth {
     Anonymous,
     Basic(String, String),
     Bearer(String),
     Raw(&'static str),
 }
 
-async fn call(server: &Server, method: reqwest::Method, path: &str, auth: &Auth) -> reqwest::Response {
+pub(crate) async fn call(server: &Server, method: reqwest::Method, path: &str, auth: &Auth) -> reqwest::Response {
     let request = reqwest::Client::new().request(method, format!("{}{path}", server.url));
     let request = match auth {
         Auth::Anonymous => request,
@@ -207,12 +207,12 @@ async fn call(server: &Server, method: reqwest::Method, path: &str, auth: &Auth)
     request.send().await.unwrap()
 }
 
-async fn token(server: &Server, user: &str, password: &str, scope: &str) -> reqwest::Response {
+pub(crate) async fn token(server: &Server, user: &str, password: &str, scope: &str) -> reqwest::Response {
     let url = format!("{}/token?service={}&scope={scope}", server.url, server.host());
     reqwest::Client::new().get(url).basic_auth(user, Some(password)).send().await.unwrap()
 }
 
-async fn bearer(server: &Server, user: &str, password: &str, scope: &str) -> String {
+pub(crate) async fn bearer(server: &Server, user: &str, password: &str, scope: &str) -> String {
     let response = token(server, user, password, scope).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -236,7 +236,7 @@ async fn push_blob(server: &Server, repository: &str, auth: &Auth, bytes: &[u8])
     digest
 }
 
-async fn push_image(server: &Server, repository: &str, auth: &Auth) {
+pub(crate) async fn push_image(server: &Server, repository: &str, auth: &Auth) {
     let config = push_blob(server, repository, auth, br#"{"architecture":"amd64","os":"linux"}"#).await;
     let layer = push_blob(server, repository, auth, repository.as_bytes()).await;
     let manifest = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -254,7 +254,7 @@ async fn push_image(server: &Server, repository: &str, auth: &Auth) {
     assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
 }
 
-async fn code_and_message(response: reqwest::Response) -> (String, String) {
+pub(crate) async fn code_and_message(response: reqwest::Response) -> (String, String) {
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     (
         body["errors"][0]["code"].as_str().unwrap_or_default().to_owned(),
