@@ -34,22 +34,47 @@ fn now_seconds() -> u64 {
 }
 
 /// What a request needs: nothing more than a principal (`/v2/`, the catalog), or an action on a
-/// repository.
+/// repository. As in Distribution, the method decides for an upload session: its status
+/// (`GET`) needs only pull, so a client that keeps a pull token for `GET`s is not refused;
+/// cancelling (`DELETE`) is part of pushing, not deleting content.
 fn required(route: &Route, method: &Method) -> Option<(String, Action)> {
-    let write = |name: &String| {
-        let action = if *method == Method::DELETE { Action::Delete } else { Action::Push };
-        Some((name.clone(), action))
-    };
-    let read = |name: &String| Some((name.clone(), Action::Pull));
+    let reading = *method == Method::GET || *method == Method::HEAD;
     match route {
         Route::Base | Route::Catalog => None,
-        Route::Tags { name } | Route::Referrers { name, .. } => read(name),
+        Route::Tags { name } | Route::Referrers { name, .. } => Some((name.clone(), Action::Pull)),
         Route::Manifest { name, .. } | Route::Blob { name, .. } => {
-            if *method == Method::GET || *method == Method::HEAD { read(name) } else { write(name) }
+            let action = if reading {
+                Action::Pull
+            } else if *method == Method::DELETE {
+                Action::Delete
+            } else {
+                Action::Push
+            };
+            Some((name.clone(), action))
         }
-        // Cancelling an upload is part of pushing, not deleting content.
+        Route::Upload { name, .. } if reading => Some((name.clone(), Action::Pull)),
         Route::StartUpload { name } | Route::Upload { name, .. } => Some((name.clone(), Action::Push)),
     }
+}
+
+/// The scopes a challenge names: the request's, and for a mount `repository:FROM:pull` too, so
+/// that the token the client fetches next lets the mount happen.
+fn challenge_scopes(needed: Option<&(String, Action)>, route: &Route, query: &HashMap<String, String>) -> Vec<(String, Action)> {
+    let mut scopes: Vec<(String, Action)> = needed.into_iter().cloned().collect();
+    if let Some(from) = mount_source(route, query)
+        && !scopes.iter().any(|(name, _)| *name == from)
+    {
+        scopes.push((from, Action::Pull));
+    }
+    scopes
+}
+
+/// The repository a `POST …/blobs/uploads/?mount=D&from=FROM` mounts from, if it names one.
+fn mount_source(route: &Route, query: &HashMap<String, String>) -> Option<String> {
+    if !matches!(route, Route::StartUpload { .. }) || !query.contains_key("mount") {
+        return None;
+    }
+    query.get("from").filter(|from| valid_name(from).is_ok()).cloned()
 }
 
 /// The principal making a request, and how it proved it.
@@ -73,12 +98,31 @@ impl Authenticated {
     }
 }
 
+/// What a principal, with the credentials it presented, may do of one action.
+enum Permission {
+    Granted,
+    /// The policy allows it but the bearer token does not carry the scope: the client should
+    /// fetch a token for it (a `401` challenge naming the scope, as Distribution answers).
+    TokenLacksScope,
+    /// The policy refuses it, with the reason for the user.
+    Denied(String),
+}
+
 impl Registry {
-    fn challenge(auth: &AuthOptions, scope: Option<&(String, Action)>, error: Option<&str>) -> String {
+    /// `Bearer realm=…,service=…[,scope="S1 S2"][,error=…]`: scopes space-separated, as
+    /// Distribution writes them and clients read them.
+    fn challenge(auth: &AuthOptions, scopes: &[(String, Action)], error: Option<&str>) -> String {
         let mut challenge = format!("Bearer realm=\"{}\",service=\"{}\"", auth.realm, auth.service);
-        if let Some((repository, action)) = scope {
-            let actions = if *action == Action::Pull { "pull".to_owned() } else { format!("pull,{}", action.name()) };
-            challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+        if !scopes.is_empty() {
+            let scopes: Vec<String> = scopes
+                .iter()
+                .map(|(repository, action)| {
+                    let actions =
+                        if *action == Action::Pull { "pull".to_owned() } else { format!("pull,{}", action.name()) };
+                    format!("repository:{repository}:{actions}")
+                })
+                .collect();
+            challenge.push_str(&format!(",scope=\"{}\"", scopes.join(" ")));
         }
         if let Some(error) = error {
             challenge.push_str(&format!(",error=\"{error}\""));
@@ -111,11 +155,11 @@ impl Registry {
         auth: &AuthOptions,
         headers: &HeaderMap,
         client: Option<IpAddr>,
-        scope: Option<&(String, Action)>,
+        scopes: &[(String, Action)],
     ) -> Result<Authenticated> {
         let unauthorized = |message: &str, error: Option<&str>| Error::Unauthorized {
             message: message.to_owned(),
-            challenge: Self::challenge(auth, scope, error),
+            challenge: Self::challenge(auth, scopes, error),
         };
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(unauthorized(
@@ -155,9 +199,15 @@ impl Registry {
         }
     }
 
-    /// The one authorization point: the principal, if it may make this request. When it may not
-    /// read the repository a mount would come from, the mount is dropped and the request becomes
-    /// a plain upload, so that nothing reveals whether the blob exists there.
+    /// The one authorization point: the principal, if it may make this request.
+    ///
+    /// A principal the policy refuses gets `403 DENIED`. A bearer token that merely lacks a
+    /// scope the principal could have gets `401` with an `insufficient_scope` challenge naming
+    /// it, so clients that reuse a token and log in again only on `401` (docker, oras, the
+    /// conformance suites) fetch the right one. For a mount the challenge also names
+    /// `repository:FROM:pull`; when the principal may not read `FROM` at all, the mount is
+    /// dropped and the request becomes a plain upload, so that nothing reveals whether the blob
+    /// exists there.
     pub(crate) async fn authorize(
         &self,
         route: &Route,
@@ -168,37 +218,57 @@ impl Registry {
     ) -> Result<Option<Authenticated>> {
         let Some(auth) = &self.options.auth else { return Ok(None) };
         let needed = required(route, method);
-        let authenticated = self.authenticate_request(auth, headers, client, needed.as_ref()).await?;
+        let scopes = challenge_scopes(needed.as_ref(), route, query);
+        let authenticated = self.authenticate_request(auth, headers, client, &scopes).await?;
+        let insufficient = |repository: &str, action: Action| Error::Unauthorized {
+            message: format!(
+                "the token does not grant {} on `{repository}`; get a token for the scopes the WWW-Authenticate challenge names",
+                action.name()
+            ),
+            challenge: Self::challenge(auth, &scopes, Some("insufficient_scope")),
+        };
         if let Some((repository, action)) = &needed {
-            self.check(auth, &authenticated, repository, *action).await?;
-            if matches!(route, Route::StartUpload { .. })
-                && let Some(from) = query.get("from").cloned()
-                && self.check(auth, &authenticated, &from, Action::Pull).await.is_err()
-            {
-                query.remove("mount");
-                query.remove("from");
+            match self.permission(auth, &authenticated, repository, *action).await? {
+                Permission::Granted => {}
+                Permission::TokenLacksScope => return Err(insufficient(repository, *action)),
+                Permission::Denied(reason) => {
+                    return Err(Error::Denied {
+                        message: reason,
+                        challenge: Some(Self::challenge(
+                            auth,
+                            std::slice::from_ref(&(repository.clone(), *action)),
+                            Some("insufficient_scope"),
+                        )),
+                    });
+                }
+            }
+        }
+        if let Some(from) = mount_source(route, query) {
+            match self.permission(auth, &authenticated, &from, Action::Pull).await? {
+                Permission::Granted => {}
+                Permission::TokenLacksScope => return Err(insufficient(&from, Action::Pull)),
+                Permission::Denied(_) => {
+                    query.remove("mount");
+                    query.remove("from");
+                }
             }
         }
         Ok(Some(authenticated))
     }
 
-    async fn check(&self, auth: &AuthOptions, who: &Authenticated, repository: &str, action: Action) -> Result<()> {
-        let scope = (repository.to_owned(), action);
-        let denied = |message: String| Error::Denied {
-            message,
-            challenge: Some(Self::challenge(auth, Some(&scope), Some("insufficient_scope"))),
-        };
-        if !who.token_grants(repository, action) {
-            return Err(denied(format!(
-                "the token does not grant {} on `{repository}`; request a token with scope repository:{repository}:{}",
-                action.name(),
-                action.name()
-            )));
+    /// The policy's decision first, so that a principal who may not do the action at all is
+    /// denied whatever token it holds; then whether the token carries the scope.
+    async fn permission(
+        &self,
+        auth: &AuthOptions,
+        who: &Authenticated,
+        repository: &str,
+        action: Action,
+    ) -> Result<Permission> {
+        if let Decision::Deny(reason) = auth.policy.authorize(&who.principal, repository, action).await? {
+            return Ok(Permission::Denied(reason));
         }
-        match auth.policy.authorize(&who.principal, repository, action).await? {
-            Decision::Allow => Ok(()),
-            Decision::Deny(reason) => Err(denied(reason)),
-        }
+        Ok(if who.token_grants(repository, action) { Permission::Granted } else { Permission::TokenLacksScope })
     }
 
     /// Whether the catalog may list `repository` to `who`.
