@@ -35,8 +35,8 @@ fn now_seconds() -> u64 {
 
 /// What a request needs: nothing more than a principal (`/v2/`, the catalog), or an action on a
 /// repository. As in Distribution, the method decides for an upload session: its status
-/// (`GET`) needs only pull, so a client that keeps a pull token for `GET`s is not refused;
-/// cancelling (`DELETE`) is part of pushing, not deleting content.
+/// (`GET`) needs only pull, so a client that keeps a pull token for `GET`s (the conformance
+/// suites) is not refused; cancelling (`DELETE`) is part of pushing (see [`or_else`]).
 fn required(route: &Route, method: &Method) -> Option<(String, Action)> {
     let reading = *method == Method::GET || *method == Method::HEAD;
     match route {
@@ -57,9 +57,19 @@ fn required(route: &Route, method: &Method) -> Option<(String, Action)> {
     }
 }
 
+/// Another action that also allows the request: cancelling an upload with a token for
+/// `delete`, as Distribution asks for it (clients that cache a token per method send that one).
+fn or_else(route: &Route, method: &Method) -> Option<Action> {
+    (matches!(route, Route::Upload { .. }) && *method == Method::DELETE).then_some(Action::Delete)
+}
+
 /// The scopes a challenge names: the request's, and for a mount `repository:FROM:pull` too, so
 /// that the token the client fetches next lets the mount happen.
-fn challenge_scopes(needed: Option<&(String, Action)>, route: &Route, query: &HashMap<String, String>) -> Vec<(String, Action)> {
+fn challenge_scopes(
+    needed: Option<&(String, Action)>,
+    route: &Route,
+    query: &HashMap<String, String>,
+) -> Vec<(String, Action)> {
     let mut scopes: Vec<(String, Action)> = needed.into_iter().cloned().collect();
     if let Some(from) = mount_source(route, query)
         && !scopes.iter().any(|(name, _)| *name == from)
@@ -102,7 +112,7 @@ impl Authenticated {
 enum Permission {
     Granted,
     /// The policy allows it but the bearer token does not carry the scope: the client should
-    /// fetch a token for it (a `401` challenge naming the scope, as Distribution answers).
+    /// fetch a token for it.
     TokenLacksScope,
     /// The policy refuses it, with the reason for the user.
     Denied(String),
@@ -201,13 +211,15 @@ impl Registry {
 
     /// The one authorization point: the principal, if it may make this request.
     ///
-    /// A principal the policy refuses gets `403 DENIED`. A bearer token that merely lacks a
-    /// scope the principal could have gets `401` with an `insufficient_scope` challenge naming
-    /// it, so clients that reuse a token and log in again only on `401` (docker, oras, the
-    /// conformance suites) fetch the right one. For a mount the challenge also names
-    /// `repository:FROM:pull`; when the principal may not read `FROM` at all, the mount is
-    /// dropped and the request becomes a plain upload, so that nothing reveals whether the blob
-    /// exists there.
+    /// A principal the policy refuses gets `403 DENIED`, and so does a bearer token that lacks
+    /// the scope, with an `insufficient_scope` challenge naming it: oras-py answers a `403` by
+    /// fetching a token for the challenge's scope, while on a `401` it sends the same token
+    /// again and gives up. A mount is the exception: no client can know from an earlier
+    /// challenge that it needs `repository:FROM:pull`, so a token without it gets `401` and a
+    /// challenge naming both scopes (what docker-style clients and the suites follow; skopeo,
+    /// podman and docker ask for the source's scope themselves). When the principal may not
+    /// read `FROM` at all, the mount is dropped and the request becomes a plain upload, so that
+    /// nothing reveals whether the blob exists there.
     pub(crate) async fn authorize(
         &self,
         route: &Route,
@@ -220,33 +232,41 @@ impl Registry {
         let needed = required(route, method);
         let scopes = challenge_scopes(needed.as_ref(), route, query);
         let authenticated = self.authenticate_request(auth, headers, client, &scopes).await?;
-        let insufficient = |repository: &str, action: Action| Error::Unauthorized {
-            message: format!(
-                "the token does not grant {} on `{repository}`; get a token for the scopes the WWW-Authenticate challenge names",
-                action.name()
-            ),
-            challenge: Self::challenge(auth, &scopes, Some("insufficient_scope")),
-        };
         if let Some((repository, action)) = &needed {
-            match self.permission(auth, &authenticated, repository, *action).await? {
+            let mut permission = self.permission(auth, &authenticated, repository, *action).await?;
+            if !matches!(permission, Permission::Granted)
+                && let Some(other) = or_else(route, method)
+                && matches!(self.permission(auth, &authenticated, repository, other).await?, Permission::Granted)
+            {
+                permission = Permission::Granted;
+            }
+            let denied = |message: String| Error::Denied {
+                message,
+                challenge: Some(Self::challenge(auth, &scopes, Some("insufficient_scope"))),
+            };
+            match permission {
                 Permission::Granted => {}
-                Permission::TokenLacksScope => return Err(insufficient(repository, *action)),
-                Permission::Denied(reason) => {
-                    return Err(Error::Denied {
-                        message: reason,
-                        challenge: Some(Self::challenge(
-                            auth,
-                            std::slice::from_ref(&(repository.clone(), *action)),
-                            Some("insufficient_scope"),
-                        )),
-                    });
+                Permission::TokenLacksScope => {
+                    return Err(denied(format!(
+                        "the token does not grant {} on `{repository}`; request a token with scope repository:{repository}:{}",
+                        action.name(),
+                        action.name()
+                    )));
                 }
+                Permission::Denied(reason) => return Err(denied(reason)),
             }
         }
         if let Some(from) = mount_source(route, query) {
             match self.permission(auth, &authenticated, &from, Action::Pull).await? {
                 Permission::Granted => {}
-                Permission::TokenLacksScope => return Err(insufficient(&from, Action::Pull)),
+                Permission::TokenLacksScope => {
+                    return Err(Error::Unauthorized {
+                        message: format!(
+                            "mounting from `{from}` needs a token that also grants pull on it; get one for the scopes the WWW-Authenticate challenge names"
+                        ),
+                        challenge: Self::challenge(auth, &scopes, Some("insufficient_scope")),
+                    });
+                }
                 Permission::Denied(_) => {
                     query.remove("mount");
                     query.remove("from");
