@@ -9,19 +9,18 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Where the suites live: `$OCI_CONFORMANCE_DIR`, else `../shared/tools/oci-conformance`
-/// beside the workspace, else `/work/shared/tools/oci-conformance`; `None` if none exists.
+/// Where the suites live: `$OCI_CONFORMANCE_DIR` when set (and then only there), else
+/// `../shared/tools/oci-conformance` beside the workspace, else
+/// `/work/shared/tools/oci-conformance`; `None` if that holds no suites.
 pub fn conformance_suites_dir() -> Option<PathBuf> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let candidates = [
-        std::env::var_os("OCI_CONFORMANCE_DIR").map(PathBuf::from),
-        Some(workspace.join("../shared/tools/oci-conformance")),
-        Some(PathBuf::from("/work/shared/tools/oci-conformance")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|dir| dir.join("v1.1.1/run.sh").is_file() && dir.join("main/run.sh").is_file())
+    let candidates = match std::env::var_os("OCI_CONFORMANCE_DIR") {
+        Some(dir) => vec![PathBuf::from(dir)],
+        None => vec![
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/oci-conformance"),
+            PathBuf::from("/work/shared/tools/oci-conformance"),
+        ],
+    };
+    candidates.into_iter().find(|dir| dir.join("v1.1.1/run.sh").is_file() && dir.join("main/run.sh").is_file())
 }
 
 /// One suite's result: `passed`, `failed`, `skipped` as its last line counts them.
