@@ -34,22 +34,57 @@ fn now_seconds() -> u64 {
 }
 
 /// What a request needs: nothing more than a principal (`/v2/`, the catalog), or an action on a
-/// repository.
+/// repository. As in Distribution, the method decides for an upload session: its status
+/// (`GET`) needs only pull, so a client that keeps a pull token for `GET`s (the conformance
+/// suites) is not refused; cancelling (`DELETE`) is part of pushing (see [`or_else`]).
 fn required(route: &Route, method: &Method) -> Option<(String, Action)> {
-    let write = |name: &String| {
-        let action = if *method == Method::DELETE { Action::Delete } else { Action::Push };
-        Some((name.clone(), action))
-    };
-    let read = |name: &String| Some((name.clone(), Action::Pull));
+    let reading = *method == Method::GET || *method == Method::HEAD;
     match route {
         Route::Base | Route::Catalog => None,
-        Route::Tags { name } | Route::Referrers { name, .. } => read(name),
+        Route::Tags { name } | Route::Referrers { name, .. } => Some((name.clone(), Action::Pull)),
         Route::Manifest { name, .. } | Route::Blob { name, .. } => {
-            if *method == Method::GET || *method == Method::HEAD { read(name) } else { write(name) }
+            let action = if reading {
+                Action::Pull
+            } else if *method == Method::DELETE {
+                Action::Delete
+            } else {
+                Action::Push
+            };
+            Some((name.clone(), action))
         }
-        // Cancelling an upload is part of pushing, not deleting content.
+        Route::Upload { name, .. } if reading => Some((name.clone(), Action::Pull)),
         Route::StartUpload { name } | Route::Upload { name, .. } => Some((name.clone(), Action::Push)),
     }
+}
+
+/// Another action that also allows the request: cancelling an upload with a token for
+/// `delete`, as Distribution asks for it (clients that cache a token per method send that one).
+fn or_else(route: &Route, method: &Method) -> Option<Action> {
+    (matches!(route, Route::Upload { .. }) && *method == Method::DELETE).then_some(Action::Delete)
+}
+
+/// The scopes a challenge names: the request's, and for a mount `repository:FROM:pull` too, so
+/// that the token the client fetches next lets the mount happen.
+fn challenge_scopes(
+    needed: Option<&(String, Action)>,
+    route: &Route,
+    query: &HashMap<String, String>,
+) -> Vec<(String, Action)> {
+    let mut scopes: Vec<(String, Action)> = needed.into_iter().cloned().collect();
+    if let Some(from) = mount_source(route, query)
+        && !scopes.iter().any(|(name, _)| *name == from)
+    {
+        scopes.push((from, Action::Pull));
+    }
+    scopes
+}
+
+/// The repository a `POST …/blobs/uploads/?mount=D&from=FROM` mounts from, if it names one.
+fn mount_source(route: &Route, query: &HashMap<String, String>) -> Option<String> {
+    if !matches!(route, Route::StartUpload { .. }) || !query.contains_key("mount") {
+        return None;
+    }
+    query.get("from").filter(|from| valid_name(from).is_ok()).cloned()
 }
 
 /// The principal making a request, and how it proved it.
@@ -73,12 +108,31 @@ impl Authenticated {
     }
 }
 
+/// What a principal, with the credentials it presented, may do of one action.
+enum Permission {
+    Granted,
+    /// The policy allows it but the bearer token does not carry the scope: the client should
+    /// fetch a token for it.
+    TokenLacksScope,
+    /// The policy refuses it, with the reason for the user.
+    Denied(String),
+}
+
 impl Registry {
-    fn challenge(auth: &AuthOptions, scope: Option<&(String, Action)>, error: Option<&str>) -> String {
+    /// `Bearer realm=…,service=…[,scope="S1 S2"][,error=…]`: scopes space-separated, as
+    /// Distribution writes them and clients read them.
+    fn challenge(auth: &AuthOptions, scopes: &[(String, Action)], error: Option<&str>) -> String {
         let mut challenge = format!("Bearer realm=\"{}\",service=\"{}\"", auth.realm, auth.service);
-        if let Some((repository, action)) = scope {
-            let actions = if *action == Action::Pull { "pull".to_owned() } else { format!("pull,{}", action.name()) };
-            challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+        if !scopes.is_empty() {
+            let scopes: Vec<String> = scopes
+                .iter()
+                .map(|(repository, action)| {
+                    let actions =
+                        if *action == Action::Pull { "pull".to_owned() } else { format!("pull,{}", action.name()) };
+                    format!("repository:{repository}:{actions}")
+                })
+                .collect();
+            challenge.push_str(&format!(",scope=\"{}\"", scopes.join(" ")));
         }
         if let Some(error) = error {
             challenge.push_str(&format!(",error=\"{error}\""));
@@ -112,11 +166,11 @@ impl Registry {
         auth: &AuthOptions,
         headers: &HeaderMap,
         client: Option<IpAddr>,
-        scope: Option<&(String, Action)>,
+        scopes: &[(String, Action)],
     ) -> Result<Authenticated> {
         let unauthorized = |message: &str, error: Option<&str>| Error::Unauthorized {
             message: message.to_owned(),
-            challenge: Self::challenge(auth, scope, error),
+            challenge: Self::challenge(auth, scopes, error),
         };
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(unauthorized(
@@ -164,9 +218,17 @@ impl Registry {
         }
     }
 
-    /// The one authorization point: the principal, if it may make this request. When it may not
-    /// read the repository a mount would come from, the mount is dropped and the request becomes
-    /// a plain upload, so that nothing reveals whether the blob exists there.
+    /// The one authorization point: the principal, if it may make this request.
+    ///
+    /// A principal the policy refuses gets `403 DENIED`, and so does a bearer token that lacks
+    /// the scope, with an `insufficient_scope` challenge naming it: oras-py answers a `403` by
+    /// fetching a token for the challenge's scope, while on a `401` it sends the same token
+    /// again and gives up. A mount is the exception: no client can know from an earlier
+    /// challenge that it needs `repository:FROM:pull`, so a token without it gets `401` and a
+    /// challenge naming both scopes (what docker-style clients and the suites follow; skopeo,
+    /// podman and docker ask for the source's scope themselves). When the principal may not
+    /// read `FROM` at all, the mount is dropped and the request becomes a plain upload, so that
+    /// nothing reveals whether the blob exists there.
     pub(crate) async fn authorize(
         &self,
         route: &Route,
@@ -177,7 +239,8 @@ impl Registry {
     ) -> Result<Option<Authenticated>> {
         let Some(auth) = &self.options.auth else { return Ok(None) };
         let needed = required(route, method);
-        let authenticated = self.authenticate_request(auth, headers, client, needed.as_ref()).await?;
+        let scopes = challenge_scopes(needed.as_ref(), route, query);
+        let authenticated = self.authenticate_request(auth, headers, client, &scopes).await?;
         if needed.is_none()
             && authenticated.token_access.is_some()
             && !auth.policy.still_valid(&authenticated.principal).await?
@@ -185,39 +248,66 @@ impl Registry {
             // A token issued before its credential was revoked: refused from the next request.
             return Err(Error::Unauthorized {
                 message: format!("{} was revoked or removed; log in again", authenticated.principal.display),
-                challenge: Self::challenge(auth, None, Some("invalid_token")),
+                challenge: Self::challenge(auth, &[], Some("invalid_token")),
             });
         }
         if let Some((repository, action)) = &needed {
-            self.check(auth, &authenticated, repository, *action).await?;
-            if matches!(route, Route::StartUpload { .. })
-                && let Some(from) = query.get("from").cloned()
-                && self.check(auth, &authenticated, &from, Action::Pull).await.is_err()
+            let mut permission = self.permission(auth, &authenticated, repository, *action).await?;
+            if !matches!(permission, Permission::Granted)
+                && let Some(other) = or_else(route, method)
+                && matches!(self.permission(auth, &authenticated, repository, other).await?, Permission::Granted)
             {
-                query.remove("mount");
-                query.remove("from");
+                permission = Permission::Granted;
+            }
+            let denied = |message: String| Error::Denied {
+                message,
+                challenge: Some(Self::challenge(auth, &scopes, Some("insufficient_scope"))),
+            };
+            match permission {
+                Permission::Granted => {}
+                Permission::TokenLacksScope => {
+                    return Err(denied(format!(
+                        "the token does not grant {} on `{repository}`; request a token with scope repository:{repository}:{}",
+                        action.name(),
+                        action.name()
+                    )));
+                }
+                Permission::Denied(reason) => return Err(denied(reason)),
+            }
+        }
+        if let Some(from) = mount_source(route, query) {
+            match self.permission(auth, &authenticated, &from, Action::Pull).await? {
+                Permission::Granted => {}
+                Permission::TokenLacksScope => {
+                    return Err(Error::Unauthorized {
+                        message: format!(
+                            "mounting from `{from}` needs a token that also grants pull on it; get one for the scopes the WWW-Authenticate challenge names"
+                        ),
+                        challenge: Self::challenge(auth, &scopes, Some("insufficient_scope")),
+                    });
+                }
+                Permission::Denied(_) => {
+                    query.remove("mount");
+                    query.remove("from");
+                }
             }
         }
         Ok(Some(authenticated))
     }
 
-    async fn check(&self, auth: &AuthOptions, who: &Authenticated, repository: &str, action: Action) -> Result<()> {
-        let scope = (repository.to_owned(), action);
-        let denied = |message: String| Error::Denied {
-            message,
-            challenge: Some(Self::challenge(auth, Some(&scope), Some("insufficient_scope"))),
-        };
-        if !who.token_grants(repository, action) {
-            return Err(denied(format!(
-                "the token does not grant {} on `{repository}`; request a token with scope repository:{repository}:{}",
-                action.name(),
-                action.name()
-            )));
+    /// The policy's decision first, so that a principal who may not do the action at all is
+    /// denied whatever token it holds; then whether the token carries the scope.
+    async fn permission(
+        &self,
+        auth: &AuthOptions,
+        who: &Authenticated,
+        repository: &str,
+        action: Action,
+    ) -> Result<Permission> {
+        if let Decision::Deny(reason) = auth.policy.authorize(&who.principal, repository, action).await? {
+            return Ok(Permission::Denied(reason));
         }
-        match auth.policy.authorize(&who.principal, repository, action).await? {
-            Decision::Allow => Ok(()),
-            Decision::Deny(reason) => Err(denied(reason)),
-        }
+        Ok(if who.token_grants(repository, action) { Permission::Granted } else { Permission::TokenLacksScope })
     }
 
     /// What the catalog may list to `who`: repositories under these prefixes, or (`None`) all.

@@ -27,6 +27,9 @@ pub struct PushedManifest {
     /// The manifest's `subject`, which the answer names (`OCI-Subject`) so the client knows the
     /// registry indexes referrers.
     pub subject: Option<Digest>,
+    /// The tags `?tag=` set, which the answer names (one `OCI-Tag` each) so the client knows
+    /// the registry applied them rather than ignored the parameter.
+    pub tags: Vec<String>,
 }
 
 impl PushedManifest {
@@ -61,8 +64,9 @@ impl Registry {
                 let manifest = self.get_manifest(name, reference, &accepted).await?;
                 Ok(ManifestOutcome::Found { manifest, head })
             }
-            ManifestRequest::Put { content_type, bytes } => {
-                Ok(ManifestOutcome::Pushed(self.put_manifest(name, reference, content_type.as_deref(), &bytes).await?))
+            ManifestRequest::Put { content_type, bytes, tags } => {
+                let pushed = self.put_manifest(name, reference, content_type.as_deref(), &bytes, tags).await?;
+                Ok(ManifestOutcome::Pushed(pushed))
             }
             ManifestRequest::Delete => {
                 let deleted = match reference {
@@ -102,13 +106,15 @@ impl Registry {
         Ok(StoredManifest { digest, media_type: record.media_type, content })
     }
 
-    /// Validates and stores a manifest.
+    /// Validates and stores a manifest. `tags`: more tags to point at it (a push's `?tag=`,
+    /// already checked); each moves on its own, as a push by that tag would move it.
     pub async fn put_manifest(
         &self,
         name: &str,
         reference: &ManifestReference,
         content_type: Option<&str>,
         bytes: &[u8],
+        tags: Vec<String>,
     ) -> Result<PushedManifest> {
         let manifest = Manifest::parse(bytes, content_type)?;
         let digest = match reference {
@@ -133,10 +139,14 @@ impl Registry {
             ManifestReference::Digest(_) => None,
         };
         self.metadata.put_manifest(name, &record, bytes, tag).await?;
+        for extra in tags.iter().filter(|extra| Some(extra.as_str()) != tag) {
+            self.metadata.put_manifest(name, &record, bytes, Some(extra)).await?;
+        }
         Ok(PushedManifest {
             repository: name.to_owned(),
             digest,
             subject: manifest.subject.map(|subject| subject.digest),
+            tags,
         })
     }
 

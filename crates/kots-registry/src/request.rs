@@ -1,6 +1,6 @@
 //! The registry's edge, inbound: what a request says beyond its path, as typed values. Headers
 //! (`Content-Length`, `Content-Range`, `Range`, `Accept`, `Content-Type`) and query parameters
-//! (`?digest=`, `?mount=&from=`, `?n=&last=`, `?artifactType=`, `?scope=`) are read here and
+//! (`?digest=`, `?mount=&from=`, `?n=&last=`, `?artifactType=`, `?scope=`, `?tag=`) are read here and
 //! only here, so the concept modules never see a header and a malformed one is refused with
 //! the right OCI code before any work starts.
 //!
@@ -32,12 +32,27 @@ pub struct Incoming {
     pub method: Method,
     pub headers: HeaderMap,
     pub query: HashMap<String, String>,
+    /// Every `tag` parameter, in order (`query` keeps only the last of repeated keys).
+    pub tag_parameters: Vec<String>,
     pub body: ByteStream,
 }
 
 impl Incoming {
-    pub fn new(method: Method, headers: HeaderMap, query: HashMap<String, String>, body: Body) -> Incoming {
-        Incoming { method, headers, query, body: Box::pin(body.into_data_stream().map_err(std::io::Error::other)) }
+    /// `raw_query`: the query string as sent, for the parameters that may repeat.
+    pub fn new(
+        method: Method,
+        headers: HeaderMap,
+        query: HashMap<String, String>,
+        raw_query: Option<&str>,
+        body: Body,
+    ) -> Incoming {
+        Incoming {
+            method,
+            headers,
+            query,
+            tag_parameters: query_values(raw_query, "tag"),
+            body: Box::pin(body.into_data_stream().map_err(std::io::Error::other)),
+        }
     }
 
     fn content_length(&self) -> Result<Option<u64>> {
@@ -65,18 +80,45 @@ fn query_uri(query: &str) -> Uri {
     format!("/?{query}").parse().unwrap_or_else(|_| Uri::from_static("/"))
 }
 
-/// The scopes `GET /token` asks for: every `scope` parameter, each possibly several
-/// space-separated.
-pub fn token_scopes(query: Option<&str>) -> Vec<String> {
+/// Every value of a parameter that may repeat, in order.
+fn query_values(query: Option<&str>, wanted: &str) -> Vec<String> {
     let pairs = query
         .and_then(|query| axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&query_uri(query)).ok())
         .map(|axum::extract::Query(pairs)| pairs)
         .unwrap_or_default();
-    pairs
+    pairs.into_iter().filter(|(key, _)| key == wanted).map(|(_, value)| value).collect()
+}
+
+/// The scopes `GET /token` asks for: every `scope` parameter, each possibly several
+/// space-separated.
+pub fn token_scopes(query: Option<&str>) -> Vec<String> {
+    query_values(query, "scope")
         .into_iter()
-        .filter(|(key, _)| key == "scope")
-        .flat_map(|(_, value)| value.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|value| value.split(' ').map(str::to_owned).collect::<Vec<_>>())
         .collect()
+}
+
+/// How many `?tag=` one manifest push may set: enough for any release, few enough that one
+/// request cannot make the registry write without end.
+pub const MAX_TAG_PARAMETERS: usize = 64;
+
+/// The tags of `PUT …/manifests/REFERENCE?tag=A&tag=B`, each checked against the tag grammar.
+fn tag_parameters(values: &[String]) -> Result<Vec<String>> {
+    if values.len() > MAX_TAG_PARAMETERS {
+        return Err(Error::ManifestInvalid(format!(
+            "{} `tag` parameters; one push may set at most {MAX_TAG_PARAMETERS} tags",
+            values.len()
+        )));
+    }
+    let mut tags: Vec<String> = Vec::with_capacity(values.len());
+    for tag in values {
+        kots_oci::reference::validate_tag(tag)
+            .map_err(|reason| Error::ManifestInvalid(format!("invalid `tag` parameter `{tag}`: {reason}")))?;
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    Ok(tags)
 }
 
 /// `Content-Length`, if the request declares one.
@@ -341,10 +383,12 @@ pub enum ManifestRequest {
         head: bool,
         accepted: Vec<String>,
     },
-    /// The whole manifest, at most [`MAX_MANIFEST_SIZE`] bytes, and its declared type.
+    /// The whole manifest, at most [`MAX_MANIFEST_SIZE`] bytes, and its declared type;
+    /// `tags`: the `?tag=` parameters, more tags to point at it (OCI 1.1+dev), without repeats.
     Put {
         content_type: Option<String>,
         bytes: Vec<u8>,
+        tags: Vec<String>,
     },
     Delete,
 }
@@ -358,8 +402,9 @@ pub async fn manifest(incoming: Incoming) -> Result<ManifestRequest> {
         Method::PUT => {
             let content_type =
                 incoming.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let tags = tag_parameters(&incoming.tag_parameters)?;
             let body = incoming.into_body()?;
-            Ok(ManifestRequest::Put { content_type, bytes: read_limited(body).await? })
+            Ok(ManifestRequest::Put { content_type, bytes: read_limited(body).await?, tags })
         }
         Method::DELETE => Ok(ManifestRequest::Delete),
         _ => Err(not_allowed(&incoming.method, "a manifest", "GET, HEAD, PUT or DELETE")),
@@ -446,6 +491,19 @@ mod tests {
             ["repository:a:pull", "repository:b:pull", "repository:c:push"]
         );
         assert!(token_scopes(None).is_empty());
+    }
+
+    /// `PUT …/manifests/DIGEST?tag=A&tag=B` kept only the last `tag` (the map's), then none.
+    #[test]
+    fn tag_parameters_repeat_and_are_checked() {
+        assert_eq!(query_values(Some("tag=a&x=1&tag=b&tag=a"), "tag"), ["a", "b", "a"]);
+        let values = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(tag_parameters(&values(&["a", "b", "a"])).unwrap(), ["a", "b"]);
+        let error = tag_parameters(&values(&["ok", ".bad"])).unwrap_err();
+        assert_eq!(error.code(), "MANIFEST_INVALID");
+        assert!(error.to_string().contains(".bad"), "{error}");
+        let many: Vec<String> = (0..=MAX_TAG_PARAMETERS).map(|i| format!("t{i}")).collect();
+        assert!(tag_parameters(&many).unwrap_err().to_string().contains("at most"));
     }
 
     proptest! {

@@ -169,6 +169,12 @@ fn manifest_pushed(pushed: &PushedManifest) -> Response {
     if let Some(subject) = &pushed.subject {
         headers.insert("oci-subject", digest_header(subject));
     }
+    for tag in &pushed.tags {
+        // Tags are checked against the grammar (`[A-Za-z0-9_][A-Za-z0-9._-]*`): valid headers.
+        if let Ok(value) = HeaderValue::from_str(tag) {
+            headers.append("oci-tag", value);
+        }
+    }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     (StatusCode::CREATED, headers).into_response()
 }

@@ -3,6 +3,7 @@
 //! A pure function, property-tested, so that what reaches a handler is already valid: names
 //! match the OCI grammar (no `..`, no empty components), digests are well-formed, tags too.
 
+use axum::http::Method;
 use kots_oci::Digest;
 use kots_oci::reference::{validate_repository_name, validate_tag};
 
@@ -57,8 +58,11 @@ impl Route {
         }
     }
 
-    /// Parses a request path that starts with `/v2`.
-    pub fn parse(path: &str) -> Result<Route, Error> {
+    /// Parses a request path that starts with `/v2`. The method matters only for a manifest
+    /// by a malformed tag: nothing can be stored under it, so reading or deleting it finds
+    /// nothing (`404 MANIFEST_UNKNOWN`, as Distribution and the conformance suites expect),
+    /// while pushing to it is a bad request (`400 MANIFEST_INVALID`).
+    pub fn parse(method: &Method, path: &str) -> Result<Route, Error> {
         let not_found = || Error::NotFound(format!("`{path}` is not an endpoint of the OCI distribution API"));
         let rest = path.strip_prefix("/v2").ok_or_else(not_found)?;
         if rest.is_empty() || rest == "/" {
@@ -87,8 +91,15 @@ impl Route {
             let reference = if last.contains(':') {
                 ManifestReference::Digest(Digest::parse(last)?)
             } else {
-                validate_tag(last)
-                    .map_err(|reason| Error::ManifestInvalid(format!("invalid tag `{last}`: {reason}")))?;
+                validate_tag(last).map_err(|reason| {
+                    if *method == Method::PUT {
+                        Error::ManifestInvalid(format!("invalid tag `{last}`: {reason}"))
+                    } else {
+                        Error::ManifestUnknown(format!(
+                            "manifest `{last}` is not in repository `{name}`: `{last}` is not a valid tag ({reason})"
+                        ))
+                    }
+                })?;
                 ManifestReference::Tag(last.to_owned())
             };
             return Ok(Route::Manifest { name, reference });
@@ -156,7 +167,7 @@ mod tests {
             ),
         ];
         for (path, expected) in cases {
-            assert_eq!(Route::parse(&path).unwrap(), expected, "{path}");
+            assert_eq!(Route::parse(&Method::GET, &path).unwrap(), expected, "{path}");
         }
     }
 
@@ -170,21 +181,37 @@ mod tests {
             (format!("/v2/%2e%2e/blobs/{d}"), "NAME_INVALID"),
             ("/v2/a/blobs/sha256:abc".to_owned(), "DIGEST_INVALID"),
             ("/v2/a/blobs/md5:abc".to_owned(), "DIGEST_INVALID"),
-            ("/v2/a/manifests/.hidden".to_owned(), "MANIFEST_INVALID"),
             ("/v2/a/blobs/uploads/../../etc".to_owned(), "UNSUPPORTED"),
             ("/v2/a/blobs/uploads/not-a-uuid".to_owned(), "BLOB_UPLOAD_UNKNOWN"),
             ("/v2/a/other/thing".to_owned(), "UNSUPPORTED"),
             ("/v3/".to_owned(), "UNSUPPORTED"),
         ] {
-            let error = Route::parse(&path).unwrap_err();
+            let error = Route::parse(&Method::GET, &path).unwrap_err();
             assert_eq!(error.code(), code, "{path}: {error}");
+        }
+    }
+
+    /// `.INVALID_MANIFEST_NAME` answered 400 to GET and HEAD; the suites expect 404.
+    #[test]
+    fn malformed_tag_is_unknown_to_reads_and_invalid_to_pushes() {
+        for (method, code) in [
+            (Method::GET, "MANIFEST_UNKNOWN"),
+            (Method::HEAD, "MANIFEST_UNKNOWN"),
+            (Method::DELETE, "MANIFEST_UNKNOWN"),
+            (Method::PUT, "MANIFEST_INVALID"),
+        ] {
+            for tag in [".INVALID_MANIFEST_NAME", ".hidden", "-dash"] {
+                let error = Route::parse(&method, &format!("/v2/a/manifests/{tag}")).unwrap_err();
+                assert_eq!(error.code(), code, "{method} {tag}: {error}");
+                assert!(error.to_string().contains(tag), "{error}");
+            }
         }
     }
 
     proptest! {
         #[test]
         fn never_panics_and_names_are_valid(path in "/v2/[a-z0-9._/:%-]{0,60}") {
-            if let Ok(route) = Route::parse(&path) {
+            if let Ok(route) = Route::parse(&Method::GET, &path) {
                 let name = match route {
                     Route::Base | Route::Catalog => None,
                     Route::Tags { name } | Route::Manifest { name, .. } | Route::Blob { name, .. }
@@ -205,12 +232,12 @@ mod tests {
         ) {
             let d = Digest::sha256_of(&data);
             prop_assert_eq!(
-                Route::parse(&format!("/v2/{name}/manifests/{tag}")).unwrap(),
+                Route::parse(&Method::GET, &format!("/v2/{name}/manifests/{tag}")).unwrap(),
                 Route::Manifest { name: name.clone(), reference: ManifestReference::Tag(tag) }
             );
-            prop_assert_eq!(Route::parse(&format!("/v2/{name}/blobs/{d}")).unwrap(), Route::Blob { name: name.clone(), digest: d.clone() });
-            prop_assert_eq!(Route::parse(&format!("/v2/{name}/referrers/{d}")).unwrap(), Route::Referrers { name: name.clone(), digest: d });
-            prop_assert_eq!(Route::parse(&format!("/v2/{name}/tags/list")).unwrap(), Route::Tags { name });
+            prop_assert_eq!(Route::parse(&Method::GET, &format!("/v2/{name}/blobs/{d}")).unwrap(), Route::Blob { name: name.clone(), digest: d.clone() });
+            prop_assert_eq!(Route::parse(&Method::GET, &format!("/v2/{name}/referrers/{d}")).unwrap(), Route::Referrers { name: name.clone(), digest: d });
+            prop_assert_eq!(Route::parse(&Method::GET, &format!("/v2/{name}/tags/list")).unwrap(), Route::Tags { name });
         }
     }
 }

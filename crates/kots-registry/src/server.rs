@@ -66,17 +66,18 @@ async fn token(State(registry): State<Arc<Registry>>, request: Request) -> Respo
 }
 
 async fn dispatch(State(registry): State<Arc<Registry>>, request: Request) -> Response {
-    let route = match Route::parse(request.uri().path()) {
+    let route = match Route::parse(request.method(), request.uri().path()) {
         Ok(route) => route,
         Err(error) => return error.into_response(),
     };
     let client = client_address(&request);
-    let mut query = request.uri().query().map(request::parse_query).unwrap_or_default();
+    let raw_query = request.uri().query().map(str::to_owned);
+    let mut query = raw_query.as_deref().map(request::parse_query).unwrap_or_default();
     let (parts, body) = request.into_parts();
     let authenticated = registry.authorize(&route, &parts.method, &parts.headers, &mut query, client).await;
     let response = match authenticated {
         Ok(authenticated) => {
-            let incoming = Incoming::new(parts.method, parts.headers, query, body);
+            let incoming = Incoming::new(parts.method, parts.headers, query, raw_query.as_deref(), body);
             handle(&registry, &route, incoming, authenticated.as_ref())
                 .await
                 .unwrap_or_else(IntoResponse::into_response)

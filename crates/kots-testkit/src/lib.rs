@@ -10,7 +10,9 @@
 //! - [`skopeo`](mod@skopeo): running skopeo, the independent OCI client the tests hold us against;
 //! - [`process`]: free ports, waiting for a server, children killed on drop;
 //! - [`conformance`]: what every `BlobStore` and `MetadataStore` must do, as functions the
-//!   backends' tests call.
+//!   backends' tests call;
+//! - [`suites`]: the official OCI conformance suites (external binaries) against a registry,
+//!   [`conformance_suites`].
 //!
 //! `publish = false`, and only ever a dev-dependency (or an example's).
 
@@ -20,9 +22,11 @@ pub mod process;
 pub mod reference;
 pub mod s3;
 pub mod skopeo;
+pub mod suites;
 
 pub use postgres::LocalPostgres;
 pub use process::{KillOnDrop, free_port, spawn_server, wait_for, wait_for_listening};
 pub use reference::ReferenceRegistry;
 pub use s3::{LocalS3, MotoS3};
 pub use skopeo::{skopeo, skopeo_raw, skopeo_with_log, try_skopeo};
+pub use suites::{SuiteRun, conformance_suites, conformance_suites_dir};

@@ -656,3 +656,57 @@ async fn request_logs_never_carry_credentials() {
     assert!(!log.contains("supersecret") && !log.contains("c3VwZXJzZWNyZXRoZWFkZXI"), "{log}");
     assert!(log.contains("without authentication"), "the server should say it runs open: {log}");
 }
+
+/// GET and HEAD of `.INVALID_MANIFEST_NAME` answered 400; the suites and Distribution expect
+/// 404 `MANIFEST_UNKNOWN` (nothing can be stored under such a tag). A push to it stays 400.
+#[tokio::test]
+async fn malformed_tag_reads_are_unknown_and_pushes_invalid() {
+    let registry = Registry::start();
+    let url = registry.url("/v2/web/app/manifests/.INVALID_MANIFEST_NAME");
+    let get = client().get(&url).send().await.unwrap();
+    assert_eq!(get.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(get).await, "MANIFEST_UNKNOWN");
+    let head = client().head(&url).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::NOT_FOUND);
+    let manifest = image_manifest(&registry, "web/app", "bad tag").await;
+    let put =
+        put_manifest(&registry, "web/app", ".INVALID_MANIFEST_NAME", OCI_MANIFEST, manifest.to_string().as_bytes())
+            .await;
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(put).await, "MANIFEST_INVALID");
+}
+
+/// `PUT …/manifests/DIGEST?tag=A&tag=B` (OCI 1.1+dev) was answered without `OCI-Tag`, the
+/// tags ignored (the suite then fell back to one push per tag): now every tag is set.
+#[tokio::test]
+async fn manifest_push_sets_every_tag_parameter() {
+    let registry = Registry::start();
+    let bytes = image_manifest(&registry, "multi/app", "tags").await.to_string().into_bytes();
+    let digest = Digest::sha256_of(&bytes);
+    let pushed =
+        put_manifest(&registry, "multi/app", &format!("{digest}?tag=v1&tag=latest&tag=v1"), OCI_MANIFEST, &bytes).await;
+    assert_eq!(pushed.status(), StatusCode::CREATED);
+    let tags: Vec<&str> = pushed.headers().get_all("oci-tag").iter().map(|value| value.to_str().unwrap()).collect();
+    assert_eq!(tags, ["v1", "latest"], "one OCI-Tag per tag applied, repeats once");
+    assert_eq!(pushed.headers()["docker-content-digest"], digest.to_string().as_str());
+    for tag in ["v1", "latest"] {
+        let head = client().head(registry.url(&format!("/v2/multi/app/manifests/{tag}"))).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "{tag}");
+        assert_eq!(head.headers()["docker-content-digest"], digest.to_string().as_str(), "{tag}");
+    }
+    let list: serde_json::Value =
+        client().get(registry.url("/v2/multi/app/tags/list")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["tags"], json!(["latest", "v1"]));
+
+    // Without `?tag=` there is no OCI-Tag; a malformed one refuses the whole push.
+    let plain = put_manifest(&registry, "multi/app", &digest.to_string(), OCI_MANIFEST, &bytes).await;
+    assert!(plain.headers().get("oci-tag").is_none());
+    let other = image_manifest(&registry, "multi/app", "other").await.to_string().into_bytes();
+    let other_digest = Digest::sha256_of(&other);
+    let refused =
+        put_manifest(&registry, "multi/app", &format!("{other_digest}?tag=ok&tag=.bad"), OCI_MANIFEST, &other).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(refused).await, "MANIFEST_INVALID");
+    let untouched = client().head(registry.url("/v2/multi/app/manifests/ok")).send().await.unwrap();
+    assert_eq!(untouched.status(), StatusCode::NOT_FOUND, "nothing tagged by a refused push");
+}

@@ -4,11 +4,13 @@
 
 mod auth;
 mod config;
+mod conformance;
 mod gc;
 mod http;
 mod images;
 mod replicas;
 mod robustness;
+mod scopes;
 mod skopeo;
 mod storage;
 mod util;

@@ -8,6 +8,7 @@ use kots_license::{License, TrustedKeys};
 use kots_testkit::{KillOnDrop, spawn_server};
 use tempfile::TempDir;
 
+mod conformance;
 mod credentials;
 mod registry;
 mod replicas;
