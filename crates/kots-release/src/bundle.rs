@@ -33,7 +33,9 @@ pub const CHECKSUMS_FILE: &str = "checksums.sha256";
 pub const LAYOUT_FILE: &str = "images/oci-layout";
 pub const INDEX_FILE: &str = "images/index.json";
 const BLOBS_PREFIX: &str = "images/blobs/";
-/// Files other than blobs are read into memory; none of ours comes near this.
+/// Files other than blobs are read into memory, so their declared size is checked first (a
+/// header claiming 2^40 bytes aborted the process); none of ours comes near this: `app.tar.gz`
+/// is bounded by the release limits of [`crate::archive`] anyway.
 const MAX_FILE: u64 = 256 * 1024 * 1024;
 /// Manifests are held until their blobs are in; registries refuse larger ones anyway.
 pub const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
@@ -543,9 +545,13 @@ impl BundleReader {
         Ok(Some((path, size)))
     }
 
-    /// The current entry's bytes, whole.
-    async fn read_current(&mut self) -> Result<Vec<u8>, BundleError> {
+    /// The current entry's bytes, whole; refused unread when it declares more than `limit`
+    /// (`what` names the limit), so that a header that lies allocates nothing.
+    async fn read_current(&mut self, limit: u64, what: &str) -> Result<Vec<u8>, BundleError> {
         let (entry, left, pad) = self.current.clone().expect("an entry is open");
+        if left > limit {
+            return Err(self.refuse(&entry, format!("declares {left} bytes; {what} are limited to {} MiB", limit >> 20)));
+        }
         let mut content = Vec::with_capacity(left as usize);
         let read =
             (&mut self.reader).take(left).read_to_end(&mut content).await.map_err(|e| self.read_error(&entry, e))?;
@@ -559,12 +565,7 @@ impl BundleReader {
 
     async fn expect_file(&mut self, expected: &str) -> Result<Vec<u8>, BundleError> {
         match self.next_entry().await? {
-            Some((path, size)) if path == expected => {
-                if size > MAX_FILE {
-                    return Err(self.refuse(&path, format!("is {size} bytes, more than a bundle's {expected} can be")));
-                }
-                self.read_current().await
-            }
+            Some((path, _)) if path == expected => self.read_current(MAX_FILE, "the files of a bundle's head").await,
             Some((path, _)) => Err(self.refuse(&path, format!("comes where `{expected}` belongs"))),
             None => Err(self.invalid(format!("it ends before `{expected}`"))),
         }
@@ -621,9 +622,9 @@ impl BundleReader {
         Ok(())
     }
 
-    /// The current entry whole (for manifests, which are small).
+    /// The current entry whole, for manifests: refused unread past [`MAX_MANIFEST`].
     pub async fn read_blob(&mut self) -> Result<Vec<u8>, BundleError> {
-        self.read_current().await
+        self.read_current(MAX_MANIFEST, "manifests").await
     }
 
     /// The path of the entry being read, for messages.

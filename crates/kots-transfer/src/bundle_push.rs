@@ -291,18 +291,22 @@ pub async fn push_bundle_images(
             roots.iter().enumerate().filter(|(_, (_, d))| d.digest == entry.digest).map(|(i, _)| i).collect();
         let current = done.iter().position(|finished| !finished).unwrap_or(0);
         if !heads.is_empty() {
-            let bytes = Bytes::from(bundle.read_blob().await?);
-            for index in heads {
-                let descriptor = roots[index].1.clone();
-                if bytes.len() as u64 != descriptor.size {
+            // The declared size is checked before a byte is read: a header may lie.
+            for index in &heads {
+                let descriptor = &roots[*index].1;
+                if entry.size != descriptor.size {
                     return Err(Error::Bundle(format!(
                         "{name}: entry `{}` is {} bytes; index.json says {} for {}",
                         blob_path(&entry.digest),
-                        bytes.len(),
+                        entry.size,
                         descriptor.size,
-                        roots[index].0
+                        roots[*index].0
                     )));
                 }
+            }
+            let bytes = Bytes::from(bundle.read_blob().await?);
+            for index in heads {
+                let descriptor = roots[index].1.clone();
                 // Put once the small pushes before it are in, with the next few images' roots:
                 // waiting for each image alone would leave few pushes in flight.
                 queued.push((index, bytes.clone(), descriptor));
