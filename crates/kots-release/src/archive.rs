@@ -130,8 +130,12 @@ pub fn unpack_tgz(bytes: &[u8], name: &str) -> Result<Vec<(String, Vec<u8>)>, Ar
 
 fn unpack_limited(bytes: &[u8], name: &str, limits: Limits) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
     let exceeded = std::rc::Rc::new(std::cell::Cell::new(false));
-    let decoder =
-        Bounded { inner: flate2::read::GzDecoder::new(bytes), read: 0, limit: limits.expanded, exceeded: exceeded.clone() };
+    let decoder = Bounded {
+        inner: flate2::read::GzDecoder::new(bytes),
+        read: 0,
+        limit: limits.expanded,
+        exceeded: exceeded.clone(),
+    };
     let unreadable = |source| {
         if exceeded.get() {
             ArchiveError::TooLarge { archive: name.to_owned(), limit: mib(limits.expanded) }

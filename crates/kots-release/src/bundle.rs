@@ -550,7 +550,9 @@ impl BundleReader {
     async fn read_current(&mut self, limit: u64, what: &str) -> Result<Vec<u8>, BundleError> {
         let (entry, left, pad) = self.current.clone().expect("an entry is open");
         if left > limit {
-            return Err(self.refuse(&entry, format!("declares {left} bytes; {what} are limited to {} MiB", limit >> 20)));
+            return Err(
+                self.refuse(&entry, format!("declares {left} bytes; {what} are limited to {} MiB", limit >> 20))
+            );
         }
         let mut content = Vec::with_capacity(left as usize);
         let read =

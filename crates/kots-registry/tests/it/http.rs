@@ -624,7 +624,10 @@ async fn a_page_size_past_any_list_gives_the_whole_list() {
     let registry = Registry::start();
     let manifest = image_manifest(&registry, "huge/page", "page").await.to_string().into_bytes();
     for tag in ["a", "b", "c"] {
-        assert_eq!(put_manifest(&registry, "huge/page", tag, OCI_MANIFEST, &manifest).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            put_manifest(&registry, "huge/page", tag, OCI_MANIFEST, &manifest).await.status(),
+            StatusCode::CREATED
+        );
     }
     for n in ["18446744073709551615", "99999999999999999999999", "4294967296"] {
         let response = client().get(registry.url(&format!("/v2/huge/page/tags/list?n={n}"))).send().await.unwrap();
