@@ -239,9 +239,10 @@ impl<'a> Pusher<'a> {
     }
 }
 
-/// Pushes every image of `bundle` (read up to its blobs) to `destinations` (by the bundle's
-/// image name: the destination reference, all on `client`'s registry). One result per image,
-/// in the bundle's order.
+/// Pushes every image of `bundle` (read up to its blobs, opened with
+/// [`BundleReader::open_file`]) to `destinations` (by the bundle's image name: the destination
+/// reference, all on `client`'s registry), once [`BundleReader::check_references`] has found
+/// every blob used by an image. One result per image, in the bundle's order.
 pub async fn push_bundle_images(
     bundle: &mut BundleReader,
     destinations: &BTreeMap<String, ImageReference>,
@@ -249,6 +250,8 @@ pub async fn push_bundle_images(
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Vec<PushedImage>, Error> {
     let started = Instant::now();
+    // Before anything is pushed: every blob is one an image uses, of the size that names it.
+    bundle.check_references().await?;
     let name = bundle.name().to_owned();
     let roots = bundle.images.clone();
     let mut images = Vec::new();
