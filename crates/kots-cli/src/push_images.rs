@@ -26,7 +26,8 @@ pub struct PushImagesOptions {
 pub async fn push_images(options: &PushImagesOptions) -> anyhow::Result<Vec<PushedImage>> {
     let target =
         RegistryTarget::parse(&options.registry, None).map_err(|reason| anyhow::anyhow!("REGISTRY: {reason}"))?;
-    let mut bundle = BundleReader::open_file(&options.bundle, &format!("bundle `{}`", options.bundle.display())).await?;
+    let mut bundle =
+        BundleReader::open_file(&options.bundle, &format!("bundle `{}`", options.bundle.display())).await?;
     let mut carried = BTreeMap::new();
     for (name, _) in &bundle.images {
         let reference =

@@ -480,12 +480,10 @@ impl BundleReader {
     /// Opens the bundle file at `path` and reads its head; it can then be checked whole
     /// ([`BundleReader::check_references`]) before its blobs are read.
     pub async fn open_file(path: &std::path::Path, name: &str) -> Result<BundleReader, BundleError> {
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|source| BundleError::Io {
-                path: format!("cannot open the airgap bundle `{}`", path.display()),
-                source,
-            })?;
+        let file = tokio::fs::File::open(path).await.map_err(|source| BundleError::Io {
+            path: format!("cannot open the airgap bundle `{}`", path.display()),
+            source,
+        })?;
         let mut bundle = BundleReader::open(file, name).await?;
         bundle.path = Some(path.to_owned());
         Ok(bundle)
@@ -688,7 +686,9 @@ impl BundleReader {
             match references.get(&digest) {
                 None => return Err(self.refuse(&path, "is used by no image of the bundle".to_owned())),
                 Some(declared) if *declared != size => {
-                    return Err(self.refuse(&path, format!("is {size} bytes, but the manifest naming it says {declared}")));
+                    return Err(
+                        self.refuse(&path, format!("is {size} bytes, but the manifest naming it says {declared}"))
+                    );
                 }
                 Some(_) => {}
             }

@@ -379,8 +379,10 @@ fn hostile_bundles_push_nothing_and_name_the_entry() {
     );
     let error = push("stowaway.tar", bundle);
     assert!(
-        error.contains(&format!("entry `{}` (5242880 bytes) is used by no image of images/index.json", path_of(&stowaway)))
-            && error.contains("nothing was pushed"),
+        error.contains(&format!(
+            "entry `{}` (5242880 bytes) is used by no image of images/index.json",
+            path_of(&stowaway)
+        )) && error.contains("nothing was pushed"),
         "{error}"
     );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
