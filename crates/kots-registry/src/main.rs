@@ -292,6 +292,9 @@ impl Stores {
             }
             None => Registry::open_embedded(data_dir, options).await,
         };
-        registry.with_context(|| format!("cannot open the registry data folder `{}`", data_dir.display()))
+        registry.with_context(|| match &self.storage {
+            Some(url) => format!("cannot open the registry's blobs at {url}"),
+            None => format!("cannot open the registry data folder `{}`", data_dir.display()),
+        })
     }
 }

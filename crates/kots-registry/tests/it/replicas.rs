@@ -95,7 +95,7 @@ async fn object_storage_is_probed_at_start_and_ip_endpoints_go_path_style() {
     let postgres = tokio::task::spawn_blocking(LocalPostgres::start).await.unwrap().unwrap();
     let temp = tempfile::tempdir().unwrap();
     let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
-    let args = |bucket: &str| {
+    let args_for = |bucket: &str| {
         let storage = format!("s3://{bucket}/registry");
         ["--database", &postgres.url, "--storage", &storage, "--s3-endpoint", &s3.endpoint, "--s3-region", "us-east-1"]
             .map(str::to_owned)
@@ -106,7 +106,7 @@ async fn object_storage_is_probed_at_start_and_ip_endpoints_go_path_style() {
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(temp.path().join("wrong"))
-        .args(args("no-such-bucket"))
+        .args(args_for("no-such-bucket"))
         .envs(env)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
@@ -124,7 +124,8 @@ async fn object_storage_is_probed_at_start_and_ip_endpoints_go_path_style() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("bucket `no-such-bucket`")
+        stderr.contains("cannot open the registry's blobs at s3://no-such-bucket/registry")
+            && stderr.contains("bucket `no-such-bucket`")
             && stderr.contains(&s3.endpoint)
             && stderr.contains("registry/.kots-probe-")
             && stderr.contains("check the bucket name, the credentials"),
@@ -132,7 +133,7 @@ async fn object_storage_is_probed_at_start_and_ip_endpoints_go_path_style() {
     );
 
     // The right bucket at an IP endpoint, without --s3-path-style: ready, and uploads work.
-    let args: Vec<String> = args(&s3.bucket).to_vec();
+    let args: Vec<String> = args_for(&s3.bucket).to_vec();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let registry = Registry::start_with_env(&temp.path().join("right"), &args, &env);
     let ready = client().get(registry.url("/readyz")).send().await.unwrap();
@@ -144,6 +145,21 @@ async fn object_storage_is_probed_at_start_and_ip_endpoints_go_path_style() {
         .await
         .unwrap();
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"stored by path");
+    drop(registry);
+
+    // A bucket that goes away after the start: /readyz says so (its probe stands for 5 s).
+    let doomed = format!("{}/doomed", s3.endpoint);
+    assert!(reqwest::Client::new().put(&doomed).send().await.unwrap().status().is_success());
+    let args: Vec<String> = args_for("doomed").to_vec();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let registry = Registry::start_with_env(&temp.path().join("doomed"), &args, &env);
+    assert_eq!(client().get(registry.url("/readyz")).send().await.unwrap().status(), StatusCode::OK);
+    assert!(reqwest::Client::new().delete(&doomed).send().await.unwrap().status().is_success());
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
+    let ready = client().get(registry.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = ready.text().await.unwrap();
+    assert!(body.contains("blob store unavailable") && body.contains("bucket `doomed`"), "{body}");
     drop(registry);
     drop(postgres);
     drop(s3);
