@@ -646,6 +646,27 @@ async fn a_page_size_past_any_list_gives_the_whole_list() {
     }
 }
 
+/// A manifest naming more than 32,766 blobs got 500 ("too many SQL variables"): its
+/// references are looked up in batches.
+#[tokio::test]
+async fn a_manifest_naming_more_blobs_than_a_statement_binds() {
+    let registry = Registry::start();
+    let config = push_blob(&registry, "many/layers", br#"{"architecture":"amd64","os":"linux"}"#).await;
+    let layer = push_blob(&registry, "many/layers", b"one layer, many times").await;
+    let descriptor = json!({"mediaType": "a/b", "digest": layer.to_string(), "size": 21});
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.to_string(), "size": 37},
+        "layers": vec![descriptor; 33_000],
+    })
+    .to_string()
+    .into_bytes();
+    assert!(manifest.len() < 4 * 1024 * 1024, "{}", manifest.len());
+    let response = put_manifest(&registry, "many/layers", "v1", OCI_MANIFEST, &manifest).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+}
+
 #[tokio::test]
 async fn names_that_are_not_repository_names() {
     let registry = Registry::start();
