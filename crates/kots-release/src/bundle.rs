@@ -39,6 +39,10 @@ const BLOBS_PREFIX: &str = "images/blobs/";
 const MAX_FILE: u64 = 256 * 1024 * 1024;
 /// Manifests are held until their blobs are in; registries refuse larger ones anyway.
 pub const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
+/// The most entries a bundle may have. Each costs its name in memory while the bundle is read
+/// (names are checked to appear once); a bundle of hundreds of images has a few thousand, and
+/// this bounds one made of millions of empty entries.
+const MAX_ENTRIES: usize = 100_000;
 /// What [`BundleReader::check_references`] holds of the manifests it reads (their descriptors):
 /// a bundle of thousands of images uses a few MiB; this bounds a crafted one.
 const MAX_MANIFESTS_READ: u64 = 256 * 1024 * 1024;
@@ -637,6 +641,9 @@ impl BundleReader {
         let size = header.size().map_err(|_| self.refuse(&shown, "has an unreadable size".to_owned()))?;
         if !self.seen.insert(path.clone()) {
             return Err(self.refuse(&path, "appears twice".to_owned()));
+        }
+        if self.seen.len() > MAX_ENTRIES {
+            return Err(self.refuse(&path, format!("is one entry more than the {MAX_ENTRIES} a bundle may have")));
         }
         self.current = Some((path.clone(), size, padding(size).len() as u64));
         Ok(Some((path, size)))
