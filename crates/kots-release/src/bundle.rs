@@ -1001,4 +1001,43 @@ mod tests {
         let error = read_all(raw_tar(&entries, true)).await.unwrap_err().to_string();
         assert!(error.contains("`app.tar.gz` does not match its checksum"), "{error}");
     }
+
+    /// A bundle of millions of empty entries kept every name in memory, and a manifest entry
+    /// claiming 2^40 bytes was allocated for (SIGABRT): both are refused by name.
+    #[tokio::test]
+    async fn entry_counts_and_declared_sizes_are_bounded() {
+        let airgap = AirgapSpec { format: "oci".into(), ..spec() }.to_yaml();
+        let index = r#"{"schemaVersion":2,"manifests":[]}"#;
+        let head = head(&airgap, index);
+        let mut entries: Vec<(String, tar::EntryType, Vec<u8>)> =
+            head.into_iter().map(|(path, content)| (path, tar::EntryType::Regular, content)).collect();
+        for n in 0..MAX_ENTRIES {
+            entries.push((format!("images/blobs/sha256/{n:064x}"), tar::EntryType::Regular, Vec::new()));
+        }
+        let borrowed: Vec<(&str, tar::EntryType, &[u8])> =
+            entries.iter().map(|(path, kind, content)| (path.as_str(), *kind, content.as_slice())).collect();
+        let mut reader = BundleReader::open(std::io::Cursor::new(raw_tar(&borrowed, true)), "many").await.unwrap();
+        let error = loop {
+            match reader.next_blob().await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("read past the limit"),
+                Err(error) => break error.to_string(),
+            }
+        };
+        assert!(error.contains("is one entry more than the 100000 a bundle may have"), "{error}");
+
+        let mut bytes = raw_tar(&borrowed[..5], false);
+        let mut header = tar::Header::new_ustar();
+        header.set_path(format!("images/blobs/sha256/{:064x}", 1)).unwrap();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(1 << 40);
+        header.set_mode(0o644);
+        header.set_cksum();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&[b'{'; 512]);
+        let mut reader = BundleReader::open(std::io::Cursor::new(bytes), "lying").await.unwrap();
+        assert_eq!(reader.next_blob().await.unwrap().unwrap().size, 1 << 40);
+        let error = reader.read_blob().await.unwrap_err().to_string();
+        assert!(error.contains("declares 1099511627776 bytes; manifests are limited to 4 MiB"), "{error}");
+    }
 }
