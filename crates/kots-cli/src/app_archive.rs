@@ -24,6 +24,10 @@ pub const ARCHIVE_FILE: &str = "kots/archive.yaml";
 const ARCHIVE_IN_FOLDER: &str = "overlays/midstream/kots/archive.yaml";
 /// Raw bytes per ConfigMap; base64 makes ~1 MiB of it, within what the API server accepts.
 pub const PART_SIZE: usize = 768 * 1024;
+/// The most parts an archive is read from: as many as the largest archive `download` unpacks
+/// ([`kots_release::archive::MAX_TOTAL_BYTES`]) takes. The count is checked before anything is
+/// done with it: a label claiming 10^9 parts cost 7.5 GB listing the missing ones.
+pub const MAX_PARTS: usize = (kots_release::archive::MAX_TOTAL_BYTES as usize).div_ceil(PART_SIZE);
 const FOLDERS: [&str; 3] = ["upstream", "base", "overlays"];
 const DATA_KEY: &str = "archive.tgz.part";
 
@@ -149,6 +153,15 @@ pub fn reassemble(configmaps: &[Value], slug: Option<&str>, origin: &str) -> any
         let bad = |what: &str| anyhow::anyhow!("{origin}: ConfigMap `{name}` has {what}");
         let part: usize = part.parse().map_err(|_| bad("a part number that is not a number"))?;
         let parts: usize = parts.parse().map_err(|_| bad("a part count that is not a number"))?;
+        if parts == 0 || parts > MAX_PARTS {
+            return Err(bad(&format!(
+                "a part count of {parts} in `{LABEL_PARTS}`; an app archive has 1 to {MAX_PARTS} parts ({} MiB)",
+                kots_release::archive::MAX_TOTAL_BYTES >> 20
+            )));
+        }
+        if part == 0 || part > parts {
+            return Err(bad(&format!("part number {part}, outside 1 to {parts}")));
+        }
         let digest = configmap["metadata"]["annotations"][LABEL_DIGEST]
             .as_str()
             .ok_or_else(|| bad(&format!("no `{LABEL_DIGEST}` annotation")))?
@@ -253,6 +266,18 @@ mod tests {
         let without_two: Vec<Value> = [configmaps[0].clone(), configmaps[2].clone()].to_vec();
         let error = reassemble(&without_two, None, "test").unwrap_err().to_string();
         assert!(error.contains("part 2 of 3 missing"), "{error}");
+        let mut claiming = configmaps.clone();
+        claiming[0]["metadata"]["labels"][LABEL_PARTS] = json!("1000000000");
+        let error = reassemble(&claiming, None, "test").unwrap_err().to_string();
+        assert!(
+            error.contains("ConfigMap `kots-myapp-archive-1` has a part count of 1000000000")
+                && error.contains("1 to 342 parts (256 MiB)"),
+            "{error}"
+        );
+        claiming[0]["metadata"]["labels"][LABEL_PARTS] = json!("3");
+        claiming[0]["metadata"]["labels"][LABEL_PART] = json!("4");
+        let error = reassemble(&claiming, None, "test").unwrap_err().to_string();
+        assert!(error.contains("has part number 4, outside 1 to 3"), "{error}");
         configmaps[1]["binaryData"][DATA_KEY] = json!(base64::engine::general_purpose::STANDARD.encode(b"tampered"));
         let error = reassemble(&configmaps, None, "test").unwrap_err().to_string();
         assert!(error.contains("the parts hash to"), "{error}");

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use kots_oci::ImageReference;
 use kots_release::bundle::BundleReader;
 use kots_release::images::FoundImage;
@@ -27,10 +26,8 @@ pub struct PushImagesOptions {
 pub async fn push_images(options: &PushImagesOptions) -> anyhow::Result<Vec<PushedImage>> {
     let target =
         RegistryTarget::parse(&options.registry, None).map_err(|reason| anyhow::anyhow!("REGISTRY: {reason}"))?;
-    let file = tokio::fs::File::open(&options.bundle)
-        .await
-        .with_context(|| format!("cannot open the airgap bundle `{}`", options.bundle.display()))?;
-    let mut bundle = BundleReader::open(file, &format!("bundle `{}`", options.bundle.display())).await?;
+    let mut bundle =
+        BundleReader::open_file(&options.bundle, &format!("bundle `{}`", options.bundle.display())).await?;
     let mut carried = BTreeMap::new();
     for (name, _) in &bundle.images {
         let reference =

@@ -176,7 +176,23 @@ impl VendorApi {
             released_at: header("x-replicated-releasedat"),
         };
         let registry_domain = Some(header("x-replicated-replicatedregistrydomain")).filter(|domain| !domain.is_empty());
-        let bytes = response.bytes().await.map_err(|e| anyhow::anyhow!("download of {path} broke off: {e}"))?;
+        // Read within the limit that unpacking applies anyway: a body past it is refused as it
+        // comes, not held whole first.
+        let limit = kots_release::archive::MAX_EXPANDED_BYTES;
+        let mut response = response;
+        let mut bytes = Vec::new();
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| anyhow::anyhow!("download of {path} broke off: {e}"))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                anyhow::bail!(
+                    "the release from {}{path} is larger than {} MiB; release archives are limited to that",
+                    self.endpoint,
+                    limit >> 20
+                );
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         let files = kots_release::archive::unpack_tgz(&bytes, &format!("the release from {}{path}", self.endpoint))?;
         Ok(Release { files, cursor, registry_domain })
     }

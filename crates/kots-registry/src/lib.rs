@@ -160,6 +160,9 @@ impl Registry {
         metadata: Arc<SqlMetadataStore>,
         options: Options,
     ) -> Result<Registry> {
+        // A blob store that cannot take a write is refused here, with its own message, rather
+        // than found out by the first upload's 500 behind a registry that said ready.
+        blobs.health().await?;
         let mut registry = Registry::new(blobs, metadata, options);
         registry.replica = Some(uuid::Uuid::new_v4().simple().to_string());
         // Another replica may be writing an upload this one cannot see a session for.

@@ -115,7 +115,8 @@ struct Stores {
     /// The bucket's region (else AWS_REGION).
     #[arg(long, env = "KOTS_REGISTRY_S3_REGION")]
     s3_region: Option<String>,
-    /// Bucket in the path instead of the host name (MinIO, Ceph and most local servers).
+    /// Bucket in the path instead of the host name (MinIO, Ceph and most local servers); taken
+    /// by itself for an IP-address or `localhost` endpoint.
     #[arg(long, env = "KOTS_REGISTRY_S3_PATH_STYLE")]
     s3_path_style: bool,
     /// Answer blob downloads with a redirect to a pre-signed URL valid this long (`5m`): the
@@ -291,6 +292,9 @@ impl Stores {
             }
             None => Registry::open_embedded(data_dir, options).await,
         };
-        registry.with_context(|| format!("cannot open the registry data folder `{}`", data_dir.display()))
+        registry.with_context(|| match &self.storage {
+            Some(url) => format!("cannot open the registry's blobs at {url}"),
+            None => format!("cannot open the registry data folder `{}`", data_dir.display()),
+        })
     }
 }

@@ -247,6 +247,11 @@ pub struct Page {
     pub last: Option<String>,
 }
 
+/// The largest `?n=` taken as asked; a larger one (up to any number of digits) asks for all and
+/// is clamped to this, which no list reaches: `n=18446744073709551615` overflowed into an empty
+/// page.
+pub const MAX_PAGE_REQUEST: usize = u32::MAX as usize;
+
 /// `GET /v2/_catalog` or `GET /v2/NAME/tags/list` (`what` names the list for the refusal).
 pub fn list(incoming: &Incoming, what: &str) -> Result<Page> {
     if incoming.method != Method::GET {
@@ -256,7 +261,10 @@ pub fn list(incoming: &Incoming, what: &str) -> Result<Page> {
         .query
         .get("n")
         .map(|n| {
-            n.parse::<usize>().map_err(|_| Error::PaginationInvalid(format!("`n={n}` is not a number of entries")))
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::PaginationInvalid(format!("`n={n}` is not a number of entries")));
+            }
+            Ok(n.parse::<usize>().unwrap_or(usize::MAX).min(MAX_PAGE_REQUEST))
         })
         .transpose()?;
     Ok(Page { limit, last: incoming.query.get("last").cloned() })

@@ -14,7 +14,7 @@
 //! repository of the image it belongs to) and each manifest once its blobs are in. Only regular
 //! files with relative paths, each once; every blob is checked against its digest.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -33,10 +33,19 @@ pub const CHECKSUMS_FILE: &str = "checksums.sha256";
 pub const LAYOUT_FILE: &str = "images/oci-layout";
 pub const INDEX_FILE: &str = "images/index.json";
 const BLOBS_PREFIX: &str = "images/blobs/";
-/// Files other than blobs are read into memory; none of ours comes near this.
+/// Files other than blobs are read into memory, so their declared size is checked first (a
+/// header claiming 2^40 bytes aborted the process); none of ours comes near this: `app.tar.gz`
+/// is bounded by the release limits of [`crate::archive`] anyway.
 const MAX_FILE: u64 = 256 * 1024 * 1024;
 /// Manifests are held until their blobs are in; registries refuse larger ones anyway.
 pub const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
+/// The most entries a bundle may have. Each costs its name in memory while the bundle is read
+/// (names are checked to appear once); a bundle of hundreds of images has a few thousand, and
+/// this bounds one made of millions of empty entries.
+const MAX_ENTRIES: usize = 100_000;
+/// What [`BundleReader::check_references`] holds of the manifests it reads (their descriptors):
+/// a bundle of thousands of images uses a few MiB; this bounds a crafted one.
+const MAX_MANIFESTS_READ: u64 = 256 * 1024 * 1024;
 
 pub use kots_oci::ByteStream;
 
@@ -373,6 +382,11 @@ fn compress(tar: ByteStream, compression: Compression) -> ByteStream {
 /// A bundle being read: its head (release, images) read and checked, its blobs still to come.
 pub struct BundleReader {
     name: String,
+    /// The file read, when it is one: [`BundleReader::check_references`] reads it a second time.
+    path: Option<std::path::PathBuf>,
+    /// Every blob the images of `index.json` reference, with its size, once checked: each blob
+    /// entry must be one of them, of that size.
+    references: Option<HashMap<Digest, u64>>,
     reader: Pin<Box<dyn AsyncRead + Send>>,
     seen: HashSet<String>,
     /// The entry being read, the bytes of it left, and the padding after it.
@@ -412,6 +426,8 @@ impl BundleReader {
         };
         let mut bundle = BundleReader {
             name: name.to_owned(),
+            path: None,
+            references: None,
             reader,
             seen: HashSet::new(),
             current: None,
@@ -463,6 +479,93 @@ impl BundleReader {
         }
         bundle.app_archive = app_archive;
         Ok(bundle)
+    }
+
+    /// Opens the bundle file at `path` and reads its head; it can then be checked whole
+    /// ([`BundleReader::check_references`]) before its blobs are read.
+    pub async fn open_file(path: &std::path::Path, name: &str) -> Result<BundleReader, BundleError> {
+        let file = tokio::fs::File::open(path).await.map_err(|source| BundleError::Io {
+            path: format!("cannot open the airgap bundle `{}`", path.display()),
+            source,
+        })?;
+        let mut bundle = BundleReader::open(file, name).await?;
+        bundle.path = Some(path.to_owned());
+        Ok(bundle)
+    }
+
+    /// Reads the whole bundle once more, ahead of this reader, and checks that every blob entry
+    /// is referenced by an image of `index.json` (its root manifest, a child manifest, a config
+    /// or a layer of one) with the size that names it. From then on [`BundleReader::next_blob`]
+    /// refuses any other entry. Blobs come before the manifests naming them, so without this a
+    /// blob no image uses was pushed (an 849 KiB bundle left 2 GiB in a customer's registry).
+    /// Costs one more decompression of the bundle, no memory beyond its manifests' descriptors.
+    pub async fn check_references(&mut self) -> Result<(), BundleError> {
+        let Some(path) = self.path.clone() else {
+            return Err(self.invalid("read from a stream, its blobs cannot be checked before pushing".to_owned()));
+        };
+        let mut scan = BundleReader::open_file(&path, &self.name).await?;
+        // Each blob entry's digest and size, and what each manifest among them names.
+        let mut entries: Vec<(Digest, u64)> = Vec::new();
+        let mut names: HashMap<Digest, Vec<Descriptor>> = HashMap::new();
+        let mut held: u64 = 0;
+        while let Some(entry) = scan.next_blob().await? {
+            entries.push((entry.digest.clone(), entry.size));
+            if entry.size > MAX_MANIFEST {
+                continue;
+            }
+            let bytes = scan.read_blob().await?;
+            let Ok(manifest) = Manifest::parse(&bytes, None) else { continue };
+            held += bytes.len() as u64;
+            if held > MAX_MANIFESTS_READ {
+                return Err(scan.invalid(format!(
+                    "its manifests add up to more than {} MiB, more than any bundle kots builds holds",
+                    MAX_MANIFESTS_READ >> 20
+                )));
+            }
+            let named = manifest.manifests.iter().chain(manifest.referenced_blobs()).cloned().collect();
+            names.insert(entry.digest, named);
+        }
+        // From the roots, through the manifests the bundle carries.
+        let mut references: HashMap<Digest, u64> = HashMap::new();
+        let mut to_visit: Vec<Descriptor> = self.images.iter().map(|(_, root)| root.clone()).collect();
+        while let Some(descriptor) = to_visit.pop() {
+            match references.get(&descriptor.digest) {
+                Some(size) if *size != descriptor.size => {
+                    return Err(self.refuse(
+                        &blob_path(&descriptor.digest),
+                        format!("is named with two sizes, {size} and {} bytes; nothing was pushed", descriptor.size),
+                    ));
+                }
+                Some(_) => continue,
+                None => {}
+            }
+            references.insert(descriptor.digest.clone(), descriptor.size);
+            if let Some(named) = names.get(&descriptor.digest) {
+                to_visit.extend(named.iter().cloned());
+            }
+        }
+        for (digest, size) in entries {
+            match references.get(&digest) {
+                None => {
+                    return Err(self.refuse(
+                        &blob_path(&digest),
+                        format!(
+                            "({size} bytes) is used by no image of {INDEX_FILE}: no manifest of the bundle names it; \
+                             a bundle carries only what its images use, so nothing was pushed"
+                        ),
+                    ));
+                }
+                Some(declared) if *declared != size => {
+                    return Err(self.refuse(
+                        &blob_path(&digest),
+                        format!("is {size} bytes, but the manifest naming it says {declared}; nothing was pushed"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        self.references = Some(references);
+        Ok(())
     }
 
     pub fn name(&self) -> &str {
@@ -539,13 +642,22 @@ impl BundleReader {
         if !self.seen.insert(path.clone()) {
             return Err(self.refuse(&path, "appears twice".to_owned()));
         }
+        if self.seen.len() > MAX_ENTRIES {
+            return Err(self.refuse(&path, format!("is one entry more than the {MAX_ENTRIES} a bundle may have")));
+        }
         self.current = Some((path.clone(), size, padding(size).len() as u64));
         Ok(Some((path, size)))
     }
 
-    /// The current entry's bytes, whole.
-    async fn read_current(&mut self) -> Result<Vec<u8>, BundleError> {
+    /// The current entry's bytes, whole; refused unread when it declares more than `limit`
+    /// (`what` names the limit), so that a header that lies allocates nothing.
+    async fn read_current(&mut self, limit: u64, what: &str) -> Result<Vec<u8>, BundleError> {
         let (entry, left, pad) = self.current.clone().expect("an entry is open");
+        if left > limit {
+            return Err(
+                self.refuse(&entry, format!("declares {left} bytes; {what} are limited to {} MiB", limit >> 20))
+            );
+        }
         let mut content = Vec::with_capacity(left as usize);
         let read =
             (&mut self.reader).take(left).read_to_end(&mut content).await.map_err(|e| self.read_error(&entry, e))?;
@@ -559,12 +671,7 @@ impl BundleReader {
 
     async fn expect_file(&mut self, expected: &str) -> Result<Vec<u8>, BundleError> {
         match self.next_entry().await? {
-            Some((path, size)) if path == expected => {
-                if size > MAX_FILE {
-                    return Err(self.refuse(&path, format!("is {size} bytes, more than a bundle's {expected} can be")));
-                }
-                self.read_current().await
-            }
+            Some((path, _)) if path == expected => self.read_current(MAX_FILE, "the files of a bundle's head").await,
             Some((path, _)) => Err(self.refuse(&path, format!("comes where `{expected}` belongs"))),
             None => Err(self.invalid(format!("it ends before `{expected}`"))),
         }
@@ -581,6 +688,18 @@ impl BundleReader {
             .and_then(|rest| rest.split_once('/'))
             .and_then(|(algorithm, hex)| Digest::parse(&format!("{algorithm}:{hex}")).ok())
             .ok_or_else(|| self.refuse(&path, "is not a blob of the image layout (images/blobs/ALG/HEX)".to_owned()))?;
+        if let Some(references) = &self.references {
+            // The bundle changed since it was checked: refuse what the check would have.
+            match references.get(&digest) {
+                None => return Err(self.refuse(&path, "is used by no image of the bundle".to_owned())),
+                Some(declared) if *declared != size => {
+                    return Err(
+                        self.refuse(&path, format!("is {size} bytes, but the manifest naming it says {declared}"))
+                    );
+                }
+                Some(_) => {}
+            }
+        }
         self.hashing = Some((digest.clone(), digest.algorithm().hasher()));
         Ok(Some(BlobEntry { digest, size }))
     }
@@ -621,9 +740,9 @@ impl BundleReader {
         Ok(())
     }
 
-    /// The current entry whole (for manifests, which are small).
+    /// The current entry whole, for manifests: refused unread past [`MAX_MANIFEST`].
     pub async fn read_blob(&mut self) -> Result<Vec<u8>, BundleError> {
-        self.read_current().await
+        self.read_current(MAX_MANIFEST, "manifests").await
     }
 
     /// The path of the entry being read, for messages.
@@ -881,5 +1000,44 @@ mod tests {
             altered.iter().map(|(p, c)| (p.as_str(), regular, c.as_slice())).collect();
         let error = read_all(raw_tar(&entries, true)).await.unwrap_err().to_string();
         assert!(error.contains("`app.tar.gz` does not match its checksum"), "{error}");
+    }
+
+    /// A bundle of millions of empty entries kept every name in memory, and a manifest entry
+    /// claiming 2^40 bytes was allocated for (SIGABRT): both are refused by name.
+    #[tokio::test]
+    async fn entry_counts_and_declared_sizes_are_bounded() {
+        let airgap = AirgapSpec { format: "oci".into(), ..spec() }.to_yaml();
+        let index = r#"{"schemaVersion":2,"manifests":[]}"#;
+        let head = head(&airgap, index);
+        let mut entries: Vec<(String, tar::EntryType, Vec<u8>)> =
+            head.into_iter().map(|(path, content)| (path, tar::EntryType::Regular, content)).collect();
+        for n in 0..MAX_ENTRIES {
+            entries.push((format!("images/blobs/sha256/{n:064x}"), tar::EntryType::Regular, Vec::new()));
+        }
+        let borrowed: Vec<(&str, tar::EntryType, &[u8])> =
+            entries.iter().map(|(path, kind, content)| (path.as_str(), *kind, content.as_slice())).collect();
+        let mut reader = BundleReader::open(std::io::Cursor::new(raw_tar(&borrowed, true)), "many").await.unwrap();
+        let error = loop {
+            match reader.next_blob().await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("read past the limit"),
+                Err(error) => break error.to_string(),
+            }
+        };
+        assert!(error.contains("is one entry more than the 100000 a bundle may have"), "{error}");
+
+        let mut bytes = raw_tar(&borrowed[..5], false);
+        let mut header = tar::Header::new_ustar();
+        header.set_path(format!("images/blobs/sha256/{:064x}", 1)).unwrap();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(1 << 40);
+        header.set_mode(0o644);
+        header.set_cksum();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&[b'{'; 512]);
+        let mut reader = BundleReader::open(std::io::Cursor::new(bytes), "lying").await.unwrap();
+        assert_eq!(reader.next_blob().await.unwrap().unwrap().size, 1 << 40);
+        let error = reader.read_blob().await.unwrap_err().to_string();
+        assert!(error.contains("declares 1099511627776 bytes; manifests are limited to 4 MiB"), "{error}");
     }
 }

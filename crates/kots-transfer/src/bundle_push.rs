@@ -239,9 +239,10 @@ impl<'a> Pusher<'a> {
     }
 }
 
-/// Pushes every image of `bundle` (read up to its blobs) to `destinations` (by the bundle's
-/// image name: the destination reference, all on `client`'s registry). One result per image,
-/// in the bundle's order.
+/// Pushes every image of `bundle` (read up to its blobs, opened with
+/// [`BundleReader::open_file`]) to `destinations` (by the bundle's image name: the destination
+/// reference, all on `client`'s registry), once [`BundleReader::check_references`] has found
+/// every blob used by an image. One result per image, in the bundle's order.
 pub async fn push_bundle_images(
     bundle: &mut BundleReader,
     destinations: &BTreeMap<String, ImageReference>,
@@ -249,6 +250,8 @@ pub async fn push_bundle_images(
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Vec<PushedImage>, Error> {
     let started = Instant::now();
+    // Before anything is pushed: every blob is one an image uses, of the size that names it.
+    bundle.check_references().await?;
     let name = bundle.name().to_owned();
     let roots = bundle.images.clone();
     let mut images = Vec::new();
@@ -291,18 +294,22 @@ pub async fn push_bundle_images(
             roots.iter().enumerate().filter(|(_, (_, d))| d.digest == entry.digest).map(|(i, _)| i).collect();
         let current = done.iter().position(|finished| !finished).unwrap_or(0);
         if !heads.is_empty() {
-            let bytes = Bytes::from(bundle.read_blob().await?);
-            for index in heads {
-                let descriptor = roots[index].1.clone();
-                if bytes.len() as u64 != descriptor.size {
+            // The declared size is checked before a byte is read: a header may lie.
+            for index in &heads {
+                let descriptor = &roots[*index].1;
+                if entry.size != descriptor.size {
                     return Err(Error::Bundle(format!(
                         "{name}: entry `{}` is {} bytes; index.json says {} for {}",
                         blob_path(&entry.digest),
-                        bytes.len(),
+                        entry.size,
                         descriptor.size,
-                        roots[index].0
+                        roots[*index].0
                     )));
                 }
+            }
+            let bytes = Bytes::from(bundle.read_blob().await?);
+            for index in heads {
+                let descriptor = roots[index].1.clone();
                 // Put once the small pushes before it are in, with the next few images' roots:
                 // waiting for each image alone would leave few pushes in flight.
                 queued.push((index, bytes.clone(), descriptor));

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use kots_license::License;
 use kots_release::bundle::BundleReader;
 
@@ -51,10 +51,7 @@ pub enum Fetched {
 pub async fn open_bundle(plan: &Plan) -> anyhow::Result<Option<BundleReader>> {
     let SourceKind::Bundle(path) = &plan.source else { return Ok(None) };
     plan.printer.step(format!("Reading airgap bundle {}", path.display()));
-    let file = tokio::fs::File::open(path)
-        .await
-        .with_context(|| format!("cannot open the airgap bundle `{}`", path.display()))?;
-    Ok(Some(BundleReader::open(file, &format!("bundle `{}`", path.display())).await?))
+    Ok(Some(BundleReader::open_file(path, &format!("bundle `{}`", path.display())).await?))
 }
 
 /// The app being pulled: as the upstream names it, or as the bundle does (they must agree).

@@ -107,6 +107,30 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     assert!(!ok && stderr.contains("older than the installed 1.1.0"), "{stderr}");
     assert_eq!(snapshot(&app), before);
 
+    // A newer bundle whose app.tar.gz holds a header claiming 2^40 bytes aborted `pull`
+    // (SIGABRT) and left `.myapp.kots-staging`: refused by name, the folder as it was.
+    let mut spec = spec_of(&second);
+    spec.update_cursor = "1000".into();
+    let hostile = world.path("hostile-app.tar");
+    let lying = crate::download::lying_archive("upstream/huge.yaml", 1 << 40);
+    std::fs::write(&hostile, crafted_bundle_of(&spec, &lying, b"{}", &[])).unwrap();
+    let (ok, _, stderr) = world.pull(
+        &license,
+        &rootdir,
+        &as_strs(&bundle_pull_args(&hostile, &keys, &format!("http://{customer}"), true)),
+    );
+    assert!(
+        !ok && stderr.contains("entry `upstream/huge.yaml` declares 1099511627776 bytes; files of a release or app archive are limited to 64 MiB"),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&app), before);
+    let left: Vec<String> = std::fs::read_dir(&rootdir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
     // Offline refusals: an expired license, a bundle of a channel the license lacks.
     let (ok, _, stderr) = world.pull(
         &expired,
@@ -179,14 +203,24 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
 /// A plain-tar bundle of one image `docker.io/library/app:1`, whose head is right and whose
 /// blob entries are `blobs` exactly as given (raw names, any entry type).
 fn crafted_bundle(manifest: &[u8], blobs: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
-    use kots_oci::Digest;
-    let airgap = kots_release::bundle::AirgapSpec {
+    let spec = kots_release::bundle::AirgapSpec {
         app_slug: "myapp".into(),
         saved_images: vec!["docker.io/library/app:1".into()],
         format: "oci".into(),
         ..Default::default()
-    }
-    .to_yaml();
+    };
+    crafted_bundle_of(&spec, b"app", manifest, blobs)
+}
+
+/// [`crafted_bundle`] with `spec` in `airgap.yaml` and `app` as `app.tar.gz`.
+fn crafted_bundle_of(
+    spec: &kots_release::bundle::AirgapSpec,
+    app: &[u8],
+    manifest: &[u8],
+    blobs: &[(&str, tar::EntryType, &[u8])],
+) -> Vec<u8> {
+    use kots_oci::Digest;
+    let airgap = spec.to_yaml();
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "digest": Digest::sha256_of(manifest).to_string(),
@@ -197,7 +231,7 @@ fn crafted_bundle(manifest: &[u8], blobs: &[(&str, tar::EntryType, &[u8])]) -> V
     let layout = br#"{"imageLayoutVersion":"1.0.0"}"#;
     let head: Vec<(&str, &[u8])> = vec![
         ("airgap.yaml", airgap.as_bytes()),
-        ("app.tar.gz", b"app"),
+        ("app.tar.gz", app),
         ("images/oci-layout", layout),
         ("images/index.json", index.as_bytes()),
     ];
@@ -224,6 +258,30 @@ fn crafted_bundle(manifest: &[u8], blobs: &[(&str, tar::EntryType, &[u8])]) -> V
     }
     out.extend_from_slice(&[0u8; 1024]);
     out
+}
+
+/// Rewrites the header of `path` in a plain-tar `bundle` to claim `size` bytes.
+fn lie_about_size(bundle: &mut [u8], path: &str, size: u64) {
+    let mut offset = 0;
+    loop {
+        let mut header = tar::Header::from_byte_slice(&bundle[offset..offset + 512]).clone();
+        if header.path_bytes().as_ref() == path.as_bytes() {
+            header.set_size(size);
+            header.set_cksum();
+            bundle[offset..offset + 512].copy_from_slice(header.as_bytes());
+            return;
+        }
+        offset += 512 + header.size().unwrap().div_ceil(512) as usize * 512;
+    }
+}
+
+/// `airgap.yaml`'s spec of a bundle file.
+fn spec_of(bundle: &std::path::Path) -> kots_release::bundle::AirgapSpec {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let file = tokio::fs::File::open(bundle).await.unwrap();
+        kots_release::bundle::BundleReader::open(file, "bundle").await.unwrap().airgap.clone()
+    })
 }
 
 #[test]
@@ -282,6 +340,64 @@ fn hostile_bundles_push_nothing_and_name_the_entry() {
     );
     let error = push("missing.tar", bundle);
     assert!(error.contains("lacks blob") && error.contains(&Digest::sha256_of(absent).to_string()), "{error}");
+
+    // Headers claiming 2^40 bytes aborted the process (SIGABRT): refused before allocating.
+    let manifest = manifest_with(layer.len(), Digest::sha256_of(layer));
+    let honest = crafted_bundle(
+        &manifest,
+        &[
+            (&path_of(config), tar::EntryType::Regular, config),
+            (&path_of(layer), tar::EntryType::Regular, layer),
+            (&path_of(&manifest), tar::EntryType::Regular, &manifest),
+        ],
+    );
+    let mut bundle = honest.clone();
+    lie_about_size(&mut bundle, &path_of(&manifest), 1 << 40);
+    let error = push("huge-manifest.tar", bundle);
+    assert!(error.contains(&path_of(&manifest)) && error.contains("is truncated"), "{error}");
+    let mut bundle = honest.clone();
+    lie_about_size(&mut bundle, "app.tar.gz", 1 << 40);
+    let error = push("huge-app.tar", bundle);
+    assert!(
+        error.contains(
+            "entry `app.tar.gz` declares 1099511627776 bytes; the files of a bundle's head are limited to 256 MiB"
+        ),
+        "{error}"
+    );
+
+    // A blob no manifest names (an 849 KiB bundle left 2 GiB in a registry): refused before
+    // anything is pushed, and the registry never receives it.
+    let stowaway = vec![0u8; 5 * 1024 * 1024];
+    let bundle = crafted_bundle(
+        &manifest,
+        &[
+            (&path_of(config), tar::EntryType::Regular, config),
+            (&path_of(&stowaway), tar::EntryType::Regular, &stowaway),
+            (&path_of(layer), tar::EntryType::Regular, layer),
+            (&path_of(&manifest), tar::EntryType::Regular, &manifest),
+        ],
+    );
+    let error = push("stowaway.tar", bundle);
+    assert!(
+        error.contains(&format!(
+            "entry `{}` (5242880 bytes) is used by no image of images/index.json",
+            path_of(&stowaway)
+        )) && error.contains("nothing was pushed"),
+        "{error}"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let received = runtime.block_on(async {
+        let options = kots_transfer::ClientOptions { plain_http: true, ..Default::default() };
+        let client = kots_transfer::RegistryClient::new(&distribution.address, &options).unwrap();
+        let mut received = Vec::new();
+        // (The config came in with the bundle that lacked a blob, above.)
+        for bytes in [&stowaway[..], layer] {
+            let digest = Digest::sha256_of(bytes);
+            received.push(client.blob_size("hostile/app", &digest, "repository:hostile/app:pull").await.unwrap());
+        }
+        received
+    });
+    assert_eq!(received, [None, None], "no blob of a refused bundle was pushed");
 
     // An entry that climbs out, and a link: refused by name, nothing written outside.
     let bundle = crafted_bundle(&manifest, &[("images/../../escaped", tar::EntryType::Regular, b"x")]);

@@ -284,3 +284,68 @@ fn the_folder_comes_back_from_the_cluster_and_updates_from_there() {
     assert!(rendered.contains("owner: hooli-ops"), "the downstream edit is kept");
     assert!(rendered.contains("/myapp/api:1.1"));
 }
+
+/// A gzip'd tar of one file whose header claims `size` bytes (and holds 512).
+pub(crate) fn lying_archive(path: &str, size: u64) -> Vec<u8> {
+    use std::io::Write;
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_path(path).unwrap();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let mut tar = header.as_bytes().to_vec();
+    tar.extend_from_slice(&[b'x'; 512]);
+    tar.extend_from_slice(&[0; 1024]);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&tar).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A header claiming 2^40 bytes aborted `download` (SIGABRT), and a part count of 10^9 took
+/// 7.5 GB: both are refused by name, and nothing is written.
+#[test]
+fn hostile_archives_are_refused_and_nothing_is_written() {
+    use base64::Engine;
+    let temp = tempfile::tempdir().unwrap();
+    let download = |name: &str, configmaps: Vec<Value>| {
+        let file = temp.path().join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_vec(&json!({"kind": "List", "items": configmaps})).unwrap()).unwrap();
+        let dest = temp.path().join(name);
+        let (ok, stderr) =
+            kots(&["download", "shop", "--dest", dest.to_str().unwrap(), "--from-file", file.to_str().unwrap()]);
+        assert!(!ok, "{name}: {stderr}");
+        assert!(!dest.exists(), "{name}: nothing written");
+        stderr
+    };
+    let configmap = |archive: &[u8], parts: &str| {
+        let digest = kots_oci::Digest::sha256_of(archive);
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "kots-myapp-archive-1",
+                "labels": {
+                    "kots.io/app-slug": "myapp",
+                    "kots.io/archive-part": "1",
+                    "kots.io/archive-parts": parts,
+                    "kots.io/archive-digest": &digest.hex()[..60],
+                },
+                "annotations": {"kots.io/archive-digest": digest.to_string()},
+            },
+            "binaryData": {"archive.tgz.part": base64::engine::general_purpose::STANDARD.encode(archive)},
+        })
+    };
+
+    let lying = lying_archive("upstream/huge.yaml", 1 << 40);
+    let stderr = download("huge", vec![configmap(&lying, "1")]);
+    assert!(
+        stderr.contains("the archive of `myapp`: entry `upstream/huge.yaml` declares 1099511627776 bytes; files of a release or app archive are limited to 64 MiB"),
+        "{stderr}"
+    );
+    let stderr = download("parts", vec![configmap(b"small", "1000000000")]);
+    assert!(
+        stderr.contains("ConfigMap `kots-myapp-archive-1` has a part count of 1000000000 in `kots.io/archive-parts`; an app archive has 1 to 342 parts"),
+        "{stderr}"
+    );
+}

@@ -109,6 +109,32 @@ pub struct S3BlobStore {
     prefix: String,
     part_size: usize,
     redirect_downloads: Option<Duration>,
+    /// Bucket, endpoint and addressing, for messages.
+    described: String,
+    /// When the bucket last passed [`S3BlobStore::probe`]: `/readyz` probes at most every
+    /// [`PROBE_CACHE`].
+    probed: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// How long a passed probe stands for `/readyz` (which an orchestrator asks every few seconds).
+const PROBE_CACHE: Duration = Duration::from_secs(5);
+
+/// Whether an endpoint must be addressed path-style: virtual-hosted style puts the bucket in
+/// the host name, which an IP address or `localhost` cannot carry (requests then went to no
+/// bucket at all: every upload failed with NoSuchBucket behind a registry that said ready).
+pub fn needs_path_style(endpoint: &str) -> bool {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or_default()
+    } else {
+        authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, port)| if port.bytes().all(|b| b.is_ascii_digit()) { host } else { authority })
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok()
 }
 
 fn storage_error(what: &str, error: object_store::Error) -> StorageError {
@@ -121,9 +147,10 @@ fn is_not_found(error: &object_store::Error) -> bool {
 
 impl S3BlobStore {
     pub fn open(options: &S3Options) -> Result<S3BlobStore> {
+        let path_style = options.path_style || options.endpoint.as_deref().is_some_and(needs_path_style);
         let mut builder = object_store::aws::AmazonS3Builder::from_env()
             .with_bucket_name(&options.bucket)
-            .with_virtual_hosted_style_request(!options.path_style);
+            .with_virtual_hosted_style_request(!path_style);
         if let Some(region) = &options.region {
             builder = builder.with_region(region);
         }
@@ -145,12 +172,52 @@ impl S3BlobStore {
             builder = builder.with_access_key_id(key).with_secret_access_key(secret);
         }
         let store = builder.build().map_err(|e| storage_error(&format!("bucket `{}`", options.bucket), e))?;
+        let described = format!(
+            "bucket `{}` at {} ({} style)",
+            options.bucket,
+            options.endpoint.as_deref().unwrap_or("AWS S3"),
+            if path_style { "path" } else { "virtual-hosted" }
+        );
         Ok(S3BlobStore {
             store: Arc::new(store),
             prefix: options.prefix.clone(),
             part_size: options.part_size.max(MIN_PART_SIZE),
             redirect_downloads: options.redirect_downloads,
+            described,
+            probed: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Writes, reads back and deletes `PREFIX/.kots-probe-UUID`: the bucket is reachable and
+    /// writable with these credentials, as uploads will need. Listing alone passed where every
+    /// upload then failed. The error names the bucket, the endpoint and what to check.
+    pub async fn probe(&self) -> Result<()> {
+        let key = self.key(&format!(".kots-probe-{}", uuid::Uuid::new_v4().simple()));
+        let written = Bytes::from_static(b"kots-registry probe");
+        let failed = |step: &str, error: object_store::Error| {
+            StorageError::backend(
+                format_args!(
+                    "object storage: cannot {step} `{key}` in {}; check the bucket name, the credentials \
+                     (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials) and, for a server that \
+                     takes the bucket in the path (MinIO, Ceph, most local ones), --s3-path-style",
+                    self.described
+                ),
+                error,
+            )
+        };
+        self.store.put(&key, PutPayload::from(written.clone())).await.map_err(|e| failed("write", e))?;
+        let read = match self.store.get(&key).await {
+            Ok(result) => result.bytes().await.map_err(|e| failed("read back", e))?,
+            Err(error) => return Err(failed("read back", error)),
+        };
+        self.store.delete(&key).await.map_err(|e| failed("delete", e))?;
+        if read != written {
+            return Err(StorageError::broken(format!(
+                "object storage: `{key}` in {} reads back other bytes than were written; is the endpoint an S3 server?",
+                self.described
+            )));
+        }
+        Ok(())
     }
 
     fn key(&self, relative: &str) -> Path {
@@ -283,9 +350,13 @@ impl S3BlobStore {
 #[async_trait]
 impl BlobStore for S3BlobStore {
     async fn health(&self) -> Result<()> {
-        let probe = self.key("health");
-        self.store.list_with_delimiter(Some(&probe)).await.map_err(|e| storage_error("list the bucket", e))?;
-        Ok(())
+        let fresh = |probed: &Option<std::time::Instant>| probed.is_some_and(|at| at.elapsed() < PROBE_CACHE);
+        if fresh(&self.probed.lock().expect("not poisoned")) {
+            return Ok(());
+        }
+        let result = self.probe().await;
+        *self.probed.lock().expect("not poisoned") = result.is_ok().then(std::time::Instant::now);
+        result
     }
 
     async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream> {
@@ -535,6 +606,27 @@ impl BlobStore for S3BlobStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An IP or localhost endpoint without --s3-path-style sent every upload to no bucket.
+    #[test]
+    fn ip_and_localhost_endpoints_are_addressed_path_style() {
+        for endpoint in [
+            "http://127.0.0.1:9000",
+            "http://127.0.0.1",
+            "https://10.0.0.5:443/",
+            "http://[::1]:9000",
+            "http://localhost:9000",
+            "http://LOCALHOST.",
+            "http://minio.localhost:9000",
+            "127.0.0.1:9000",
+        ] {
+            assert!(needs_path_style(endpoint), "{endpoint}");
+        }
+        for endpoint in ["https://s3.eu-west-1.amazonaws.com", "http://minio.internal:9000", "https://127.0.0.1.nip.io"]
+        {
+            assert!(!needs_path_style(endpoint), "{endpoint}");
+        }
+    }
 
     #[test]
     fn urls_and_credential_files() {

@@ -39,6 +39,11 @@ fn digest_column(row: &AnyRow, column: &str) -> Result<Digest> {
     Digest::parse(&text).map_err(|e| StorageError::backend("corrupt digest in metadata", e))
 }
 
+/// The most values one `IN (…)` list binds: SQLite allows 32,766 variables in a statement and
+/// PostgreSQL 65,535, and a manifest may name more blobs than either (one naming 40,000 got a
+/// 500 "too many SQL variables"), so longer lists go in statements of this many.
+const IN_LIST_BATCH: usize = 1000;
+
 /// `$first, $first+1, …` for `count` values, for an `IN (…)` list.
 /// The first string after every string that starts with `prefix`: its last character moved one
 /// on (`app/` → `app0`). `None` for the empty prefix, which every name starts with.
@@ -202,20 +207,22 @@ impl MetadataStore for SqlMetadataStore {
     }
 
     async fn linked_blobs(&self, repository: &str, digests: &[&Digest]) -> Result<HashMap<Digest, u64>> {
-        if digests.is_empty() {
-            return Ok(HashMap::new());
+        let mut linked = HashMap::new();
+        for batch in digests.chunks(IN_LIST_BATCH) {
+            let sql = format!(
+                "SELECT b.digest, b.size FROM repository_blobs r JOIN blobs b ON b.digest = r.digest \
+                 WHERE r.repository = $1 AND r.digest IN ({})",
+                placeholders(2, batch.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repository);
+            for digest in batch {
+                query = query.bind(digest.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                linked.insert(digest_column(&row, "digest")?, row.try_get::<i64, _>("size")? as u64);
+            }
         }
-        let sql = format!(
-            "SELECT b.digest, b.size FROM repository_blobs r JOIN blobs b ON b.digest = r.digest \
-             WHERE r.repository = $1 AND r.digest IN ({})",
-            placeholders(2, digests.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repository);
-        for digest in digests {
-            query = query.bind(digest.to_string());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((digest_column(row, "digest")?, row.try_get::<i64, _>("size")? as u64))).collect()
+        Ok(linked)
     }
 
     async fn link_blob(&self, repository: &str, digest: &Digest, size: u64) -> Result<()> {
@@ -250,19 +257,21 @@ impl MetadataStore for SqlMetadataStore {
     }
 
     async fn existing_manifests(&self, repository: &str, digests: &[&Digest]) -> Result<Vec<Digest>> {
-        if digests.is_empty() {
-            return Ok(Vec::new());
+        let mut existing = Vec::new();
+        for batch in digests.chunks(IN_LIST_BATCH) {
+            let sql = format!(
+                "SELECT digest FROM manifests WHERE repository = $1 AND digest IN ({})",
+                placeholders(2, batch.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repository);
+            for digest in batch {
+                query = query.bind(digest.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                existing.push(digest_column(&row, "digest")?);
+            }
         }
-        let sql = format!(
-            "SELECT digest FROM manifests WHERE repository = $1 AND digest IN ({})",
-            placeholders(2, digests.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repository);
-        for digest in digests {
-            query = query.bind(digest.to_string());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|row| digest_column(row, "digest")).collect()
+        Ok(existing)
     }
 
     async fn put_manifest(
@@ -579,13 +588,16 @@ impl MetadataStore for SqlMetadataStore {
         if digests.is_empty() {
             return Ok(0);
         }
-        let delete = |table: &str| {
-            let sql = format!("DELETE FROM {table} WHERE digest IN ({})", placeholders(1, digests.len()));
-            digests.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, digest| query.bind(digest.to_string()))
+        let delete = |table: &str, batch: &[Digest]| {
+            let sql = format!("DELETE FROM {table} WHERE digest IN ({})", placeholders(1, batch.len()));
+            batch.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, digest| query.bind(digest.to_string()))
         };
         let mut transaction = self.pool.begin().await?;
-        let links = delete("repository_blobs").execute(&mut *transaction).await?.rows_affected();
-        delete("blobs").execute(&mut *transaction).await?;
+        let mut links = 0;
+        for batch in digests.chunks(IN_LIST_BATCH) {
+            links += delete("repository_blobs", batch).execute(&mut *transaction).await?.rows_affected();
+            delete("blobs", batch).execute(&mut *transaction).await?;
+        }
         transaction.commit().await?;
         Ok(links)
     }

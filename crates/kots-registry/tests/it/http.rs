@@ -617,6 +617,56 @@ async fn tag_and_catalog_pagination() {
     assert_eq!(rest["repositories"], json!(["c", "pages/app"]));
 }
 
+/// `tags/list?n=18446744073709551615` returned an empty list (the page size overflowed): an `n`
+/// past any list, even past u64, asks for all of it.
+#[tokio::test]
+async fn a_page_size_past_any_list_gives_the_whole_list() {
+    let registry = Registry::start();
+    let manifest = image_manifest(&registry, "huge/page", "page").await.to_string().into_bytes();
+    for tag in ["a", "b", "c"] {
+        assert_eq!(
+            put_manifest(&registry, "huge/page", tag, OCI_MANIFEST, &manifest).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    for n in ["18446744073709551615", "99999999999999999999999", "4294967296"] {
+        let response = client().get(registry.url(&format!("/v2/huge/page/tags/list?n={n}"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "n={n}");
+        assert!(response.headers().get("link").is_none(), "n={n}: no next page");
+        let page: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(page["tags"], json!(["a", "b", "c"]), "n={n}");
+        let catalog: serde_json::Value =
+            client().get(registry.url(&format!("/v2/_catalog?n={n}"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(catalog["repositories"], json!(["huge/page"]), "n={n}");
+    }
+    for n in ["-1", "1e3", ""] {
+        let response = client().get(registry.url(&format!("/v2/huge/page/tags/list?n={n}"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "n={n}");
+        assert_eq!(error_code(response).await, "PAGINATION_NUMBER_INVALID", "n={n}");
+    }
+}
+
+/// A manifest naming more than 32,766 blobs got 500 ("too many SQL variables"): its
+/// references are looked up in batches.
+#[tokio::test]
+async fn a_manifest_naming_more_blobs_than_a_statement_binds() {
+    let registry = Registry::start();
+    let config = push_blob(&registry, "many/layers", br#"{"architecture":"amd64","os":"linux"}"#).await;
+    let layer = push_blob(&registry, "many/layers", b"one layer, many times").await;
+    let descriptor = json!({"mediaType": "a/b", "digest": layer.to_string(), "size": 21});
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.to_string(), "size": 37},
+        "layers": vec![descriptor; 33_000],
+    })
+    .to_string()
+    .into_bytes();
+    assert!(manifest.len() < 4 * 1024 * 1024, "{}", manifest.len());
+    let response = put_manifest(&registry, "many/layers", "v1", OCI_MANIFEST, &manifest).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+}
+
 #[tokio::test]
 async fn names_that_are_not_repository_names() {
     let registry = Registry::start();

@@ -3,7 +3,7 @@
 //! work on both, and a replica killed mid-push leaves nothing half-visible.
 
 use kots_oci::{Digest, OciLayout};
-use kots_testkit::{LocalPostgres, LocalS3, skopeo};
+use kots_testkit::{LocalPostgres, LocalS3, MotoS3, skopeo};
 use reqwest::StatusCode;
 
 use crate::images::{self, Format};
@@ -83,6 +83,86 @@ async fn two_replicas_on_object_storage() {
     let s3 = tokio::task::spawn_blocking(LocalS3::start).await.unwrap();
     exercise(Replicas::start(Some(&s3))).await;
     tokio::task::spawn_blocking(move || drop(s3)).await.unwrap();
+}
+
+/// `--s3-endpoint http://127.0.0.1:PORT` without `--s3-path-style` started, said ready, and
+/// failed every upload with 500 (NoSuchBucket): IP endpoints go path-style by themselves, and a
+/// bucket that cannot take a write stops the start with a message that names it.
+#[tokio::test(flavor = "multi_thread")]
+async fn object_storage_is_probed_at_start_and_ip_endpoints_go_path_style() {
+    // moto, which answers as AWS does (s3s-fs makes a bucket for any write).
+    let s3 = tokio::task::spawn_blocking(MotoS3::start).await.unwrap().unwrap();
+    let postgres = tokio::task::spawn_blocking(LocalPostgres::start).await.unwrap().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
+    let args_for = |bucket: &str| {
+        let storage = format!("s3://{bucket}/registry");
+        ["--database", &postgres.url, "--storage", &storage, "--s3-endpoint", &s3.endpoint, "--s3-region", "us-east-1"]
+            .map(str::to_owned)
+    };
+
+    // A bucket that is not there: the registry does not start, and says why.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kots-registry"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(temp.path().join("wrong"))
+        .args(args_for("no-such-bucket"))
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!("the registry started on a bucket that does not exist: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the registry's blobs at s3://no-such-bucket/registry")
+            && stderr.contains("bucket `no-such-bucket`")
+            && stderr.contains(&s3.endpoint)
+            && stderr.contains("registry/.kots-probe-")
+            && stderr.contains("check the bucket name, the credentials"),
+        "{stderr}"
+    );
+
+    // The right bucket at an IP endpoint, without --s3-path-style: ready, and uploads work.
+    let args: Vec<String> = args_for(&s3.bucket).to_vec();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let registry = Registry::start_with_env(&temp.path().join("right"), &args, &env);
+    let ready = client().get(registry.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    crate::util::push_blob(&registry, "ip/endpoint", b"stored by path").await;
+    let fetched = client()
+        .get(registry.url(&format!("/v2/ip/endpoint/blobs/{}", Digest::sha256_of(b"stored by path"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"stored by path");
+    drop(registry);
+
+    // A bucket that goes away after the start: /readyz says so (its probe stands for 5 s).
+    let doomed = format!("{}/doomed", s3.endpoint);
+    assert!(reqwest::Client::new().put(&doomed).send().await.unwrap().status().is_success());
+    let args: Vec<String> = args_for("doomed").to_vec();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let registry = Registry::start_with_env(&temp.path().join("doomed"), &args, &env);
+    assert_eq!(client().get(registry.url("/readyz")).send().await.unwrap().status(), StatusCode::OK);
+    assert!(reqwest::Client::new().delete(&doomed).send().await.unwrap().status().is_success());
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
+    let ready = client().get(registry.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = ready.text().await.unwrap();
+    assert!(body.contains("blob store unavailable") && body.contains("bucket `doomed`"), "{body}");
+    drop(registry);
+    drop(postgres);
+    drop(s3);
 }
 
 /// Uploads across replicas, an image through A pulled through B, a token of A used on B, A

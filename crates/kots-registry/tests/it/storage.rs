@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use kots_oci::Digest;
-use kots_registry::storage::{BlobStore, ByteStream, FilesystemBlobStore, S3BlobStore, S3Options, SqlMetadataStore};
+use kots_registry::storage::{
+    BlobStore, ByteStream, FilesystemBlobStore, MetadataStore, S3BlobStore, S3Options, SqlMetadataStore,
+};
 use kots_testkit::{LocalPostgres, LocalS3, MotoS3, conformance};
 
 fn body(bytes: Vec<u8>) -> ByteStream {
@@ -16,7 +18,25 @@ fn body(bytes: Vec<u8>) -> ByteStream {
 async fn sqlite_store() {
     let directory = tempfile::tempdir().unwrap();
     let store = SqlMetadataStore::sqlite(&directory.path().join("registry.db")).await.unwrap();
-    conformance::metadata_store(Arc::new(store)).await;
+    conformance::metadata_store(Arc::new(store.clone())).await;
+    lists_longer_than_a_statement_holds(&store).await;
+}
+
+/// A manifest naming more than 32,766 blobs got a 500 ("too many SQL variables"): the lookups
+/// and the garbage collector's forgetting go in batches.
+async fn lists_longer_than_a_statement_holds(store: &SqlMetadataStore) {
+    let digests: Vec<Digest> = (0..70_000u32).map(|n| Digest::sha256_of(&n.to_be_bytes())).collect();
+    let references: Vec<&Digest> = digests.iter().collect();
+    for (index, digest) in digests.iter().enumerate().step_by(9_999) {
+        store.link_blob("many/blobs", digest, index as u64).await.unwrap();
+    }
+    let linked = store.linked_blobs("many/blobs", &references).await.unwrap();
+    assert_eq!(linked.len(), 8, "one in every 9,999 of 70,000");
+    assert_eq!(linked[&digests[69_993]], 69_993);
+    assert!(store.existing_manifests("many/blobs", &references).await.unwrap().is_empty());
+    let forgotten = store.forget_blobs(&digests).await.unwrap();
+    assert_eq!(forgotten, 8);
+    assert!(store.linked_blobs("many/blobs", &references).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -27,7 +47,8 @@ async fn postgres_store() {
     let again = SqlMetadataStore::postgres(&server.url, 2).await.unwrap();
     let key = store.shared_secret("token-signing-key", || vec![1; 32]).await.unwrap();
     assert_eq!(again.shared_secret("token-signing-key", || vec![2; 32]).await.unwrap(), key, "one key for all");
-    conformance::metadata_store(Arc::new(store)).await;
+    conformance::metadata_store(Arc::new(store.clone())).await;
+    lists_longer_than_a_statement_holds(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
