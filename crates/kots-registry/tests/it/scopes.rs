@@ -3,8 +3,6 @@
 //! a pull token, cancel with a delete token, cross-repository mounts through the token flow,
 //! and the real clients (skopeo's mounts, oras-py) that must keep working with these answers.
 
-use std::process::Command;
-
 use kots_oci::OciLayout;
 use kots_testkit::skopeo;
 use reqwest::StatusCode;
@@ -201,26 +199,7 @@ async fn skopeo_copies_between_repositories_by_mounting() {
 async fn oras_pushes_and_pulls_through_the_challenges() {
     let temp = tempfile::tempdir().unwrap();
     let registry = registry(&temp);
-    let work = temp.path().join("oras");
-    std::fs::create_dir_all(work.join("out")).unwrap();
-    std::fs::write(work.join("notes.txt"), "artifact payload\n").unwrap();
-    let script = r#"
-import os, sys, oras.client
-host, user, password, work = sys.argv[1:5]
-client = oras.client.OrasClient(hostname=host, insecure=True)
-client.login(username=user, password=password, hostname=host, tls_verify=False)
-os.chdir(work)
-response = client.push(files=["notes.txt"], target=f"{host}/lab/notes:v1")
-assert response.status_code in (200, 201), response.text
-client.pull(target=f"{host}/lab/notes:v1", outdir="out")
-print(open(os.path.join(work, "out", "notes.txt")).read(), end="")
-"#;
-    let output = Command::new("python3")
-        .args(["-c", script, &registry.address, ALICE.0, ALICE.1])
-        .arg(&work)
-        .env("HOME", temp.path().join("home"))
-        .output()
-        .expect("python3 with the oras package (pip install oras)");
-    assert!(output.status.success(), "oras failed: {}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "artifact payload\n");
+    let pulled =
+        kots_testkit::oras_round_trip(&registry.address, ALICE.0, ALICE.1, "lab/notes", &temp.path().join("oras"));
+    assert_eq!(pulled, "artifact payload\n");
 }

@@ -164,28 +164,9 @@ async fn oras_pushes_and_pulls_an_artifact_with_a_token() {
     let server = Server::start();
     server.cli(&["app", "create", "myapp"]);
     let account_token = server.cli(&["service-account", "create", "--name", "ci"]).trim().to_owned();
-    let work = server.path("oras");
-    std::fs::create_dir_all(work.join("out")).unwrap();
-    std::fs::write(work.join("notes.txt"), "artifact payload\n").unwrap();
-    let script = r#"
-import os, sys, oras.client
-host, user, password, work = sys.argv[1:5]
-client = oras.client.OrasClient(hostname=host, insecure=True)
-client.login(username=user, password=password, hostname=host, tls_verify=False)
-os.chdir(work)
-response = client.push(files=["notes.txt"], target=f"{host}/myapp/notes:v1")
-assert response.status_code in (200, 201), response.text
-files = client.pull(target=f"{host}/myapp/notes:v1", outdir="out")
-print(open(os.path.join(work, "out", "notes.txt")).read(), end="")
-"#;
-    let output = Command::new("python3")
-        .args(["-c", script, server.host(), "robot", &account_token])
-        .arg(&work)
-        .env("HOME", server.path("home"))
-        .output()
-        .expect("python3 with the oras package (pip install oras)");
-    assert!(output.status.success(), "oras failed: {}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "artifact payload\n");
+    let pulled =
+        kots_testkit::oras_round_trip(server.host(), "robot", &account_token, "myapp/notes", &server.path("oras"));
+    assert_eq!(pulled, "artifact payload\n");
 }
 
 #[derive(Clone)]
