@@ -87,19 +87,18 @@ pub async fn place(
         ..plan.client_options.clone()
     };
     copy_options.registries.insert(target.host.clone(), destination_options.clone());
+    // One client for the push check and the bundle's pushes: its TLS set-up and tokens once.
+    let client = RegistryClient::new(&target.host, &destination_options)?;
     if let Some(first) = destinations.values().next() {
         plan.printer.step(format!("Checking that {} accepts pushes", target.host));
         let repository = first.strip_prefix(&format!("{}/", target.host)).unwrap_or(first);
-        RegistryClient::new(&target.host, &destination_options)?.check_push(repository).await.map_err(|e| {
+        client.check_push(repository).await.map_err(|e| {
             let hint = format!("check --registry-username/--registry-password (or `docker login {}`)", target.host);
             target.refused(e, &hint)
         })?;
     }
     let summaries = match bundle {
-        Some(bundle) => {
-            let client = RegistryClient::new(&target.host, &destination_options)?;
-            push_from_bundle(plan, found, (&carried, &destinations), bundle, target, &client).await?
-        }
+        Some(bundle) => push_from_bundle(plan, found, (&carried, &destinations), bundle, target, &client).await?,
         None => {
             let online = OnlineImages { copy_options: &copy_options, mirrors: &plan.mirrors, root };
             save_and_push(plan, &found.by_image(), &destinations, target, &online).await?
