@@ -1,0 +1,151 @@
+//! Go's `text/template` and sprig, as Go runs them.
+//!
+//! KOTS releases and Helm charts are Go templates: `repl{{ ConfigOption "hostname" }}`,
+//! `{{ include "chart.labels" . | nindent 4 }}`. This crate parses and executes them with Go's
+//! semantics (truthiness, comparisons, how values print, which calls are errors) and sprig v3's
+//! function map, so that a release renders here exactly as KOTS and Helm render it. The
+//! differential tests in `tests/` run every case through Go itself and require the same bytes.
+//!
+//! Use: build a [`FuncMap`] (start from [`sprig::funcs`], add KOTS's or Helm's functions),
+//! parse templates into a [`Templates`] set once, execute them many times with data given as
+//! [`Value`]s (from `serde_json::Value` with [`Value::from_json`]).
+
+pub mod fmt;
+pub mod func;
+pub mod sprig;
+pub mod value;
+
+mod builtins;
+mod error;
+mod exec;
+mod parse;
+
+pub use error::{Error, Position};
+pub use func::{ArgsExt, Call, Func, FuncError, FuncMap, Signature};
+pub use value::{FloatKind, GoType, IntKind, List, Map, Object, UintKind, Value};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What Go's `Option("missingkey=…")` sets: what a missing map key evaluates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// `missingkey=default` (or `invalid`): the "no value", printed as `<no value>`.
+    #[default]
+    Default,
+    /// `missingkey=zero`: the zero value of the map's element type.
+    Zero,
+    /// `missingkey=error`: execution stops with an error naming the key.
+    Error,
+}
+
+/// Limits that stop a runaway template with an error instead of a hang or unbounded memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Nodes evaluated (every action, range iteration and function call counts one).
+    pub max_steps: u64,
+    /// Bytes of output, all templates of one execution together.
+    pub max_output_bytes: u64,
+    /// Nesting of `template`/`include` calls (Go's own limit is 100,000).
+    pub max_depth: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget { max_steps: 50_000_000, max_output_bytes: 256 * 1024 * 1024, max_depth: 10_000 }
+    }
+}
+
+/// How templates are parsed and executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Action delimiters (`{{` and `}}` by default; KOTS uses `repl{{`/`}}` and `{{repl`/`}}`).
+    pub left_delim: String,
+    pub right_delim: String,
+    pub missing_key: MissingKey,
+    pub budget: Budget,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            left_delim: "{{".to_string(),
+            right_delim: "}}".to_string(),
+            missing_key: MissingKey::Default,
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// A set of named templates sharing one function map and options, as Go's `*template.Template`
+/// with its associated templates: parse once, execute many times.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub(crate) trees: HashMap<String, Arc<parse::Tree>>,
+    pub(crate) funcs: Arc<FuncMap>,
+    pub(crate) options: Options,
+}
+
+impl Templates {
+    pub fn new(funcs: FuncMap, options: Options) -> Templates {
+        Templates { trees: HashMap::new(), funcs: Arc::new(funcs), options }
+    }
+
+    /// A set with sprig's functions and Go's default options.
+    pub fn with_sprig() -> Templates {
+        Templates::new(sprig::funcs(), Options::default())
+    }
+
+    /// Parses `text` as the template `name`, adding its `define`d templates to the set. As in
+    /// Go, a template whose body is empty (only whitespace and comments) does not replace one
+    /// already defined under that name.
+    pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        let parsed = parse::parse(name, text, &self.options, &self.funcs)?;
+        for (tree_name, tree) in parsed {
+            let keep_old = tree.is_empty() && self.trees.contains_key(&tree_name);
+            if !keep_old {
+                self.trees.insert(tree_name, Arc::new(tree));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a template of that name is defined.
+    pub fn contains(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    /// The names of the defined templates, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.trees.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    pub fn funcs(&self) -> &FuncMap {
+        &self.funcs
+    }
+
+    /// Executes the template `name` with `data`, writing to `out`.
+    pub fn execute(&self, name: &str, data: &Value, out: &mut dyn std::io::Write) -> Result<(), Error> {
+        let text = self.render(name, data)?;
+        out.write_all(text.as_bytes())?;
+        Ok(())
+    }
+
+    /// Executes the template `name` with `data` and returns the output.
+    pub fn render(&self, name: &str, data: &Value) -> Result<String, Error> {
+        exec::execute(self, name, data)
+    }
+}
+
+/// Parses and executes one template with sprig's functions and default options.
+pub fn render(name: &str, text: &str, data: &Value) -> Result<String, Error> {
+    let mut templates = Templates::with_sprig();
+    templates.parse(name, text)?;
+    templates.render(name, data)
+}

@@ -1,0 +1,48 @@
+//! sprig v3's `TxtFuncMap()`, function for function, with sprig's Go signatures.
+//!
+//! Each module is one family of sprig's functions (sprig's own files are the model); each
+//! registers its functions with `register`. Functions that are random or read the clock are
+//! checked by shape in the tests; the rest must print exactly what sprig prints.
+
+use crate::func::FuncMap;
+
+mod conv;
+mod crypto;
+mod dates;
+mod defaults;
+mod dicts;
+mod encoding;
+mod json;
+mod lists;
+mod math;
+mod network;
+mod paths;
+mod random;
+mod reflect;
+mod regex;
+mod semver;
+mod strings;
+mod url;
+
+/// sprig's `TxtFuncMap()`: every function, under every name sprig gives it.
+pub fn funcs() -> FuncMap {
+    let mut map = FuncMap::new();
+    strings::register(&mut map);
+    lists::register(&mut map);
+    dicts::register(&mut map);
+    math::register(&mut map);
+    conv::register(&mut map);
+    defaults::register(&mut map);
+    json::register(&mut map);
+    encoding::register(&mut map);
+    reflect::register(&mut map);
+    regex::register(&mut map);
+    paths::register(&mut map);
+    url::register(&mut map);
+    semver::register(&mut map);
+    dates::register(&mut map);
+    crypto::register(&mut map);
+    random::register(&mut map);
+    network::register(&mut map);
+    map
+}

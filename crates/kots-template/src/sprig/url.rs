@@ -1,0 +1,3 @@
+use crate::func::FuncMap;
+
+pub(super) fn register(_map: &mut FuncMap) {}
