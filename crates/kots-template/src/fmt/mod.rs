@@ -1,0 +1,206 @@
+//! Go's `fmt` for template values: how `{{ . }}` prints a value (`%v`), and `print`,
+//! `println`, `printf` with Go's verbs, flags, width and precision.
+//!
+//! Output must be byte-identical to Go's: `map[a:1 b:2]`, `[1 2 3]`, `<nil>`, floats as `%v`
+//! prints them (`2.5`, `1e+06`, `1.23456789e+08`), `%!d(string=x)` for a verb that does not
+//! fit its operand. The printer ([`printer`]) is a port of Go's `fmt/print.go` and
+//! `fmt/format.go`; floats ([`float`]) and quoting ([`quote`]) port `strconv`. Everything
+//! appends to a caller's `String`: printing a value allocates nothing beyond the output.
+
+mod float;
+mod isprint;
+mod printer;
+mod quote;
+
+#[cfg(test)]
+mod go_cases;
+
+use crate::value::{FloatKind, Value};
+use printer::Printer;
+
+pub(crate) use quote::is_print;
+
+/// Go's `fmt.Sprint(v)` of one value (`%v`); a missing value prints `<no value>` as the
+/// executor prints it.
+pub fn format_value(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+/// Appends what `{{ value }}` prints: Go's `fmt.Fprint(w, v)`, and `<no value>` for a missing
+/// value. The hot path of template output: scalars print without the general printer.
+pub fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Missing => out.push_str("<no value>"),
+        Value::Nil => out.push_str("<nil>"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(v, _) => write_i64(out, *v),
+        Value::Uint(v, _) => write_u64(out, *v),
+        Value::Float(v, kind) => float::write_shortest_g(out, *v, float_bits(*kind)),
+        Value::String(s) => out.push_str(s),
+        _ => Printer::new(out).print_arg(value, 'v'),
+    }
+}
+
+/// Appends `%v` of one operand of `print`/`printf`: as [`write_value`], but a missing value
+/// is the nil interface Go passes for it and prints `<nil>`.
+pub fn write_operand(out: &mut String, value: &Value) {
+    match value {
+        Value::Missing => out.push_str("<nil>"),
+        other => write_value(out, other),
+    }
+}
+
+/// Go's `fmt.Sprint(args...)`: operands printed with `%v`, a space between two operands when
+/// neither is a string.
+pub fn sprint(args: &[Value]) -> String {
+    let mut out = String::new();
+    write_sprint(&mut out, args);
+    out
+}
+
+/// Appends `fmt.Sprint(args...)` to `out`.
+pub fn write_sprint(out: &mut String, args: &[Value]) {
+    let mut prev_string = false;
+    for (i, arg) in args.iter().enumerate() {
+        let is_string = matches!(arg, Value::String(_));
+        if i > 0 && !is_string && !prev_string {
+            out.push(' ');
+        }
+        write_operand(out, arg);
+        prev_string = is_string;
+    }
+}
+
+/// Go's `fmt.Sprintln(args...)`: spaces between all operands, and a newline.
+pub fn sprintln(args: &[Value]) -> String {
+    let mut out = String::new();
+    write_sprintln(&mut out, args);
+    out
+}
+
+/// Appends `fmt.Sprintln(args...)` to `out`.
+pub fn write_sprintln(out: &mut String, args: &[Value]) {
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        write_operand(out, arg);
+    }
+    out.push('\n');
+}
+
+/// Go's `fmt.Sprintf(format, args...)`.
+pub fn sprintf(format: &str, args: &[Value]) -> String {
+    let mut out = String::with_capacity(format.len() + 8 * args.len());
+    write_sprintf(&mut out, format, args);
+    out
+}
+
+/// Appends `fmt.Sprintf(format, args...)` to `out`.
+pub fn write_sprintf(out: &mut String, format: &str, args: &[Value]) {
+    Printer::new(out).do_printf(format, args);
+}
+
+/// `%v` of a float (Go formats it as `%g` with the shortest round-trip precision).
+pub fn format_float_v(v: f64, kind: FloatKind) -> String {
+    format_float_g_shortest(v, kind)
+}
+
+/// `strconv.FormatFloat(v, 'g', -1, bits)`: the shortest digits that round trip, in exponent
+/// form when the decimal exponent is below -4 or at least 6 (strconv's rule for the shortest
+/// precision: `1e+06`), the exponent with at least two digits.
+pub fn format_float_g_shortest(v: f64, kind: FloatKind) -> String {
+    let mut out = String::new();
+    float::write_shortest_g(&mut out, v, float_bits(kind));
+    out
+}
+
+/// `strconv.FormatFloat(v, fmt, prec, bits)` for sprig's and KOTS's functions that call it
+/// (`fmt` one of `b e E f g G x X`; `prec` -1 for the shortest).
+pub fn format_float(v: f64, fmt: u8, prec: i32, kind: FloatKind) -> String {
+    let mut buf = Vec::new();
+    float::append_float(&mut buf, v, fmt, prec, float_bits(kind));
+    buf.into_iter().map(char::from).collect()
+}
+
+/// `strconv.Quote(s)`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    quote::append_quoted(&mut out, s.as_bytes(), false);
+    out
+}
+
+fn float_bits(kind: FloatKind) -> u32 {
+    match kind {
+        FloatKind::Float32 => 32,
+        FloatKind::Float64 => 64,
+    }
+}
+
+fn write_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &c in &buf[i..] {
+        out.push(c as char);
+    }
+}
+
+fn write_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    write_u64(out, v.unsigned_abs());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every case of the Go-generated table (`go_cases.rs`): `sprintf` must print what Go's
+    /// `fmt.Sprintf` printed. All failures are reported together.
+    #[test]
+    fn sprintf_matches_go() {
+        let cases = go_cases::cases();
+        assert!(cases.len() > 2000);
+        let mut failures = Vec::new();
+        for (format, args, want) in &cases {
+            let got = sprintf(format, args);
+            if got != *want {
+                failures.push(format!("sprintf({format:?}, {args:?})\n   got {got:?}\n  want {want:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{} of {} cases differ from Go:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    }
+
+    /// `print` and `println` (`fmt.Sprint`, `fmt.Sprintln`), from the same Go program.
+    #[test]
+    fn sprint_matches_go() {
+        for (args, want_print, want_println) in go_cases::print_cases() {
+            assert_eq!(sprint(&args), want_print, "sprint {args:?}");
+            assert_eq!(sprintln(&args), want_println, "sprintln {args:?}");
+        }
+    }
+
+    /// `{{ . }}` prints `%v`, except that a missing value is `<no value>` (Go's executor).
+    #[test]
+    fn write_value_is_percent_v() {
+        for (format, args, want) in go_cases::cases() {
+            if format == "%v" && args.len() == 1 {
+                assert_eq!(format_value(&args[0]), want, "{args:?}");
+            }
+        }
+        assert_eq!(format_value(&Value::Missing), "<no value>");
+        assert_eq!(sprint(&[Value::Missing]), "<nil>");
+        assert_eq!(sprintf("%v %d", &[Value::Missing, Value::Missing]), "<nil> %!d(<nil>)");
+    }
+}
