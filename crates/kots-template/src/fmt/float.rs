@@ -91,11 +91,8 @@ fn trim_zeros(d: &mut Vec<u8>) {
 
 /// `strconv.AppendFloat(dst, v, fmt, prec, bits)`.
 pub(crate) fn append_float(dst: &mut Vec<u8>, v: f64, fmt: u8, prec: i32, bits: u32) {
-    let (b, exp_bits, mant_bits, bias): (u64, u32, u32, i32) = if bits == 32 {
-        (u64::from((v as f32).to_bits()), 8, 23, -127)
-    } else {
-        (v.to_bits(), 11, 52, -1023)
-    };
+    let (b, exp_bits, mant_bits, bias): (u64, u32, u32, i32) =
+        if bits == 32 { (u64::from((v as f32).to_bits()), 8, 23, -127) } else { (v.to_bits(), 11, 52, -1023) };
     let neg = b >> (exp_bits + mant_bits) != 0;
     let mut exp = ((b >> mant_bits) & ((1 << exp_bits) - 1)) as i32;
     let mut mant = b & ((1u64 << mant_bits) - 1);

@@ -179,7 +179,13 @@ mod tests {
                 failures.push(format!("sprintf({format:?}, {args:?})\n   got {got:?}\n  want {want:?}"));
             }
         }
-        assert!(failures.is_empty(), "{} of {} cases differ from Go:\n{}", failures.len(), cases.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases differ from Go:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
     }
 
     /// `print` and `println` (`fmt.Sprint`, `fmt.Sprintln`), from the same Go program.

@@ -130,12 +130,12 @@ impl<'a> Printer<'a> {
         for i in (0..n).rev() {
             s.push(hex[i] as char);
         }
-        if self.f.sharp {
-            if let Some(c) = u32::try_from(u).ok().filter(|&r| r <= 0x10FFFF && is_print(r)).and_then(char::from_u32) {
-                s.push_str(" '");
-                s.push(c);
-                s.push('\'');
-            }
+        if let Some(c) =
+            u32::try_from(u).ok().filter(|&r| self.f.sharp && r <= 0x10FFFF && is_print(r)).and_then(char::from_u32)
+        {
+            s.push_str(" '");
+            s.push(c);
+            s.push('\'');
         }
         let old_zero = self.f.zero;
         self.f.zero = false;
@@ -224,11 +224,9 @@ impl<'a> Printer<'a> {
                     prefix[np + 1] = b'b';
                     np += 2;
                 }
-                8 => {
-                    if zeros == 0 && body[0] != b'0' {
-                        prefix[np] = b'0';
-                        np += 1;
-                    }
+                8 if zeros == 0 && body[0] != b'0' => {
+                    prefix[np] = b'0';
+                    np += 1;
                 }
                 16 => {
                     prefix[np] = b'0';
@@ -255,10 +253,8 @@ impl<'a> Printer<'a> {
     }
 
     fn truncate<'s>(&self, s: &'s str) -> &'s str {
-        if self.f.prec_present {
-            if let Some((i, _)) = s.char_indices().nth(self.prec) {
-                return &s[..i];
-            }
+        if let Some((i, _)) = s.char_indices().nth(self.prec).filter(|_| self.f.prec_present) {
+            return &s[..i];
         }
         s
     }
