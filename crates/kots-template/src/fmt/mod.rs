@@ -197,6 +197,65 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
+    struct Version(&'static str);
+
+    impl crate::value::Object for Version {
+        fn type_name(&self) -> &str {
+            "*main.Version"
+        }
+        fn field(&self, _name: &str) -> Option<Value> {
+            None
+        }
+        fn format(&self) -> String {
+            self.0.to_string()
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    /// An object prints through its `format()` as Go prints a `Stringer`. Expected values from
+    /// Go 1.27 with `type Version struct{ s string }` and `func (v *Version) String() string`.
+    #[test]
+    fn objects_print_as_stringers() {
+        let v = Value::Object(std::sync::Arc::new(Version("1.2.3")));
+        for (format, want) in [
+            ("%v", "1.2.3"),
+            ("%s", "1.2.3"),
+            ("%q", "\"1.2.3\""),
+            ("%x", "312e322e33"),
+            ("%X", "312E322E33"),
+            ("%T", "*main.Version"),
+            ("%8v|", "   1.2.3|"),
+            ("%-8s|", "1.2.3   |"),
+            ("%.3s", "1.2"),
+            ("%+v", "1.2.3"),
+        ] {
+            assert_eq!(sprintf(format, std::slice::from_ref(&v)), want, "{format}");
+        }
+        let list = Value::list(vec![v.clone(), Value::int(1)]);
+        assert_eq!(sprintf("%v", std::slice::from_ref(&list)), "[1.2.3 1]");
+        assert_eq!(sprintf("%s", std::slice::from_ref(&list)), "[1.2.3 %!s(int=1)]");
+        let map = Value::map([("k".to_string(), v.clone())].into_iter().collect());
+        assert_eq!(format_value(&map), "map[k:1.2.3]");
+        assert_eq!(sprint(&[v.clone(), v.clone(), Value::string("a"), v.clone()]), "1.2.3 1.2.3a1.2.3");
+        assert_eq!(sprintf("x", std::slice::from_ref(&v)), "x%!(EXTRA *main.Version=1.2.3)");
+        assert!(sprintf("%p", &[v]).starts_with("0x"));
+    }
+
+    /// `%p` of lists, maps and byte slices is an address (Go's is the backing array's); of
+    /// anything else it is a bad verb.
+    #[test]
+    fn percent_p() {
+        let list = Value::list(vec![Value::int(1)]);
+        let p = sprintf("%p", std::slice::from_ref(&list));
+        assert!(p.starts_with("0x") && p.len() > 3 && u64::from_str_radix(&p[2..], 16).is_ok(), "{p}");
+        assert_eq!(sprintf("%#p", std::slice::from_ref(&list)), p[2..]);
+        assert_eq!(sprintf("%p", &[Value::int(1)]), "%!p(int=1)");
+        assert_eq!(sprintf("%p", &[Value::Nil]), "%!p(<nil>)");
+    }
+
     /// `{{ . }}` prints `%v`, except that a missing value is `<no value>` (Go's executor).
     #[test]
     fn write_value_is_percent_v() {

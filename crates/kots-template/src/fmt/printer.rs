@@ -344,6 +344,12 @@ impl<'a> Printer<'a> {
 
     /// `fmtFloat`: strconv's digits, then sign, `#` and zero padding as Go adds them.
     fn fmt_float(&mut self, v: f64, size: u32, verb: u8, prec: i32) {
+        let f = self.f;
+        if verb == b'g' && prec == -1 && !(f.prec_present || f.wid_present || f.plus || f.space || f.sharp) {
+            // `%v` without flags (every float in a printed list or map): no scratch buffer.
+            super::float::write_shortest_g(self.buf, v, size);
+            return;
+        }
         let prec = if self.f.prec_present { self.prec as i32 } else { prec };
         let mut num = std::mem::take(&mut self.num);
         num.clear();
