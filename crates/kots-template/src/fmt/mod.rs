@@ -6,6 +6,15 @@
 //! fit its operand. The printer ([`printer`]) is a port of Go's `fmt/print.go` and
 //! `fmt/format.go`; floats ([`float`]) and quoting ([`quote`]) port `strconv`. Everything
 //! appends to a caller's `String`: printing a value allocates nothing beyond the output.
+//!
+//! Where a [`Value`] cannot say what Go's value would:
+//! - An [`crate::Object`] prints through its `format()` as Go prints a `Stringer`, for the
+//!   verbs that take a string (`%v %s %q %x %X`); `%#v` prints `format()` too, where Go prints
+//!   the struct's Go syntax, and other verbs give `%!d(TYPE=…)` where Go prints the fields.
+//! - Output is a Rust `String`: `%s` of a byte slice that is not UTF-8 prints U+FFFD for the
+//!   bad bytes where Go copies them (`%q` and `%x` print them exactly, as Go does).
+//! - `%p` prints the address of a list's, map's or byte slice's shared items, as Go prints
+//!   the backing array's: an address all the same, never the same number as Go's.
 
 mod float;
 mod isprint;
