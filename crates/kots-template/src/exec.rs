@@ -244,7 +244,7 @@ impl State<'_> {
                 }
             }
             Value::Map(map) => {
-                for (k, v) in map.entries.iter() {
+                for (k, v) in map.entries().iter() {
                     if iterate(self, Value::string(k.as_str()), v.clone())? {
                         break;
                     }
@@ -518,8 +518,8 @@ impl State<'_> {
                 if has_args {
                     return self.fail_arg(arg, format!("{name} is not a method but has arguments"));
                 }
-                match map.entries.get(name) {
-                    Some(v) => Ok(v.clone()),
+                match map.get(name) {
+                    Some(v) => Ok(v),
                     None => match self.set.options.missing_key {
                         MissingKey::Default => Ok(Value::Missing),
                         MissingKey::Zero => Ok(zero_value(&map.elem)),
@@ -816,9 +816,7 @@ pub(crate) fn zero_value(typ: &GoType) -> Value {
         GoType::String => Value::string(""),
         GoType::Bytes => Value::Bytes(Arc::from(&[][..])),
         GoType::Slice(elem) => Value::typed_list(Vec::new(), (**elem).clone()),
-        GoType::Map(elem) => {
-            Value::Map(crate::value::Map { entries: Arc::new(Default::default()), elem: (**elem).clone() })
-        }
+        GoType::Map(elem) => Value::Map(crate::value::Map::new(Default::default(), (**elem).clone())),
     }
 }
 
