@@ -9,6 +9,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use kots_template::{FuncMap, Options, Templates, Value};
 
@@ -52,13 +53,13 @@ pub enum TemplateError {
 }
 
 /// The functions KOTS templates may call (today sprig's; KOTS's own join them).
-pub fn kots_funcs() -> FuncMap {
-    kots_template::sprig::funcs()
+pub fn kots_funcs() -> Arc<FuncMap> {
+    Arc::new(kots_template::sprig::funcs())
 }
 
 /// Renders `text` (named `name` in errors) as KOTS does: the `{{repl` pass, then the `repl{{`
 /// pass over its output.
-pub fn render_kots_text(name: &str, text: &str, funcs: &FuncMap) -> Result<String, kots_template::Error> {
+pub fn render_kots_text(name: &str, text: &str, funcs: &Arc<FuncMap>) -> Result<String, kots_template::Error> {
     let mut out = text.to_string();
     for (left, right) in [("{{repl", "}}"), ("repl{{", "}}")] {
         if !out.contains(left) {

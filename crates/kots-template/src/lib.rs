@@ -87,8 +87,9 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn new(funcs: FuncMap, options: Options) -> Templates {
-        Templates { trees: HashMap::new(), funcs: Arc::new(funcs), options }
+    /// A set with these functions (shared: build the map once, for many sets) and options.
+    pub fn new(funcs: impl Into<Arc<FuncMap>>, options: Options) -> Templates {
+        Templates { trees: HashMap::new(), funcs: funcs.into(), options }
     }
 
     /// A set with sprig's functions and Go's default options.
