@@ -48,6 +48,10 @@ fn and_or() -> &'static Func {
     })
 }
 
+/// Stack left before a nested walk grows the stack, and by how much it grows.
+pub(crate) const STACK_RED_ZONE: usize = 128 * 1024;
+pub(crate) const STACK_GROWTH: usize = 2 * 1024 * 1024;
+
 /// Why a walk stopped early.
 enum Flow {
     Normal,
@@ -157,6 +161,15 @@ impl State<'_> {
     }
 
     fn walk(&mut self, dot: &Value, node: &Node) -> R<Flow> {
+        match node {
+            Node::Text(_) | Node::Action(_) | Node::Break | Node::Continue => self.walk_node(dot, node),
+            // Controls and template calls nest: grow the stack on the heap rather than
+            // overflow it (Go's goroutine stacks grow the same way); the depth budget bounds it.
+            _ => stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.walk_node(dot, node)),
+        }
+    }
+
+    fn walk_node(&mut self, dot: &Value, node: &Node) -> R<Flow> {
         match node {
             Node::Text(text) => {
                 self.write(0, text)?;
@@ -361,6 +374,10 @@ impl State<'_> {
     // ----- evaluation -----
 
     fn eval_pipeline(&mut self, dot: &Value, pipe: &Pipe) -> R<Value> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_pipeline_here(dot, pipe))
+    }
+
+    fn eval_pipeline_here(&mut self, dot: &Value, pipe: &Pipe) -> R<Value> {
         let mut value: Option<Value> = None;
         for cmd in &pipe.cmds {
             let mut v = self.eval_command(dot, cmd, value.take())?;

@@ -221,4 +221,22 @@ mod tests {
         let err = set.render("t", &Value::Nil).unwrap_err();
         assert!(err.to_string().contains("step budget"), "{err}");
     }
+
+    #[test]
+    fn deep_nesting_is_refused_or_runs_without_overflowing_the_stack() {
+        // 900 nested parentheses and ifs parse and run (the stack grows on the heap) …
+        let deep = format!("{}1{}", "(".repeat(900), ")".repeat(900));
+        assert_eq!(run(&format!("{{{{ {deep} }}}}"), serde_json::json!({})).unwrap(), "1");
+        let ifs = format!("{}x{}", "{{ if 1 }}".repeat(900), "{{ end }}".repeat(900));
+        assert_eq!(run(&ifs, serde_json::json!({})).unwrap(), "x");
+        // … 20,000 are refused with a message, not a crash (nor a stack overflow when the tree is dropped).
+        let deeper = format!("{{{{ {}1{} }}}}", "(".repeat(20000), ")".repeat(20000));
+        let err = run(&deeper, serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.contains("nested deeper than 1000 levels"), "{err}");
+        // Recursive template calls stop at the depth budget (default 10,000).
+        let err = run("{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}", serde_json::json!({}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exceeded maximum template depth (10000)"), "{err}");
+    }
 }

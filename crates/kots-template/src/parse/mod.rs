@@ -28,6 +28,7 @@ pub(crate) fn parse(name: &str, text: &str, options: &Options, funcs: &FuncMap) 
         funcs,
         vars: vec!["$".to_string()],
         range_depth: 0,
+        depth: 0,
         defined: Vec::new(),
     };
     let root = parser.parse_top().map_err(|(line, message)| Error::Parse { name: name.to_string(), line, message })?;
@@ -66,6 +67,10 @@ pub(crate) fn parse(name: &str, text: &str, options: &Options, funcs: &FuncMap) 
 
 type PResult<T> = Result<T, (usize, String)>;
 
+/// How deeply controls and parenthesised pipelines may nest (Go has no limit; a real
+/// template nests a few levels, and this keeps a hostile one from exhausting memory).
+pub(crate) const MAX_NESTING: usize = 1_000;
+
 /// Go's builtin names are always defined, whatever the function map holds.
 const BUILTINS: &[&str] = &[
     "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println", "urlquery", "eq",
@@ -79,6 +84,7 @@ struct Parser<'a> {
     funcs: &'a FuncMap,
     vars: Vec<String>,
     range_depth: usize,
+    depth: usize,
     defined: Vec<(String, Vec<Node>)>,
 }
 
@@ -318,6 +324,22 @@ impl<'a> Parser<'a> {
     }
 
     fn control(&mut self, context: &str, allow_else_chain: bool, t: &Token) -> PResult<Control> {
+        self.nested(t, |p| p.control_here(context, allow_else_chain, t))
+    }
+
+    /// Runs a nested parse step with the stack grown as needed and the nesting bounded: a
+    /// template nested deeper than [`MAX_NESTING`] is refused rather than exhausting memory.
+    fn nested<T>(&mut self, at: &Token, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_NESTING {
+            return self.error(at, format!("template nested deeper than {MAX_NESTING} levels"));
+        }
+        self.depth += 1;
+        let result = stacker::maybe_grow(crate::exec::STACK_RED_ZONE, crate::exec::STACK_GROWTH, || f(self));
+        self.depth -= 1;
+        result
+    }
+
+    fn control_here(&mut self, context: &str, allow_else_chain: bool, t: &Token) -> PResult<Control> {
         let mark = self.vars.len();
         let pipe = self.pipeline(context, Tok::RightDelim)?;
         if context == "range" {
@@ -387,6 +409,11 @@ impl<'a> Parser<'a> {
     }
 
     fn pipeline(&mut self, context: &str, end: Tok) -> PResult<Pipe> {
+        let at = self.peek();
+        self.nested(&at, |p| p.pipeline_here(context, end))
+    }
+
+    fn pipeline_here(&mut self, context: &str, end: Tok) -> PResult<Pipe> {
         let start_tok = self.peek_non_space();
         let mut pipe =
             Pipe { pos: start_tok.start, source: Arc::from(""), decl: Vec::new(), is_assign: false, cmds: Vec::new() };
