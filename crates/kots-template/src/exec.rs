@@ -19,6 +19,11 @@ pub(crate) fn execute(set: &Templates, name: &str, data: &Value) -> Result<Strin
             set: set.names().first().copied().unwrap_or("").to_string(),
         });
     };
+    // Go's `Execute(w, nil)`: nil data is no value at all (`.a` of it is `<no value>`).
+    let data = &match data {
+        Value::Nil => Value::Missing,
+        other => other.clone(),
+    };
     let mut state = State {
         set,
         overlays: Vec::new(),
