@@ -15,9 +15,6 @@
 //! interface, so `slice .list .n` with `.n` read from a `map[string]interface {}` fails in Go
 //! ("cannot index slice/array with type interface {}") while a constant works; here both work.
 
-// Until the executor (exec.rs, landing separately) registers `funcs()`, only the tests call it.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use crate::fmt::{is_print, sprintf, write_operand, write_sprint, write_sprintln};
 use crate::func::{ArgsExt, FuncError, FuncMap};
 use crate::value::{GoType, List, Map, UintKind, Value};
@@ -64,6 +61,7 @@ pub(crate) fn funcs() -> FuncMap {
 /// the callee by its source text (`non-function .Values.f of type string`); the executor knows
 /// that text and should report `call_error(text, value)`, as Go's `evalCall` inserts it. The
 /// registered body, which does not know it, leaves the name out.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn call_error(callee: &str, fn_value: &Value) -> FuncError {
     if fn_value.is_nil() {
         return FuncError::new("call of nil");
@@ -95,7 +93,7 @@ fn length(item: &Value) -> Result<Value, FuncError> {
         Value::String(s) => s.len(),
         Value::Bytes(b) => b.len(),
         Value::List(l) => l.items.len(),
-        Value::Map(m) => m.entries.len(),
+        Value::Map(m) => m.len(),
         other => return Err(FuncError::new(format!("len of type {}", other.type_name()))),
     };
     Ok(Value::int(n as i64))
@@ -128,7 +126,7 @@ fn zero_value(t: &GoType) -> Value {
         GoType::String => Value::string(""),
         GoType::Bytes => Value::Bytes(Vec::new().into()),
         GoType::Slice(elem) => Value::typed_list(Vec::new(), (**elem).clone()),
-        GoType::Map(elem) => Value::Map(Map { entries: Default::default(), elem: (**elem).clone() }),
+        GoType::Map(elem) => Value::Map(Map::new(Default::default(), (**elem).clone())),
     }
 }
 
@@ -166,8 +164,8 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, FuncError> {
                         return Err(FuncError::new(format!("value has type {}; should be string", other.type_name())));
                     }
                 };
-                match m.entries.get(&**key) {
-                    Some(v) => v.clone(),
+                match m.get(key) {
+                    Some(v) => v,
                     None => zero_value(&m.elem),
                 }
             }

@@ -38,7 +38,7 @@ fn m(entries: Vec<(&str, Value)>) -> Value {
 
 fn mt(entries: Vec<(&str, Value)>, elem: GoType) -> Value {
     let entries: BTreeMap<String, Value> = entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    Value::Map(Map { entries: entries.into(), elem })
+    Value::Map(Map::new(entries, elem))
 }
 
 pub(super) fn cases() -> Vec<(&'static str, Vec<Value>, Result<&'static str, &'static str>)> {

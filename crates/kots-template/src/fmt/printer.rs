@@ -586,7 +586,7 @@ impl<'a> Printer<'a> {
     fn fmt_pointer(&mut self, value: &Value, verb: char) {
         let u = match value {
             Value::List(l) => std::sync::Arc::as_ptr(&l.items) as *const u8 as usize as u64,
-            Value::Map(m) => std::sync::Arc::as_ptr(&m.entries) as *const u8 as usize as u64,
+            Value::Map(m) => std::sync::Arc::as_ptr(&m.entries()) as *const u8 as usize as u64,
             Value::Bytes(b) => b.as_ptr() as usize as u64,
             Value::Object(o) if o.type_name().starts_with('*') => {
                 std::sync::Arc::as_ptr(o) as *const u8 as usize as u64
@@ -710,7 +710,8 @@ impl<'a> Printer<'a> {
                 } else {
                     self.buf.push_str("map[");
                 }
-                for (i, (k, v)) in m.entries.iter().enumerate() {
+                let entries = m.entries();
+                for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
                         if self.f.sharp_v {
                             self.buf.push_str(", ");
