@@ -89,6 +89,9 @@ fn trim_zeros(d: &mut Vec<u8>) {
     }
 }
 
+/// More places than any float's exact decimal expansion has (after the point or significant).
+const EXACT_DIGITS: i32 = 1100;
+
 /// `strconv.AppendFloat(dst, v, fmt, prec, bits)`.
 pub(crate) fn append_float(dst: &mut Vec<u8>, v: f64, fmt: u8, prec: i32, bits: u32) {
     let (b, exp_bits, mant_bits, bias): (u64, u32, u32, i32) =
@@ -141,20 +144,24 @@ pub(crate) fn append_float(dst: &mut Vec<u8>, v: f64, fmt: u8, prec: i32, bits: 
     let mut text = String::new();
     let mut digits = Vec::new();
     let mut prec = prec;
+    // A float's exact decimal expansion ends within 1,075 places (767 significant digits), so
+    // a longer precision only adds zeros, which `fmt_efg` pads; Rust's formatter also takes
+    // at most 65,535 where Go allows 1,000,000.
+    let exact = |p: i32| p.min(EXACT_DIGITS) as usize;
     let dp = match fmt {
         b'e' | b'E' => {
-            let _ = write!(text, "{:.*e}", prec as usize, abs);
+            let _ = write!(text, "{:.*e}", exact(prec), abs);
             digits_from_exp_form(text.as_bytes(), &mut digits)
         }
         b'f' => {
-            let _ = write!(text, "{:.*}", prec as usize, abs);
+            let _ = write!(text, "{:.*}", exact(prec), abs);
             digits_from_fixed_form(text.as_bytes(), &mut digits)
         }
         b'g' | b'G' => {
             if prec == 0 {
                 prec = 1;
             }
-            let _ = write!(text, "{:.*e}", (prec - 1) as usize, abs);
+            let _ = write!(text, "{:.*e}", exact(prec - 1), abs);
             digits_from_exp_form(text.as_bytes(), &mut digits)
         }
         _ => 0,
@@ -336,7 +343,7 @@ fn fmt_x(dst: &mut Vec<u8>, prec: i32, fmt: u8, neg: bool, mant: u64, exp: i32, 
 /// precision -1. Computed by `zmij` (Schubfach, as fast as Go's own); its text form is taken
 /// apart here into digits and the decimal point's position.
 struct Shortest {
-    buf: [u8; 24],
+    buf: [u8; 32],
     nd: usize,
     dp: i32,
 }
@@ -352,7 +359,7 @@ fn shortest(abs: f64, bits: u32) -> Shortest {
     let mut zb = zmij::Buffer::new();
     let text = if bits == 32 { zb.format_finite(abs as f32) } else { zb.format_finite(abs) };
     let s = text.as_bytes();
-    let mut out = Shortest { buf: [0; 24], nd: 0, dp: 0 };
+    let mut out = Shortest { buf: [0; 32], nd: 0, dp: 0 };
     let mut int_digits: i32 = 0;
     let mut seen_dot = false;
     let mut i = 0;

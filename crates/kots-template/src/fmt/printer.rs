@@ -569,14 +569,15 @@ impl<'a> Printer<'a> {
             'q' => self.fmt_q(v),
             _ => {
                 // printValue of the slice: each byte as a uint8 with the verb.
-                self.buf.push('[');
+                let sharp_v = self.f.sharp_v;
+                self.buf.push_str(if sharp_v { "[]uint8{" } else { "[" });
                 for (i, &c) in v.iter().enumerate() {
                     if i > 0 {
-                        self.buf.push(' ');
+                        self.buf.push_str(if sharp_v { ", " } else { " " });
                     }
                     self.print_value(&Value::Uint(u64::from(c), crate::value::UintKind::Uint8), verb, 1);
                 }
-                self.buf.push(']');
+                self.buf.push(if sharp_v { '}' } else { ']' });
             }
         }
     }
