@@ -323,8 +323,9 @@ fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, FuncError> {
                     } else {
                         let equal = match (arg1, arg) {
                             (Value::Object(a), Value::Object(b)) if a.type_name() == b.type_name() => a.equals(&**b),
-                            // Objects of different types are unequal interfaces, if comparable.
-                            (Value::Object(a), Value::Object(_)) => a.equals(&**a).map(|_| false),
+                            // Values of different types are unequal interfaces, if the second
+                            // one's type is comparable (what Go checks).
+                            (Value::Object(_), Value::Object(b)) => b.equals(&**b).map(|_| false),
                             _ => None,
                         };
                         match equal {

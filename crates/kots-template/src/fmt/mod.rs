@@ -3,9 +3,10 @@
 //!
 //! Output must be byte-identical to Go's: `map[a:1 b:2]`, `[1 2 3]`, `<nil>`, floats as `%v`
 //! prints them (`2.5`, `1e+06`, `1.23456789e+08`), `%!d(string=x)` for a verb that does not
-//! fit its operand. The printer ([`printer`]) is a port of Go's `fmt/print.go` and
-//! `fmt/format.go`; floats ([`float`]) and quoting ([`quote`]) port `strconv`. Everything
-//! appends to a caller's `String`: printing a value allocates nothing beyond the output.
+//! fit its operand. The printer (`printer.rs`) is a port of Go's `fmt/print.go` and
+//! `fmt/format.go`; floats (`float.rs`) and quoting (`quote.rs`) port `strconv`. Everything
+//! appends to a caller's `String`: `%v` of scalars, and of lists and maps of them, allocates
+//! nothing beyond the output.
 //!
 //! Where a [`Value`] cannot say what Go's value would:
 //! - An [`crate::Object`] prints through its `format()` as Go prints a `Stringer`, for the
