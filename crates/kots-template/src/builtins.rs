@@ -527,6 +527,67 @@ mod tests {
         ("string|\"\\xc3\"", "string|\"\u{FFFD}\""),
     ];
 
+    /// A struct type with a `String()` method, comparable (`T`, `U`) or not (`N`, which holds a
+    /// slice).
+    #[derive(Debug)]
+    struct Obj {
+        type_name: &'static str,
+        s: &'static str,
+        comparable: bool,
+    }
+
+    impl crate::value::Object for Obj {
+        fn type_name(&self) -> &str {
+            self.type_name
+        }
+        fn field(&self, _name: &str) -> Option<Value> {
+            None
+        }
+        fn format(&self) -> String {
+            self.s.to_string()
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+        fn equals(&self, other: &dyn crate::value::Object) -> Option<bool> {
+            let other = other.as_any().downcast_ref::<Obj>()?;
+            self.comparable.then(|| self.type_name == other.type_name && self.s == other.s)
+        }
+    }
+
+    /// Builtins on objects. Expected values from Go 1.27 with `type T struct{ s string }`,
+    /// `type U struct{ s string }`, `type N struct{ l []int }`, each with a `String()` method.
+    #[test]
+    fn builtins_on_objects() {
+        let obj = |type_name, s, comparable| Value::Object(std::sync::Arc::new(Obj { type_name, s, comparable }));
+        let (t, t2, t3) = (obj("main.T", "a", true), obj("main.T", "a", true), obj("main.T", "b", true));
+        let (u, n, n2) = (obj("main.U", "a", true), obj("main.N", "n", false), obj("main.N", "n", false));
+        let map = funcs();
+        let call = |name: &str, args: &[&Value]| {
+            let args: Vec<Value> = args.iter().map(|v| (*v).clone()).collect();
+            match map.call(name, &args) {
+                Ok(v) => Ok(crate::fmt::format_value(&v)),
+                Err(e) => Err(e.0),
+            }
+        };
+        let ok = |s: &str| Ok(s.to_string());
+        let err = |s: &str| Err(s.to_string());
+        assert_eq!(call("eq", &[&t, &t2]), ok("true"));
+        assert_eq!(call("eq", &[&t, &t3]), ok("false"));
+        assert_eq!(call("eq", &[&t, &u]), ok("false"));
+        assert_eq!(call("eq", &[&t, &Value::string("a")]), err("incompatible types for comparison: main.T and string"));
+        assert_eq!(call("eq", &[&t, &Value::Missing]), ok("false"));
+        assert_eq!(call("eq", &[&n, &n2]), err("non-comparable type n: main.N"));
+        assert_eq!(call("eq", &[&t, &n]), err("non-comparable type n: main.N"));
+        assert_eq!(call("lt", &[&t, &t2]), err("invalid type for comparison"));
+        assert_eq!(call("len", &[&t]), err("len of type main.T"));
+        assert_eq!(call("index", &[&t, &Value::int(1)]), err("can't index item of type main.T"));
+        assert_eq!(call("slice", &[&t, &Value::int(1)]), err("can't slice item of type main.T"));
+        assert_eq!(call("not", &[&t]), ok("false"));
+        assert_eq!(call("print", &[&t, &Value::int(1)]), ok("a 1"));
+        assert_eq!(call("html", &[&t]), ok("a"));
+    }
+
     /// `call`: Go's messages (`{{ call .a0 }}` with `.a0` an int, or nil).
     #[test]
     fn call_is_always_an_error() {
