@@ -556,7 +556,10 @@ fn create_certificate(
         Some(p) if issuer != subject => p.subject_key_id.clone(),
         _ => None,
     };
-    let subject_key_id = template.is_ca.then(|| sha2::Sha256::digest(&pub_bits)[..20].to_vec());
+    // A CA's subject key id: SHA-1 of the key bits. Go 1.25+ uses truncated SHA-256 unless
+    // GODEBUG x509sha256skid=0, which is the default for modules declaring go < 1.25 (KOTS and
+    // Helm) and for GOPATH builds; sprig as those ship it writes SHA-1.
+    let subject_key_id = template.is_ca.then(|| sha1::Sha1::digest(&pub_bits).to_vec());
     if let Some(p) = parent
         && signer.spki().map_err(wrap)? != p.spki
     {
@@ -1143,6 +1146,54 @@ mod tests {
         assert_eq!(err(&b64(&ca.cert), "%%"), "unable to decode base64 private key");
         assert_eq!(err(&b64("nope"), &b64(&ca.key)), "unable to decode certificate");
         assert_eq!(err(&b64(&ca.cert), &b64("nope")), "error parsing private key: no PEM data in input");
+    }
+
+    /// A CA made by Go's sprig (`genCAWithKey "go-ca" 3650 (genPrivateKey "ecdsa")`) and an
+    /// ed25519 key from Go's `genPrivateKey`.
+    const GO_CA_CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIBgDCCASagAwIBAgIRAJRNEWZf8eMHo6rwc8QNqV0wCgYIKoZIzj0EAwIwEDEO
+MAwGA1UEAxMFZ28tY2EwHhcNMjYxMjAxMTAzOTE4WhcNMzYxMTI4MTAzOTE4WjAQ
+MQ4wDAYDVQQDEwVnby1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABIbtxJEw
+YJNgTJslzAny9VlImd5oK+CbGTQthoXjVeKrLneVA3EpBCU+aUKz8uxwqvXdsBcj
+SgO/Y0wUa3Y1yBCjYTBfMA4GA1UdDwEB/wQEAwICpDAdBgNVHSUEFjAUBggrBgEF
+BQcDAQYIKwYBBQUHAwIwDwYDVR0TAQH/BAUwAwEB/zAdBgNVHQ4EFgQUnpY0KVUb
+EH91GpDdqNztJlbieMMwCgYIKoZIzj0EAwIDSAAwRQIgXLUYXTPooZhnk3v4n/GP
+RP2rtoPUFZWPoJbF5grEaFICIQCkOtt8ndq3NfQLXYBwvf4w4scRegbo/gV9BZ+a
+pMtxnw==
+-----END CERTIFICATE-----\n";
+    const GO_CA_KEY: &str = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIK5KlVcbC03DQecO6SV0JzZTeamjS2WkWKZteYu6G9cnoAoGCCqGSM49
+AwEHoUQDQgAEhu3EkTBgk2BMmyXMCfL1WUiZ3mgr4JsZNC2GheNV4qsud5UDcSkE
+JT5pQrPy7HCq9d2wFyNKA79jTBRrdjXIEA==
+-----END EC PRIVATE KEY-----\n";
+    const GO_ED25519_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEINprSrNiZbA3Ic0GrIZNsXtFrSMavf/hr5FIGmi/s6Oq
+-----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn go_made_keys_and_cas_work_here() {
+        let map = funcs();
+        // Our encoding of Go's keys is Go's, byte for byte.
+        for key in [GO_CA_KEY, GO_ED25519_KEY] {
+            assert_eq!(parse_private_key_pem(key).unwrap().to_pem().unwrap(), key);
+        }
+        // Same key, same subject key id as Go computed (SHA-1 of the key bits).
+        let ours =
+            map.call("genCAWithKey", &[Value::string("go-ca"), Value::int(3650), Value::string(GO_CA_KEY)]).unwrap();
+        let ours = ours.as_object::<Certificate>().unwrap();
+        let go_skid = parse_certificate(&pem_of(GO_CA_CERT).1).unwrap().subject_key_id;
+        assert_eq!(parse_certificate(&pem_of(&ours.cert).1).unwrap().subject_key_id, go_skid);
+        // Go's CA signs our leaf.
+        let ca = Value::Object(Arc::new(Certificate { cert: GO_CA_CERT.to_string(), key: GO_CA_KEY.to_string() }));
+        let leaf = map
+            .call(
+                "genSignedCertWithKey",
+                &[Value::string("l"), Value::Nil, Value::Nil, Value::int(1), ca, Value::string(GO_ED25519_KEY)],
+            )
+            .unwrap();
+        verify_signature(&leaf.as_object::<Certificate>().unwrap().cert, &parse_private_key_pem(GO_CA_KEY).unwrap());
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(map.call("buildCustomCert", &strs(&[&b64(GO_CA_CERT), &b64(GO_CA_KEY)])).is_ok());
     }
 
     /// Writes a CA, a leaf and keys for checking with Go and openssl by hand:
