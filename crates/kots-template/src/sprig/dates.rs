@@ -517,7 +517,7 @@ mod tests {
             (Value::string("99999999999999999999"), "-1s"),
         ];
         for (v, want) in durations {
-            assert_eq!(call(&map, "duration", &[v.clone()]), want, "{v:?}");
+            assert_eq!(call(&map, "duration", std::slice::from_ref(&v)), want, "{v:?}");
         }
         let rounds = [
             (Value::string("2h5m"), "2h"),
@@ -529,7 +529,7 @@ mod tests {
             (Value::string("x"), "0s"),
         ];
         for (v, want) in rounds {
-            assert_eq!(call(&map, "durationRound", &[v.clone()]), want, "{v:?}");
+            assert_eq!(call(&map, "durationRound", std::slice::from_ref(&v)), want, "{v:?}");
         }
     }
 

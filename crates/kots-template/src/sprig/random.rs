@@ -85,7 +85,8 @@ mod tests {
     #[test]
     fn random_strings_have_goutils_alphabets() {
         let map = funcs();
-        let cases: [(&str, fn(char) -> bool); 4] = [
+        type Allowed = fn(char) -> bool;
+        let cases: [(&str, Allowed); 4] = [
             ("randAlphaNum", |c| c.is_ascii_alphanumeric()),
             ("randAlpha", |c| c.is_ascii_alphabetic()),
             ("randNumeric", |c| c.is_ascii_digit()),

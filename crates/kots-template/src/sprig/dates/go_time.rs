@@ -1326,21 +1326,19 @@ pub fn parse_in_location(
                     value = &value[ndigit..];
                 }
             }
-            STD_FRAC_SECOND9 => {
-                if vb.len() >= 2 && comma_or_period(vb[0]) && vb[1].is_ascii_digit() {
-                    let mut i = 0;
-                    while i + 1 < vb.len() && vb[i + 1].is_ascii_digit() {
-                        i += 1;
-                    }
-                    match parse_nanoseconds(value, 1 + i) {
-                        Ok((ns, re)) => {
-                            nsec = ns;
-                            range_err = re;
-                        }
-                        Err(()) => ok = false,
-                    }
-                    value = &value[1 + i..];
+            STD_FRAC_SECOND9 if vb.len() >= 2 && comma_or_period(vb[0]) && vb[1].is_ascii_digit() => {
+                let mut i = 0;
+                while i + 1 < vb.len() && vb[i + 1].is_ascii_digit() {
+                    i += 1;
                 }
+                match parse_nanoseconds(value, 1 + i) {
+                    Ok((ns, re)) => {
+                        nsec = ns;
+                        range_err = re;
+                    }
+                    Err(()) => ok = false,
+                }
+                value = &value[1 + i..];
             }
             _ => {}
         }
