@@ -131,3 +131,39 @@ mod tests {
         assert_ne!(u, string(&map, "uuidv4", &[]));
     }
 }
+
+/// Whole templates through the engine, with the output (`OK …`) or error (`ERR …`) that Go's
+/// text/template + sprig 3.2.3 gave for each (from a Go probe program).
+#[cfg(test)]
+mod render_tests {
+    const CASES: &[(&str, &str)] = &[
+        (
+            "{{ fail \"stop here\" }}",
+            "ERR template: t:1:3: executing \"t\" at <fail \"stop here\">: error calling fail: stop here",
+        ),
+        (
+            "{{ randInt 3 3 }}",
+            "ERR template: t:1:3: executing \"t\" at <randInt 3 3>: error calling randInt: invalid argument to Intn",
+        ),
+    ];
+
+    /// The error without the executor's `at <…>` node context (the engine's business, not
+    /// this family's: Go 1.27 prints the node unabridged).
+    fn without_context(s: &str) -> String {
+        match (s.find(" at <"), s.find(">: ")) {
+            (Some(a), Some(b)) if a < b => format!("{}{}", &s[..a], &s[b + 1..]),
+            _ => s.to_string(),
+        }
+    }
+
+    #[test]
+    fn templates_render_as_in_go() {
+        for (text, want) in CASES {
+            let got = match crate::render("t", text, &crate::Value::Nil) {
+                Ok(out) => format!("OK {out}"),
+                Err(e) => format!("ERR {e}"),
+            };
+            assert_eq!(without_context(&got), without_context(want), "{text}");
+        }
+    }
+}
