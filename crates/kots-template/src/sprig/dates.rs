@@ -25,6 +25,16 @@ impl TimeValue {
     pub fn value(t: Time) -> Value {
         Value::Object(Arc::new(TimeValue(t)))
     }
+
+    /// Go's `Time.MarshalJSON` (what `toJson`/`toYaml` write for a time): RFC 3339 with
+    /// nanoseconds, quoted; an error outside years 0-9999.
+    pub fn go_json(&self) -> Result<String, String> {
+        let year = self.0.fields().year;
+        if !(0..=9999).contains(&year) {
+            return Err("Time.MarshalJSON: year outside of range [0,9999]".to_string());
+        }
+        Ok(format!("\"{}\"", self.0.format("2006-01-02T15:04:05.999999999Z07:00")))
+    }
 }
 
 /// A `time.Duration` returned by a method (`.Sub`): prints as `1h2m3s`.
@@ -583,6 +593,17 @@ mod tests {
         let u = utc_time("2006-01-02", "2021-03-03");
         assert_eq!(s(o.method("Sub", &[u]).unwrap().unwrap()), "29h6m7.891s");
         assert_eq!(s(TimeValue::value(Time::zero())), "0001-01-01 00:00:00 +0000 UTC");
+    }
+
+    #[test]
+    fn times_marshal_to_json_as_go() {
+        // Go: json.Marshal of these times.
+        let t = utc_time("2006-01-02T15:04:05Z07:00", "2019-10-01T01:02:03.5-07:00");
+        assert_eq!(t.as_object::<TimeValue>().unwrap().go_json().unwrap(), r#""2019-10-01T01:02:03.5-07:00""#);
+        let t = utc_time("2006-01-02", "2019-10-01");
+        assert_eq!(t.as_object::<TimeValue>().unwrap().go_json().unwrap(), r#""2019-10-01T00:00:00Z""#);
+        let far = TimeValue(Time::unix(253_402_300_800, 0).in_loc(Location::utc()));
+        assert_eq!(far.go_json().unwrap_err(), "Time.MarshalJSON: year outside of range [0,9999]");
     }
 
     #[test]
