@@ -28,6 +28,7 @@ impl TimeValue {
 
     /// Go's `Time.MarshalJSON` (what `toJson`/`toYaml` write for a time): RFC 3339 with
     /// nanoseconds, quoted; an error outside years 0-9999.
+    #[allow(dead_code, reason = "for the json family's toJson/toPrettyJson of time values")]
     pub fn go_json(&self) -> Result<String, String> {
         let year = self.0.fields().year;
         if !(0..=9999).contains(&year) {
