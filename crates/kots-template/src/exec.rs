@@ -53,6 +53,29 @@ fn and_or() -> &'static Func {
     })
 }
 
+/// The command or operand being evaluated, for error messages (Go's `s.at(node)`).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Command(&'a Command),
+    Arg(&'a Arg),
+}
+
+impl At<'_> {
+    fn pos(&self) -> usize {
+        match self {
+            At::Command(cmd) => cmd.pos,
+            At::Arg(arg) => arg.pos(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            At::Command(cmd) => cmd.describe(),
+            At::Arg(arg) => arg.describe(),
+        }
+    }
+}
+
 /// Stack left before a nested walk grows the stack, and by how much it grows.
 pub(crate) const STACK_RED_ZONE: usize = 128 * 1024;
 pub(crate) const STACK_GROWTH: usize = 2 * 1024 * 1024;
@@ -101,10 +124,7 @@ impl State<'_> {
     }
 
     fn fail(&self, pos: usize, context: impl Into<String>, message: impl Into<String>) -> Box<Fail> {
-        let mut context = context.into();
-        if context.chars().count() > 20 {
-            context = format!("{}...", context.chars().take(20).collect::<String>());
-        }
+        let context = context.into();
         Box::new(Fail { tree: self.tree.clone(), pos, context, message: message.into(), budget: false })
     }
 
@@ -408,20 +428,20 @@ impl State<'_> {
         let first = &cmd.args[0];
         match first {
             Arg::Field { idents, .. } => {
-                return self.eval_field_chain(dot, dot.clone(), first, idents, cmd, &cmd.args, fin);
+                return self.eval_field_chain(dot, dot.clone(), first, idents, At::Command(cmd), &cmd.args, fin);
             }
             Arg::Chain { node, fields, .. } => {
-                return self.eval_chain(dot, first, node, fields, cmd, &cmd.args, fin);
+                return self.eval_chain(dot, first, node, fields, At::Command(cmd), &cmd.args, fin);
             }
             Arg::Identifier(_, name) => {
-                return self.eval_function(dot, first, name, cmd, &cmd.args, fin);
+                return self.eval_function(dot, first, name, At::Command(cmd), &cmd.args, fin);
             }
             Arg::Pipe(_, pipe) => {
                 self.not_a_function(&cmd.args, &fin)?;
                 return self.eval_pipeline(dot, pipe);
             }
             Arg::Variable { idents, .. } => {
-                return self.eval_variable(dot, first, idents, cmd, &cmd.args, fin);
+                return self.eval_variable(dot, first, idents, At::Command(cmd), &cmd.args, fin);
             }
             _ => {}
         }
@@ -468,7 +488,7 @@ impl State<'_> {
         dot: &Value,
         arg: &Arg,
         idents: &[String],
-        cmd: &Command,
+        cmd: At<'_>,
         args: &[Arg],
         fin: Option<Value>,
     ) -> R<Value> {
@@ -487,7 +507,7 @@ impl State<'_> {
         arg: &Arg,
         node: &Arg,
         fields: &[String],
-        cmd: &Command,
+        cmd: At<'_>,
         args: &[Arg],
         fin: Option<Value>,
     ) -> R<Value> {
@@ -505,7 +525,7 @@ impl State<'_> {
         mut receiver: Value,
         arg: &Arg,
         idents: &[String],
-        cmd: &Command,
+        cmd: At<'_>,
         args: &[Arg],
         fin: Option<Value>,
     ) -> R<Value> {
@@ -522,7 +542,7 @@ impl State<'_> {
         dot: &Value,
         name: &str,
         arg: &Arg,
-        cmd: &Command,
+        cmd: At<'_>,
         args: &[Arg],
         fin: Option<Value>,
         receiver: Value,
@@ -561,11 +581,7 @@ impl State<'_> {
                     match object.method(name, &values) {
                         Some(Ok(v)) => return Ok(v),
                         Some(Err(e)) => {
-                            return Err(self.fail(
-                                cmd.pos,
-                                cmd.source.to_string(),
-                                format!("error calling {name}: {e}"),
-                            ));
+                            return Err(self.fail(cmd.pos(), cmd.describe(), format!("error calling {name}: {e}")));
                         }
                         None => {
                             if object.field(name).is_some() {
@@ -581,11 +597,7 @@ impl State<'_> {
                     match object.method(name, &[]) {
                         Some(Ok(v)) => return Ok(v),
                         Some(Err(e)) => {
-                            return Err(self.fail(
-                                cmd.pos,
-                                cmd.source.to_string(),
-                                format!("error calling {name}: {e}"),
-                            ));
+                            return Err(self.fail(cmd.pos(), cmd.describe(), format!("error calling {name}: {e}")));
                         }
                         None => {}
                     }
@@ -601,7 +613,7 @@ impl State<'_> {
         dot: &Value,
         arg: &Arg,
         name: &str,
-        cmd: &Command,
+        cmd: At<'_>,
         args: &[Arg],
         fin: Option<Value>,
     ) -> R<Value> {
@@ -624,7 +636,7 @@ impl State<'_> {
         func: &Func,
         builtin: bool,
         ident: &Arg,
-        cmd: &Command,
+        cmd: At<'_>,
         name: &str,
         args: &[Arg],
         fin: Option<Value>,
@@ -688,7 +700,7 @@ impl State<'_> {
             let mut call = Call { renderer: self };
             body(&mut call, &argv)
         };
-        result.map_err(|e| self.fail(cmd.pos, cmd.source.to_string(), format!("error calling {name}: {e}")))
+        result.map_err(|e| self.fail(cmd.pos(), cmd.describe(), format!("error calling {name}: {e}")))
     }
 
     /// Go's `evalArg`: an argument evaluated for a parameter of type `typ` (`None`: any, no
@@ -708,13 +720,13 @@ impl State<'_> {
                 };
             }
             Arg::Field { idents, .. } => {
-                let cmd = self.synthetic_command(arg);
-                let v = self.eval_field_chain(dot, dot.clone(), arg, idents, &cmd, std::slice::from_ref(arg), None)?;
+                let cmd = At::Arg(arg);
+                let v = self.eval_field_chain(dot, dot.clone(), arg, idents, cmd, std::slice::from_ref(arg), None)?;
                 return self.validate(v, typ, raw, arg);
             }
             Arg::Variable { idents, .. } => {
-                let cmd = self.synthetic_command(arg);
-                let v = self.eval_variable(dot, arg, idents, &cmd, std::slice::from_ref(arg), None)?;
+                let cmd = At::Arg(arg);
+                let v = self.eval_variable(dot, arg, idents, cmd, std::slice::from_ref(arg), None)?;
                 return self.validate(v, typ, raw, arg);
             }
             Arg::Pipe(_, pipe) => {
@@ -722,13 +734,13 @@ impl State<'_> {
                 return self.validate(v, typ, raw, arg);
             }
             Arg::Identifier(_, name) => {
-                let cmd = self.synthetic_command(arg);
-                let v = self.eval_function(dot, arg, name, &cmd, std::slice::from_ref(arg), None)?;
+                let cmd = At::Arg(arg);
+                let v = self.eval_function(dot, arg, name, cmd, std::slice::from_ref(arg), None)?;
                 return self.validate(v, typ, raw, arg);
             }
             Arg::Chain { node, fields, .. } => {
-                let cmd = self.synthetic_command(arg);
-                let v = self.eval_chain(dot, arg, node, fields, &cmd, std::slice::from_ref(arg), None)?;
+                let cmd = At::Arg(arg);
+                let v = self.eval_chain(dot, arg, node, fields, cmd, std::slice::from_ref(arg), None)?;
                 return self.validate(v, typ, raw, arg);
             }
             _ => {}
@@ -763,11 +775,6 @@ impl State<'_> {
             },
             other => self.fail_arg(arg, format!("can't handle {} for arg of type {}", arg.describe(), other.name())),
         }
-    }
-
-    /// A one-operand command for error messages of operands evaluated as arguments.
-    fn synthetic_command(&self, arg: &Arg) -> Command {
-        Command { pos: arg.pos(), source: Arc::from(arg.describe()), args: Vec::new() }
     }
 
     fn eval_empty_interface(&self, arg: &Arg) -> R<Value> {

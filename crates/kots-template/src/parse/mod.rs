@@ -415,8 +415,7 @@ impl<'a> Parser<'a> {
 
     fn pipeline_here(&mut self, context: &str, end: Tok) -> PResult<Pipe> {
         let start_tok = self.peek_non_space();
-        let mut pipe =
-            Pipe { pos: start_tok.start, source: Arc::from(""), decl: Vec::new(), is_assign: false, cmds: Vec::new() };
+        let mut pipe = Pipe { pos: start_tok.start, decl: Vec::new(), is_assign: false, cmds: Vec::new() };
         // Declarations: `$x :=`, `$x =`, or in range `$i, $v :=` (Go's `decls:` loop).
         loop {
             let v = self.peek_non_space();
@@ -458,7 +457,6 @@ impl<'a> Parser<'a> {
             let t = self.next_non_space();
             if t.kind == end {
                 self.check_pipeline(&pipe, context, &t)?;
-                pipe.source = Arc::from(self.text[pipe.pos..t.start].trim_end());
                 return Ok(pipe);
             }
             match t.kind {
@@ -497,15 +495,12 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> PResult<Command> {
         let first = self.peek_non_space();
-        let mut cmd = Command { pos: first.start, source: Arc::from(""), args: Vec::new() };
-        let mut end = first.start;
+        let mut cmd = Command { pos: first.start, args: Vec::new() };
         loop {
             self.peek_non_space();
             if let Some(operand) = self.operand()? {
                 cmd.args.push(operand);
             }
-            let last = self.tokens[self.pos.saturating_sub(1)];
-            end = end.max(last.end);
             let t = self.next();
             match t.kind {
                 Tok::Space => continue,
@@ -519,7 +514,6 @@ impl<'a> Parser<'a> {
             let t = self.peek();
             return self.error(&t, "empty command");
         }
-        cmd.source = Arc::from(&self.text[cmd.pos..end]);
         Ok(cmd)
     }
 

@@ -63,10 +63,31 @@ pub(crate) struct Control {
 #[derive(Debug, Clone)]
 pub(crate) struct Pipe {
     pub pos: usize,
-    pub source: Arc<str>,
     pub decl: Vec<String>,
     pub is_assign: bool,
     pub cmds: Vec<Command>,
+}
+
+impl Pipe {
+    /// The pipeline as Go's `String()` prints it: `$x := a b | c`.
+    pub(crate) fn describe(&self) -> String {
+        let mut s = String::new();
+        if !self.decl.is_empty() {
+            s.push_str(&self.decl.join(", "));
+            s.push_str(if self.is_assign { " = " } else { " := " });
+        }
+        let cmds: Vec<String> = self.cmds.iter().map(Command::describe).collect();
+        s.push_str(&cmds.join(" | "));
+        s
+    }
+}
+
+impl Command {
+    /// The command as Go's `String()` prints it: operands joined by spaces.
+    pub(crate) fn describe(&self) -> String {
+        let args: Vec<String> = self.args.iter().map(Arg::describe).collect();
+        args.join(" ")
+    }
 }
 
 /// One stage of a pipeline: a function, method or field followed by arguments, or a lone
@@ -74,7 +95,6 @@ pub(crate) struct Pipe {
 #[derive(Debug, Clone)]
 pub(crate) struct Command {
     pub pos: usize,
-    pub source: Arc<str>,
     pub args: Vec<Arg>,
 }
 
@@ -146,7 +166,7 @@ impl Arg {
             Arg::Number(_, n) => n.text.clone(),
             Arg::String(_, s) => format!("{:?}", s.as_ref()),
             Arg::Identifier(_, name) => name.clone(),
-            Arg::Pipe(_, pipe) => format!("({})", pipe.source),
+            Arg::Pipe(_, pipe) => format!("({})", pipe.describe()),
         }
     }
 }
