@@ -10,6 +10,11 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, RwLock};
 
+/// How deeply functions that walk a value (printing, JSON, deep copies and comparisons) descend
+/// before they stop: a map can hold itself (`set $d "self" $d`), which Go walks until its stack
+/// runs out and the process dies.
+pub const MAX_NESTING: usize = 1_000;
+
 /// A Go type, as far as templates need to name one: function parameters are declared with it
 /// (a template constant converts to the parameter's type, as in Go), lists and maps record
 /// their element type with it, and `%T`/`typeOf` print it.
