@@ -1,3 +1,477 @@
-use crate::func::FuncMap;
+//! Conversions: `toString`, `toStrings`, `atoi`, `int`, `int64`, `float64`, `toDecimal`, and
+//! the spf13/cast and strconv helpers every numeric sprig function is built on.
+//!
+//! sprig's arithmetic (`add`, `max`, `round`, …) converts each operand with spf13/cast's
+//! `ToInt64`/`ToFloat64`, which swallow errors: `int "abc"` is 0, `int "08"` is 0 (base-0
+//! parsing reads a leading 0 as octal and 8 is no octal digit), `int "0x1F"` is 31, `int 3.9`
+//! is 3 and `int nil` is 0. These helpers port cast and strconv line by line so that every
+//! family shares the same conversions.
 
-pub(super) fn register(_map: &mut FuncMap) {}
+use crate::fmt::format_value;
+use crate::func::{ArgsExt, FuncMap};
+use crate::value::{GoType, Value};
+
+pub(super) fn register(map: &mut FuncMap) {
+    map.add("toString", vec![GoType::Any], |_, a| Ok(Value::string(strval(a.arg(0)?))));
+    map.add("toStrings", vec![GoType::Any], |_, a| Ok(Value::string_list(strslice(a.arg(0)?))));
+    map.add("atoi", vec![GoType::String], |_, a| Ok(Value::int(atoi(a.str_arg(0)?))));
+    map.add("int", vec![GoType::Any], |_, a| Ok(Value::int(to_int64(a.arg(0)?))));
+    map.add("int64", vec![GoType::Any], |_, a| Ok(Value::int64(to_int64(a.arg(0)?))));
+    map.add("float64", vec![GoType::Any], |_, a| Ok(Value::float(to_float64(a.arg(0)?))));
+    map.add("toDecimal", vec![GoType::Any], |_, a| Ok(Value::int64(to_decimal(a.arg(0)?))));
+}
+
+/// sprig's `strval`: strings as they are, `[]byte` as text, anything else as `%v` prints it
+/// (objects print through their `String()`, as Go's `fmt.Stringer` case does).
+pub(crate) fn strval(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Missing | Value::Nil => "<nil>".to_string(),
+        other => format_value(other),
+    }
+}
+
+/// The items of a list value as Go's `reflect` sees a slice's elements (`[]byte` holds
+/// `uint8`s); `None` when the value is no slice.
+pub(crate) fn slice_items(v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::List(l) => Some(l.items.to_vec()),
+        Value::Bytes(b) => Some(b.iter().map(|x| Value::Uint(u64::from(*x), crate::value::UintKind::Uint8)).collect()),
+        _ => None,
+    }
+}
+
+/// sprig's `strslice` (`toStrings`, `join`, `sortAlpha`): a `[]string` stays as it is, other
+/// slices become the `strval` of their non-nil items, nil becomes `[]`, anything else a list
+/// of one.
+pub(crate) fn strslice(v: &Value) -> Vec<String> {
+    if let Value::List(l) = v {
+        if l.elem == GoType::String {
+            return l.items.iter().map(strval).collect();
+        }
+    }
+    match slice_items(v) {
+        Some(items) => items.iter().filter(|i| !i.is_nil()).map(strval).collect(),
+        None if v.is_nil() => Vec::new(),
+        None => vec![strval(v)],
+    }
+}
+
+/// `strconv.Atoi`, errors swallowed: out-of-range values clamp (as `ParseInt` returns them),
+/// malformed ones are 0.
+fn atoi(s: &str) -> i64 {
+    match parse_int(s, 10) {
+        Ok(v) => v,
+        Err(IntError::Range(v)) => v,
+        Err(IntError::Syntax) => 0,
+    }
+}
+
+/// sprig's `toDecimal`: `%v` of the value read as an octal number, 0 when it is none.
+fn to_decimal(v: &Value) -> i64 {
+    let text = match v {
+        Value::Missing | Value::Nil => "<nil>".to_string(),
+        other => format_value(other),
+    };
+    parse_int(&text, 8).unwrap_or_default()
+}
+
+/// Go's conversion of a float to an integer on amd64: truncation, and the "integer
+/// indefinite" value (the smallest int64) for NaN and out-of-range values.
+pub(crate) fn go_f64_to_i64(f: f64) -> i64 {
+    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+        i64::MIN
+    } else {
+        f as i64
+    }
+}
+
+/// spf13/cast's `ToInt64` (and `ToInt`: int is 64-bit): errors are 0.
+pub(crate) fn to_int64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i, _) => *i,
+        Value::Uint(u, _) => *u as i64,
+        Value::Float(f, _) => go_f64_to_i64(*f),
+        Value::String(s) => parse_int(trim_zero_decimal(s), 0).unwrap_or_default(),
+        Value::Bool(b) => i64::from(*b),
+        _ => 0,
+    }
+}
+
+/// spf13/cast's `ToFloat64`: errors are 0.
+pub(crate) fn to_float64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i, _) => *i as f64,
+        Value::Uint(u, _) => *u as f64,
+        Value::Float(f, _) => *f,
+        Value::String(s) => parse_float(s).unwrap_or_default(),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        _ => 0.0,
+    }
+}
+
+/// cast's `trimZeroDecimal`: `"3.00"` reads as `"3"` (but `"3.50"` stays, and fails).
+fn trim_zero_decimal(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let mut found_zero = false;
+    for i in (1..=bytes.len()).rev() {
+        match bytes[i - 1] {
+            b'.' => {
+                if found_zero {
+                    return &s[..i - 1];
+                }
+            }
+            b'0' => found_zero = true,
+            _ => return s,
+        }
+    }
+    s
+}
+
+/// Why `strconv.ParseInt` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IntError {
+    Syntax,
+    /// Out of range: carries the clamped value `ParseInt` returns beside the error.
+    Range(i64),
+}
+
+/// `strconv.ParseInt(s, base, 64)`, base 0 meaning "from the prefix" (`0x`, `0o`, `0b`, a
+/// leading `0` for octal) with `_` digit separators allowed.
+pub(crate) fn parse_int(s: &str, base: u32) -> Result<i64, IntError> {
+    if s.is_empty() {
+        return Err(IntError::Syntax);
+    }
+    let (neg, body) = match s.as_bytes()[0] {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let un = parse_uint(body, base, s)?;
+    let cutoff = 1u64 << 63;
+    if !neg && un >= cutoff {
+        return Err(IntError::Range(i64::MAX));
+    }
+    if neg && un > cutoff {
+        return Err(IntError::Range(i64::MIN));
+    }
+    Ok(if neg { (un as i64).wrapping_neg() } else { un as i64 })
+}
+
+/// `strconv.ParseUint(s, base, 64)`; `whole` is the text with its sign, for the underscore
+/// check (as `ParseInt` passes it).
+fn parse_uint(s: &str, base: u32, whole: &str) -> Result<u64, IntError> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return Err(IntError::Syntax);
+    }
+    let base0 = base == 0;
+    let (base, mut i) = if base0 {
+        if b[0] == b'0' {
+            if b.len() >= 3 && b[1].to_ascii_lowercase() == b'b' {
+                (2, 2)
+            } else if b.len() >= 3 && b[1].to_ascii_lowercase() == b'o' {
+                (8, 2)
+            } else if b.len() >= 3 && b[1].to_ascii_lowercase() == b'x' {
+                (16, 2)
+            } else {
+                (8, 1)
+            }
+        } else {
+            (10, 0)
+        }
+    } else {
+        (base, 0)
+    };
+    let mut n: u64 = 0;
+    let mut underscores = false;
+    let mut overflow = false;
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
+        let d = match c {
+            b'_' if base0 => {
+                underscores = true;
+                continue;
+            }
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'a'..=b'z' => u32::from(c - b'a') + 10,
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            _ => return Err(IntError::Syntax),
+        };
+        if d >= base {
+            return Err(IntError::Syntax);
+        }
+        match n.checked_mul(u64::from(base)).and_then(|m| m.checked_add(u64::from(d))) {
+            Some(v) => n = v,
+            None => overflow = true,
+        }
+    }
+    if underscores && !underscore_ok(whole) {
+        return Err(IntError::Syntax);
+    }
+    if overflow {
+        return Err(IntError::Range(i64::MAX));
+    }
+    Ok(n)
+}
+
+/// strconv's `underscoreOK`: underscores only between digits, or between a base prefix and a
+/// digit.
+fn underscore_ok(s: &str) -> bool {
+    let mut b = s.as_bytes();
+    if !b.is_empty() && (b[0] == b'-' || b[0] == b'+') {
+        b = &b[1..];
+    }
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = b[1].to_ascii_lowercase() == b'x';
+    }
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
+        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
+            saw = b'0';
+            continue;
+        }
+        if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+            continue;
+        }
+        if saw == b'_' {
+            return false;
+        }
+        saw = b'!';
+    }
+    saw != b'_'
+}
+
+/// `strconv.ParseFloat(s, 64)`; `None` on any error (cast's `ToFloat64` then gives 0), out of
+/// range included.
+pub(crate) fn parse_float(s: &str) -> Option<f64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'+') => (false, &s[1..]),
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let special = match lower.as_str() {
+        "inf" | "infinity" => Some(f64::INFINITY),
+        "nan" if body.len() == s.len() => Some(f64::NAN),
+        _ => None,
+    };
+    if let Some(v) = special {
+        return Some(if neg { -v } else { v });
+    }
+    let b = body.as_bytes();
+    let hex = b.len() >= 2 && b[0] == b'0' && (b[1] == b'x' || b[1] == b'X');
+    let v = if hex { parse_hex_float(&body[2..])? } else { parse_dec_float(body)? };
+    if s.contains('_') && !underscore_ok(s) {
+        return None;
+    }
+    if v.is_infinite() {
+        return None;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// A decimal float's digits, `.`, exponent, with Go's syntax (at least one digit, exponent
+/// digits required), then Rust's correctly rounded parse.
+fn parse_dec_float(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut digits = false;
+    let mut dot = false;
+    let mut clean = String::with_capacity(s.len());
+    while i < b.len() {
+        match b[i] {
+            b'_' => {}
+            b'.' if !dot => {
+                dot = true;
+                clean.push('.');
+            }
+            c @ b'0'..=b'9' => {
+                digits = true;
+                clean.push(c as char);
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if !digits {
+        return None;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        clean.push('e');
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            clean.push(b[i] as char);
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            if b[i] != b'_' {
+                clean.push(b[i] as char);
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    clean.parse::<f64>().ok()
+}
+
+/// A hexadecimal float (after `0x`): hex digits, optional `.`, mandatory `p` exponent.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut mant: u64 = 0;
+    let mut exp: i64 = 0;
+    let mut digits = false;
+    let mut dot = false;
+    let mut lost = false;
+    while i < b.len() {
+        match b[i] {
+            b'_' => {}
+            b'.' if !dot => dot = true,
+            c if c.is_ascii_hexdigit() => {
+                digits = true;
+                let d = u64::from((c as char).to_digit(16).unwrap_or(0));
+                if mant >> 60 == 0 {
+                    mant = mant * 16 + d;
+                    if dot {
+                        exp -= 4;
+                    }
+                } else {
+                    lost |= d != 0;
+                    if !dot {
+                        exp += 4;
+                    }
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if !digits || i >= b.len() || (b[i] != b'p' && b[i] != b'P') {
+        return None;
+    }
+    i += 1;
+    let mut eneg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        eneg = b[i] == b'-';
+        i += 1;
+    }
+    let start = i;
+    let mut e: i64 = 0;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        if b[i] != b'_' {
+            e = (e * 10 + i64::from(b[i] - b'0')).min(100_000);
+        }
+        i += 1;
+    }
+    if i == start || i != b.len() {
+        return None;
+    }
+    let e = if eneg { -e } else { e };
+    let m = if lost { mant | 1 } else { mant };
+    Some(m as f64 * 2f64.powi((exp + e).clamp(-2000, 2000) as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sprig::funcs;
+
+    fn call(name: &str, args: &[Value]) -> String {
+        format_value(&funcs().call(name, args).unwrap())
+    }
+
+    // Expected values from Go 1.27 + sprig 3.2.3 (the probe in /tmp/gopath-sprigA).
+    #[test]
+    fn int_conversions_match_cast() {
+        let cases: &[(Value, &str)] = &[
+            (Value::string("08"), "0"),
+            (Value::string("0x1F"), "31"),
+            (Value::string("010"), "8"),
+            (Value::string("0b101"), "5"),
+            (Value::string("0o17"), "15"),
+            (Value::string("1_000"), "1000"),
+            (Value::string("_1000"), "0"),
+            (Value::string("3.00"), "3"),
+            (Value::string("3.50"), "0"),
+            (Value::string("-42"), "-42"),
+            (Value::string("+7"), "7"),
+            (Value::string("abc"), "0"),
+            (Value::string(""), "0"),
+            (Value::string("99999999999999999999"), "0"),
+            (Value::float(3.9), "3"),
+            (Value::float(-3.9), "-3"),
+            (Value::float(1e20), "-9223372036854775808"),
+            (Value::float(f64::NAN), "-9223372036854775808"),
+            (Value::Nil, "0"),
+            (Value::Bool(true), "1"),
+            (Value::Uint(u64::MAX, crate::value::UintKind::Uint64), "-1"),
+        ];
+        for (arg, want) in cases {
+            assert_eq!(call("int", std::slice::from_ref(arg)), *want, "int {arg:?}");
+            assert_eq!(call("int64", std::slice::from_ref(arg)), *want, "int64 {arg:?}");
+        }
+        assert_eq!(funcs().call("int", &[Value::string("7")]).unwrap().type_name(), "int");
+        assert_eq!(funcs().call("int64", &[Value::string("7")]).unwrap().type_name(), "int64");
+    }
+
+    #[test]
+    fn float_and_atoi_and_decimal() {
+        let floats: &[(Value, &str)] = &[
+            (Value::string("1.5"), "1.5"),
+            (Value::string("1e3"), "1000"),
+            (Value::string(".5"), "0.5"),
+            (Value::string("1."), "1"),
+            (Value::string("1e"), "0"),
+            (Value::string("inf"), "+Inf"),
+            (Value::string("-Infinity"), "-Inf"),
+            (Value::string("1e400"), "0"),
+            (Value::string("0x1p-2"), "0.25"),
+            (Value::string("1_0.5"), "10.5"),
+            (Value::string("abc"), "0"),
+            (Value::int(3), "3"),
+            (Value::Nil, "0"),
+            (Value::Bool(true), "1"),
+        ];
+        for (arg, want) in floats {
+            assert_eq!(call("float64", std::slice::from_ref(arg)), *want, "float64 {arg:?}");
+        }
+        for (arg, want) in [("12", "12"), ("-3", "-3"), ("1_0", "0"), ("0x10", "0"), ("99999999999999999999", "9223372036854775807"), ("x", "0")] {
+            assert_eq!(call("atoi", &[Value::string(arg)]), want, "atoi {arg}");
+        }
+        for (arg, want) in [(Value::string("0777"), "511"), (Value::string("777"), "511"), (Value::int(644), "420"), (Value::string("8"), "0"), (Value::Nil, "0")] {
+            assert_eq!(call("toDecimal", std::slice::from_ref(&arg)), want, "toDecimal {arg:?}");
+        }
+    }
+
+    #[test]
+    fn to_string_and_strings() {
+        assert_eq!(call("toString", &[Value::float(1e6)]), "1e+06");
+        assert_eq!(call("toString", &[Value::Nil]), "<nil>");
+        assert_eq!(call("toString", &[Value::Bytes(b"hi".to_vec().into())]), "hi");
+        let l = Value::list(vec![Value::int(1), Value::Nil, Value::string("a"), Value::Bool(true)]);
+        let got = funcs().call("toStrings", &[l]).unwrap();
+        assert_eq!(got.type_name(), "[]string");
+        assert_eq!(format_value(&got), "[1 a true]");
+        assert_eq!(call("toStrings", &[Value::Nil]), "[]");
+        assert_eq!(call("toStrings", &[Value::int(5)]), "[5]");
+    }
+}
