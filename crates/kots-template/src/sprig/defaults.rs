@@ -1,3 +1,78 @@
-use crate::func::FuncMap;
+//! sprig's `defaults.go` (but the JSON functions, in `json.rs`): `default`, `empty`,
+//! `coalesce`, `all`, `any`, `ternary`. "Empty" is Go's zero-ish test: nil, false, 0, and
+//! empty strings, lists and maps; structs and pointers (objects) never are.
 
-pub(super) fn register(_map: &mut FuncMap) {}
+use crate::func::{ArgsExt, FuncMap};
+use crate::value::{GoType, Value};
+
+pub(super) fn register(map: &mut FuncMap) {
+    map.add_variadic("default", vec![GoType::Any], GoType::Any, |_, a| {
+        let d = a.arg(0)?;
+        Ok(match a.get(1) {
+            Some(given) if !empty(given) => given.clone(),
+            _ => d.clone(),
+        })
+    });
+    map.add("empty", vec![GoType::Any], |_, a| Ok(Value::Bool(empty(a.arg(0)?))));
+    map.add_variadic("coalesce", vec![], GoType::Any, |_, a| {
+        Ok(a.iter().find(|v| !empty(v)).cloned().unwrap_or(Value::Nil))
+    });
+    map.add_variadic("all", vec![], GoType::Any, |_, a| Ok(Value::Bool(a.iter().all(|v| !empty(v)))));
+    map.add_variadic("any", vec![], GoType::Any, |_, a| Ok(Value::Bool(a.iter().any(|v| !empty(v)))));
+    map.add("ternary", vec![GoType::Any, GoType::Any, GoType::Bool], |_, a| {
+        Ok(if a.bool_arg(2)? { a.arg(0)?.clone() } else { a.arg(1)?.clone() })
+    });
+}
+
+/// sprig's `empty`.
+pub(crate) fn empty(v: &Value) -> bool {
+    match v {
+        Value::Missing | Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::Int(i, _) => *i == 0,
+        Value::Uint(u, _) => *u == 0,
+        Value::Float(f, _) => *f == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
+        Value::List(l) => l.items.is_empty(),
+        Value::Map(m) => m.entries.is_empty(),
+        Value::Object(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fmt::format_value;
+    use crate::sprig::funcs;
+
+    fn run(name: &str, args: &[Value]) -> String {
+        format_value(&funcs().call(name, args).unwrap())
+    }
+
+    #[test]
+    fn defaults_from_go() {
+        let (s, i) = (Value::string, Value::int);
+        // From Go + sprig: {{ default "d" "" }} d, {{ default "d" 0 }} d, {{ default "d" "x" }} x …
+        assert_eq!(run("default", &[s("d")]), "d");
+        assert_eq!(run("default", &[s("d"), s("")]), "d");
+        assert_eq!(run("default", &[s("d"), i(0)]), "d");
+        assert_eq!(run("default", &[s("d"), Value::float(0.0)]), "d");
+        assert_eq!(run("default", &[s("d"), Value::Bool(false)]), "d");
+        assert_eq!(run("default", &[s("d"), Value::list(vec![])]), "d");
+        assert_eq!(run("default", &[s("d"), Value::Nil]), "d");
+        assert_eq!(run("default", &[s("d"), s("x")]), "x");
+        assert_eq!(run("default", &[s("d"), i(0), s("x")]), "d");
+        assert_eq!(run("empty", &[s("")]), "true");
+        assert_eq!(run("empty", &[Value::float(f64::NAN)]), "false");
+        assert_eq!(run("empty", &[Value::map(Default::default())]), "true");
+        assert_eq!(run("coalesce", &[i(0), s(""), s("x"), s("y")]), "x");
+        assert_eq!(run("coalesce", &[i(0), s("")]), "<nil>");
+        assert_eq!(run("all", &[i(1), s("")]), "false");
+        assert_eq!(run("all", &[]), "true");
+        assert_eq!(run("any", &[i(0), s("a")]), "true");
+        assert_eq!(run("any", &[]), "false");
+        assert_eq!(run("ternary", &[s("a"), s("b"), Value::Bool(true)]), "a");
+        assert_eq!(run("ternary", &[s("a"), s("b"), Value::Bool(false)]), "b");
+    }
+}

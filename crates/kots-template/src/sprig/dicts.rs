@@ -1,3 +1,246 @@
-use crate::func::FuncMap;
+//! sprig's dictionary functions (`dict.go`), with imdario/mergo's merge rules for `merge`
+//! and `mergeOverwrite`, and mitchellh/copystructure's `deepCopy`.
+//!
+//! Go's maps are references: `set`, `unset`, `merge` and `mergeOverwrite` change the map they
+//! are given, and every other reference to it sees the change
+//! (`{{ $_ := set $d "a" 1 }}{{ $d }}` prints `map[a:1]`). Our maps are immutable values, so
+//! these functions return the changed map and leave the argument as it was: a template that
+//! uses the returned value (`{{ $d = set $d "a" 1 }}`, `{{ set $d "a" 1 | toJson }}`,
+//! `{{ merge (dict) $a $b }}`) renders as in Go; one that relies on the change showing through
+//! another reference (`$_ := set $d …` then `$d`, or a nested map inside `.Values` changed by
+//! `merge`) does not, until maps become shared and mutable.
 
-pub(super) fn register(_map: &mut FuncMap) {}
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::conv::strval;
+use super::defaults::empty;
+use crate::func::{ArgsExt, FuncError, FuncMap};
+use crate::value::{GoType, List, Map, Value};
+
+const A: GoType = GoType::Any;
+
+fn dict_type() -> GoType {
+    GoType::map_any()
+}
+
+pub(super) fn register(map: &mut FuncMap) {
+    map.add_variadic("dict", vec![], A, |_, a| {
+        let mut entries = BTreeMap::new();
+        for pair in a.chunks(2) {
+            let value = pair.get(1).cloned().unwrap_or_else(|| Value::string(""));
+            entries.insert(strval(&pair[0]), value);
+        }
+        Ok(Value::map(entries))
+    });
+    map.add("get", vec![dict_type(), GoType::String], |_, a| {
+        let key = a.str_arg(1)?;
+        Ok(entries(a.arg(0)?).and_then(|e| e.get(key).cloned()).unwrap_or_else(|| Value::string("")))
+    });
+    map.add("set", vec![dict_type(), GoType::String, A], |_, a| {
+        let m = map_arg(a.arg(0)?).ok_or_else(|| FuncError::new("assignment to entry in nil map"))?;
+        let mut e = (*m.entries).clone();
+        e.insert(a.str_arg(1)?.to_string(), a.arg(2)?.clone());
+        Ok(Value::Map(Map { entries: Arc::new(e), elem: m.elem.clone() }))
+    });
+    map.add("unset", vec![dict_type(), GoType::String], |_, a| {
+        let Some(m) = map_arg(a.arg(0)?) else { return Ok(a.arg(0)?.clone()) };
+        let mut e = (*m.entries).clone();
+        e.remove(a.str_arg(1)?);
+        Ok(Value::Map(Map { entries: Arc::new(e), elem: m.elem.clone() }))
+    });
+    map.add("hasKey", vec![dict_type(), GoType::String], |_, a| {
+        Ok(Value::Bool(entries(a.arg(0)?).is_some_and(|e| e.contains_key(a.str_arg(1).unwrap_or_default()))))
+    });
+    map.add_variadic("pluck", vec![GoType::String], dict_type(), |_, a| {
+        let key = a.str_arg(0)?;
+        Ok(Value::list(a[1..].iter().filter_map(|d| entries(d).and_then(|e| e.get(key).cloned())).collect()))
+    });
+    map.add_variadic("keys", vec![], dict_type(), |_, a| {
+        // Go lists each map's keys in random order; sorted is one of those orders.
+        Ok(Value::string_list(a.iter().filter_map(entries).flat_map(|e| e.keys().cloned())))
+    });
+    map.add_variadic("pick", vec![dict_type()], GoType::String, |_, a| {
+        let src = entries(a.arg(0)?);
+        let mut out = BTreeMap::new();
+        for k in &a[1..] {
+            let k = k.as_str().unwrap_or_default();
+            if let Some(v) = src.and_then(|e| e.get(k)) {
+                out.insert(k.to_string(), v.clone());
+            }
+        }
+        Ok(Value::map(out))
+    });
+    map.add_variadic("omit", vec![dict_type()], GoType::String, |_, a| {
+        let omit: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
+        let out = entries(a.arg(0)?)
+            .map(|e| e.iter().filter(|(k, _)| !omit.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Ok(Value::map(out))
+    });
+    map.add("values", vec![dict_type()], |_, a| {
+        // Go's order is random; ours is by key.
+        Ok(Value::list(entries(a.arg(0)?).map(|e| e.values().cloned().collect()).unwrap_or_default()))
+    });
+    map.add_variadic("merge", vec![dict_type()], dict_type(), |_, a| {
+        Ok(merge(a, false).unwrap_or_else(|_| Value::string("")))
+    });
+    map.add_variadic("mustMerge", vec![dict_type()], dict_type(), |_, a| merge(a, false));
+    map.add_variadic("mergeOverwrite", vec![dict_type()], dict_type(), |_, a| {
+        Ok(merge(a, true).unwrap_or_else(|_| Value::string("")))
+    });
+    map.add_variadic("mustMergeOverwrite", vec![dict_type()], dict_type(), |_, a| merge(a, true));
+    for name in ["deepCopy", "mustDeepCopy"] {
+        map.add(name, vec![A], |_, a| Ok(deep_copy(a.arg(0)?)));
+    }
+    map.add_variadic("dig", vec![], A, |_, a| dig(a));
+}
+
+fn map_arg(v: &Value) -> Option<&Map> {
+    match v {
+        Value::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn entries(v: &Value) -> Option<&BTreeMap<String, Value>> {
+    map_arg(v).map(|m| m.entries.as_ref())
+}
+
+/// sprig's `merge`/`mergeOverwrite`: each source merged into the first map in turn.
+fn merge(args: &[Value], overwrite: bool) -> Result<Value, FuncError> {
+    let dst = args.arg(0)?;
+    let (mut out, elem) = match dst {
+        Value::Map(m) => ((*m.entries).clone(), m.elem.clone()),
+        _ => (BTreeMap::new(), GoType::Any),
+    };
+    for src in &args[1..] {
+        if let Value::Map(src) = src {
+            merge_map(&mut out, &elem, src, overwrite)?;
+        }
+    }
+    Ok(Value::Map(Map { entries: Arc::new(out), elem }))
+}
+
+/// mergo's `deepMerge` for maps, key by key:
+/// - a nil source value only lands with `overwrite`;
+/// - a map merges into a map already there (recursively), and lands where the destination
+///   value is missing or empty; a non-empty non-map stays, even with `overwrite`;
+/// - a slice replaces the destination with `overwrite`, else only a missing or empty one;
+/// - anything else replaces with `overwrite` (even an empty value), else only a missing or
+///   empty destination value.
+fn merge_map(dst: &mut BTreeMap<String, Value>, dst_elem: &GoType, src: &Map, overwrite: bool) -> Result<(), FuncError> {
+    if *dst_elem != GoType::Any && src.elem != *dst_elem && !src.entries.is_empty() {
+        return Err(FuncError::new(format!(
+            "reflect.Value.SetMapIndex: value of type {} is not assignable to type {}",
+            src.elem.name(),
+            dst_elem.name()
+        )));
+    }
+    for (k, sv) in src.entries.iter() {
+        let dv = dst.get(k).cloned();
+        match sv {
+            Value::Nil | Value::Missing => {
+                if overwrite {
+                    dst.insert(k.clone(), Value::Nil);
+                }
+            }
+            Value::Map(sm) => {
+                let merged = match &dv {
+                    Some(Value::Map(dm)) => {
+                        let mut inner = (*dm.entries).clone();
+                        merge_map(&mut inner, &dm.elem, sm, overwrite)?;
+                        Some(Value::Map(Map { entries: Arc::new(inner), elem: dm.elem.clone() }))
+                    }
+                    _ => None,
+                };
+                match (merged, dv) {
+                    (Some(m), _) if !empty(&m) => {
+                        dst.insert(k.clone(), m);
+                    }
+                    (_, Some(d)) if !empty(&d) => {}
+                    _ => {
+                        dst.insert(k.clone(), sv.clone());
+                    }
+                }
+            }
+            Value::List(_) | Value::Bytes(_) => match dv {
+                Some(d) if !overwrite && !empty(&d) => {}
+                _ => {
+                    dst.insert(k.clone(), sv.clone());
+                }
+            },
+            _ => {
+                if overwrite || dv.as_ref().is_none_or(empty) {
+                    dst.insert(k.clone(), sv.clone());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// copystructure's `Copy`: maps and slices rebuilt all the way down (so that no copy shares
+/// storage with the original once values can change).
+fn deep_copy(v: &Value) -> Value {
+    match v {
+        Value::List(l) => Value::List(List { items: Arc::new(l.items.iter().map(deep_copy).collect()), elem: l.elem.clone() }),
+        Value::Map(m) => Value::Map(Map {
+            entries: Arc::new(m.entries.iter().map(|(k, v)| (k.clone(), deep_copy(v))).collect()),
+            elem: m.elem.clone(),
+        }),
+        Value::Bytes(b) => Value::Bytes(b.to_vec().into()),
+        Value::Missing => Value::Nil,
+        other => other.clone(),
+    }
+}
+
+/// Go's panic for a failed `x.(T)` on an `interface{}`.
+fn conversion_panic(v: &Value, want: &str) -> FuncError {
+    let got = if v.is_nil() { "nil".to_string() } else { v.type_name() };
+    FuncError::new(format!("interface conversion: interface {{}} is {got}, not {want}"))
+}
+
+fn as_dict(v: &Value) -> Result<&BTreeMap<String, Value>, FuncError> {
+    match v {
+        Value::Map(m) if m.elem == GoType::Any => Ok(&m.entries),
+        other => Err(conversion_panic(other, "map[string]interface {}")),
+    }
+}
+
+/// sprig's `dig KEY… DEFAULT DICT`.
+fn dig(ps: &[Value]) -> Result<Value, FuncError> {
+    if ps.len() < 3 {
+        return Err(FuncError::new("dig needs at least three arguments"));
+    }
+    let mut dict = as_dict(&ps[ps.len() - 1])?;
+    let default = &ps[ps.len() - 2];
+    let keys = ps[..ps.len() - 2]
+        .iter()
+        .map(|k| k.as_str().ok_or_else(|| conversion_panic(k, "string")))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, k) in keys.iter().enumerate() {
+        let Some(step) = dict.get(*k) else { return Ok(default.clone()) };
+        if i == keys.len() - 1 {
+            return Ok(step.clone());
+        }
+        dict = as_dict(step)?;
+    }
+    Ok(default.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fmt::format_value;
+    use crate::sprig::funcs;
+
+    #[test]
+    fn set_returns_the_new_map() {
+        let f = funcs();
+        let d = f.call("dict", &[Value::string("b"), Value::int(2)]).unwrap();
+        let d2 = f.call("set", &[d.clone(), Value::string("a"), Value::int(1)]).unwrap();
+        assert_eq!(format_value(&d2), "map[a:1 b:2]");
+        assert_eq!(f.call("set", &[Value::Nil, Value::string("a"), Value::int(1)]).unwrap_err().0, "assignment to entry in nil map");
+    }
+}

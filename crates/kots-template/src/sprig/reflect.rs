@@ -1,3 +1,108 @@
-use crate::func::FuncMap;
+//! sprig's reflection functions: `typeOf` (Go's `%T`), `typeIs`, `typeIsLike`, `kindOf`
+//! (`reflect.Kind`'s name), `kindIs`, and `deepEqual` (Go's `reflect.DeepEqual`), which the list
+//! functions `has`, `uniq` and `without` use too.
 
-pub(super) fn register(_map: &mut FuncMap) {}
+use std::sync::Arc;
+
+use crate::func::{ArgsExt, FuncMap};
+use crate::value::{GoType, Value};
+
+pub(super) fn register(map: &mut FuncMap) {
+    map.add("typeOf", vec![GoType::Any], |_, a| Ok(Value::string(a.arg(0)?.type_name())));
+    map.add("typeIs", vec![GoType::String, GoType::Any], |_, a| {
+        Ok(Value::Bool(a.str_arg(0)? == a.arg(1)?.type_name()))
+    });
+    map.add("typeIsLike", vec![GoType::String, GoType::Any], |_, a| {
+        let (target, t) = (a.str_arg(0)?, a.arg(1)?.type_name());
+        Ok(Value::Bool(target == t || format!("*{target}") == t))
+    });
+    map.add("kindOf", vec![GoType::Any], |_, a| Ok(Value::string(a.arg(0)?.kind_name())));
+    map.add("kindIs", vec![GoType::String, GoType::Any], |_, a| {
+        Ok(Value::Bool(a.str_arg(0)? == a.arg(1)?.kind_name()))
+    });
+    map.add("deepEqual", vec![GoType::Any, GoType::Any], |_, a| Ok(Value::Bool(deep_equal(a.arg(0)?, a.arg(1)?))));
+}
+
+/// Go's `reflect.DeepEqual` on two `interface{}` values: the dynamic types must be identical
+/// (`int` is not `int64`, `[]string` is not `[]interface {}`), then the contents equal, floats
+/// by `==` (NaN differs from itself, except inside a list or map compared with itself, which
+/// Go short-cuts by pointer).
+pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
+    if a.is_nil() || b.is_nil() {
+        return a.is_nil() && b.is_nil();
+    }
+    if a.go_type() != b.go_type() {
+        return false;
+    }
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x, _), Value::Int(y, _)) => x == y,
+        (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
+        (Value::Float(x, _), Value::Float(y, _)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            Arc::ptr_eq(&x.items, &y.items)
+                || x.items.len() == y.items.len() && x.items.iter().zip(y.items.iter()).all(|(p, q)| deep_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            Arc::ptr_eq(&x.entries, &y.entries)
+                || x.entries.len() == y.entries.len()
+                    && x.entries.iter().all(|(k, v)| y.entries.get(k).is_some_and(|w| deep_equal(v, w)))
+        }
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y) || x.equals(y.as_ref()).unwrap_or(false),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fmt::format_value;
+    use crate::sprig::funcs;
+
+    fn run(name: &str, args: &[Value]) -> String {
+        format_value(&funcs().call(name, args).unwrap())
+    }
+
+    #[test]
+    fn types_and_kinds_from_go() {
+        // From Go + sprig: {{ typeOf 1 }} int, {{ typeOf (list) }} []interface {}, …
+        let s = Value::string;
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (Value::int(1), "int", "int"),
+            (Value::int64(1), "int64", "int64"),
+            (Value::float(1.5), "float64", "float64"),
+            (s("x"), "string", "string"),
+            (Value::Bool(true), "bool", "bool"),
+            (Value::Nil, "<nil>", "invalid"),
+            (Value::list(vec![]), "[]interface {}", "slice"),
+            (Value::string_list(["a"]), "[]string", "slice"),
+            (Value::map(Default::default()), "map[string]interface {}", "map"),
+            (Value::Bytes(Arc::from(&b"x"[..])), "[]uint8", "slice"),
+        ];
+        for (v, t, k) in cases {
+            assert_eq!(run("typeOf", std::slice::from_ref(&v)), t);
+            assert_eq!(run("kindOf", std::slice::from_ref(&v)), k);
+            assert_eq!(run("typeIs", &[s(t), v.clone()]), "true");
+            assert_eq!(run("kindIs", &[s(k), v.clone()]), "true");
+            assert_eq!(run("typeIs", &[s("nope"), v.clone()]), "false");
+        }
+        assert_eq!(run("typeIsLike", &[s("int"), Value::int(1)]), "true");
+    }
+
+    #[test]
+    fn deep_equal_from_go() {
+        let i = Value::int;
+        // {{ deepEqual 1 1 }} true; {{ deepEqual 1 (int64 1) }} false; lists by content.
+        assert!(deep_equal(&i(1), &i(1)));
+        assert!(!deep_equal(&i(1), &Value::int64(1)));
+        assert!(deep_equal(&Value::list(vec![i(1), Value::Nil]), &Value::list(vec![i(1), Value::Nil])));
+        assert!(!deep_equal(&Value::list(vec![Value::string("a")]), &Value::string_list(["a"])));
+        assert!(deep_equal(&Value::Nil, &Value::Nil));
+        assert!(!deep_equal(&Value::Nil, &i(0)));
+        assert!(!deep_equal(&Value::float(f64::NAN), &Value::float(f64::NAN)));
+        let nan = Value::list(vec![Value::float(f64::NAN)]);
+        assert!(deep_equal(&nan, &nan.clone()));
+    }
+}
