@@ -1,3 +1,502 @@
-use crate::func::FuncMap;
+//! sprig's JSON functions, as Go's `encoding/json` writes and reads: `toJson` (`Marshal`:
+//! sorted map keys, `<`, `>`, `&` escaped as `\u003c`…), `toPrettyJson` (`MarshalIndent` with
+//! two spaces), `toRawJson` (an `Encoder` without HTML escaping), their `must` forms, and
+//! `fromJson`/`mustFromJson` (into `interface{}`: every number a `float64`). The plain forms
+//! swallow errors as sprig does (`toJson` gives `""`, `fromJson` nil), but `toRawJson`, which
+//! panics in sprig, fails the render.
 
-pub(super) fn register(_map: &mut FuncMap) {}
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+
+use super::semver::SemverVersion;
+use super::strings::go_quote;
+use crate::fmt::format_float_v;
+use crate::func::{ArgsExt, FuncError, FuncMap};
+use crate::value::{FloatKind, GoType, Value};
+
+pub(super) fn register(map: &mut FuncMap) {
+    map.add("toJson", vec![GoType::Any], |_, a| Ok(Value::string(marshal(a.arg(0)?, true, false).unwrap_or_default())));
+    map.add("mustToJson", vec![GoType::Any], |_, a| Ok(Value::string(marshal(a.arg(0)?, true, false)?)));
+    map.add("toPrettyJson", vec![GoType::Any], |_, a| {
+        Ok(Value::string(marshal(a.arg(0)?, true, true).unwrap_or_default()))
+    });
+    map.add("mustToPrettyJson", vec![GoType::Any], |_, a| Ok(Value::string(marshal(a.arg(0)?, true, true)?)));
+    for name in ["toRawJson", "mustToRawJson"] {
+        map.add(name, vec![GoType::Any], |_, a| Ok(Value::string(marshal(a.arg(0)?, false, false)?)));
+    }
+    map.add("fromJson", vec![GoType::String], |_, a| Ok(unmarshal(a.str_arg(0)?).unwrap_or(Value::Nil)));
+    map.add("mustFromJson", vec![GoType::String], |_, a| unmarshal(a.str_arg(0)?));
+}
+
+/// `json.Marshal` (`pretty`: `MarshalIndent(v, "", "  ")`); `escape_html` off for the
+/// `Encoder` with `SetEscapeHTML(false)`.
+pub(crate) fn marshal(v: &Value, escape_html: bool, pretty: bool) -> Result<String, FuncError> {
+    let mut out = String::new();
+    let mut enc = Encoder { out: &mut out, escape_html, pretty, depth: 0 };
+    enc.value(v)?;
+    Ok(out)
+}
+
+struct Encoder<'a> {
+    out: &'a mut String,
+    escape_html: bool,
+    pretty: bool,
+    depth: usize,
+}
+
+impl Encoder<'_> {
+    fn newline(&mut self) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..self.depth {
+                self.out.push_str("  ");
+            }
+        }
+    }
+
+    fn value(&mut self, v: &Value) -> Result<(), FuncError> {
+        match v {
+            Value::Missing | Value::Nil => self.out.push_str("null"),
+            Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i, _) => self.out.push_str(&i.to_string()),
+            Value::Uint(u, _) => self.out.push_str(&u.to_string()),
+            Value::Float(f, kind) => self.out.push_str(&json_float(*f, *kind)?),
+            Value::String(s) => self.string(s),
+            Value::Bytes(b) => {
+                let text = base64::engine::general_purpose::STANDARD.encode(b);
+                self.string(&text);
+            }
+            Value::List(l) => {
+                self.out.push('[');
+                if !l.items.is_empty() {
+                    self.depth += 1;
+                    for (i, item) in l.items.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push(',');
+                        }
+                        self.newline();
+                        self.value(item)?;
+                    }
+                    self.depth -= 1;
+                    self.newline();
+                }
+                self.out.push(']');
+            }
+            Value::Map(m) => {
+                self.out.push('{');
+                if !m.entries.is_empty() {
+                    self.depth += 1;
+                    for (i, (k, item)) in m.entries.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push(',');
+                        }
+                        self.newline();
+                        self.string(k);
+                        self.out.push(':');
+                        if self.pretty {
+                            self.out.push(' ');
+                        }
+                        self.value(item)?;
+                    }
+                    self.depth -= 1;
+                    self.newline();
+                }
+                self.out.push('}');
+            }
+            Value::Object(o) => {
+                // `*semver.Version` marshals as its String(); other objects (whose Go
+                // marshalling this module cannot know) as the text they print.
+                let text = match o.as_any().downcast_ref::<SemverVersion>() {
+                    Some(v) => v.to_string(),
+                    None => o.format(),
+                };
+                self.string(&text);
+            }
+        }
+        Ok(())
+    }
+
+    /// `encodeState.string`: `"`, `\`, control characters, (with HTML escaping) `<`, `>`,
+    /// `&`, and always U+2028 and U+2029 escaped.
+    fn string(&mut self, s: &str) {
+        self.out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => self.out.push_str("\\\""),
+                '\\' => self.out.push_str("\\\\"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
+                '\u{8}' => self.out.push_str("\\b"),
+                '\u{c}' => self.out.push_str("\\f"),
+                '<' | '>' | '&' if self.escape_html => self.out.push_str(&format!("\\u{:04x}", c as u32)),
+                c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                    self.out.push_str(&format!("\\u{:04x}", c as u32))
+                }
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+    }
+}
+
+/// `encoding/json`'s float format: shortest digits, fixed notation unless the magnitude is
+/// below 1e-6 or at least 1e21, exponents without a leading zero (`1e-7`, `1e+21`).
+fn json_float(f: f64, kind: FloatKind) -> Result<String, FuncError> {
+    if f.is_nan() || f.is_infinite() {
+        return Err(FuncError::new(format!("json: unsupported value: {}", format_float_v(f, kind))));
+    }
+    let (digits, exp, neg) = shortest_digits(f, kind);
+    let abs = f.abs();
+    let (small, big) = match kind {
+        FloatKind::Float64 => (abs < 1e-6, abs >= 1e21),
+        FloatKind::Float32 => ((abs as f32) < 1e-6, (abs as f32) >= 1e21),
+    };
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if abs != 0.0 && (small || big) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let e = exp.unsigned_abs();
+        // strconv writes at least two exponent digits; json strips the leading zero of a
+        // negative one.
+        if e < 10 && exp >= 0 {
+            out.push('0');
+        }
+        out.push_str(&e.to_string());
+        return Ok(out);
+    }
+    // Fixed notation: digits × 10^(exp - len + 1).
+    let point = exp + 1; // digits before the decimal point
+    if point <= 0 {
+        out.push_str("0.");
+        for _ in 0..(-point) {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(&digits);
+        for _ in digits.len()..point as usize {
+            out.push('0');
+        }
+    } else {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    }
+    if digits == "0" {
+        return Ok(if neg { "-0".to_string() } else { "0".to_string() });
+    }
+    Ok(out)
+}
+
+/// The shortest round-trip digits of `f` (no leading or trailing zeros, `"0"` for zero), the
+/// decimal exponent of the first digit, and the sign.
+fn shortest_digits(f: f64, kind: FloatKind) -> (String, i32, bool) {
+    let sci = match kind {
+        FloatKind::Float64 => format!("{f:e}"),
+        FloatKind::Float32 => format!("{:e}", f as f32),
+    };
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let neg = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (digits, exp.parse().unwrap_or(0), neg)
+}
+
+/// `json.Unmarshal` into `interface{}`, with Go's error messages.
+pub(crate) fn unmarshal(text: &str) -> Result<Value, FuncError> {
+    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    p.skip_ws();
+    let v = p.value()?;
+    p.skip_ws();
+    if p.i < p.b.len() {
+        return Err(p.invalid("after top-level value"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+fn quote_char(c: u8) -> String {
+    match c {
+        b'\'' => "'\\''".to_string(),
+        b'"' => "'\"'".to_string(),
+        c => {
+            let q = go_quote(&char::from(c).to_string());
+            format!("'{}'", &q[1..q.len() - 1])
+        }
+    }
+}
+
+impl Parser<'_> {
+    fn eof() -> FuncError {
+        FuncError::new("unexpected end of JSON input")
+    }
+
+    fn invalid(&self, context: &str) -> FuncError {
+        match self.b.get(self.i) {
+            Some(&c) => FuncError::new(format!("invalid character {} {context}", quote_char(c))),
+            None => Parser::eof(),
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Result<u8, FuncError> {
+        self.b.get(self.i).copied().ok_or_else(Parser::eof)
+    }
+
+    fn value(&mut self) -> Result<Value, FuncError> {
+        match self.peek()? {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => Ok(Value::string(self.string()?)),
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Nil),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(self.invalid("looking for beginning of value")),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> Result<Value, FuncError> {
+        self.i += 1;
+        for expect in word.bytes().skip(1) {
+            let c = self.peek()?;
+            if c != expect {
+                return Err(self.invalid(&format!("in literal {word} (expecting {})", quote_char(expect))));
+            }
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<Value, FuncError> {
+        let start = self.i;
+        if self.b[self.i] == b'-' {
+            self.i += 1;
+            match self.peek()? {
+                b'0'..=b'9' => {}
+                _ => return Err(self.invalid("in numeric literal")),
+            }
+        }
+        if self.b[self.i] == b'0' {
+            self.i += 1;
+        } else {
+            self.digits();
+        }
+        if self.i < self.b.len() && self.b[self.i] == b'.' {
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(self.invalid("after decimal point in numeric literal"));
+            }
+        }
+        if self.i < self.b.len() && (self.b[self.i] == b'e' || self.b[self.i] == b'E') {
+            self.i += 1;
+            if self.i < self.b.len() && (self.b[self.i] == b'+' || self.b[self.i] == b'-') {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.invalid("in exponent of numeric literal"));
+            }
+        }
+        let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Value::float(f)),
+            _ => Err(FuncError::new(format!("json: cannot unmarshal number {text} into Go value of type float64"))),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, FuncError> {
+        let mut v = 0;
+        for _ in 0..4 {
+            let c = self.peek()?;
+            let d = (c as char).to_digit(16).ok_or_else(|| self.invalid("in \\u hexadecimal character escape"))?;
+            v = v * 16 + d;
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<String, FuncError> {
+        self.i += 1;
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let c = self.peek()?;
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                }
+                b'\\' => {
+                    self.i += 1;
+                    let e = self.peek()?;
+                    let simple = match e {
+                        b'"' => Some(b'"'),
+                        b'\\' => Some(b'\\'),
+                        b'/' => Some(b'/'),
+                        b'b' => Some(8),
+                        b'f' => Some(12),
+                        b'n' => Some(b'\n'),
+                        b'r' => Some(b'\r'),
+                        b't' => Some(b'\t'),
+                        b'u' => None,
+                        _ => return Err(self.invalid("in string escape code")),
+                    };
+                    self.i += 1;
+                    if let Some(s) = simple {
+                        out.push(s);
+                        continue;
+                    }
+                    let mut r = self.hex4()?;
+                    if (0xD800..0xDC00).contains(&r) {
+                        // A high surrogate pairs with a following \uDC00-\uDFFF; alone it is
+                        // U+FFFD (and what follows is read on its own).
+                        let save = self.i;
+                        let mut paired = false;
+                        if self.b.get(self.i) == Some(&b'\\') && self.b.get(self.i + 1) == Some(&b'u') {
+                            self.i += 2;
+                            if let Ok(lo) = self.hex4() {
+                                if (0xDC00..0xE000).contains(&lo) {
+                                    r = 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00);
+                                    paired = true;
+                                }
+                            }
+                            if !paired {
+                                self.i = save;
+                            }
+                        }
+                        if !paired {
+                            r = 0xFFFD;
+                        }
+                    } else if (0xDC00..0xE000).contains(&r) {
+                        r = 0xFFFD;
+                    }
+                    let ch = char::from_u32(r).unwrap_or('\u{FFFD}');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                c if c < 0x20 => return Err(self.invalid("in string literal")),
+                c => {
+                    out.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Value, FuncError> {
+        self.i += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Ok(Value::list(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value()?);
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Ok(Value::list(items));
+                }
+                _ => return Err(self.invalid("after array element")),
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Value, FuncError> {
+        self.i += 1;
+        let mut entries = BTreeMap::new();
+        self.skip_ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Ok(Value::map(entries));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek()? != b'"' {
+                return Err(self.invalid("looking for beginning of object key string"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek()? != b':' {
+                return Err(self.invalid("after object key"));
+            }
+            self.i += 1;
+            self.skip_ws();
+            let v = self.value()?;
+            entries.insert(key, v);
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Ok(Value::map(entries));
+                }
+                _ => return Err(self.invalid("after object key:value pair")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fmt::format_value;
+
+    #[test]
+    fn floats_like_encoding_json() {
+        // From Go: json.Marshal of each float64.
+        let cases = [
+            (1.0, "1"),
+            (1.5, "1.5"),
+            (1e6, "1000000"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e-7, "1.5e-7"),
+            (0.000001, "0.000001"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (123456789.125, "123456789.125"),
+            (1e-10, "1e-10"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(json_float(f, FloatKind::Float64).unwrap(), want, "{f}");
+        }
+        assert_eq!(json_float(f64::NAN, FloatKind::Float64).unwrap_err().0, "json: unsupported value: NaN");
+    }
+
+    #[test]
+    fn parse_round_trip() {
+        let v = unmarshal(r#" {"b": [1, 2.5, "x\u00e9\ud83d\ude00", null, true], "a": {}} "#).unwrap();
+        assert_eq!(format_value(&v), "map[a:map[] b:[1 2.5 xé😀 <nil> true]]");
+        assert_eq!(marshal(&v, true, false).unwrap(), r#"{"a":{},"b":[1,2.5,"xé😀",null,true]}"#);
+    }
+}
