@@ -393,6 +393,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
     fn call(name: &str, args: &[Value]) -> String {
@@ -454,10 +455,23 @@ mod tests {
         for (arg, want) in floats {
             assert_eq!(call("float64", std::slice::from_ref(arg)), *want, "float64 {arg:?}");
         }
-        for (arg, want) in [("12", "12"), ("-3", "-3"), ("1_0", "0"), ("0x10", "0"), ("99999999999999999999", "9223372036854775807"), ("x", "0")] {
+        for (arg, want) in [
+            ("12", "12"),
+            ("-3", "-3"),
+            ("1_0", "0"),
+            ("0x10", "0"),
+            ("99999999999999999999", "9223372036854775807"),
+            ("x", "0"),
+        ] {
             assert_eq!(call("atoi", &[Value::string(arg)]), want, "atoi {arg}");
         }
-        for (arg, want) in [(Value::string("0777"), "511"), (Value::string("777"), "511"), (Value::int(644), "420"), (Value::string("8"), "0"), (Value::Nil, "0")] {
+        for (arg, want) in [
+            (Value::string("0777"), "511"),
+            (Value::string("777"), "511"),
+            (Value::int(644), "420"),
+            (Value::string("8"), "0"),
+            (Value::Nil, "0"),
+        ] {
             assert_eq!(call("toDecimal", std::slice::from_ref(&arg)), want, "toDecimal {arg:?}");
         }
     }
@@ -474,4 +488,281 @@ mod tests {
         assert_eq!(call("toStrings", &[Value::Nil]), "[]");
         assert_eq!(call("toStrings", &[Value::int(5)]), "[5]");
     }
+}
+
+/// Helpers for the function tables the other modules' tests check against Go's results.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::fmt::format_value;
+    use crate::value::Value;
+
+    /// One call: function, arguments, what Go printed (`%v`) or the error it reported, and the
+    /// result's `%T`.
+    pub(crate) type Case = (&'static str, Vec<Value>, Result<&'static str, &'static str>, &'static str);
+
+    pub(crate) fn i(v: i64) -> Value {
+        Value::int(v)
+    }
+
+    pub(crate) fn f(v: f64) -> Value {
+        Value::float(v)
+    }
+
+    pub(crate) fn s(v: &str) -> Value {
+        Value::string(v)
+    }
+
+    pub(crate) fn l(items: Vec<Value>) -> Value {
+        Value::list(items)
+    }
+
+    pub(crate) fn strs(items: &[&str]) -> Value {
+        Value::string_list(items.iter().copied())
+    }
+
+    pub(crate) fn d(entries: Vec<(&str, Value)>) -> Value {
+        Value::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    /// Runs every case through sprig's map and collects the mismatches, so that one failure
+    /// report lists them all.
+    pub(crate) fn check_table(cases: &[Case]) {
+        let funcs = crate::sprig::funcs();
+        let mut failures = Vec::new();
+        for (name, args, want, want_type) in cases {
+            let got = funcs.call(name, args);
+            let ok = match (&got, want) {
+                (Ok(v), Ok(w)) => format_value(v) == *w && v.type_name() == *want_type,
+                (Err(e), Err(w)) => e.0 == *w,
+                _ => false,
+            };
+            if !ok {
+                let got = got.map(|v| (format_value(&v), v.type_name()));
+                failures.push(format!("{name} {args:?}\n   got {got:?}\n  want {want:?} {want_type}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases differ from Go:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("int", vec![s("08")], Ok("0"), "int"),
+            ("int", vec![s("0x1F")], Ok("31"), "int"),
+            ("int", vec![s("010")], Ok("8"), "int"),
+            ("int", vec![s("0b101")], Ok("5"), "int"),
+            ("int", vec![s("0o17")], Ok("15"), "int"),
+            ("int", vec![s("1_000")], Ok("1000"), "int"),
+            ("int", vec![s("_1000")], Ok("0"), "int"),
+            ("int", vec![s("3.00")], Ok("3"), "int"),
+            ("int", vec![s("3.50")], Ok("0"), "int"),
+            ("int", vec![s("-42")], Ok("-42"), "int"),
+            ("int", vec![s("+7")], Ok("7"), "int"),
+            ("int", vec![s("abc")], Ok("0"), "int"),
+            ("int", vec![s("")], Ok("0"), "int"),
+            ("int", vec![s("99999999999999999999")], Ok("0"), "int"),
+            ("int", vec![f(3.9)], Ok("3"), "int"),
+            ("int", vec![f(-3.9)], Ok("-3"), "int"),
+            ("int", vec![f(1e+20)], Ok("-9223372036854775808"), "int"),
+            ("int", vec![f(f64::NAN)], Ok("-9223372036854775808"), "int"),
+            ("int", vec![Value::Nil], Ok("0"), "int"),
+            ("int", vec![Value::Bool(true)], Ok("1"), "int"),
+            ("int", vec![Value::Bool(false)], Ok("0"), "int"),
+            ("int", vec![f(1.5e-07)], Ok("0"), "int"),
+            ("int", vec![f(1000000.0)], Ok("1000000"), "int"),
+            ("int", vec![Value::int64(5)], Ok("5"), "int"),
+            ("int", vec![s("1e3")], Ok("0"), "int"),
+            ("int", vec![s(".5")], Ok("0"), "int"),
+            ("int", vec![s("1.")], Ok("0"), "int"),
+            ("int", vec![s("1e")], Ok("0"), "int"),
+            ("int", vec![s("inf")], Ok("0"), "int"),
+            ("int", vec![s("-Infinity")], Ok("0"), "int"),
+            ("int", vec![s("1e400")], Ok("0"), "int"),
+            ("int", vec![s("0x1p-2")], Ok("0"), "int"),
+            ("int", vec![s("1_0.5")], Ok("0"), "int"),
+            ("int", vec![s("0777")], Ok("511"), "int"),
+            ("int", vec![i(644)], Ok("644"), "int"),
+            ("int", vec![s("8")], Ok("8"), "int"),
+            ("int", vec![l(vec![i(1), i(2)])], Ok("0"), "int"),
+            ("int", vec![d(vec![("a", i(1))])], Ok("0"), "int"),
+            ("int64", vec![s("08")], Ok("0"), "int64"),
+            ("int64", vec![s("0x1F")], Ok("31"), "int64"),
+            ("int64", vec![s("010")], Ok("8"), "int64"),
+            ("int64", vec![s("0b101")], Ok("5"), "int64"),
+            ("int64", vec![s("0o17")], Ok("15"), "int64"),
+            ("int64", vec![s("1_000")], Ok("1000"), "int64"),
+            ("int64", vec![s("_1000")], Ok("0"), "int64"),
+            ("int64", vec![s("3.00")], Ok("3"), "int64"),
+            ("int64", vec![s("3.50")], Ok("0"), "int64"),
+            ("int64", vec![s("-42")], Ok("-42"), "int64"),
+            ("int64", vec![s("+7")], Ok("7"), "int64"),
+            ("int64", vec![s("abc")], Ok("0"), "int64"),
+            ("int64", vec![s("")], Ok("0"), "int64"),
+            ("int64", vec![s("99999999999999999999")], Ok("0"), "int64"),
+            ("int64", vec![f(3.9)], Ok("3"), "int64"),
+            ("int64", vec![f(-3.9)], Ok("-3"), "int64"),
+            ("int64", vec![f(1e+20)], Ok("-9223372036854775808"), "int64"),
+            ("int64", vec![f(f64::NAN)], Ok("-9223372036854775808"), "int64"),
+            ("int64", vec![Value::Nil], Ok("0"), "int64"),
+            ("int64", vec![Value::Bool(true)], Ok("1"), "int64"),
+            ("int64", vec![Value::Bool(false)], Ok("0"), "int64"),
+            ("int64", vec![f(1.5e-07)], Ok("0"), "int64"),
+            ("int64", vec![f(1000000.0)], Ok("1000000"), "int64"),
+            ("int64", vec![Value::int64(5)], Ok("5"), "int64"),
+            ("int64", vec![s("1e3")], Ok("0"), "int64"),
+            ("int64", vec![s(".5")], Ok("0"), "int64"),
+            ("int64", vec![s("1.")], Ok("0"), "int64"),
+            ("int64", vec![s("1e")], Ok("0"), "int64"),
+            ("int64", vec![s("inf")], Ok("0"), "int64"),
+            ("int64", vec![s("-Infinity")], Ok("0"), "int64"),
+            ("int64", vec![s("1e400")], Ok("0"), "int64"),
+            ("int64", vec![s("0x1p-2")], Ok("0"), "int64"),
+            ("int64", vec![s("1_0.5")], Ok("0"), "int64"),
+            ("int64", vec![s("0777")], Ok("511"), "int64"),
+            ("int64", vec![i(644)], Ok("644"), "int64"),
+            ("int64", vec![s("8")], Ok("8"), "int64"),
+            ("int64", vec![l(vec![i(1), i(2)])], Ok("0"), "int64"),
+            ("int64", vec![d(vec![("a", i(1))])], Ok("0"), "int64"),
+            ("float64", vec![s("08")], Ok("8"), "float64"),
+            ("float64", vec![s("0x1F")], Ok("0"), "float64"),
+            ("float64", vec![s("010")], Ok("10"), "float64"),
+            ("float64", vec![s("0b101")], Ok("0"), "float64"),
+            ("float64", vec![s("0o17")], Ok("0"), "float64"),
+            ("float64", vec![s("1_000")], Ok("1000"), "float64"),
+            ("float64", vec![s("_1000")], Ok("0"), "float64"),
+            ("float64", vec![s("3.00")], Ok("3"), "float64"),
+            ("float64", vec![s("3.50")], Ok("3.5"), "float64"),
+            ("float64", vec![s("-42")], Ok("-42"), "float64"),
+            ("float64", vec![s("+7")], Ok("7"), "float64"),
+            ("float64", vec![s("abc")], Ok("0"), "float64"),
+            ("float64", vec![s("")], Ok("0"), "float64"),
+            ("float64", vec![s("99999999999999999999")], Ok("1e+20"), "float64"),
+            ("float64", vec![f(3.9)], Ok("3.9"), "float64"),
+            ("float64", vec![f(-3.9)], Ok("-3.9"), "float64"),
+            ("float64", vec![f(1e+20)], Ok("1e+20"), "float64"),
+            ("float64", vec![f(f64::NAN)], Ok("NaN"), "float64"),
+            ("float64", vec![Value::Nil], Ok("0"), "float64"),
+            ("float64", vec![Value::Bool(true)], Ok("1"), "float64"),
+            ("float64", vec![Value::Bool(false)], Ok("0"), "float64"),
+            ("float64", vec![f(1.5e-07)], Ok("1.5e-07"), "float64"),
+            ("float64", vec![f(1000000.0)], Ok("1e+06"), "float64"),
+            ("float64", vec![Value::int64(5)], Ok("5"), "float64"),
+            ("float64", vec![s("1e3")], Ok("1000"), "float64"),
+            ("float64", vec![s(".5")], Ok("0.5"), "float64"),
+            ("float64", vec![s("1.")], Ok("1"), "float64"),
+            ("float64", vec![s("1e")], Ok("0"), "float64"),
+            ("float64", vec![s("inf")], Ok("+Inf"), "float64"),
+            ("float64", vec![s("-Infinity")], Ok("-Inf"), "float64"),
+            ("float64", vec![s("1e400")], Ok("0"), "float64"),
+            ("float64", vec![s("0x1p-2")], Ok("0.25"), "float64"),
+            ("float64", vec![s("1_0.5")], Ok("10.5"), "float64"),
+            ("float64", vec![s("0777")], Ok("777"), "float64"),
+            ("float64", vec![i(644)], Ok("644"), "float64"),
+            ("float64", vec![s("8")], Ok("8"), "float64"),
+            ("float64", vec![l(vec![i(1), i(2)])], Ok("0"), "float64"),
+            ("float64", vec![d(vec![("a", i(1))])], Ok("0"), "float64"),
+            ("toString", vec![s("08")], Ok("08"), "string"),
+            ("toString", vec![s("0x1F")], Ok("0x1F"), "string"),
+            ("toString", vec![s("010")], Ok("010"), "string"),
+            ("toString", vec![s("0b101")], Ok("0b101"), "string"),
+            ("toString", vec![s("0o17")], Ok("0o17"), "string"),
+            ("toString", vec![s("1_000")], Ok("1_000"), "string"),
+            ("toString", vec![s("_1000")], Ok("_1000"), "string"),
+            ("toString", vec![s("3.00")], Ok("3.00"), "string"),
+            ("toString", vec![s("3.50")], Ok("3.50"), "string"),
+            ("toString", vec![s("-42")], Ok("-42"), "string"),
+            ("toString", vec![s("+7")], Ok("+7"), "string"),
+            ("toString", vec![s("abc")], Ok("abc"), "string"),
+            ("toString", vec![s("")], Ok(""), "string"),
+            ("toString", vec![s("99999999999999999999")], Ok("99999999999999999999"), "string"),
+            ("toString", vec![f(3.9)], Ok("3.9"), "string"),
+            ("toString", vec![f(-3.9)], Ok("-3.9"), "string"),
+            ("toString", vec![f(1e+20)], Ok("1e+20"), "string"),
+            ("toString", vec![f(f64::NAN)], Ok("NaN"), "string"),
+            ("toString", vec![Value::Nil], Ok("<nil>"), "string"),
+            ("toString", vec![Value::Bool(true)], Ok("true"), "string"),
+            ("toString", vec![Value::Bool(false)], Ok("false"), "string"),
+            ("toString", vec![f(1.5e-07)], Ok("1.5e-07"), "string"),
+            ("toString", vec![f(1000000.0)], Ok("1e+06"), "string"),
+            ("toString", vec![Value::int64(5)], Ok("5"), "string"),
+            ("toString", vec![s("1e3")], Ok("1e3"), "string"),
+            ("toString", vec![s(".5")], Ok(".5"), "string"),
+            ("toString", vec![s("1.")], Ok("1."), "string"),
+            ("toString", vec![s("1e")], Ok("1e"), "string"),
+            ("toString", vec![s("inf")], Ok("inf"), "string"),
+            ("toString", vec![s("-Infinity")], Ok("-Infinity"), "string"),
+            ("toString", vec![s("1e400")], Ok("1e400"), "string"),
+            ("toString", vec![s("0x1p-2")], Ok("0x1p-2"), "string"),
+            ("toString", vec![s("1_0.5")], Ok("1_0.5"), "string"),
+            ("toString", vec![s("0777")], Ok("0777"), "string"),
+            ("toString", vec![i(644)], Ok("644"), "string"),
+            ("toString", vec![s("8")], Ok("8"), "string"),
+            ("toString", vec![l(vec![i(1), i(2)])], Ok("[1 2]"), "string"),
+            ("toString", vec![d(vec![("a", i(1))])], Ok("map[a:1]"), "string"),
+            ("toDecimal", vec![s("08")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("0x1F")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("010")], Ok("8"), "int64"),
+            ("toDecimal", vec![s("0b101")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("0o17")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("1_000")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("_1000")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("3.00")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("3.50")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("-42")], Ok("-34"), "int64"),
+            ("toDecimal", vec![s("+7")], Ok("7"), "int64"),
+            ("toDecimal", vec![s("abc")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("99999999999999999999")], Ok("0"), "int64"),
+            ("toDecimal", vec![f(3.9)], Ok("0"), "int64"),
+            ("toDecimal", vec![f(-3.9)], Ok("0"), "int64"),
+            ("toDecimal", vec![f(1e+20)], Ok("0"), "int64"),
+            ("toDecimal", vec![f(f64::NAN)], Ok("0"), "int64"),
+            ("toDecimal", vec![Value::Nil], Ok("0"), "int64"),
+            ("toDecimal", vec![Value::Bool(true)], Ok("0"), "int64"),
+            ("toDecimal", vec![Value::Bool(false)], Ok("0"), "int64"),
+            ("toDecimal", vec![f(1.5e-07)], Ok("0"), "int64"),
+            ("toDecimal", vec![f(1000000.0)], Ok("0"), "int64"),
+            ("toDecimal", vec![Value::int64(5)], Ok("5"), "int64"),
+            ("toDecimal", vec![s("1e3")], Ok("0"), "int64"),
+            ("toDecimal", vec![s(".5")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("1.")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("1e")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("inf")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("-Infinity")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("1e400")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("0x1p-2")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("1_0.5")], Ok("0"), "int64"),
+            ("toDecimal", vec![s("0777")], Ok("511"), "int64"),
+            ("toDecimal", vec![i(644)], Ok("420"), "int64"),
+            ("toDecimal", vec![s("8")], Ok("0"), "int64"),
+            ("toDecimal", vec![l(vec![i(1), i(2)])], Ok("0"), "int64"),
+            ("toDecimal", vec![d(vec![("a", i(1))])], Ok("0"), "int64"),
+            ("atoi", vec![s("12")], Ok("12"), "int"),
+            ("atoi", vec![s("-3")], Ok("-3"), "int"),
+            ("atoi", vec![s("1_0")], Ok("0"), "int"),
+            ("atoi", vec![s("0x10")], Ok("0"), "int"),
+            ("atoi", vec![s("99999999999999999999")], Ok("9223372036854775807"), "int"),
+            ("atoi", vec![s("x")], Ok("0"), "int"),
+            ("atoi", vec![s(" 1")], Ok("0"), "int"),
+            ("atoi", vec![s("+5")], Ok("5"), "int"),
+            ("toStrings", vec![l(vec![i(1), Value::Nil, s("a"), Value::Bool(true)])], Ok("[1 a true]"), "[]string"),
+            ("toStrings", vec![Value::Nil], Ok("[]"), "[]string"),
+            ("toStrings", vec![i(5)], Ok("[5]"), "[]string"),
+            ("toStrings", vec![strs(&["a"])], Ok("[a]"), "[]string"),
+            ("toStrings", vec![s("abc")], Ok("[abc]"), "[]string"),
+            ("toStrings", vec![l(vec![l(vec![i(1)])])], Ok("[[1]]"), "[]string"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -44,6 +44,7 @@ pub(crate) fn empty(v: &Value) -> bool {
 mod tests {
     use super::*;
     use crate::fmt::format_value;
+    use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
     fn run(name: &str, args: &[Value]) -> String {
@@ -75,4 +76,46 @@ mod tests {
         assert_eq!(run("ternary", &[s("a"), s("b"), Value::Bool(true)]), "a");
         assert_eq!(run("ternary", &[s("a"), s("b"), Value::Bool(false)]), "b");
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("default", vec![s("d")], Ok("d"), "string"),
+            ("default", vec![s("d"), s("")], Ok("d"), "string"),
+            ("default", vec![s("d"), i(0)], Ok("d"), "string"),
+            ("default", vec![s("d"), f(0.0)], Ok("d"), "string"),
+            ("default", vec![s("d"), Value::Bool(false)], Ok("d"), "string"),
+            ("default", vec![s("d"), l(vec![])], Ok("d"), "string"),
+            ("default", vec![s("d"), d(vec![])], Ok("d"), "string"),
+            ("default", vec![s("d"), Value::Nil], Ok("d"), "string"),
+            ("default", vec![s("d"), s("x")], Ok("x"), "string"),
+            ("default", vec![s("d"), i(0), s("x")], Ok("d"), "string"),
+            ("default", vec![i(1), Value::int64(0)], Ok("1"), "int"),
+            ("empty", vec![s("")], Ok("true"), "bool"),
+            ("empty", vec![f(f64::NAN)], Ok("false"), "bool"),
+            ("empty", vec![d(vec![])], Ok("true"), "bool"),
+            ("empty", vec![Value::Nil], Ok("true"), "bool"),
+            ("empty", vec![l(vec![Value::Nil])], Ok("false"), "bool"),
+            ("empty", vec![s(" ")], Ok("false"), "bool"),
+            ("empty", vec![strs(&[])], Ok("true"), "bool"),
+            ("coalesce", vec![i(0), s(""), s("x"), s("y")], Ok("x"), "string"),
+            ("coalesce", vec![i(0), s("")], Ok("<nil>"), "<nil>"),
+            ("coalesce", vec![], Ok("<nil>"), "<nil>"),
+            ("all", vec![i(1), s("")], Ok("false"), "bool"),
+            ("all", vec![], Ok("true"), "bool"),
+            ("all", vec![i(1), s("a"), l(vec![i(0)])], Ok("true"), "bool"),
+            ("any", vec![i(0), s("a")], Ok("true"), "bool"),
+            ("any", vec![], Ok("false"), "bool"),
+            ("any", vec![i(0), Value::Nil, s("")], Ok("false"), "bool"),
+            ("ternary", vec![s("a"), s("b"), Value::Bool(true)], Ok("a"), "string"),
+            ("ternary", vec![s("a"), s("b"), Value::Bool(false)], Ok("b"), "string"),
+            ("ternary", vec![i(1), Value::Nil, Value::Bool(false)], Ok("<nil>"), "<nil>"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -44,7 +44,7 @@ pub(super) fn register(map: &mut FuncMap) {
         Ok(Value::Map(Map { entries: Arc::new(e), elem: m.elem.clone() }))
     });
     map.add("unset", vec![dict_type(), GoType::String], |_, a| {
-        let Some(m) = map_arg(a.arg(0)?) else { return Ok(a.arg(0)?.clone()) };
+        let Some(m) = map_arg(a.arg(0)?) else { return Ok(Value::map(BTreeMap::new())) };
         let mut e = (*m.entries).clone();
         e.remove(a.str_arg(1)?);
         Ok(Value::Map(Map { entries: Arc::new(e), elem: m.elem.clone() }))
@@ -74,7 +74,9 @@ pub(super) fn register(map: &mut FuncMap) {
     map.add_variadic("omit", vec![dict_type()], GoType::String, |_, a| {
         let omit: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
         let out = entries(a.arg(0)?)
-            .map(|e| e.iter().filter(|(k, _)| !omit.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|e| {
+                e.iter().filter(|(k, _)| !omit.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+            })
             .unwrap_or_default();
         Ok(Value::map(out))
     });
@@ -91,7 +93,10 @@ pub(super) fn register(map: &mut FuncMap) {
     });
     map.add_variadic("mustMergeOverwrite", vec![dict_type()], dict_type(), |_, a| merge(a, true));
     for name in ["deepCopy", "mustDeepCopy"] {
-        map.add(name, vec![A], |_, a| Ok(deep_copy(a.arg(0)?)));
+        map.add(name, vec![A], |_, a| match a.arg(0)? {
+            v if v.is_nil() => Err(FuncError::new("reflect: call of reflect.Value.Type on zero Value")),
+            v => Ok(deep_copy(v)),
+        });
     }
     map.add_variadic("dig", vec![], A, |_, a| dig(a));
 }
@@ -129,7 +134,12 @@ fn merge(args: &[Value], overwrite: bool) -> Result<Value, FuncError> {
 /// - a slice replaces the destination with `overwrite`, else only a missing or empty one;
 /// - anything else replaces with `overwrite` (even an empty value), else only a missing or
 ///   empty destination value.
-fn merge_map(dst: &mut BTreeMap<String, Value>, dst_elem: &GoType, src: &Map, overwrite: bool) -> Result<(), FuncError> {
+fn merge_map(
+    dst: &mut BTreeMap<String, Value>,
+    dst_elem: &GoType,
+    src: &Map,
+    overwrite: bool,
+) -> Result<(), FuncError> {
     if *dst_elem != GoType::Any && src.elem != *dst_elem && !src.entries.is_empty() {
         return Err(FuncError::new(format!(
             "reflect.Value.SetMapIndex: value of type {} is not assignable to type {}",
@@ -184,7 +194,9 @@ fn merge_map(dst: &mut BTreeMap<String, Value>, dst_elem: &GoType, src: &Map, ov
 /// storage with the original once values can change).
 fn deep_copy(v: &Value) -> Value {
     match v {
-        Value::List(l) => Value::List(List { items: Arc::new(l.items.iter().map(deep_copy).collect()), elem: l.elem.clone() }),
+        Value::List(l) => {
+            Value::List(List { items: Arc::new(l.items.iter().map(deep_copy).collect()), elem: l.elem.clone() })
+        }
         Value::Map(m) => Value::Map(Map {
             entries: Arc::new(m.entries.iter().map(|(k, v)| (k.clone(), deep_copy(v))).collect()),
             elem: m.elem.clone(),
@@ -233,6 +245,7 @@ fn dig(ps: &[Value]) -> Result<Value, FuncError> {
 mod tests {
     use super::*;
     use crate::fmt::format_value;
+    use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
     #[test]
@@ -241,6 +254,264 @@ mod tests {
         let d = f.call("dict", &[Value::string("b"), Value::int(2)]).unwrap();
         let d2 = f.call("set", &[d.clone(), Value::string("a"), Value::int(1)]).unwrap();
         assert_eq!(format_value(&d2), "map[a:1 b:2]");
-        assert_eq!(f.call("set", &[Value::Nil, Value::string("a"), Value::int(1)]).unwrap_err().0, "assignment to entry in nil map");
+        assert_eq!(
+            f.call("set", &[Value::Nil, Value::string("a"), Value::int(1)]).unwrap_err().0,
+            "assignment to entry in nil map"
+        );
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("dict", vec![], Ok("map[]"), "map[string]interface {}"),
+            ("dict", vec![s("a"), i(1), s("b")], Ok("map[a:1 b:]"), "map[string]interface {}"),
+            (
+                "dict",
+                vec![i(1), i(2), Value::Nil, i(3), Value::Bool(true), s("x")],
+                Ok("map[1:2 <nil>:3 true:x]"),
+                "map[string]interface {}",
+            ),
+            ("get", vec![d(vec![("a", i(1))]), s("a")], Ok("1"), "int"),
+            ("get", vec![d(vec![("a", i(1))]), s("b")], Ok(""), "string"),
+            ("get", vec![Value::Nil, s("b")], Ok(""), "string"),
+            ("set", vec![d(vec![("a", i(1))]), s("b"), i(2)], Ok("map[a:1 b:2]"), "map[string]interface {}"),
+            ("set", vec![Value::Nil, s("b"), i(2)], Err("assignment to entry in nil map"), ""),
+            ("unset", vec![d(vec![("a", i(1)), ("b", i(2))]), s("a")], Ok("map[b:2]"), "map[string]interface {}"),
+            ("unset", vec![Value::Nil, s("a")], Ok("map[]"), "map[string]interface {}"),
+            ("hasKey", vec![d(vec![("a", Value::Nil)]), s("a")], Ok("true"), "bool"),
+            ("hasKey", vec![d(vec![]), s("a")], Ok("false"), "bool"),
+            ("hasKey", vec![Value::Nil, s("a")], Ok("false"), "bool"),
+            (
+                "pluck",
+                vec![s("a"), d(vec![("a", i(1))]), d(vec![("b", i(2))]), d(vec![("a", i(3))])],
+                Ok("[1 3]"),
+                "[]interface {}",
+            ),
+            ("pluck", vec![s("a")], Ok("[]"), "[]interface {}"),
+            ("keys", vec![d(vec![("a", i(1))])], Ok("[a]"), "[]string"),
+            ("keys", vec![], Ok("[]"), "[]string"),
+            ("keys", vec![d(vec![("a", i(1))]), d(vec![("a", i(2))])], Ok("[a a]"), "[]string"),
+            (
+                "pick",
+                vec![d(vec![("a", i(1)), ("b", i(2)), ("c", i(3))]), s("a"), s("c"), s("z")],
+                Ok("map[a:1 c:3]"),
+                "map[string]interface {}",
+            ),
+            (
+                "omit",
+                vec![d(vec![("a", i(1)), ("b", i(2)), ("c", i(3))]), s("a"), s("z")],
+                Ok("map[b:2 c:3]"),
+                "map[string]interface {}",
+            ),
+            ("values", vec![d(vec![("b", i(1))])], Ok("[1]"), "[]interface {}"),
+            (
+                "merge",
+                vec![d(vec![("a", i(1)), ("b", s(""))]), d(vec![("a", i(2)), ("b", s("x")), ("c", i(3))])],
+                Ok("map[a:1 b:x c:3]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", i(1)), ("b", s("x"))]), d(vec![("a", i(2)), ("b", s("")), ("c", i(3))])],
+                Ok("map[a:2 b: c:3]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![
+                    d(vec![("a", d(vec![("x", i(1)), ("y", d(vec![("z", i(1))]))]))]),
+                    d(vec![("a", d(vec![("x", i(2)), ("w", i(3)), ("y", d(vec![("q", i(2))]))]))]),
+                ],
+                Ok("map[a:map[w:3 x:1 y:map[q:2 z:1]]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![
+                    d(vec![("a", d(vec![("x", i(1)), ("y", d(vec![("z", i(1))]))]))]),
+                    d(vec![("a", d(vec![("x", i(2)), ("w", i(3)), ("y", d(vec![("q", i(2))]))]))]),
+                ],
+                Ok("map[a:map[w:3 x:2 y:map[q:2 z:1]]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", s("str"))]), d(vec![("a", d(vec![("x", i(1))]))])],
+                Ok("map[a:str]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", s("str"))]), d(vec![("a", d(vec![("x", i(1))]))])],
+                Ok("map[a:str]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", s(""))]), d(vec![("a", d(vec![("x", i(1))]))])],
+                Ok("map[a:map[x:1]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", d(vec![("x", i(1))]))]), d(vec![("a", s("str"))])],
+                Ok("map[a:map[x:1]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", d(vec![("x", i(1))]))]), d(vec![("a", s("str"))])],
+                Ok("map[a:str]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", l(vec![i(1)]))]), d(vec![("a", l(vec![i(2), i(3)]))])],
+                Ok("map[a:[1]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", l(vec![i(1)]))]), d(vec![("a", l(vec![i(2), i(3)]))])],
+                Ok("map[a:[2 3]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", l(vec![]))]), d(vec![("a", l(vec![i(2)]))])],
+                Ok("map[a:[2]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", s("s"))]), d(vec![("a", l(vec![i(2)]))])],
+                Ok("map[a:s]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", s("s"))]), d(vec![("a", l(vec![i(2)]))])],
+                Ok("map[a:[2]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", Value::Nil)]), d(vec![("a", l(vec![i(2)]))])],
+                Ok("map[a:[2]]"),
+                "map[string]interface {}",
+            ),
+            ("merge", vec![d(vec![]), d(vec![("a", l(vec![i(2)]))])], Ok("map[a:[2]]"), "map[string]interface {}"),
+            (
+                "merge",
+                vec![d(vec![("a", i(1))]), d(vec![("a", Value::Nil)])],
+                Ok("map[a:1]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", i(1))]), d(vec![("a", Value::Nil)])],
+                Ok("map[a:<nil>]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", Value::Nil)]), d(vec![("a", i(1))])],
+                Ok("map[a:1]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(vec![("a", i(1))]), d(vec![("a", i(0))])],
+                Ok("map[a:0]"),
+                "map[string]interface {}",
+            ),
+            ("merge", vec![d(vec![("a", i(0))]), d(vec![("a", i(5))])], Ok("map[a:5]"), "map[string]interface {}"),
+            (
+                "merge",
+                vec![d(vec![("a", Value::Bool(false))]), d(vec![("a", Value::Bool(true))])],
+                Ok("map[a:true]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", d(vec![]))]), d(vec![("a", d(vec![("b", i(1))]))])],
+                Ok("map[a:map[b:1]]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![]), d(vec![("a", i(1))]), d(vec![("a", i(2)), ("b", i(3))])],
+                Ok("map[a:1 b:3]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mustMerge",
+                vec![d(vec![("a", i(1))]), d(vec![("b", i(2))])],
+                Ok("map[a:1 b:2]"),
+                "map[string]interface {}",
+            ),
+            (
+                "mustMergeOverwrite",
+                vec![d(vec![("a", i(1))]), d(vec![("a", i(2))])],
+                Ok("map[a:2]"),
+                "map[string]interface {}",
+            ),
+            (
+                "merge",
+                vec![d(vec![("a", d(vec![("b", d(vec![]))]))]), d(vec![("a", d(vec![("b", d(vec![("c", i(1))]))]))])],
+                Ok("map[a:map[b:map[c:1]]]"),
+                "map[string]interface {}",
+            ),
+            ("merge", vec![d(vec![("a", i(1))])], Ok("map[a:1]"), "map[string]interface {}"),
+            (
+                "deepCopy",
+                vec![d(vec![("a", l(vec![i(1), d(vec![("b", i(2))])]))])],
+                Ok("map[a:[1 map[b:2]]]"),
+                "map[string]interface {}",
+            ),
+            ("deepCopy", vec![Value::Nil], Err("reflect: call of reflect.Value.Type on zero Value"), ""),
+            ("mustDeepCopy", vec![l(vec![i(1), i(2)])], Ok("[1 2]"), "[]interface {}"),
+            ("deepCopy", vec![s("s")], Ok("s"), "string"),
+            ("dig", vec![s("a"), s("b"), s("def"), d(vec![("a", d(vec![("b", i(1))]))])], Ok("1"), "int"),
+            ("dig", vec![s("a"), s("x"), s("def"), d(vec![("a", d(vec![("b", i(1))]))])], Ok("def"), "string"),
+            (
+                "dig",
+                vec![s("a"), s("b"), s("def"), d(vec![("a", i(1))])],
+                Err("interface conversion: interface {} is int, not map[string]interface {}"),
+                "",
+            ),
+            ("dig", vec![s("a"), s("def"), d(vec![("a", Value::Nil)])], Ok("<nil>"), "<nil>"),
+            (
+                "dig",
+                vec![s("a"), s("b"), s("def"), d(vec![("a", Value::Nil)])],
+                Err("interface conversion: interface {} is nil, not map[string]interface {}"),
+                "",
+            ),
+            (
+                "dig",
+                vec![i(1), s("def"), d(vec![("a", i(1))])],
+                Err("interface conversion: interface {} is int, not string"),
+                "",
+            ),
+            (
+                "dig",
+                vec![s("a"), s("def"), s("x")],
+                Err("interface conversion: interface {} is string, not map[string]interface {}"),
+                "",
+            ),
+            ("dig", vec![s("a"), d(vec![])], Err("dig needs at least three arguments"), ""),
+            (
+                "dig",
+                vec![s("a"), s("def"), Value::Nil],
+                Err("interface conversion: interface {} is nil, not map[string]interface {}"),
+                "",
+            ),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -12,9 +12,13 @@ pub(super) fn register(map: &mut FuncMap) {
     map.add("b64enc", vec![GoType::String], |_, a| {
         Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(a.str_arg(0)?)))
     });
-    map.add("b64dec", vec![GoType::String], |_, a| Ok(Value::string(decoded(base64_decode(a.str_arg(0)?.as_bytes()), "base64"))));
+    map.add("b64dec", vec![GoType::String], |_, a| {
+        Ok(Value::string(decoded(base64_decode(a.str_arg(0)?.as_bytes()), "base64")))
+    });
     map.add("b32enc", vec![GoType::String], |_, a| Ok(Value::string(base32_encode(a.str_arg(0)?.as_bytes()))));
-    map.add("b32dec", vec![GoType::String], |_, a| Ok(Value::string(decoded(base32_decode(a.str_arg(0)?.as_bytes()), "base32"))));
+    map.add("b32dec", vec![GoType::String], |_, a| {
+        Ok(Value::string(decoded(base32_decode(a.str_arg(0)?.as_bytes()), "base32")))
+    });
 }
 
 /// sprig's result: the text, or the error's text.
@@ -186,6 +190,7 @@ fn base32_decode(input: &[u8]) -> Result<Vec<u8>, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sprig::conv::test_support::*;
 
     #[test]
     fn round_trips() {
@@ -196,4 +201,59 @@ mod tests {
         }
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI======");
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("b64enc", vec![s("")], Ok(""), "string"),
+            ("b64enc", vec![s("f")], Ok("Zg=="), "string"),
+            ("b64enc", vec![s("fo")], Ok("Zm8="), "string"),
+            ("b64enc", vec![s("foo")], Ok("Zm9v"), "string"),
+            ("b64enc", vec![s("foob")], Ok("Zm9vYg=="), "string"),
+            ("b64enc", vec![s("fooba")], Ok("Zm9vYmE="), "string"),
+            ("b64enc", vec![s("foobar")], Ok("Zm9vYmFy"), "string"),
+            ("b64enc", vec![s("héllo")], Ok("aMOpbGxv"), "string"),
+            ("b32enc", vec![s("")], Ok(""), "string"),
+            ("b32enc", vec![s("f")], Ok("MY======"), "string"),
+            ("b32enc", vec![s("fo")], Ok("MZXQ===="), "string"),
+            ("b32enc", vec![s("foo")], Ok("MZXW6==="), "string"),
+            ("b32enc", vec![s("foob")], Ok("MZXW6YQ="), "string"),
+            ("b32enc", vec![s("fooba")], Ok("MZXW6YTB"), "string"),
+            ("b32enc", vec![s("foobar")], Ok("MZXW6YTBOI======"), "string"),
+            ("b32enc", vec![s("héllo")], Ok("NDB2S3DMN4======"), "string"),
+            ("b64dec", vec![s("")], Ok(""), "string"),
+            ("b64dec", vec![s("Zm9vYmFy")], Ok("foobar"), "string"),
+            ("b64dec", vec![s("Zm9vYg==")], Ok("foob"), "string"),
+            ("b64dec", vec![s("Zm9vYg=")], Ok("illegal base64 data at input byte 7"), "string"),
+            ("b64dec", vec![s("Zm9vYg")], Ok("illegal base64 data at input byte 4"), "string"),
+            ("b64dec", vec![s("Zm9v\nYmFy")], Ok("foobar"), "string"),
+            ("b64dec", vec![s("Zm9vYg==x")], Ok("illegal base64 data at input byte 8"), "string"),
+            ("b64dec", vec![s("Z")], Ok("illegal base64 data at input byte 0"), "string"),
+            ("b64dec", vec![s("Zm=9")], Ok("illegal base64 data at input byte 2"), "string"),
+            ("b64dec", vec![s("!!!!")], Ok("illegal base64 data at input byte 0"), "string"),
+            ("b64dec", vec![s("Zg==\r\n")], Ok("f"), "string"),
+            ("b64dec", vec![s("Zm9vYg==\nZg==")], Ok("illegal base64 data at input byte 9"), "string"),
+            ("b64dec", vec![s("aGk")], Ok("illegal base64 data at input byte 0"), "string"),
+            ("b32dec", vec![s("")], Ok(""), "string"),
+            ("b32dec", vec![s("MZXW6YTBOI======")], Ok("foobar"), "string"),
+            ("b32dec", vec![s("MZXW6===")], Ok("foo"), "string"),
+            ("b32dec", vec![s("MZXW6")], Ok("illegal base32 data at input byte 0"), "string"),
+            ("b32dec", vec![s("MZXW6==")], Ok("illegal base32 data at input byte 7"), "string"),
+            ("b32dec", vec![s("MY======")], Ok("f"), "string"),
+            ("b32dec", vec![s("MZXW6YTBOI")], Ok("illegal base32 data at input byte 8"), "string"),
+            ("b32dec", vec![s("mzxw6")], Ok("illegal base32 data at input byte 0"), "string"),
+            ("b32dec", vec![s("M1======")], Ok("illegal base32 data at input byte 1"), "string"),
+            ("b32dec", vec![s("MZXW6YQ=")], Ok("foob"), "string"),
+            ("b32dec", vec![s("MY======MY======")], Ok("illegal base32 data at input byte 2"), "string"),
+            ("b32dec", vec![s("MZXW\n6===")], Ok("foo"), "string"),
+            ("b32dec", vec![s("M=======")], Ok("illegal base32 data at input byte 1"), "string"),
+            ("b32dec", vec![s("MZX=====")], Ok("illegal base32 data at input byte 3"), "string"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -25,7 +25,7 @@ pub(super) fn register(map: &mut FuncMap) {
     for name in ["toRawJson", "mustToRawJson"] {
         map.add(name, vec![GoType::Any], |_, a| Ok(Value::string(marshal(a.arg(0)?, false, false)?)));
     }
-    map.add("fromJson", vec![GoType::String], |_, a| Ok(unmarshal(a.str_arg(0)?).unwrap_or(Value::Nil)));
+    map.add("fromJson", vec![GoType::String], |_, a| Ok(decode(a.str_arg(0)?).0.unwrap_or(Value::Nil)));
     map.add("mustFromJson", vec![GoType::String], |_, a| unmarshal(a.str_arg(0)?));
 }
 
@@ -211,29 +211,59 @@ fn shortest_digits(f: f64, kind: FloatKind) -> (String, i32, bool) {
     (digits, exp.parse().unwrap_or(0), neg)
 }
 
-/// `json.Unmarshal` into `interface{}`, with Go's error messages.
+/// `json.Unmarshal` into `interface{}`, with the error messages of Go 1.27 (whose v1 API
+/// runs on the v2 decoder).
 pub(crate) fn unmarshal(text: &str) -> Result<Value, FuncError> {
-    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    match decode(text) {
+        (Some(v), None) => Ok(v),
+        (_, Some(e)) => Err(e),
+        (None, None) => Ok(Value::Nil),
+    }
+}
+
+/// The decoded value and the error: a syntax error leaves no value; a number out of range is
+/// decoded as 0 and reported after the whole input is read (so `fromJson`, which ignores the
+/// error, sees the rest of the value, as in Go).
+fn decode(text: &str) -> (Option<Value>, Option<FuncError>) {
+    let mut p = Parser { b: text.as_bytes(), i: 0, path: Vec::new(), range_error: None };
     p.skip_ws();
-    let v = p.value()?;
+    let v = match p.value() {
+        Ok(v) => v,
+        Err(e) => return (None, Some(e)),
+    };
     p.skip_ws();
     if p.i < p.b.len() {
-        return Err(p.invalid("after top-level value"));
+        return (None, Some(p.invalid("after top-level value")));
     }
-    Ok(v)
+    let err = p.range_error.take();
+    (Some(v), err)
+}
+
+/// Where the decoder is, for the "cannot unmarshal" message: object keys and array indices.
+enum PathElem {
+    Key(String),
+    Index(usize),
 }
 
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
+    path: Vec<PathElem>,
+    range_error: Option<FuncError>,
 }
 
-fn quote_char(c: u8) -> String {
+/// The character at the start of `rest` in single quotes, escaped as Go's `strconv.Quote`.
+fn quote_char(rest: &[u8]) -> String {
+    let c = match std::str::from_utf8(&rest[..rest.len().min(4)]) {
+        Ok(s) => s.chars().next(),
+        Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).ok().and_then(|s| s.chars().next()),
+    }
+    .unwrap_or('\u{FFFD}');
     match c {
-        b'\'' => "'\\''".to_string(),
-        b'"' => "'\"'".to_string(),
+        '\'' => "'\\''".to_string(),
+        '"' => "'\"'".to_string(),
         c => {
-            let q = go_quote(&char::from(c).to_string());
+            let q = go_quote(&c.to_string());
             format!("'{}'", &q[1..q.len() - 1])
         }
     }
@@ -245,9 +275,10 @@ impl Parser<'_> {
     }
 
     fn invalid(&self, context: &str) -> FuncError {
-        match self.b.get(self.i) {
-            Some(&c) => FuncError::new(format!("invalid character {} {context}", quote_char(c))),
-            None => Parser::eof(),
+        if self.i < self.b.len() {
+            FuncError::new(format!("invalid character {} {context}", quote_char(&self.b[self.i..])))
+        } else {
+            Parser::eof()
         }
     }
 
@@ -279,7 +310,7 @@ impl Parser<'_> {
         for expect in word.bytes().skip(1) {
             let c = self.peek()?;
             if c != expect {
-                return Err(self.invalid(&format!("in literal {word} (expecting {})", quote_char(expect))));
+                return Err(self.invalid(&format!("in literal {word} (expecting {})", quote_char(&[expect]))));
             }
             self.i += 1;
         }
@@ -311,7 +342,7 @@ impl Parser<'_> {
         if self.i < self.b.len() && self.b[self.i] == b'.' {
             self.i += 1;
             if self.digits() == 0 {
-                return Err(self.invalid("after decimal point in numeric literal"));
+                return Err(self.invalid("in numeric literal"));
             }
         }
         if self.i < self.b.len() && (self.b[self.i] == b'e' || self.b[self.i] == b'E') {
@@ -320,24 +351,61 @@ impl Parser<'_> {
                 self.i += 1;
             }
             if self.digits() == 0 {
-                return Err(self.invalid("in exponent of numeric literal"));
+                return Err(self.invalid("in numeric literal"));
             }
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::float(f)),
-            _ => Err(FuncError::new(format!("json: cannot unmarshal number {text} into Go value of type float64"))),
+            _ => {
+                if self.range_error.is_none() {
+                    let msg = format!("json: cannot unmarshal number {text} into {} of type float64", self.path_text());
+                    self.range_error = Some(FuncError::new(msg));
+                }
+                Ok(Value::float(0.0))
+            }
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, FuncError> {
-        let mut v = 0;
-        for _ in 0..4 {
-            let c = self.peek()?;
-            let d = (c as char).to_digit(16).ok_or_else(|| self.invalid("in \\u hexadecimal character escape"))?;
-            v = v * 16 + d;
-            self.i += 1;
+    /// Go's (v2) words for where a value sits: `Go value` at the top, `Go struct field .a.b`
+    /// under an object key, `.a.0` under an array index.
+    fn path_text(&self) -> String {
+        let parts: Vec<String> = self
+            .path
+            .iter()
+            .map(|p| match p {
+                PathElem::Key(k) => k.replace('~', "~0").replace('/', "~1"),
+                PathElem::Index(i) => i.to_string(),
+            })
+            .collect();
+        let joined = parts.join(".");
+        match self.path.last() {
+            None => "Go value".to_string(),
+            Some(PathElem::Key(_)) if joined.is_empty() => "Go value".to_string(),
+            Some(PathElem::Key(_)) => format!("Go struct field .{joined}"),
+            Some(PathElem::Index(_)) => format!(".{joined}"),
         }
+    }
+
+    /// The four hex digits after `\u` (the parser stands on the first): a bad one fails
+    /// with the escape's text.
+    fn hex4(&mut self) -> Result<u32, FuncError> {
+        let rest = &self.b[self.i..];
+        let digits = &rest[..rest.len().min(4)];
+        if digits.is_empty() {
+            return Err(Parser::eof());
+        }
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(FuncError::new(format!(
+                "invalid escape sequence `\\u{}` in string",
+                String::from_utf8_lossy(digits)
+            )));
+        }
+        if digits.len() < 4 {
+            return Err(Parser::eof());
+        }
+        let v = digits.iter().fold(0u32, |v, c| v * 16 + (*c as char).to_digit(16).unwrap_or(0));
+        self.i += 4;
         Ok(v)
     }
 
@@ -364,7 +432,14 @@ impl Parser<'_> {
                         b'r' => Some(b'\r'),
                         b't' => Some(b'\t'),
                         b'u' => None,
-                        _ => return Err(self.invalid("in string escape code")),
+                        _ => {
+                            let len = std::str::from_utf8(&self.b[self.i..(self.i + 4).min(self.b.len())])
+                                .ok()
+                                .and_then(|s| s.chars().next())
+                                .map_or(1, char::len_utf8);
+                            let esc = String::from_utf8_lossy(&self.b[self.i..self.i + len]).into_owned();
+                            return Err(FuncError::new(format!("invalid escape sequence `\\{esc}` in string")));
+                        }
                     };
                     self.i += 1;
                     if let Some(s) = simple {
@@ -399,7 +474,7 @@ impl Parser<'_> {
                     let mut buf = [0u8; 4];
                     out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                 }
-                c if c < 0x20 => return Err(self.invalid("in string literal")),
+                c if c < 0x20 => return Err(self.invalid("in string")),
                 c => {
                     out.push(c);
                     self.i += 1;
@@ -418,7 +493,10 @@ impl Parser<'_> {
         }
         loop {
             self.skip_ws();
-            items.push(self.value()?);
+            self.path.push(PathElem::Index(items.len()));
+            let item = self.value();
+            self.path.pop();
+            items.push(item?);
             self.skip_ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -451,8 +529,10 @@ impl Parser<'_> {
             }
             self.i += 1;
             self.skip_ws();
-            let v = self.value()?;
-            entries.insert(key, v);
+            self.path.push(PathElem::Key(key.clone()));
+            let v = self.value();
+            self.path.pop();
+            entries.insert(key, v?);
             self.skip_ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -470,6 +550,7 @@ impl Parser<'_> {
 mod tests {
     use super::*;
     use crate::fmt::format_value;
+    use crate::sprig::conv::test_support::*;
 
     #[test]
     fn floats_like_encoding_json() {
@@ -499,4 +580,279 @@ mod tests {
         assert_eq!(format_value(&v), "map[a:map[] b:[1 2.5 xé😀 <nil> true]]");
         assert_eq!(marshal(&v, true, false).unwrap(), r#"{"a":{},"b":[1,2.5,"xé😀",null,true]}"#);
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            (
+                "toJson",
+                vec![d(vec![
+                    ("b", l(vec![i(1), f(2.5), s("x")])),
+                    ("a", d(vec![])),
+                    ("c", Value::Nil),
+                    ("d", Value::Bool(true)),
+                    ("e", l(vec![])),
+                    ("f", d(vec![("z", i(1))])),
+                ])],
+                Ok("{\"a\":{},\"b\":[1,2.5,\"x\"],\"c\":null,\"d\":true,\"e\":[],\"f\":{\"z\":1}}"),
+                "string",
+            ),
+            (
+                "toJson",
+                vec![s("<a&b>\u{2028}\u{2029}\u{1}\t\n\"\\\u{7f}é")],
+                Ok("\"\\u003ca\\u0026b\\u003e\\u2028\\u2029\\u0001\\t\\n\\\"\\\\\u{7f}é\""),
+                "string",
+            ),
+            ("toJson", vec![f(1e+21)], Ok("1e+21"), "string"),
+            ("toJson", vec![f(1e+20)], Ok("100000000000000000000"), "string"),
+            ("toJson", vec![f(1.5e-07)], Ok("1.5e-7"), "string"),
+            ("toJson", vec![f(1e-06)], Ok("0.000001"), "string"),
+            ("toJson", vec![f(-0.0)], Ok("-0"), "string"),
+            ("toJson", vec![f(f64::NAN)], Ok(""), "string"),
+            ("toJson", vec![f(f64::INFINITY)], Ok(""), "string"),
+            ("toJson", vec![Value::Nil], Ok("null"), "string"),
+            ("toJson", vec![l(vec![])], Ok("[]"), "string"),
+            ("toJson", vec![d(vec![])], Ok("{}"), "string"),
+            ("toJson", vec![f(123456789.125)], Ok("123456789.125"), "string"),
+            ("toJson", vec![f(1e-10)], Ok("1e-10"), "string"),
+            ("toJson", vec![Value::int64(5)], Ok("5"), "string"),
+            ("toJson", vec![strs(&["a", "b"])], Ok("[\"a\",\"b\"]"), "string"),
+            ("toJson", vec![l(vec![l(vec![l(vec![])])])], Ok("[[[]]]"), "string"),
+            (
+                "toPrettyJson",
+                vec![d(vec![
+                    ("b", l(vec![i(1), f(2.5), s("x")])),
+                    ("a", d(vec![])),
+                    ("c", Value::Nil),
+                    ("d", Value::Bool(true)),
+                    ("e", l(vec![])),
+                    ("f", d(vec![("z", i(1))])),
+                ])],
+                Ok(
+                    "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2.5,\n    \"x\"\n  ],\n  \"c\": null,\n  \"d\": true,\n  \"e\": [],\n  \"f\": {\n    \"z\": 1\n  }\n}",
+                ),
+                "string",
+            ),
+            (
+                "toPrettyJson",
+                vec![s("<a&b>\u{2028}\u{2029}\u{1}\t\n\"\\\u{7f}é")],
+                Ok("\"\\u003ca\\u0026b\\u003e\\u2028\\u2029\\u0001\\t\\n\\\"\\\\\u{7f}é\""),
+                "string",
+            ),
+            ("toPrettyJson", vec![f(1e+21)], Ok("1e+21"), "string"),
+            ("toPrettyJson", vec![f(1e+20)], Ok("100000000000000000000"), "string"),
+            ("toPrettyJson", vec![f(1.5e-07)], Ok("1.5e-7"), "string"),
+            ("toPrettyJson", vec![f(1e-06)], Ok("0.000001"), "string"),
+            ("toPrettyJson", vec![f(-0.0)], Ok("-0"), "string"),
+            ("toPrettyJson", vec![f(f64::NAN)], Ok(""), "string"),
+            ("toPrettyJson", vec![f(f64::INFINITY)], Ok(""), "string"),
+            ("toPrettyJson", vec![Value::Nil], Ok("null"), "string"),
+            ("toPrettyJson", vec![l(vec![])], Ok("[]"), "string"),
+            ("toPrettyJson", vec![d(vec![])], Ok("{}"), "string"),
+            ("toPrettyJson", vec![f(123456789.125)], Ok("123456789.125"), "string"),
+            ("toPrettyJson", vec![f(1e-10)], Ok("1e-10"), "string"),
+            ("toPrettyJson", vec![Value::int64(5)], Ok("5"), "string"),
+            ("toPrettyJson", vec![strs(&["a", "b"])], Ok("[\n  \"a\",\n  \"b\"\n]"), "string"),
+            ("toPrettyJson", vec![l(vec![l(vec![l(vec![])])])], Ok("[\n  [\n    []\n  ]\n]"), "string"),
+            (
+                "toRawJson",
+                vec![d(vec![
+                    ("b", l(vec![i(1), f(2.5), s("x")])),
+                    ("a", d(vec![])),
+                    ("c", Value::Nil),
+                    ("d", Value::Bool(true)),
+                    ("e", l(vec![])),
+                    ("f", d(vec![("z", i(1))])),
+                ])],
+                Ok("{\"a\":{},\"b\":[1,2.5,\"x\"],\"c\":null,\"d\":true,\"e\":[],\"f\":{\"z\":1}}"),
+                "string",
+            ),
+            (
+                "toRawJson",
+                vec![s("<a&b>\u{2028}\u{2029}\u{1}\t\n\"\\\u{7f}é")],
+                Ok("\"<a&b>\\u2028\\u2029\\u0001\\t\\n\\\"\\\\\u{7f}é\""),
+                "string",
+            ),
+            ("toRawJson", vec![f(1e+21)], Ok("1e+21"), "string"),
+            ("toRawJson", vec![f(1e+20)], Ok("100000000000000000000"), "string"),
+            ("toRawJson", vec![f(1.5e-07)], Ok("1.5e-7"), "string"),
+            ("toRawJson", vec![f(1e-06)], Ok("0.000001"), "string"),
+            ("toRawJson", vec![f(-0.0)], Ok("-0"), "string"),
+            ("toRawJson", vec![f(f64::NAN)], Err("json: unsupported value: NaN"), ""),
+            ("toRawJson", vec![f(f64::INFINITY)], Err("json: unsupported value: +Inf"), ""),
+            ("toRawJson", vec![Value::Nil], Ok("null"), "string"),
+            ("toRawJson", vec![l(vec![])], Ok("[]"), "string"),
+            ("toRawJson", vec![d(vec![])], Ok("{}"), "string"),
+            ("toRawJson", vec![f(123456789.125)], Ok("123456789.125"), "string"),
+            ("toRawJson", vec![f(1e-10)], Ok("1e-10"), "string"),
+            ("toRawJson", vec![Value::int64(5)], Ok("5"), "string"),
+            ("toRawJson", vec![strs(&["a", "b"])], Ok("[\"a\",\"b\"]"), "string"),
+            ("toRawJson", vec![l(vec![l(vec![l(vec![])])])], Ok("[[[]]]"), "string"),
+            (
+                "mustToJson",
+                vec![d(vec![
+                    ("b", l(vec![i(1), f(2.5), s("x")])),
+                    ("a", d(vec![])),
+                    ("c", Value::Nil),
+                    ("d", Value::Bool(true)),
+                    ("e", l(vec![])),
+                    ("f", d(vec![("z", i(1))])),
+                ])],
+                Ok("{\"a\":{},\"b\":[1,2.5,\"x\"],\"c\":null,\"d\":true,\"e\":[],\"f\":{\"z\":1}}"),
+                "string",
+            ),
+            (
+                "mustToJson",
+                vec![s("<a&b>\u{2028}\u{2029}\u{1}\t\n\"\\\u{7f}é")],
+                Ok("\"\\u003ca\\u0026b\\u003e\\u2028\\u2029\\u0001\\t\\n\\\"\\\\\u{7f}é\""),
+                "string",
+            ),
+            ("mustToJson", vec![f(1e+21)], Ok("1e+21"), "string"),
+            ("mustToJson", vec![f(1e+20)], Ok("100000000000000000000"), "string"),
+            ("mustToJson", vec![f(1.5e-07)], Ok("1.5e-7"), "string"),
+            ("mustToJson", vec![f(1e-06)], Ok("0.000001"), "string"),
+            ("mustToJson", vec![f(-0.0)], Ok("-0"), "string"),
+            ("mustToJson", vec![f(f64::NAN)], Err("json: unsupported value: NaN"), ""),
+            ("mustToJson", vec![f(f64::INFINITY)], Err("json: unsupported value: +Inf"), ""),
+            ("mustToJson", vec![Value::Nil], Ok("null"), "string"),
+            ("mustToJson", vec![l(vec![])], Ok("[]"), "string"),
+            ("mustToJson", vec![d(vec![])], Ok("{}"), "string"),
+            ("mustToJson", vec![f(123456789.125)], Ok("123456789.125"), "string"),
+            ("mustToJson", vec![f(1e-10)], Ok("1e-10"), "string"),
+            ("mustToJson", vec![Value::int64(5)], Ok("5"), "string"),
+            ("mustToJson", vec![strs(&["a", "b"])], Ok("[\"a\",\"b\"]"), "string"),
+            ("mustToJson", vec![l(vec![l(vec![l(vec![])])])], Ok("[[[]]]"), "string"),
+            (
+                "fromJson",
+                vec![s("{\"b\": [1, 2.5, \"x\\u00e9\\ud83d\\ude00\", null, true], \"a\": {}}")],
+                Ok("map[a:map[] b:[1 2.5 xé😀 <nil> true]]"),
+                "map[string]interface {}",
+            ),
+            ("fromJson", vec![s("")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s(" ")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("x")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("{\"a\" 1}")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("{\"a\":1 \"b\":2}")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("[1 2]")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("[1,]")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("{,}")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("\"abc")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("\"a\u{1}\"")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("\"\\q\"")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("\"\\u12g4\"")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("tru")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("trux")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("nul")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("fals3")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("-")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("-a")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("01")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("1.")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("1.e5")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("1e")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("1e+")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("1x")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("{\"a\":1}x")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("1e400")], Ok("0"), "float64"),
+            ("fromJson", vec![s("12345678901234567890")], Ok("1.2345678901234567e+19"), "float64"),
+            ("fromJson", vec![s("\"\\ud800\"")], Ok("�"), "string"),
+            ("fromJson", vec![s("\"\\ud800\\u0041\"")], Ok("�A"), "string"),
+            ("fromJson", vec![s("\"\\udc00\"")], Ok("�"), "string"),
+            ("fromJson", vec![s("{\"a\":1,\"a\":2}")], Ok("map[a:2]"), "map[string]interface {}"),
+            ("fromJson", vec![s("[]")], Ok("[]"), "[]interface {}"),
+            ("fromJson", vec![s("{}")], Ok("map[]"), "map[string]interface {}"),
+            ("fromJson", vec![s("null")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("  [1, {\"x\": [true]}]  ")], Ok("[1 map[x:[true]]]"), "[]interface {}"),
+            ("fromJson", vec![s("'a'")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("{\"a\":1,}")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("\u{feff}1")], Ok("<nil>"), "<nil>"),
+            ("fromJson", vec![s("[1e-400]")], Ok("[0]"), "[]interface {}"),
+            ("fromJson", vec![s("\"é\"")], Ok("é"), "string"),
+            ("fromJson", vec![s("\"\\/\"")], Ok("/"), "string"),
+            ("fromJson", vec![s("-0")], Ok("-0"), "float64"),
+            ("fromJson", vec![s("0.5")], Ok("0.5"), "float64"),
+            ("fromJson", vec![s("1E2")], Ok("100"), "float64"),
+            (
+                "mustFromJson",
+                vec![s("{\"b\": [1, 2.5, \"x\\u00e9\\ud83d\\ude00\", null, true], \"a\": {}}")],
+                Ok("map[a:map[] b:[1 2.5 xé😀 <nil> true]]"),
+                "map[string]interface {}",
+            ),
+            ("mustFromJson", vec![s("")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s(" ")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("x")], Err("invalid character 'x' looking for beginning of value"), ""),
+            ("mustFromJson", vec![s("{\"a\" 1}")], Err("invalid character '1' after object key"), ""),
+            (
+                "mustFromJson",
+                vec![s("{\"a\":1 \"b\":2}")],
+                Err("invalid character '\"' after object key:value pair"),
+                "",
+            ),
+            ("mustFromJson", vec![s("[1 2]")], Err("invalid character '2' after array element"), ""),
+            ("mustFromJson", vec![s("[1,]")], Err("invalid character ']' looking for beginning of value"), ""),
+            (
+                "mustFromJson",
+                vec![s("{,}")],
+                Err("invalid character ',' looking for beginning of object key string"),
+                "",
+            ),
+            ("mustFromJson", vec![s("\"abc")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("\"a\u{1}\"")], Err("invalid character '\\x01' in string"), ""),
+            ("mustFromJson", vec![s("\"\\q\"")], Err("invalid escape sequence `\\q` in string"), ""),
+            ("mustFromJson", vec![s("\"\\u12g4\"")], Err("invalid escape sequence `\\u12g4` in string"), ""),
+            ("mustFromJson", vec![s("tru")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("trux")], Err("invalid character 'x' in literal true (expecting 'e')"), ""),
+            ("mustFromJson", vec![s("nul")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("fals3")], Err("invalid character '3' in literal false (expecting 'e')"), ""),
+            ("mustFromJson", vec![s("-")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("-a")], Err("invalid character 'a' in numeric literal"), ""),
+            ("mustFromJson", vec![s("01")], Err("invalid character '1' after top-level value"), ""),
+            ("mustFromJson", vec![s("1.")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("1.e5")], Err("invalid character 'e' in numeric literal"), ""),
+            ("mustFromJson", vec![s("1e")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("1e+")], Err("unexpected end of JSON input"), ""),
+            ("mustFromJson", vec![s("1x")], Err("invalid character 'x' after top-level value"), ""),
+            ("mustFromJson", vec![s("{\"a\":1}x")], Err("invalid character 'x' after top-level value"), ""),
+            (
+                "mustFromJson",
+                vec![s("1e400")],
+                Err("json: cannot unmarshal number 1e400 into Go value of type float64"),
+                "",
+            ),
+            ("mustFromJson", vec![s("12345678901234567890")], Ok("1.2345678901234567e+19"), "float64"),
+            ("mustFromJson", vec![s("\"\\ud800\"")], Ok("�"), "string"),
+            ("mustFromJson", vec![s("\"\\ud800\\u0041\"")], Ok("�A"), "string"),
+            ("mustFromJson", vec![s("\"\\udc00\"")], Ok("�"), "string"),
+            ("mustFromJson", vec![s("{\"a\":1,\"a\":2}")], Ok("map[a:2]"), "map[string]interface {}"),
+            ("mustFromJson", vec![s("[]")], Ok("[]"), "[]interface {}"),
+            ("mustFromJson", vec![s("{}")], Ok("map[]"), "map[string]interface {}"),
+            ("mustFromJson", vec![s("null")], Ok("<nil>"), "<nil>"),
+            ("mustFromJson", vec![s("  [1, {\"x\": [true]}]  ")], Ok("[1 map[x:[true]]]"), "[]interface {}"),
+            ("mustFromJson", vec![s("'a'")], Err("invalid character '\\'' looking for beginning of value"), ""),
+            (
+                "mustFromJson",
+                vec![s("{\"a\":1,}")],
+                Err("invalid character '}' looking for beginning of object key string"),
+                "",
+            ),
+            (
+                "mustFromJson",
+                vec![s("\u{feff}1")],
+                Err("invalid character '\\ufeff' looking for beginning of value"),
+                "",
+            ),
+            ("mustFromJson", vec![s("[1e-400]")], Ok("[0]"), "[]interface {}"),
+            ("mustFromJson", vec![s("\"é\"")], Ok("é"), "string"),
+            ("mustFromJson", vec![s("\"\\/\"")], Ok("/"), "string"),
+            ("mustFromJson", vec![s("-0")], Ok("-0"), "float64"),
+            ("mustFromJson", vec![s("0.5")], Ok("0.5"), "float64"),
+            ("mustFromJson", vec![s("1E2")], Ok("100"), "float64"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

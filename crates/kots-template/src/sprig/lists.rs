@@ -195,6 +195,7 @@ fn chunk(size: i64, list: &Value) -> Result<Value, FuncError> {
 mod tests {
     use super::*;
     use crate::fmt::format_value;
+    use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
     pub(super) fn run(name: &str, args: &[Value]) -> Result<String, String> {
@@ -209,4 +210,100 @@ mod tests {
         assert_eq!(f.call("rest", &[l.clone()]).unwrap().type_name(), "[]interface {}");
         assert_eq!(f.call("chunk", &[Value::int(2), l]).unwrap().type_name(), "[][]interface {}");
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("list", vec![], Ok("[]"), "[]interface {}"),
+            ("list", vec![i(1), s("a"), Value::Nil], Ok("[1 a <nil>]"), "[]interface {}"),
+            ("tuple", vec![i(1)], Ok("[1]"), "[]interface {}"),
+            ("append", vec![l(vec![i(1)]), i(2)], Ok("[1 2]"), "[]interface {}"),
+            ("push", vec![strs(&["a"]), s("b")], Ok("[a b]"), "[]interface {}"),
+            ("append", vec![s("x"), i(1)], Err("Cannot push on type string"), ""),
+            (
+                "append",
+                vec![Value::Nil, i(1)],
+                Err("runtime error: invalid memory address or nil pointer dereference"),
+                "",
+            ),
+            ("mustPush", vec![i(5), i(1)], Err("Cannot push on type int"), ""),
+            ("append", vec![d(vec![]), i(1)], Err("Cannot push on type map"), ""),
+            ("prepend", vec![l(vec![i(1)]), i(0)], Ok("[0 1]"), "[]interface {}"),
+            ("mustPrepend", vec![s("x"), i(1)], Err("Cannot prepend on type string"), ""),
+            ("first", vec![l(vec![i(1), i(2)])], Ok("1"), "int"),
+            ("first", vec![l(vec![])], Ok("<nil>"), "<nil>"),
+            ("first", vec![s("abc")], Err("Cannot find first on type string"), ""),
+            ("first", vec![Value::Nil], Err("runtime error: invalid memory address or nil pointer dereference"), ""),
+            ("mustFirst", vec![f(1.5)], Err("Cannot find first on type float64"), ""),
+            ("last", vec![l(vec![i(1), i(2)])], Ok("2"), "int"),
+            ("last", vec![l(vec![])], Ok("<nil>"), "<nil>"),
+            ("mustLast", vec![Value::Bool(true)], Err("Cannot find last on type bool"), ""),
+            ("rest", vec![l(vec![i(1), i(2), i(3)])], Ok("[2 3]"), "[]interface {}"),
+            ("rest", vec![l(vec![])], Ok("[]"), "[]interface {}"),
+            ("mustRest", vec![s("x")], Err("Cannot find rest on type string"), ""),
+            ("initial", vec![l(vec![i(1), i(2), i(3)])], Ok("[1 2]"), "[]interface {}"),
+            ("initial", vec![l(vec![])], Ok("[]"), "[]interface {}"),
+            ("mustInitial", vec![d(vec![])], Err("Cannot find initial on type map"), ""),
+            ("reverse", vec![l(vec![i(1), i(2), i(3)])], Ok("[3 2 1]"), "[]interface {}"),
+            ("reverse", vec![l(vec![])], Ok("[]"), "[]interface {}"),
+            ("mustReverse", vec![s("x")], Err("Cannot find reverse on type string"), ""),
+            ("reverse", vec![strs(&["a", "b"])], Ok("[b a]"), "[]interface {}"),
+            (
+                "compact",
+                vec![l(vec![i(1), i(0), s(""), Value::Nil, s("a"), l(vec![]), Value::Bool(false), Value::Bool(true)])],
+                Ok("[1 a true]"),
+                "[]interface {}",
+            ),
+            ("mustCompact", vec![i(1)], Err("Cannot compact on type int"), ""),
+            (
+                "uniq",
+                vec![l(vec![i(1), i(1), s("1"), i(2), i(1), Value::Nil, Value::Nil, l(vec![i(1)]), l(vec![i(1)])])],
+                Ok("[1 1 2 <nil> [1]]"),
+                "[]interface {}",
+            ),
+            ("mustUniq", vec![s("x")], Err("Cannot find uniq on type string"), ""),
+            ("without", vec![l(vec![i(1), i(2), i(3), i(2)]), i(2)], Ok("[1 3]"), "[]interface {}"),
+            ("without", vec![l(vec![i(1), i(2), i(3)]), i(1), i(3), i(7)], Ok("[2]"), "[]interface {}"),
+            ("mustWithout", vec![s("x"), i(1)], Err("Cannot find without on type string"), ""),
+            ("has", vec![i(1), l(vec![i(1), i(2)])], Ok("true"), "bool"),
+            ("has", vec![Value::int64(1), l(vec![i(1), i(2)])], Ok("false"), "bool"),
+            ("has", vec![i(1), Value::Nil], Ok("false"), "bool"),
+            ("has", vec![i(1), s("abc")], Err("Cannot find has on type string"), ""),
+            ("mustHas", vec![s("a"), strs(&["a"])], Ok("true"), "bool"),
+            ("slice", vec![l(vec![i(1), i(2), i(3), i(4)])], Ok("[1 2 3 4]"), "[]interface {}"),
+            ("slice", vec![l(vec![i(1), i(2), i(3), i(4)]), i(1)], Ok("[2 3 4]"), "[]interface {}"),
+            ("slice", vec![l(vec![i(1), i(2), i(3), i(4)]), i(1), i(3)], Ok("[2 3]"), "[]interface {}"),
+            ("slice", vec![l(vec![]), i(0), i(0)], Ok("<nil>"), "<nil>"),
+            ("slice", vec![l(vec![i(1), i(2)]), i(1), i(5)], Err("reflect.Value.Slice: slice index out of bounds"), ""),
+            ("slice", vec![l(vec![i(1), i(2)]), i(2), i(1)], Err("reflect.Value.Slice: slice index out of bounds"), ""),
+            ("slice", vec![strs(&["a", "b", "c"]), s("1")], Ok("[b c]"), "[]string"),
+            ("slice", vec![s("abc"), i(1)], Err("list should be type of slice or array but string"), ""),
+            (
+                "mustSlice",
+                vec![Value::Nil],
+                Err("runtime error: invalid memory address or nil pointer dereference"),
+                "",
+            ),
+            ("concat", vec![l(vec![i(1), i(2)]), strs(&["a"]), l(vec![])], Ok("[1 2 a]"), "[]interface {}"),
+            ("concat", vec![], Ok("[]"), "[]interface {}"),
+            ("concat", vec![l(vec![i(1)]), s("x")], Err("Cannot concat type string as list"), ""),
+            ("chunk", vec![i(2), l(vec![i(1), i(2), i(3), i(4), i(5)])], Ok("[[1 2] [3 4] [5]]"), "[][]interface {}"),
+            ("chunk", vec![i(2), l(vec![i(1), i(2), i(3), i(4)])], Ok("[[1 2] [3 4]]"), "[][]interface {}"),
+            ("chunk", vec![i(2), l(vec![])], Ok("[]"), "[][]interface {}"),
+            ("chunk", vec![i(0), l(vec![i(1), i(2)])], Err("runtime error: makeslice: len out of range"), ""),
+            ("chunk", vec![i(0), l(vec![])], Err("runtime error: makeslice: len out of range"), ""),
+            ("chunk", vec![i(-1), l(vec![i(1), i(2), i(3)])], Err("runtime error: makeslice: len out of range"), ""),
+            ("chunk", vec![i(-3), l(vec![i(1)])], Ok("[[1]]"), "[][]interface {}"),
+            ("chunk", vec![i(-3), l(vec![i(1), i(2), i(3), i(4)])], Ok("[]"), "[][]interface {}"),
+            ("chunk", vec![i(-3), l(vec![])], Err("runtime error: makeslice: len out of range"), ""),
+            ("chunk", vec![i(5), l(vec![i(1), i(2)])], Ok("[[1 2]]"), "[][]interface {}"),
+            ("mustChunk", vec![i(2), s("x")], Err("Cannot chunk type string"), ""),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -297,7 +297,10 @@ impl Dec {
     /// `decimal.NewFromFloat`: the shortest decimal that reads back as `f`.
     fn from_float(f: f64) -> Result<Dec, FuncError> {
         if f.is_nan() || f.is_infinite() {
-            return Err(FuncError::new(format!("Cannot create a Decimal from {}", format_float_v(f, FloatKind::Float64))));
+            return Err(FuncError::new(format!(
+                "Cannot create a Decimal from {}",
+                format_float_v(f, FloatKind::Float64)
+            )));
         }
         let sci = format!("{f:e}");
         let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -357,7 +360,8 @@ impl Dec {
             return Ok(q);
         }
         let ulp = Dec { value: BigInt::from(1), exp: -precision };
-        let opposite = (d.value.sign() == Sign::Minus) != (d2.value.sign() == Sign::Minus) && d.value.sign() != Sign::NoSign;
+        let opposite =
+            (d.value.sign() == Sign::Minus) != (d2.value.sign() == Sign::Minus) && d.value.sign() != Sign::NoSign;
         if opposite { Dec::sub(q, ulp) } else { Dec::add(q, ulp) }
     }
 
@@ -371,6 +375,7 @@ impl Dec {
 mod tests {
     use super::*;
     use crate::fmt::format_value;
+    use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
     fn run(name: &str, args: &[Value]) -> Result<String, String> {
@@ -412,4 +417,87 @@ mod tests {
         assert_eq!(f.call("seq", &[Value::int(2)]).unwrap().type_name(), "string");
         assert!(run("until", &[Value::int(1 << 40)]).is_err());
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("add", vec![i(1), i(2), s("3"), f(1.9)], Ok("7"), "int64"),
+            ("add", vec![], Ok("0"), "int64"),
+            ("add", vec![Value::int64(9223372036854775807), i(1)], Ok("-9223372036854775808"), "int64"),
+            ("add1", vec![s("x")], Ok("1"), "int64"),
+            ("add1", vec![f(1.5)], Ok("2"), "int64"),
+            ("sub", vec![i(5), i(7)], Ok("-2"), "int64"),
+            ("div", vec![i(7), i(2)], Ok("3"), "int64"),
+            ("div", vec![i(-7), i(2)], Ok("-3"), "int64"),
+            ("div", vec![i(1), i(0)], Err("runtime error: integer divide by zero"), ""),
+            ("mod", vec![i(7), i(3)], Ok("1"), "int64"),
+            ("mod", vec![i(-7), i(3)], Ok("-1"), "int64"),
+            ("mod", vec![i(1), i(0)], Err("runtime error: integer divide by zero"), ""),
+            ("mul", vec![i(2), i(3), i(4)], Ok("24"), "int64"),
+            ("mul", vec![i(5)], Ok("5"), "int64"),
+            ("mul", vec![Value::int64(4611686018427387904), i(4)], Ok("0"), "int64"),
+            ("max", vec![i(1), i(5), i(3)], Ok("5"), "int64"),
+            ("biggest", vec![i(1), s("7")], Ok("7"), "int64"),
+            ("min", vec![i(4), i(2), i(9)], Ok("2"), "int64"),
+            ("min", vec![i(4)], Ok("4"), "int64"),
+            ("maxf", vec![i(1), f(2.5), s("3.5")], Ok("3.5"), "float64"),
+            ("minf", vec![i(1), f(-2.5)], Ok("-2.5"), "float64"),
+            ("maxf", vec![f(f64::NAN), i(1)], Ok("NaN"), "float64"),
+            ("minf", vec![f(0.0), f(-0.0)], Ok("-0"), "float64"),
+            ("maxf", vec![f(-0.0), f(0.0)], Ok("0"), "float64"),
+            ("add1f", vec![f(1.1)], Ok("2.1"), "float64"),
+            ("addf", vec![f(0.1), f(0.2)], Ok("0.3"), "float64"),
+            ("addf", vec![], Ok("0"), "float64"),
+            ("subf", vec![f(1.0), f(0.9)], Ok("0.1"), "float64"),
+            ("subf", vec![i(5)], Ok("5"), "float64"),
+            ("mulf", vec![f(1.1), i(3)], Ok("3.3"), "float64"),
+            ("mulf", vec![f(0.1), f(0.1), f(0.1)], Ok("0.001"), "float64"),
+            ("divf", vec![i(1), i(3)], Ok("0.3333333333333333"), "float64"),
+            ("divf", vec![i(2), i(3)], Ok("0.6666666666666667"), "float64"),
+            ("divf", vec![i(-2), i(3)], Ok("-0.6666666666666667"), "float64"),
+            ("divf", vec![i(10), i(4)], Ok("2.5"), "float64"),
+            ("divf", vec![i(1), i(0)], Err("decimal division by 0"), ""),
+            ("divf", vec![f(1e-20), i(3)], Ok("0"), "float64"),
+            ("divf", vec![f(1e+300), f(1e-10)], Ok("+Inf"), "float64"),
+            ("addf", vec![f(f64::NAN)], Err("Cannot create a Decimal from NaN"), ""),
+            ("addf", vec![f(1e+300), f(1e-300)], Ok("1e+300"), "float64"),
+            ("mulf", vec![f(123456789.123), f(987654321.987)], Ok("1.219326313559686e+17"), "float64"),
+            ("floor", vec![f(1.5)], Ok("1"), "float64"),
+            ("floor", vec![s("-1.5")], Ok("-2"), "float64"),
+            ("ceil", vec![f(1.2)], Ok("2"), "float64"),
+            ("ceil", vec![Value::Nil], Ok("0"), "float64"),
+            ("round", vec![f(1.2345), i(2)], Ok("1.23"), "float64"),
+            ("round", vec![f(1.235), i(2)], Ok("1.24"), "float64"),
+            ("round", vec![f(1.2345), i(2), f(0.3)], Ok("1.24"), "float64"),
+            ("round", vec![f(-1.5), i(0)], Ok("-2"), "float64"),
+            ("round", vec![f(123.456), i(-1)], Ok("120"), "float64"),
+            ("round", vec![s("2.5"), i(0)], Ok("3"), "float64"),
+            ("round", vec![f(1.005), i(2)], Ok("1"), "float64"),
+            ("round", vec![f(0.285), i(2)], Ok("0.28"), "float64"),
+            ("round", vec![f(1e+300), i(10)], Ok("+Inf"), "float64"),
+            ("until", vec![i(5)], Ok("[0 1 2 3 4]"), "[]int"),
+            ("until", vec![i(-3)], Ok("[0 -1 -2]"), "[]int"),
+            ("until", vec![i(0)], Ok("[]"), "[]int"),
+            ("untilStep", vec![i(0), i(10), i(3)], Ok("[0 3 6 9]"), "[]int"),
+            ("untilStep", vec![i(10), i(0), i(-4)], Ok("[10 6 2]"), "[]int"),
+            ("untilStep", vec![i(0), i(10), i(-1)], Ok("[]"), "[]int"),
+            ("untilStep", vec![i(0), i(10), i(0)], Ok("[]"), "[]int"),
+            ("seq", vec![i(5)], Ok("1 2 3 4 5"), "string"),
+            ("seq", vec![i(-2)], Ok("1 0 -1 -2"), "string"),
+            ("seq", vec![i(0)], Ok("1 0"), "string"),
+            ("seq", vec![i(2), i(5)], Ok("2 3 4 5"), "string"),
+            ("seq", vec![i(5), i(2)], Ok("5 4 3 2"), "string"),
+            ("seq", vec![i(1), i(2), i(10)], Ok("1 3 5 7 9"), "string"),
+            ("seq", vec![i(10), i(-3), i(1)], Ok("10 7 4 1"), "string"),
+            ("seq", vec![i(10), i(3), i(1)], Ok(""), "string"),
+            ("seq", vec![], Ok(""), "string"),
+            ("seq", vec![i(1), i(2), i(3), i(4)], Ok(""), "string"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -59,6 +59,7 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
 mod tests {
     use super::*;
     use crate::fmt::format_value;
+    use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
     fn run(name: &str, args: &[Value]) -> String {
@@ -105,4 +106,53 @@ mod tests {
         let nan = Value::list(vec![Value::float(f64::NAN)]);
         assert!(deep_equal(&nan, &nan.clone()));
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("typeOf", vec![i(1)], Ok("int"), "string"),
+            ("typeOf", vec![Value::int64(1)], Ok("int64"), "string"),
+            ("typeOf", vec![f(1.5)], Ok("float64"), "string"),
+            ("typeOf", vec![s("x")], Ok("string"), "string"),
+            ("typeOf", vec![Value::Bool(true)], Ok("bool"), "string"),
+            ("typeOf", vec![Value::Nil], Ok("<nil>"), "string"),
+            ("typeOf", vec![l(vec![])], Ok("[]interface {}"), "string"),
+            ("typeOf", vec![strs(&["a"])], Ok("[]string"), "string"),
+            ("typeOf", vec![d(vec![])], Ok("map[string]interface {}"), "string"),
+            ("typeOf", vec![Value::typed_list(vec![i(0), i(1)], GoType::INT)], Ok("[]int"), "string"),
+            ("kindOf", vec![i(1)], Ok("int"), "string"),
+            ("kindOf", vec![Value::int64(1)], Ok("int64"), "string"),
+            ("kindOf", vec![f(1.5)], Ok("float64"), "string"),
+            ("kindOf", vec![s("x")], Ok("string"), "string"),
+            ("kindOf", vec![Value::Bool(true)], Ok("bool"), "string"),
+            ("kindOf", vec![Value::Nil], Ok("invalid"), "string"),
+            ("kindOf", vec![l(vec![])], Ok("slice"), "string"),
+            ("kindOf", vec![strs(&["a"])], Ok("slice"), "string"),
+            ("kindOf", vec![d(vec![])], Ok("map"), "string"),
+            ("kindOf", vec![Value::typed_list(vec![i(0), i(1)], GoType::INT)], Ok("slice"), "string"),
+            ("typeIs", vec![s("int"), i(1)], Ok("true"), "bool"),
+            ("typeIs", vec![s("int64"), i(1)], Ok("false"), "bool"),
+            ("typeIsLike", vec![s("int"), i(1)], Ok("true"), "bool"),
+            ("kindIs", vec![s("slice"), l(vec![])], Ok("true"), "bool"),
+            ("kindIs", vec![s("invalid"), Value::Nil], Ok("true"), "bool"),
+            ("typeIs", vec![s("<nil>"), Value::Nil], Ok("true"), "bool"),
+            ("deepEqual", vec![i(1), i(1)], Ok("true"), "bool"),
+            ("deepEqual", vec![i(1), Value::int64(1)], Ok("false"), "bool"),
+            ("deepEqual", vec![l(vec![i(1), Value::Nil]), l(vec![i(1), Value::Nil])], Ok("true"), "bool"),
+            ("deepEqual", vec![l(vec![s("a")]), strs(&["a"])], Ok("false"), "bool"),
+            ("deepEqual", vec![Value::Nil, Value::Nil], Ok("true"), "bool"),
+            ("deepEqual", vec![Value::Nil, i(0)], Ok("false"), "bool"),
+            ("deepEqual", vec![f(f64::NAN), f(f64::NAN)], Ok("false"), "bool"),
+            ("deepEqual", vec![d(vec![("a", l(vec![i(1)]))]), d(vec![("a", l(vec![i(1)]))])], Ok("true"), "bool"),
+            ("deepEqual", vec![d(vec![("a", i(1))]), d(vec![("a", i(2))])], Ok("false"), "bool"),
+            ("deepEqual", vec![s("a"), s("a")], Ok("true"), "bool"),
+            ("deepEqual", vec![f(1.0), i(1)], Ok("false"), "bool"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }

@@ -14,9 +14,7 @@ use crate::func::{ArgsExt, FuncError, FuncMap};
 use crate::value::{GoType, Object, Value};
 
 pub(super) fn register(map: &mut FuncMap) {
-    map.add("semver", vec![GoType::String], |_, a| {
-        Ok(Value::Object(Arc::new(SemverVersion::parse(a.str_arg(0)?)?)))
-    });
+    map.add("semver", vec![GoType::String], |_, a| Ok(Value::Object(Arc::new(SemverVersion::parse(a.str_arg(0)?)?))));
     map.add("semverCompare", vec![GoType::String, GoType::String], |_, a| {
         let c = Constraints::parse(a.str_arg(0)?)?;
         let v = SemverVersion::parse(a.str_arg(1)?)?;
@@ -24,7 +22,8 @@ pub(super) fn register(map: &mut FuncMap) {
     });
 }
 
-const SEMVER_RE: &str = r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const SEMVER_RE: &str =
+    r"v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 const CV_RE: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 const OPS: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
 
@@ -95,7 +94,10 @@ fn validate_metadata(m: &str) -> Result<(), FuncError> {
 
 fn parse_segment(s: &str) -> Result<u64, FuncError> {
     s.parse::<u64>().map_err(|_| {
-        FuncError::new(format!("Error parsing version segment: strconv.ParseUint: parsing {}: value out of range", super::strings::go_quote(s)))
+        FuncError::new(format!(
+            "Error parsing version segment: strconv.ParseUint: parsing {}: value out of range",
+            super::strings::go_quote(s)
+        ))
     })
 }
 
@@ -237,9 +239,9 @@ fn compare_pre_part(s: &str, o: &str) -> i32 {
 }
 
 fn version_arg(args: &[Value], i: usize) -> Result<&SemverVersion, FuncError> {
-    args.arg(i)?
-        .as_object::<SemverVersion>()
-        .ok_or_else(|| FuncError::new(format!("wrong type for value; expected *semver.Version; got {}", args[i].type_name())))
+    args.arg(i)?.as_object::<SemverVersion>().ok_or_else(|| {
+        FuncError::new(format!("wrong type for value; expected *semver.Version; got {}", args[i].type_name()))
+    })
 }
 
 impl Object for SemverVersion {
@@ -340,7 +342,8 @@ fn rewrite_range(i: &str) -> String {
     let mut o = i.to_string();
     for caps in regexes().range.captures_iter(i) {
         let whole = caps.get(0).map_or("", |m| m.as_str());
-        let t = format!(">= {}, <= {}", caps.get(1).map_or("", |m| m.as_str()), caps.get(11).map_or("", |m| m.as_str()));
+        let t =
+            format!(">= {}, <= {}", caps.get(1).map_or("", |m| m.as_str()), caps.get(11).map_or("", |m| m.as_str()));
         o = o.replacen(whole, &t, 1);
     }
     o
@@ -490,6 +493,7 @@ impl Constraint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sprig::conv::test_support::*;
 
     fn check(c: &str, v: &str) -> Result<bool, String> {
         let c = Constraints::parse(c).map_err(|e| e.0)?;
@@ -500,8 +504,118 @@ mod tests {
     #[test]
     fn versions_parse_as_masterminds() {
         let v = SemverVersion::parse("v1.2").unwrap();
-        assert_eq!((v.major, v.minor, v.patch, v.to_string(), v.original.as_str()), (1, 2, 0, "1.2.0".to_string(), "v1.2"));
+        assert_eq!(
+            (v.major, v.minor, v.patch, v.to_string(), v.original.as_str()),
+            (1, 2, 0, "1.2.0".to_string(), "v1.2")
+        );
         assert_eq!(SemverVersion::parse("1.2.3.4").unwrap_err().0, "Invalid Semantic Version");
         assert_eq!(SemverVersion::parse("1.2.3-01").unwrap_err().0, "Version segment starts with 0");
     }
+
+    // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
+    fn go_table() -> Vec<Case> {
+        vec![
+            ("semverCompare", vec![s(">= 1.2, < 3"), s("2.5.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">= 1.2, < 3"), s("3.0.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("^1.2"), s("1.9.9")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("^1.2"), s("2.0.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("^0.2.3"), s("0.2.9")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("^0.2.3"), s("0.3.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("^0.0.3"), s("0.0.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("^0.0.3"), s("0.0.4")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("^0.0"), s("0.0.5")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("^0"), s("0.9.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("~1.2.3"), s("1.2.9")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("~1.2.3"), s("1.3.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("~1"), s("1.9.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("~1"), s("2.0.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("~0.0.0"), s("5.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1.2.x"), s("1.2.7")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1.2.x"), s("1.3.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("1.x"), s("1.5.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("*"), s("5.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("*"), s("1.0.0-beta")], Ok("false"), "bool"),
+            ("semverCompare", vec![s(">1.2"), s("1.2.5")], Ok("false"), "bool"),
+            ("semverCompare", vec![s(">1.2"), s("1.3.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">1.2.x"), s("1.3.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">1"), s("1.9.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s(">1"), s("2.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("<=1.2"), s("1.2.9")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("<=1.2"), s("1.3.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("<=1"), s("1.9.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("<1.2.3"), s("1.2.3-beta")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("<1.2.3-0"), s("1.2.3-beta")], Ok("false"), "bool"),
+            ("semverCompare", vec![s(">=1.2.3-beta.2"), s("1.2.3-beta.10")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.2.3-beta.2"), s("1.2.3-beta.1")], Ok("false"), "bool"),
+            ("semverCompare", vec![s(">=1.2.3-alpha"), s("1.2.3-beta")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.0.0"), s("1.2.3-beta")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("!=1.2.3"), s("1.2.3")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("!=1.2.3"), s("1.2.4")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("!=1.2.x"), s("1.2.4")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("!=1.x"), s("2.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1.2 - 1.4.5"), s("1.4.5")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1.2 - 1.4.5"), s("1.4.6")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("1.2.3 - 2"), s("2.9.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">= 1.2 || < 0.5"), s("0.4.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">= 1.2 || < 0.5"), s("1.0.0")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("=1.2.3"), s("1.2.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1.2.3"), s("1.2.3+build")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("v1.2.3"), s("1.2.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.2,<1.3"), s("1.2.5")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.2 <1.3"), s("1.2.5")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("~> 1.2"), s("1.2.9")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("=> 1.0"), s("1.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("=< 1.0"), s("1.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">= 1.2.3"), s("v1.2.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(""), s("1.0.0")], Err("improper constraint: "), ""),
+            ("semverCompare", vec![s("foo"), s("1.0.0")], Err("improper constraint: foo"), ""),
+            ("semverCompare", vec![s(">=1.0"), s("foo")], Err("Invalid Semantic Version"), ""),
+            ("semverCompare", vec![s(">=1.0"), s("1.2.3.4")], Err("Invalid Semantic Version"), ""),
+            ("semverCompare", vec![s(">=1.0"), s("01.2.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.0"), s("1.2.3-01")], Err("Version segment starts with 0"), ""),
+            ("semverCompare", vec![s(">=1.0"), s("1.2.3+a_b")], Err("Invalid Semantic Version"), ""),
+            ("semverCompare", vec![s(">=1.0"), s("1.2.3-a_b")], Err("Invalid Semantic Version"), ""),
+            (
+                "semverCompare",
+                vec![s(">=1.0"), s("99999999999999999999.0.0")],
+                Err(
+                    "Error parsing version segment: strconv.ParseUint: parsing \"99999999999999999999\": value out of range",
+                ),
+                "",
+            ),
+            ("semverCompare", vec![s(">= 1.x.x"), s("1.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("<2.x"), s("1.9.9")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.0-0"), s("1.0.0-rc1")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("^1.0.0-0"), s("1.5.0-beta")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("~1.2.3-beta"), s("1.2.3-alpha")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("1.2.3-beta"), s("1.2.3-beta")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("!=1.2.3-beta"), s("1.2.3-beta")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("x"), s("0.0.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1.2.*"), s("1.2.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("1 - 2"), s("2.5.0")], Ok("true"), "bool"),
+            ("semverCompare", vec![s("<=1.2.3"), s("1.2.3+meta")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">1.2.3"), s("1.2.3+meta")], Ok("false"), "bool"),
+            ("semverCompare", vec![s("= 1.2.3  "), s("1.2.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(" >=1.2.3"), s("1.2.3")], Ok("true"), "bool"),
+            ("semverCompare", vec![s(">=1.2.3,"), s("1.2.3")], Err("improper constraint: >=1.2.3,"), ""),
+            ("semverCompare", vec![s(">=1.2.3 || "), s("1.2.3")], Err("improper constraint:  "), ""),
+            ("semver", vec![s("1.2.3")], Ok("1.2.3"), "*semver.Version"),
+            ("semver", vec![s("v1.2")], Ok("1.2.0"), "*semver.Version"),
+            ("semver", vec![s("1")], Ok("1.0.0"), "*semver.Version"),
+            ("semver", vec![s("1.2.3-beta.1+build.5")], Ok("1.2.3-beta.1+build.5"), "*semver.Version"),
+            ("semver", vec![s("1.2.3.4")], Err("Invalid Semantic Version"), ""),
+            ("semver", vec![s("")], Err("Invalid Semantic Version"), ""),
+            ("semver", vec![s("v")], Err("Invalid Semantic Version"), ""),
+            ("semver", vec![s("1.2.3-01")], Err("Version segment starts with 0"), ""),
+            ("semver", vec![s("1.2.3+")], Err("Invalid Semantic Version"), ""),
+            ("semver", vec![s("1.02.3")], Ok("1.2.3"), "*semver.Version"),
+            ("semver", vec![s("01.2.3")], Ok("1.2.3"), "*semver.Version"),
+        ]
+    }
+
+    #[test]
+    fn matches_go() {
+        check_table(&go_table());
+    }
+    // END GO TABLE
 }
