@@ -46,10 +46,10 @@ pub(crate) fn slice_items(v: &Value) -> Option<Vec<Value>> {
 /// slices become the `strval` of their non-nil items, nil becomes `[]`, anything else a list
 /// of one.
 pub(crate) fn strslice(v: &Value) -> Vec<String> {
-    if let Value::List(l) = v {
-        if l.elem == GoType::String {
-            return l.items.iter().map(strval).collect();
-        }
+    if let Value::List(l) = v
+        && l.elem == GoType::String
+    {
+        return l.items.iter().map(strval).collect();
     }
     match slice_items(v) {
         Some(items) => items.iter().filter(|i| !i.is_nil()).map(strval).collect(),
@@ -80,11 +80,9 @@ fn to_decimal(v: &Value) -> i64 {
 /// Go's conversion of a float to an integer on amd64: truncation, and the "integer
 /// indefinite" value (the smallest int64) for NaN and out-of-range values.
 pub(crate) fn go_f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
-        f as i64
-    }
+    // ±2^63: the first values outside int64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) { i64::MIN } else { f as i64 }
 }
 
 /// spf13/cast's `ToInt64` (and `ToInt`: int is 64-bit): errors are 0.
@@ -169,11 +167,11 @@ fn parse_uint(s: &str, base: u32, whole: &str) -> Result<u64, IntError> {
     let base0 = base == 0;
     let (base, mut i) = if base0 {
         if b[0] == b'0' {
-            if b.len() >= 3 && b[1].to_ascii_lowercase() == b'b' {
+            if b.len() >= 3 && b[1].eq_ignore_ascii_case(&b'b') {
                 (2, 2)
-            } else if b.len() >= 3 && b[1].to_ascii_lowercase() == b'o' {
+            } else if b.len() >= 3 && b[1].eq_ignore_ascii_case(&b'o') {
                 (8, 2)
-            } else if b.len() >= 3 && b[1].to_ascii_lowercase() == b'x' {
+            } else if b.len() >= 3 && b[1].eq_ignore_ascii_case(&b'x') {
                 (16, 2)
             } else {
                 (8, 1)
@@ -230,7 +228,7 @@ fn underscore_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     while i < b.len() {
         let c = b[i];
@@ -488,68 +486,6 @@ mod tests {
         assert_eq!(call("toStrings", &[Value::Nil]), "[]");
         assert_eq!(call("toStrings", &[Value::int(5)]), "[5]");
     }
-}
-
-/// Helpers for the function tables the other modules' tests check against Go's results.
-#[cfg(test)]
-pub(crate) mod test_support {
-    use crate::fmt::format_value;
-    use crate::value::Value;
-
-    /// One call: function, arguments, what Go printed (`%v`) or the error it reported, and the
-    /// result's `%T`.
-    pub(crate) type Case = (&'static str, Vec<Value>, Result<&'static str, &'static str>, &'static str);
-
-    pub(crate) fn i(v: i64) -> Value {
-        Value::int(v)
-    }
-
-    pub(crate) fn f(v: f64) -> Value {
-        Value::float(v)
-    }
-
-    pub(crate) fn s(v: &str) -> Value {
-        Value::string(v)
-    }
-
-    pub(crate) fn l(items: Vec<Value>) -> Value {
-        Value::list(items)
-    }
-
-    pub(crate) fn strs(items: &[&str]) -> Value {
-        Value::string_list(items.iter().copied())
-    }
-
-    pub(crate) fn d(entries: Vec<(&str, Value)>) -> Value {
-        Value::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    /// Runs every case through sprig's map and collects the mismatches, so that one failure
-    /// report lists them all.
-    pub(crate) fn check_table(cases: &[Case]) {
-        let funcs = crate::sprig::funcs();
-        let mut failures = Vec::new();
-        for (name, args, want, want_type) in cases {
-            let got = funcs.call(name, args);
-            let ok = match (&got, want) {
-                (Ok(v), Ok(w)) => format_value(v) == *w && v.type_name() == *want_type,
-                (Err(e), Err(w)) => e.0 == *w,
-                _ => false,
-            };
-            if !ok {
-                let got = got.map(|v| (format_value(&v), v.type_name()));
-                failures.push(format!("{name} {args:?}\n   got {got:?}\n  want {want:?} {want_type}"));
-            }
-        }
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ from Go:\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n")
-        );
-    }
-
     // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
     fn go_table() -> Vec<Case> {
         vec![
@@ -765,4 +701,65 @@ pub(crate) mod test_support {
         check_table(&go_table());
     }
     // END GO TABLE
+}
+
+/// Helpers for the function tables the other modules' tests check against Go's results.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::fmt::format_value;
+    use crate::value::Value;
+
+    /// One call: function, arguments, what Go printed (`%v`) or the error it reported, and the
+    /// result's `%T`.
+    pub(crate) type Case = (&'static str, Vec<Value>, Result<&'static str, &'static str>, &'static str);
+
+    pub(crate) fn i(v: i64) -> Value {
+        Value::int(v)
+    }
+
+    pub(crate) fn f(v: f64) -> Value {
+        Value::float(v)
+    }
+
+    pub(crate) fn s(v: &str) -> Value {
+        Value::string(v)
+    }
+
+    pub(crate) fn l(items: Vec<Value>) -> Value {
+        Value::list(items)
+    }
+
+    pub(crate) fn strs(items: &[&str]) -> Value {
+        Value::string_list(items.iter().copied())
+    }
+
+    pub(crate) fn d(entries: Vec<(&str, Value)>) -> Value {
+        Value::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    /// Runs every case through sprig's map and collects the mismatches, so that one failure
+    /// report lists them all.
+    pub(crate) fn check_table(cases: &[Case]) {
+        let funcs = crate::sprig::funcs();
+        let mut failures = Vec::new();
+        for (name, args, want, want_type) in cases {
+            let got = funcs.call(name, args);
+            let ok = match (&got, want) {
+                (Ok(v), Ok(w)) => format_value(v) == *w && v.type_name() == *want_type,
+                (Err(e), Err(w)) => e.0 == *w,
+                _ => false,
+            };
+            if !ok {
+                let got = got.map(|v| (format_value(&v), v.type_name()));
+                failures.push(format!("{name} {args:?}\n   got {got:?}\n  want {want:?} {want_type}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases differ from Go:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
 }

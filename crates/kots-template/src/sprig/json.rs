@@ -454,11 +454,11 @@ impl Parser<'_> {
                         let mut paired = false;
                         if self.b.get(self.i) == Some(&b'\\') && self.b.get(self.i + 1) == Some(&b'u') {
                             self.i += 2;
-                            if let Ok(lo) = self.hex4() {
-                                if (0xDC00..0xE000).contains(&lo) {
-                                    r = 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00);
-                                    paired = true;
-                                }
+                            if let Ok(lo) = self.hex4()
+                                && (0xDC00..0xE000).contains(&lo)
+                            {
+                                r = 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00);
+                                paired = true;
                             }
                             if !paired {
                                 self.i = save;

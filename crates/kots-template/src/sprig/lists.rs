@@ -194,20 +194,15 @@ fn chunk(size: i64, list: &Value) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fmt::format_value;
     use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
-
-    pub(super) fn run(name: &str, args: &[Value]) -> Result<String, String> {
-        funcs().call(name, args).map(|v| format_value(&v)).map_err(|e| e.0)
-    }
 
     #[test]
     fn result_types() {
         let f = funcs();
         let l = Value::string_list(["a", "b", "c"]);
         assert_eq!(f.call("slice", &[l.clone(), Value::int(1)]).unwrap().type_name(), "[]string");
-        assert_eq!(f.call("rest", &[l.clone()]).unwrap().type_name(), "[]interface {}");
+        assert_eq!(f.call("rest", std::slice::from_ref(&l)).unwrap().type_name(), "[]interface {}");
         assert_eq!(f.call("chunk", &[Value::int(2), l]).unwrap().type_name(), "[][]interface {}");
     }
 

@@ -83,7 +83,6 @@ fn ext(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::sprig::conv::test_support::*;
 
     // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)

@@ -218,22 +218,22 @@ fn translate(pattern: &str) -> Result<String, FuncError> {
                 // A group's flags or name, copied through; repeated names renamed.
                 let rest: String = chars[i..].iter().collect();
                 let named = rest.strip_prefix("(?P<").or_else(|| rest.strip_prefix("(?<"));
-                if let Some(after) = named {
-                    if let Some(end) = after.find('>') {
-                        let name = &after[..end];
-                        let prefix_len = rest.len() - after.len();
-                        let internal = if names.iter().any(|n| n == name) {
-                            format!("{DUP_PREFIX}{}_{name}", names.len())
-                        } else {
-                            name.to_string()
-                        };
-                        names.push(name.to_string());
-                        out.push_str("(?P<");
-                        out.push_str(&internal);
-                        out.push('>');
-                        i += rest[..prefix_len + end + 1].chars().count();
-                        continue;
-                    }
+                if let Some(after) = named
+                    && let Some(end) = after.find('>')
+                {
+                    let name = &after[..end];
+                    let prefix_len = rest.len() - after.len();
+                    let internal = if names.iter().any(|n| n == name) {
+                        format!("{DUP_PREFIX}{}_{name}", names.len())
+                    } else {
+                        name.to_string()
+                    };
+                    names.push(name.to_string());
+                    out.push_str("(?P<");
+                    out.push_str(&internal);
+                    out.push('>');
+                    i += rest[..prefix_len + end + 1].chars().count();
+                    continue;
                 }
                 out.push_str("(?");
                 i += 2;

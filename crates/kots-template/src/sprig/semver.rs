@@ -438,7 +438,7 @@ impl Constraint {
         if v.major != c.con.major {
             return false;
         }
-        !(v.minor != c.con.minor && !c.minor_dirty)
+        v.minor == c.con.minor || c.minor_dirty
     }
 
     fn caret(&self, v: &SemverVersion) -> bool {
@@ -495,10 +495,22 @@ mod tests {
     use super::*;
     use crate::sprig::conv::test_support::*;
 
-    fn check(c: &str, v: &str) -> Result<bool, String> {
-        let c = Constraints::parse(c).map_err(|e| e.0)?;
-        let v = SemverVersion::parse(v).map_err(|e| e.0)?;
-        Ok(c.check(&v))
+    #[test]
+    fn version_objects_answer_templates() {
+        let v = SemverVersion::parse("v1.2.3-rc.1+b5").unwrap();
+        assert_eq!(v.type_name(), "*semver.Version");
+        assert_eq!(crate::fmt::format_value(&v.field("Major").unwrap()), "1");
+        assert_eq!(v.field("Major").unwrap().type_name(), "uint64");
+        assert_eq!(v.field("Prerelease").unwrap().as_str(), Some("rc.1"));
+        assert_eq!(v.field("Metadata").unwrap().as_str(), Some("b5"));
+        assert_eq!(v.field("Original").unwrap().as_str(), Some("v1.2.3-rc.1+b5"));
+        assert_eq!(v.field("String").unwrap().as_str(), Some("1.2.3-rc.1+b5"));
+        let next = v.field("IncMinor").unwrap();
+        assert_eq!(crate::fmt::format_value(&next), "1.3.0");
+        assert_eq!(next.type_name(), "semver.Version");
+        let other = Value::Object(Arc::new(SemverVersion::parse("1.2.3").unwrap()));
+        let lt = v.method("LessThan", &[other]).unwrap().unwrap();
+        assert!(matches!(lt, Value::Bool(true)));
     }
 
     #[test]

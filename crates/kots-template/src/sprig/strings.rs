@@ -825,18 +825,6 @@ mod tests {
     use crate::sprig::conv::test_support::*;
     use crate::sprig::funcs;
 
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
-
-    fn i(v: i64) -> Value {
-        Value::int(v)
-    }
-
-    fn run(name: &str, args: &[Value]) -> Result<String, String> {
-        funcs().call(name, args).map(|v| format_value(&v)).map_err(|e| e.0)
-    }
-
     #[test]
     fn split_results_are_typed() {
         let f = funcs();

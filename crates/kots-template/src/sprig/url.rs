@@ -339,10 +339,10 @@ fn parse_host(scheme: &str, host: &str) -> Result<String, String> {
 /// `URL.Hostname`: the host without its port and IPv6 brackets.
 fn hostname(host: &str) -> String {
     let mut h = host;
-    if let Some(colon) = h.rfind(':') {
-        if valid_optional_port(&h[colon..]) {
-            h = &h[..colon];
-        }
+    if let Some(colon) = h.rfind(':')
+        && valid_optional_port(&h[colon..])
+    {
+        h = &h[..colon];
     }
     if h.starts_with('[') && h.ends_with(']') && h.len() >= 2 {
         h = &h[1..h.len() - 1];
@@ -352,12 +352,11 @@ fn hostname(host: &str) -> String {
 
 impl Url {
     fn escaped_path(&self) -> String {
-        if !self.raw_path.is_empty() && valid_encoded(&self.raw_path, Mode::Path) {
-            if let Ok(p) = unescape(&self.raw_path, Mode::Path) {
-                if p == self.path {
-                    return self.raw_path.clone();
-                }
-            }
+        if !self.raw_path.is_empty()
+            && valid_encoded(&self.raw_path, Mode::Path)
+            && unescape(&self.raw_path, Mode::Path).is_ok_and(|p| p == self.path)
+        {
+            return self.raw_path.clone();
         }
         if self.path == "*" {
             return "*".to_string();
@@ -366,12 +365,11 @@ impl Url {
     }
 
     fn escaped_fragment(&self) -> String {
-        if !self.raw_fragment.is_empty() && valid_encoded(&self.raw_fragment, Mode::Fragment) {
-            if let Ok(f) = unescape(&self.raw_fragment, Mode::Fragment) {
-                if f == self.fragment {
-                    return self.raw_fragment.clone();
-                }
-            }
+        if !self.raw_fragment.is_empty()
+            && valid_encoded(&self.raw_fragment, Mode::Fragment)
+            && unescape(&self.raw_fragment, Mode::Fragment).is_ok_and(|f| f == self.fragment)
+        {
+            return self.raw_fragment.clone();
         }
         escape(&self.fragment, Mode::Fragment)
     }
@@ -393,7 +391,7 @@ impl std::fmt::Display for Url {
             buf.push_str(&self.opaque);
         } else {
             if (!self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some())
-                && !(self.omit_host && self.host.is_empty() && self.user.is_none())
+                && (!self.omit_host || !self.host.is_empty() || self.user.is_some())
             {
                 if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
                     buf.push_str("//");
