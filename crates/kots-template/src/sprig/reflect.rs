@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::semver::SemverVersion;
 use crate::func::{ArgsExt, FuncMap};
 use crate::value::{GoType, Value};
 
@@ -50,7 +51,14 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                 || x.entries.len() == y.entries.len()
                     && x.entries.iter().all(|(k, v)| y.entries.get(k).is_some_and(|w| deep_equal(v, w)))
         }
-        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y) || x.equals(y.as_ref()).unwrap_or(false),
+        // DeepEqual follows pointers: two `*semver.Version`s of the same version are equal.
+        (Value::Object(x), Value::Object(y)) => {
+            Arc::ptr_eq(x, y)
+                || match (x.as_any().downcast_ref::<SemverVersion>(), y.as_any().downcast_ref::<SemverVersion>()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => x.equals(y.as_ref()).unwrap_or(false),
+                }
+        }
         _ => false,
     }
 }
@@ -110,43 +118,50 @@ mod tests {
     // BEGIN GO TABLE (generated: each row's result and %T printed by Go 1.27 + sprig 3.2.3)
     fn go_table() -> Vec<Case> {
         vec![
-            ("typeOf", vec![i(1)], Ok("int"), "string"),
-            ("typeOf", vec![Value::int64(1)], Ok("int64"), "string"),
-            ("typeOf", vec![f(1.5)], Ok("float64"), "string"),
-            ("typeOf", vec![s("x")], Ok("string"), "string"),
-            ("typeOf", vec![Value::Bool(true)], Ok("bool"), "string"),
-            ("typeOf", vec![Value::Nil], Ok("<nil>"), "string"),
-            ("typeOf", vec![l(vec![])], Ok("[]interface {}"), "string"),
-            ("typeOf", vec![strs(&["a"])], Ok("[]string"), "string"),
-            ("typeOf", vec![d(vec![])], Ok("map[string]interface {}"), "string"),
-            ("typeOf", vec![Value::typed_list(vec![i(0), i(1)], GoType::INT)], Ok("[]int"), "string"),
-            ("kindOf", vec![i(1)], Ok("int"), "string"),
-            ("kindOf", vec![Value::int64(1)], Ok("int64"), "string"),
-            ("kindOf", vec![f(1.5)], Ok("float64"), "string"),
-            ("kindOf", vec![s("x")], Ok("string"), "string"),
-            ("kindOf", vec![Value::Bool(true)], Ok("bool"), "string"),
-            ("kindOf", vec![Value::Nil], Ok("invalid"), "string"),
-            ("kindOf", vec![l(vec![])], Ok("slice"), "string"),
-            ("kindOf", vec![strs(&["a"])], Ok("slice"), "string"),
-            ("kindOf", vec![d(vec![])], Ok("map"), "string"),
-            ("kindOf", vec![Value::typed_list(vec![i(0), i(1)], GoType::INT)], Ok("slice"), "string"),
-            ("typeIs", vec![s("int"), i(1)], Ok("true"), "bool"),
-            ("typeIs", vec![s("int64"), i(1)], Ok("false"), "bool"),
-            ("typeIsLike", vec![s("int"), i(1)], Ok("true"), "bool"),
-            ("kindIs", vec![s("slice"), l(vec![])], Ok("true"), "bool"),
-            ("kindIs", vec![s("invalid"), Value::Nil], Ok("true"), "bool"),
-            ("typeIs", vec![s("<nil>"), Value::Nil], Ok("true"), "bool"),
-            ("deepEqual", vec![i(1), i(1)], Ok("true"), "bool"),
-            ("deepEqual", vec![i(1), Value::int64(1)], Ok("false"), "bool"),
-            ("deepEqual", vec![l(vec![i(1), Value::Nil]), l(vec![i(1), Value::Nil])], Ok("true"), "bool"),
-            ("deepEqual", vec![l(vec![s("a")]), strs(&["a"])], Ok("false"), "bool"),
-            ("deepEqual", vec![Value::Nil, Value::Nil], Ok("true"), "bool"),
-            ("deepEqual", vec![Value::Nil, i(0)], Ok("false"), "bool"),
-            ("deepEqual", vec![f(f64::NAN), f(f64::NAN)], Ok("false"), "bool"),
-            ("deepEqual", vec![d(vec![("a", l(vec![i(1)]))]), d(vec![("a", l(vec![i(1)]))])], Ok("true"), "bool"),
-            ("deepEqual", vec![d(vec![("a", i(1))]), d(vec![("a", i(2))])], Ok("false"), "bool"),
-            ("deepEqual", vec![s("a"), s("a")], Ok("true"), "bool"),
-            ("deepEqual", vec![f(1.0), i(1)], Ok("false"), "bool"),
+        ("typeOf", vec![i(1)], Ok("int"), "string"),
+        ("typeOf", vec![Value::int64(1)], Ok("int64"), "string"),
+        ("typeOf", vec![f(1.5)], Ok("float64"), "string"),
+        ("typeOf", vec![s("x")], Ok("string"), "string"),
+        ("typeOf", vec![Value::Bool(true)], Ok("bool"), "string"),
+        ("typeOf", vec![Value::Nil], Ok("<nil>"), "string"),
+        ("typeOf", vec![l(vec![])], Ok("[]interface {}"), "string"),
+        ("typeOf", vec![strs(&["a"])], Ok("[]string"), "string"),
+        ("typeOf", vec![d(vec![])], Ok("map[string]interface {}"), "string"),
+        ("typeOf", vec![Value::typed_list(vec![i(0), i(1)], GoType::INT)], Ok("[]int"), "string"),
+        ("kindOf", vec![i(1)], Ok("int"), "string"),
+        ("kindOf", vec![Value::int64(1)], Ok("int64"), "string"),
+        ("kindOf", vec![f(1.5)], Ok("float64"), "string"),
+        ("kindOf", vec![s("x")], Ok("string"), "string"),
+        ("kindOf", vec![Value::Bool(true)], Ok("bool"), "string"),
+        ("kindOf", vec![Value::Nil], Ok("invalid"), "string"),
+        ("kindOf", vec![l(vec![])], Ok("slice"), "string"),
+        ("kindOf", vec![strs(&["a"])], Ok("slice"), "string"),
+        ("kindOf", vec![d(vec![])], Ok("map"), "string"),
+        ("kindOf", vec![Value::typed_list(vec![i(0), i(1)], GoType::INT)], Ok("slice"), "string"),
+        ("typeIs", vec![s("int"), i(1)], Ok("true"), "bool"),
+        ("typeIs", vec![s("int64"), i(1)], Ok("false"), "bool"),
+        ("typeIsLike", vec![s("int"), i(1)], Ok("true"), "bool"),
+        ("kindIs", vec![s("slice"), l(vec![])], Ok("true"), "bool"),
+        ("kindIs", vec![s("invalid"), Value::Nil], Ok("true"), "bool"),
+        ("typeIs", vec![s("<nil>"), Value::Nil], Ok("true"), "bool"),
+        ("deepEqual", vec![i(1), i(1)], Ok("true"), "bool"),
+        ("deepEqual", vec![i(1), Value::int64(1)], Ok("false"), "bool"),
+        ("deepEqual", vec![l(vec![i(1), Value::Nil]), l(vec![i(1), Value::Nil])], Ok("true"), "bool"),
+        ("deepEqual", vec![l(vec![s("a")]), strs(&["a"])], Ok("false"), "bool"),
+        ("deepEqual", vec![Value::Nil, Value::Nil], Ok("true"), "bool"),
+        ("deepEqual", vec![Value::Nil, i(0)], Ok("false"), "bool"),
+        ("deepEqual", vec![f(f64::NAN), f(f64::NAN)], Ok("false"), "bool"),
+        ("deepEqual", vec![d(vec![("a", l(vec![i(1)]))]), d(vec![("a", l(vec![i(1)]))])], Ok("true"), "bool"),
+        ("deepEqual", vec![d(vec![("a", i(1))]), d(vec![("a", i(2))])], Ok("false"), "bool"),
+        ("deepEqual", vec![s("a"), s("a")], Ok("true"), "bool"),
+        ("deepEqual", vec![f(1.0), i(1)], Ok("false"), "bool"),
+        ("typeOf", vec![sv("1.2.3")], Ok("*semver.Version"), "string"),
+        ("kindOf", vec![sv("1.2.3")], Ok("ptr"), "string"),
+        ("typeIsLike", vec![s("semver.Version"), sv("1.2.3")], Ok("true"), "bool"),
+        ("deepEqual", vec![sv("1.2.3"), sv("1.2.3")], Ok("true"), "bool"),
+        ("deepEqual", vec![sv("1.2.3"), sv("v1.2.3")], Ok("false"), "bool"),
+        ("deepEqual", vec![ints(&[0, 1]), ints(&[0, 1])], Ok("true"), "bool"),
+        ("deepEqual", vec![ints(&[0, 1]), l(vec![i(0), i(1)])], Ok("false"), "bool"),
         ]
     }
 
