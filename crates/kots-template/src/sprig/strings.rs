@@ -366,10 +366,10 @@ fn swap_case(s: &str) -> String {
     let mut whitespace = true;
     s.chars()
         .map(|c| {
-            if c.is_uppercase() && to_lower(c) != c || is_title_case(c) {
+            if is_upper(c) || is_title_case(c) {
                 whitespace = false;
                 to_lower(c)
-            } else if c.is_lowercase() {
+            } else if is_lower(c) {
                 let out = if whitespace { to_title(c) } else { to_upper(c) };
                 whitespace = false;
                 out
@@ -610,8 +610,24 @@ fn is_alphabet(c: char) -> bool {
     !matches!(u, 0x4E00..=0x9FCC | 0x3400..=0x4DB5 | 0x20000..=0x2A6D6 | 0x2A700..=0x2B734 | 0x2B740..=0x2B81D | 0x2E80..=0x2FDF | 0x3000..=0x303F | 0x31C0..=0x31EF | 0x3200..=0x32FF | 0x3300..=0x33FF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0x2F800..=0x2FA1F)
 }
 
+/// Letters with the Other_Uppercase/Other_Lowercase property (Roman numerals, circled
+/// letters, modifier letters): Rust's `is_uppercase`/`is_lowercase` include them, Go's
+/// `unicode.IsUpper`/`IsLower` (categories Lu, Ll) do not.
+fn is_other_case(c: char) -> bool {
+    matches!(c as u32, 0xAA | 0xBA | 0x2B0..=0x2B8 | 0x2C0 | 0x2C1 | 0x2E0..=0x2E4 | 0x345 | 0x37A | 0x1D2C..=0x1D6A
+        | 0x1D78 | 0x1D9B..=0x1DBF | 0x2071 | 0x207F | 0x2090..=0x209C | 0x2160..=0x217F | 0x24B6..=0x24E9
+        | 0x2C7C | 0x2C7D | 0xA69C | 0xA69D | 0xA770 | 0xA7F8 | 0xA7F9 | 0xAB5C..=0xAB5F | 0x1F130..=0x1F149
+        | 0x1F150..=0x1F169 | 0x1F170..=0x1F189)
+}
+
+/// Go's `unicode.IsUpper` (category Lu).
 fn is_upper(c: char) -> bool {
-    c.is_uppercase() && to_lower(c) != c
+    c.is_uppercase() && !is_other_case(c)
+}
+
+/// Go's `unicode.IsLower` (category Ll).
+fn is_lower(c: char) -> bool {
+    c.is_lowercase() && !is_other_case(c)
 }
 
 fn is_number(c: char) -> bool {
@@ -980,6 +996,11 @@ mod tests {
         ("upper", vec![s("ﬀ ŉ")], Ok("ﬀ ŉ"), "string"),
         ("lower", vec![s("ΑΣ")], Ok("ασ"), "string"),
         ("swapcase", vec![s("ß ǅ")], Ok("ß ǆ"), "string"),
+        ("swapcase", vec![s("Ⓐⓑ Ⅸ ª ϒx")], Ok("Ⓐⓑ Ⅸ ª ϒX"), "string"),
+        ("snakecase", vec![s("ⒶBcD ⅨYz")], Ok("Ⓐ_bc_d_Ⅸ_yz"), "string"),
+        ("camelcase", vec![s("ⓐ_ⓑ")], Ok("ⒶⒷ"), "string"),
+        ("upper", vec![s("ⓐⅸ")], Ok("ⒶⅨ"), "string"),
+        ("lower", vec![s("ⒶⅨ")], Ok("ⓐⅸ"), "string"),
         ("initials", vec![s("a-b c_d")], Ok("ac"), "string"),
         ("nospace", vec![s("a bc")], Ok("aÂbÂc"), "string"),
         ("abbrev", vec![i(5), s("ééééé")], Ok("é..."), "string"),
