@@ -45,7 +45,7 @@ pub fn write_value(out: &mut String, value: &Value) {
         }
         Value::Map(m) => {
             out.push_str("map[");
-            for (i, (k, v)) in m.entries.iter().enumerate() {
+            for (i, (k, v)) in m.entries().iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }

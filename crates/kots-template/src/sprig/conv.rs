@@ -930,7 +930,7 @@ pub(crate) mod test_support {
     /// A `map[string]string`, as `split` makes.
     pub(crate) fn smap(entries: &[(&str, &str)]) -> Value {
         let entries = entries.iter().map(|(k, v)| (k.to_string(), Value::string(*v))).collect();
-        Value::Map(crate::value::Map { entries: std::sync::Arc::new(entries), elem: crate::value::GoType::String })
+        Value::Map(crate::value::Map::new(entries, crate::value::GoType::String))
     }
 
     pub(crate) fn d(entries: Vec<(&str, Value)>) -> Value {

@@ -35,7 +35,7 @@ pub(crate) fn empty(v: &Value) -> bool {
         Value::String(s) => s.is_empty(),
         Value::Bytes(b) => b.is_empty(),
         Value::List(l) => l.items.is_empty(),
-        Value::Map(m) => m.entries.is_empty(),
+        Value::Map(m) => m.is_empty(),
         Value::Object(_) => false,
     }
 }

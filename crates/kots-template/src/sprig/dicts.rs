@@ -1,14 +1,10 @@
 //! sprig's dictionary functions (`dict.go`), with imdario/mergo's merge rules for `merge`
 //! and `mergeOverwrite`, and mitchellh/copystructure's `deepCopy`.
 //!
-//! Go's maps are references: `set`, `unset`, `merge` and `mergeOverwrite` change the map they
-//! are given, and every other reference to it sees the change
-//! (`{{ $_ := set $d "a" 1 }}{{ $d }}` prints `map[a:1]`). Our maps are immutable values, so
-//! these functions return the changed map and leave the argument as it was: a template that
-//! uses the returned value (`{{ $d = set $d "a" 1 }}`, `{{ set $d "a" 1 | toJson }}`,
-//! `{{ merge (dict) $a $b }}`) renders as in Go; one that relies on the change showing through
-//! another reference (`$_ := set $d …` then `$d`, or a nested map inside `.Values` changed by
-//! `merge`) does not, until maps become shared and mutable.
+//! Go's maps are references, and so are ours ([`Map`] is shared): `set`, `unset`, `merge` and
+//! `mergeOverwrite` change the map they are given (and `merge` the nested maps of its
+//! destination) in place, every holder sees the change
+//! (`{{ $_ := set $d "a" 1 }}{{ $d }}` prints `map[a:1]`), and they return that same map.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,37 +32,37 @@ pub(super) fn register(map: &mut FuncMap) {
     });
     map.add("get", vec![dict_type(), GoType::String], |_, a| {
         let key = a.str_arg(1)?;
-        Ok(entries(a.arg(0)?).and_then(|e| e.get(key).cloned()).unwrap_or_else(|| Value::string("")))
+        Ok(map_arg(a.arg(0)?).and_then(|m| m.get(key)).unwrap_or_else(|| Value::string("")))
     });
     map.add("set", vec![dict_type(), GoType::String, A], |_, a| {
         let m = map_arg(a.arg(0)?).ok_or_else(|| FuncError::new("assignment to entry in nil map"))?;
-        let mut e = (*m.entries).clone();
-        e.insert(a.str_arg(1)?.to_string(), a.arg(2)?.clone());
-        Ok(Value::Map(Map { entries: Arc::new(e), elem: m.elem.clone() }))
+        m.insert(a.str_arg(1)?.to_string(), a.arg(2)?.clone());
+        Ok(Value::Map(m.clone()))
     });
     map.add("unset", vec![dict_type(), GoType::String], |_, a| {
+        // `delete` on a nil map is a no-op; the nil map prints `map[]`.
         let Some(m) = map_arg(a.arg(0)?) else { return Ok(Value::map(BTreeMap::new())) };
-        let mut e = (*m.entries).clone();
-        e.remove(a.str_arg(1)?);
-        Ok(Value::Map(Map { entries: Arc::new(e), elem: m.elem.clone() }))
+        m.remove(a.str_arg(1)?);
+        Ok(Value::Map(m.clone()))
     });
     map.add("hasKey", vec![dict_type(), GoType::String], |_, a| {
-        Ok(Value::Bool(entries(a.arg(0)?).is_some_and(|e| e.contains_key(a.str_arg(1).unwrap_or_default()))))
+        let key = a.str_arg(1)?;
+        Ok(Value::Bool(map_arg(a.arg(0)?).is_some_and(|m| m.contains_key(key))))
     });
     map.add_variadic("pluck", vec![GoType::String], dict_type(), |_, a| {
         let key = a.str_arg(0)?;
-        Ok(Value::list(a[1..].iter().filter_map(|d| entries(d).and_then(|e| e.get(key).cloned())).collect()))
+        Ok(Value::list(a[1..].iter().filter_map(|d| map_arg(d).and_then(|m| m.get(key))).collect()))
     });
     map.add_variadic("keys", vec![], dict_type(), |_, a| {
         // Go lists each map's keys in random order; sorted is one of those orders.
-        Ok(Value::string_list(a.iter().filter_map(entries).flat_map(|e| e.keys().cloned())))
+        Ok(Value::string_list(a.iter().filter_map(entries).flat_map(|e| e.keys().cloned().collect::<Vec<_>>())))
     });
     map.add_variadic("pick", vec![dict_type()], GoType::String, |_, a| {
         let src = entries(a.arg(0)?);
         let mut out = BTreeMap::new();
         for k in &a[1..] {
             let k = k.as_str().unwrap_or_default();
-            if let Some(v) = src.and_then(|e| e.get(k)) {
+            if let Some(v) = src.as_ref().and_then(|e| e.get(k)) {
                 out.insert(k.to_string(), v.clone());
             }
         }
@@ -92,7 +88,7 @@ pub(super) fn register(map: &mut FuncMap) {
     for name in ["deepCopy", "mustDeepCopy"] {
         map.add(name, vec![A], |_, a| match a.arg(0)? {
             v if v.is_nil() => Err(FuncError::new("reflect: call of reflect.Value.Type on zero Value")),
-            v => Ok(deep_copy(v)),
+            v => deep_copy(v, 0),
         });
     }
     map.add_variadic("dig", vec![], A, |_, a| dig(a));
@@ -105,8 +101,17 @@ fn map_arg(v: &Value) -> Option<&Map> {
     }
 }
 
-fn entries(v: &Value) -> Option<&BTreeMap<String, Value>> {
-    map_arg(v).map(|m| m.entries.as_ref())
+/// A snapshot of a map argument's entries (`None` for nil).
+fn entries(v: &Value) -> Option<Arc<BTreeMap<String, Value>>> {
+    map_arg(v).map(Map::entries)
+}
+
+/// How deep `merge` and `deepCopy` follow maps inside maps: only a map that contains itself
+/// goes deeper (Go would recurse until its stack overflows).
+const MAX_DEPTH: usize = 10_000;
+
+fn too_deep() -> FuncError {
+    FuncError::new(format!("maps nested more than {MAX_DEPTH} deep (a map that contains itself?)"))
 }
 
 /// sprig's `merge`/`mergeOverwrite`: each source merged into the first map in turn. The only
@@ -114,17 +119,17 @@ fn entries(v: &Value) -> Option<&BTreeMap<String, Value>> {
 /// `split`), which ends the render in the plain forms too: mergo's returned errors, which
 /// the plain forms swallow, cannot arise from template values.
 fn merge(args: &[Value], overwrite: bool) -> Result<Value, FuncError> {
-    let dst = args.arg(0)?;
-    let (mut out, elem) = match dst {
-        Value::Map(m) => ((*m.entries).clone(), m.elem.clone()),
-        _ => (BTreeMap::new(), GoType::Any),
+    // A nil destination becomes a new map (mergo makes one).
+    let dst = match args.arg(0)? {
+        Value::Map(m) => m.clone(),
+        _ => Map::new(BTreeMap::new(), GoType::Any),
     };
     for src in &args[1..] {
         if let Value::Map(src) = src {
-            merge_map(&mut out, &elem, src, overwrite)?;
+            merge_map(&dst, src, overwrite, 0)?;
         }
     }
-    Ok(Value::Map(Map { entries: Arc::new(out), elem }))
+    Ok(Value::Map(dst))
 }
 
 /// mergo's `deepMerge` for maps, key by key:
@@ -134,21 +139,26 @@ fn merge(args: &[Value], overwrite: bool) -> Result<Value, FuncError> {
 /// - a slice replaces the destination with `overwrite`, else only a missing or empty one;
 /// - anything else replaces with `overwrite` (even an empty value), else only a missing or
 ///   empty destination value.
-fn merge_map(
-    dst: &mut BTreeMap<String, Value>,
-    dst_elem: &GoType,
-    src: &Map,
-    overwrite: bool,
-) -> Result<(), FuncError> {
-    if *dst_elem != GoType::Any && src.elem != *dst_elem && !src.entries.is_empty() {
+///
+/// `dst` changes in place, and so do the maps nested in it that a source map merges into.
+fn merge_map(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(), FuncError> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    if dst.same(src) {
+        // Every key is already there with the same value.
+        return Ok(());
+    }
+    let src_entries = src.entries();
+    if dst.elem != GoType::Any && src.elem != dst.elem && !src_entries.is_empty() {
         return Err(FuncError::new(format!(
             "reflect.Value.SetMapIndex: value of type {} is not assignable to type {}",
             src.elem.name(),
-            dst_elem.name()
+            dst.elem.name()
         )));
     }
-    for (k, sv) in src.entries.iter() {
-        let dv = dst.get(k).cloned();
+    for (k, sv) in src_entries.iter() {
+        let dv = dst.get(k);
         match sv {
             Value::Nil | Value::Missing => {
                 if overwrite {
@@ -156,22 +166,12 @@ fn merge_map(
                 }
             }
             Value::Map(sm) => {
-                let merged = match &dv {
-                    Some(Value::Map(dm)) => {
-                        let mut inner = (*dm.entries).clone();
-                        merge_map(&mut inner, &dm.elem, sm, overwrite)?;
-                        Some(Value::Map(Map { entries: Arc::new(inner), elem: dm.elem.clone() }))
-                    }
-                    _ => None,
-                };
-                match (merged, dv) {
-                    (Some(m), _) if !empty(&m) => {
-                        dst.insert(k.clone(), m);
-                    }
-                    (_, Some(d)) if !empty(&d) => {}
-                    _ => {
-                        dst.insert(k.clone(), sv.clone());
-                    }
+                if let Some(Value::Map(dm)) = &dv {
+                    merge_map(dm, sm, overwrite, depth + 1)?;
+                }
+                // The destination's value, merged into (a map) or not, stays unless empty.
+                if dv.as_ref().is_none_or(empty) {
+                    dst.insert(k.clone(), sv.clone());
                 }
             }
             Value::List(_) | Value::Bytes(_) => match dv {
@@ -193,20 +193,27 @@ fn merge_map(
 /// copystructure's `Copy`: maps and slices rebuilt all the way down (so that no copy shares
 /// storage with the original once values can change); a `*semver.Version` comes out zero, as
 /// in Go (copystructure copies exported fields only).
-fn deep_copy(v: &Value) -> Value {
-    match v {
-        Value::List(l) => {
-            Value::List(List { items: Arc::new(l.items.iter().map(deep_copy).collect()), elem: l.elem.clone() })
-        }
-        Value::Map(m) => Value::Map(Map {
-            entries: Arc::new(m.entries.iter().map(|(k, v)| (k.clone(), deep_copy(v))).collect()),
-            elem: m.elem.clone(),
+fn deep_copy(v: &Value, depth: usize) -> Result<Value, FuncError> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match v {
+        Value::List(l) => Value::List(List {
+            items: Arc::new(l.items.iter().map(|i| deep_copy(i, depth + 1)).collect::<Result<_, _>>()?),
+            elem: l.elem.clone(),
         }),
+        Value::Map(m) => Value::Map(Map::new(
+            m.entries()
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), deep_copy(v, depth + 1)?)))
+                .collect::<Result<_, FuncError>>()?,
+            m.elem.clone(),
+        )),
         Value::Bytes(b) => Value::Bytes(b.to_vec().into()),
         Value::Missing => Value::Nil,
         Value::Object(o) if o.as_any().is::<SemverVersion>() => Value::Object(Arc::new(SemverVersion::zeroed())),
         other => other.clone(),
-    }
+    })
 }
 
 /// Go's panic for a failed `x.(T)` on an `interface{}`.
@@ -215,9 +222,9 @@ fn conversion_panic(v: &Value, want: &str) -> FuncError {
     FuncError::new(format!("interface conversion: interface {{}} is {got}, not {want}"))
 }
 
-fn as_dict(v: &Value) -> Result<&BTreeMap<String, Value>, FuncError> {
+fn as_dict(v: &Value) -> Result<Arc<BTreeMap<String, Value>>, FuncError> {
     match v {
-        Value::Map(m) if m.elem == GoType::Any => Ok(&m.entries),
+        Value::Map(m) if m.elem == GoType::Any => Ok(m.entries()),
         other => Err(conversion_panic(other, "map[string]interface {}")),
     }
 }
@@ -234,11 +241,11 @@ fn dig(ps: &[Value]) -> Result<Value, FuncError> {
         .map(|k| k.as_str().ok_or_else(|| conversion_panic(k, "string")))
         .collect::<Result<Vec<_>, _>>()?;
     for (i, k) in keys.iter().enumerate() {
-        let Some(step) = dict.get(*k) else { return Ok(default.clone()) };
+        let Some(step) = dict.get(*k).cloned() else { return Ok(default.clone()) };
         if i == keys.len() - 1 {
-            return Ok(step.clone());
+            return Ok(step);
         }
-        dict = as_dict(step)?;
+        dict = as_dict(&step)?;
     }
     Ok(default.clone())
 }

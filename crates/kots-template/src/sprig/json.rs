@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 
+use super::dates::TimeValue;
 use super::semver::SemverVersion;
 use super::strings::go_quote;
 use crate::fmt::format_float_v;
@@ -33,7 +34,7 @@ pub(super) fn register(map: &mut FuncMap) {
 /// `Encoder` with `SetEscapeHTML(false)`.
 pub(crate) fn marshal(v: &Value, escape_html: bool, pretty: bool) -> Result<String, FuncError> {
     let mut out = String::new();
-    let mut enc = Encoder { out: &mut out, escape_html, pretty, depth: 0 };
+    let mut enc = Encoder { out: &mut out, escape_html, pretty, depth: 0, maps: Vec::new() };
     enc.value(v)?;
     Ok(out)
 }
@@ -43,6 +44,8 @@ struct Encoder<'a> {
     escape_html: bool,
     pretty: bool,
     depth: usize,
+    /// The maps being written, outermost first (for Go's cycle check).
+    maps: Vec<crate::value::Map>,
 }
 
 impl Encoder<'_> {
@@ -84,10 +87,20 @@ impl Encoder<'_> {
                 self.out.push(']');
             }
             Value::Map(m) => {
+                // Go starts looking for cycles after 1,000 levels of maps (and a map that
+                // contains itself is one).
+                if self.maps.len() >= 1000 && self.maps.iter().any(|a| a.same(m)) {
+                    return Err(FuncError::new(format!(
+                        "json: unsupported value: encountered a cycle via {}",
+                        v.type_name()
+                    )));
+                }
+                self.maps.push(m.clone());
+                let entries = m.entries();
                 self.out.push('{');
-                if !m.entries.is_empty() {
+                if !entries.is_empty() {
                     self.depth += 1;
-                    for (i, (k, item)) in m.entries.iter().enumerate() {
+                    for (i, (k, item)) in entries.iter().enumerate() {
                         if i > 0 {
                             self.out.push(',');
                         }
@@ -103,10 +116,19 @@ impl Encoder<'_> {
                     self.newline();
                 }
                 self.out.push('}');
+                self.maps.pop();
             }
             Value::Object(o) => {
-                // `*semver.Version` marshals as its String(); other objects (whose Go
-                // marshalling this module cannot know) as the text they print.
+                // `*semver.Version` marshals as its String(), `time.Time` by its MarshalJSON;
+                // other objects (whose Go marshalling this module cannot know) as the text
+                // they print.
+                if let Some(t) = o.as_any().downcast_ref::<TimeValue>() {
+                    let json = t.go_json().map_err(|e| {
+                        FuncError::new(format!("json: error calling MarshalJSON for type time.Time: {e}"))
+                    })?;
+                    self.out.push_str(&json);
+                    return Ok(());
+                }
                 let text = match o.as_any().downcast_ref::<SemverVersion>() {
                     Some(v) => v.to_string(),
                     None => o.format(),

@@ -29,6 +29,18 @@ pub(super) fn register(map: &mut FuncMap) {
 /// by `==` (NaN differs from itself, except inside a list or map compared with itself, which
 /// Go short-cuts by pointer).
 pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+/// How deep `deep_equal` compares: deeper only through a map that contains itself (Go tracks
+/// visited pairs instead; such a pair compares unequal here).
+const MAX_DEPTH: usize = 10_000;
+
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let deep_equal = |p: &Value, q: &Value| deep_equal_at(p, q, depth + 1);
     if a.is_nil() || b.is_nil() {
         return a.is_nil() && b.is_nil();
     }
@@ -47,9 +59,8 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                 || x.items.len() == y.items.len() && x.items.iter().zip(y.items.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
-            Arc::ptr_eq(&x.entries, &y.entries)
-                || x.entries.len() == y.entries.len()
-                    && x.entries.iter().all(|(k, v)| y.entries.get(k).is_some_and(|w| deep_equal(v, w)))
+            let (xe, ye) = (x.entries(), y.entries());
+            x.same(y) || xe.len() == ye.len() && xe.iter().all(|(k, v)| ye.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         // DeepEqual follows pointers: two `*semver.Version`s of the same version are equal.
         (Value::Object(x), Value::Object(y)) => {

@@ -207,7 +207,7 @@ fn indent(spaces: i64, v: &str) -> Result<String, FuncError> {
 fn parts_map(parts: Vec<String>) -> Value {
     let entries: BTreeMap<String, Value> =
         parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), Value::string(p))).collect();
-    Value::Map(Map { entries: entries.into(), elem: GoType::String })
+    Value::Map(Map::new(entries, GoType::String))
 }
 
 /// Go's `strings.SplitN(s, sep, n)` (`n < 0`: all; `n == 0`: none; an empty `sep` splits

@@ -25,7 +25,7 @@ pub(super) fn register(map: &mut FuncMap) {
     });
     map.add("urlJoin", vec![GoType::map_any()], |_, a| {
         let d = match a.arg(0)? {
-            Value::Map(m) => m.entries.clone(),
+            Value::Map(m) => m.entries(),
             _ => Default::default(),
         };
         let get = |key: &str| -> Result<String, FuncError> {
