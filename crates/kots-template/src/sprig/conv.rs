@@ -886,6 +886,26 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ int \"08\" }} {{ int \"0x1F\" }} {{ int 3.9 }} {{ int nil }} {{ int \"abc\" }}", "OK 0 31 3 0 0"),
+        ("{{ int64 \"12\" | typeOf }}", "OK int64"),
+        ("{{ float64 \"1.5\" | add 1 }}", "OK 2"),
+        ("{{ atoi \"42\" | add 1 }}", "OK 43"),
+        ("{{ toDecimal \"0777\" }}", "OK 511"),
+        ("{{ toStrings (list 1 2) | typeOf }}", "OK []string"),
+        ("{{ toString (list 1 \"a\") }}", "OK [1 a]"),
+        ("{{ atoi 5 }}", "ERR template: t:1:8: executing \"t\" at <5>: expected string; found 5"),
+        ("{{ 1000000.0 | toString }}", "OK 1e+06"),
+        ("{{ int (float64 \"1e3\") }}", "OK 1000"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }
 
 /// Helpers for the function tables the other modules' tests check against Go's results.
@@ -935,6 +955,36 @@ pub(crate) mod test_support {
 
     pub(crate) fn d(entries: Vec<(&str, Value)>) -> Value {
         Value::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    /// The error without the executor's `at <…>` node context (the engine's business).
+    fn without_context(s: &str) -> String {
+        match (s.find(" at <"), s.find(">: ")) {
+            (Some(a), Some(b)) if a < b => format!("{}{}", &s[..a], &s[b + 1..]),
+            _ => s.to_string(),
+        }
+    }
+
+    /// Renders each template through the engine with sprig's functions and compares with what
+    /// Go printed (`OK output` or `ERR error`), collecting every mismatch.
+    pub(crate) fn check_renders(cases: &[(&str, &str)]) {
+        let mut failures = Vec::new();
+        for (text, want) in cases {
+            let got = match crate::render("t", text, &Value::Nil) {
+                Ok(out) => format!("OK {out}"),
+                Err(e) => format!("ERR {e}"),
+            };
+            if without_context(&got) != without_context(want) {
+                failures.push(format!("{text}\n   got {got}\n  want {want}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} templates differ from Go:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
     }
 
     /// Runs every case through sprig's map and collects the mismatches, so that one failure

@@ -122,4 +122,24 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ default \"d\" \"\" }} {{ default \"d\" \"x\" }} {{ \"\" | default \"d\" }}", "OK d x d"),
+        ("{{ .missing | default \"none\" }}", "OK none"),
+        ("{{ empty \"\" }} {{ empty 0 }} {{ empty (list) }} {{ empty (dict \"a\" 1) }}", "OK true true true false"),
+        ("{{ coalesce 0 \"\" \"x\" }}", "OK x"),
+        ("{{ coalesce 0 \"\" }}", "OK <no value>"),
+        ("{{ all 1 \"a\" }} {{ any 0 \"\" }}", "OK true false"),
+        ("{{ ternary \"y\" \"n\" true }} {{ true | ternary \"y\" \"n\" }}", "OK y y"),
+        ("{{ default 5 nil | typeOf }}", "OK int"),
+        ("{{ ternary 1 2 \"x\" }}", "ERR template: t:1:15: executing \"t\" at <\"x\">: expected bool; found \"x\""),
+        ("{{ empty .nope }}", "OK true"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

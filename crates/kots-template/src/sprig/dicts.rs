@@ -592,4 +592,55 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ $d := dict }}{{ $_ := set $d \"a\" 1 }}{{ $d }}", "OK map[a:1]"),
+        ("{{ $d := dict \"a\" 1 \"b\" 2 }}{{ $_ := unset $d \"a\" }}{{ $d }}", "OK map[b:2]"),
+        ("{{ dict \"a\" 1 \"b\" }}", "OK map[a:1 b:]"),
+        ("{{ get (dict \"a\" 1) \"a\" }} {{ get (dict) \"x\" | quote }}", "OK 1 \"\""),
+        ("{{ hasKey (dict \"a\" 1) \"a\" }}", "OK true"),
+        ("{{ pluck \"a\" (dict \"a\" 1) (dict \"a\" 2) }}", "OK [1 2]"),
+        ("{{ keys (dict \"a\" 1) }}", "OK [a]"),
+        ("{{ keys (dict \"b\" 1 \"a\" 2) | sortAlpha }}", "OK [a b]"),
+        ("{{ pick (dict \"a\" 1 \"b\" 2) \"a\" }}", "OK map[a:1]"),
+        ("{{ omit (dict \"a\" 1 \"b\" 2) \"a\" }}", "OK map[b:2]"),
+        ("{{ values (dict \"a\" 1) }}", "OK [1]"),
+        ("{{ merge (dict \"a\" 1) (dict \"a\" 2 \"b\" 3) }}", "OK map[a:1 b:3]"),
+        ("{{ mergeOverwrite (dict \"a\" 1) (dict \"a\" 2 \"b\" 3) }}", "OK map[a:2 b:3]"),
+        (
+            "{{ $a := dict \"x\" (dict \"y\" 1) }}{{ $_ := merge $a (dict \"x\" (dict \"z\" 2)) }}{{ $a }}",
+            "OK map[x:map[y:1 z:2]]",
+        ),
+        (
+            "{{ $d := dict \"a\" (dict \"b\" 1) }}{{ $e := merge (dict) $d }}{{ $_ := set $e.a \"c\" 2 }}{{ $d }}",
+            "OK map[a:map[b:1 c:2]]",
+        ),
+        (
+            "{{ $d := dict \"a\" (dict \"b\" 1) }}{{ $e := deepCopy $d }}{{ $_ := set $e.a \"c\" 2 }}{{ $d }} {{ $e }}",
+            "OK map[a:map[b:1]] map[a:map[b:1 c:2]]",
+        ),
+        ("{{ dig \"a\" \"b\" \"def\" (dict \"a\" (dict \"b\" 1)) }}", "OK 1"),
+        ("{{ dig \"a\" \"x\" \"def\" (dict \"a\" (dict \"b\" 1)) }}", "OK def"),
+        ("{{ $d := dict \"k\" \"v\" }}{{ range $k, $v := $d }}{{ $k }}={{ $v }}{{ end }}", "OK k=v"),
+        ("{{ $d := dict }}{{ $_ := set $d \"x\" 1 }}{{ $d.x }}", "OK 1"),
+        ("{{ $d := dict \"a\" 1 }}{{ $_ := merge $d $d }}{{ $d }}", "OK map[a:1]"),
+        ("{{ $d := dict }}{{ $_ := set $d \"self\" $d }}{{ keys $d }}", "OK [self]"),
+        ("{{ $x := dict \"l\" (list 1) }}{{ $_ := set $x \"l\" (append $x.l 2) }}{{ $x }}", "OK map[l:[1 2]]"),
+        (
+            "{{ mustMerge (dict \"a\" (split \",\" \"x\")) (dict \"a\" (dict \"b\" \"y\")) }}",
+            "ERR template: t:1:3: executing \"t\" at <mustMerge (dict \"a\" (split \",\" \"x\")) (dict \"a\" (dict \"b\" \"y\"))>: error calling mustMerge: reflect.Value.SetMapIndex: value of type interface {} is not assignable to type string",
+        ),
+        (
+            "{{ typeOf (dict) }} {{ typeOf (merge (dict) (dict)) }}",
+            "OK map[string]interface {} map[string]interface {}",
+        ),
+        ("{{ dict \"a\" 1 | toJson }}", "OK {\"a\":1}"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

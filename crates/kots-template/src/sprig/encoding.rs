@@ -256,4 +256,18 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ b64enc \"hello\" }} {{ b64enc \"hello\" | b64dec }}", "OK aGVsbG8= hello"),
+        ("{{ b32enc \"hello\" }} {{ b32enc \"hello\" | b32dec }}", "OK NBSWY3DP hello"),
+        ("{{ b64dec \"!!\" }}", "OK illegal base64 data at input byte 0"),
+        ("{{ b32dec \"1\" }}", "OK illegal base32 data at input byte 0"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

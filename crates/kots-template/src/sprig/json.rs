@@ -905,4 +905,44 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ dict \"b\" (list 1 2.5 \"x\") \"a\" nil | toJson }}", "OK {\"a\":null,\"b\":[1,2.5,\"x\"]}"),
+        ("{{ dict \"a\" (dict \"b\" 1) | toPrettyJson }}", "OK {\n  \"a\": {\n    \"b\": 1\n  }\n}"),
+        ("{{ \"<a&b>\" | toJson }} {{ \"<a&b>\" | toRawJson }}", "OK \"\\u003ca\\u0026b\\u003e\" \"<a&b>\""),
+        ("{{ fromJson \"{\\\"a\\\": [1, 2]}\" }}", "OK map[a:[1 2]]"),
+        ("{{ (fromJson \"{\\\"a\\\": 1000000}\").a }}", "OK 1e+06"),
+        ("{{ fromJson \"x\" }}", "OK <no value>"),
+        (
+            "{{ mustFromJson \"x\" }}",
+            "ERR template: t:1:3: executing \"t\" at <mustFromJson \"x\">: error calling mustFromJson: invalid character 'x' looking for beginning of value",
+        ),
+        (
+            "{{ mustToJson (float64 \"NaN\") }}",
+            "ERR template: t:1:3: executing \"t\" at <mustToJson (float64 \"NaN\")>: error calling mustToJson: json: unsupported value: NaN",
+        ),
+        ("{{ toJson (float64 \"NaN\") | quote }}", "OK \"\""),
+        (
+            "{{ toRawJson (float64 \"NaN\") }}",
+            "ERR template: t:1:3: executing \"t\" at <toRawJson (float64 \"NaN\")>: error calling toRawJson: json: unsupported value: NaN",
+        ),
+        ("{{ (fromJson \"[1,2]\") | typeOf }}", "OK []interface {}"),
+        ("{{ toJson (semver \"1.2.3\") }}", "OK \"1.2.3\""),
+        ("{{ list | toJson }}", "OK []"),
+        ("{{ toJson nil }}", "OK null"),
+        ("{{ toJson 1e21 }} {{ toJson 1.5e-7 }}", "OK 1e+21 1.5e-7"),
+        (
+            "{{ $d := dict }}{{ $_ := set $d \"x\" $d }}{{ mustToJson $d }}",
+            "ERR template: t:1:44: executing \"t\" at <mustToJson $d>: error calling mustToJson: json: unsupported value: encountered a cycle via map[string]interface {}",
+        ),
+        ("{{ toPrettyJson (list) }} {{ toPrettyJson (dict) }}", "OK [] {}"),
+        ("{{ range $k, $v := fromJson \"{\\\"b\\\":1,\\\"a\\\":2}\" }}{{ $k }}{{ $v }}{{ end }}", "OK a2b1"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

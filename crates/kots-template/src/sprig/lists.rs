@@ -312,4 +312,59 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ list 1 \"a\" nil }}", "OK [1 a <nil>]"),
+        (
+            "{{ list 1 2 | append 3 }}",
+            "ERR template: t:1:14: executing \"t\" at <append 3>: error calling append: Cannot push on type int",
+        ),
+        ("{{ $l := list 1 }}{{ $m := append $l 2 }}{{ $l }} {{ $m }}", "OK [1] [1 2]"),
+        ("{{ prepend (list 1) 0 }}", "OK [0 1]"),
+        ("{{ first (list 1 2) }} {{ last (list 1 2) }}", "OK 1 2"),
+        ("{{ first (list) }}", "OK <no value>"),
+        ("{{ rest (list 1 2 3) }} {{ initial (list 1 2 3) }}", "OK [2 3] [1 2]"),
+        ("{{ reverse (list 1 2 3) }}", "OK [3 2 1]"),
+        ("{{ uniq (list 1 1 2) }}", "OK [1 2]"),
+        ("{{ without (list 1 2 3) 2 }}", "OK [1 3]"),
+        ("{{ has 2 (list 1 2) }} {{ list 1 2 | has 3 }}", "OK true false"),
+        ("{{ slice (list 1 2 3 4) 1 3 }}", "OK [2 3]"),
+        ("{{ concat (list 1) (list 2 3) }}", "OK [1 2 3]"),
+        ("{{ chunk 2 (list 1 2 3) }}", "OK [[1 2] [3]]"),
+        ("{{ compact (list 1 0 \"\" \"a\") }}", "OK [1 a]"),
+        (
+            "{{ append \"x\" 1 }}",
+            "ERR template: t:1:3: executing \"t\" at <append \"x\" 1>: error calling append: Cannot push on type string",
+        ),
+        (
+            "{{ first nil }}",
+            "ERR template: t:1:3: executing \"t\" at <first nil>: error calling first: runtime error: invalid memory address or nil pointer dereference",
+        ),
+        (
+            "{{ slice (list 1 2) 1 5 }}",
+            "ERR template: t:1:3: executing \"t\" at <slice (list 1 2) 1 5>: error calling slice: reflect.Value.Slice: slice index out of bounds",
+        ),
+        ("{{ range $i, $v := list \"a\" \"b\" }}{{ $i }}{{ $v }}{{ end }}", "OK 0a1b"),
+        (
+            "{{ mustFirst \"x\" }}",
+            "ERR template: t:1:3: executing \"t\" at <mustFirst \"x\">: error calling mustFirst: Cannot find first on type string",
+        ),
+        (
+            "{{ chunk 0 (list 1) }}",
+            "ERR template: t:1:3: executing \"t\" at <chunk 0 (list 1)>: error calling chunk: runtime error: makeslice: len out of range",
+        ),
+        ("{{ has 1 nil }}", "OK false"),
+        ("{{ slice (list) }}", "OK <no value>"),
+        (
+            "{{ concat (list 1) 2 }}",
+            "ERR template: t:1:3: executing \"t\" at <concat (list 1) 2>: error calling concat: Cannot concat type int as list",
+        ),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

@@ -508,4 +508,40 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ add 1 2 3 }} {{ sub 5 7 }} {{ mul 2 3 4 }} {{ div 7 2 }} {{ mod 7 3 }}", "OK 6 -2 24 3 1"),
+        ("{{ add1 41 | typeOf }}", "OK int64"),
+        (
+            "{{ div 1 0 }}",
+            "ERR template: t:1:3: executing \"t\" at <div 1 0>: error calling div: runtime error: integer divide by zero",
+        ),
+        ("{{ max 1 5 3 }} {{ min 4 2 9 }} {{ biggest 1 \"7\" }}", "OK 5 2 7"),
+        ("{{ addf 0.1 0.2 }} {{ subf 1 0.9 }} {{ mulf 1.1 3 }} {{ divf 1 3 }}", "OK 0.3 0.1 3.3 0.3333333333333333"),
+        ("{{ maxf 1 2.5 }} {{ minf 1 -2.5 }}", "OK 2.5 -2.5"),
+        ("{{ floor 1.5 }} {{ ceil 1.2 }} {{ round 1.2345 2 }}", "OK 1 2 1.23"),
+        ("{{ range until 3 }}{{ . }}{{ end }}", "OK 012"),
+        ("{{ untilStep 0 10 3 }}", "OK [0 3 6 9]"),
+        ("{{ seq 5 }}|{{ seq 2 5 }}|{{ seq 1 2 10 }}", "OK 1 2 3 4 5|2 3 4 5|1 3 5 7 9"),
+        ("{{ until 3 | typeOf }}", "OK []int"),
+        ("{{ add \"1\" 2.5 nil }}", "OK 3"),
+        ("{{ round 2.5 0 0.6 }}", "OK 2"),
+        (
+            "{{ divf 1 0 }}",
+            "ERR template: t:1:3: executing \"t\" at <divf 1 0>: error calling divf: decimal division by 0",
+        ),
+        ("{{ add1f 1.5 | typeOf }}", "OK float64"),
+        ("{{ 3 | add 4 | mul 2 }}", "OK 14"),
+        (
+            "{{ mod 1 0 }}",
+            "ERR template: t:1:3: executing \"t\" at <mod 1 0>: error calling mod: runtime error: integer divide by zero",
+        ),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

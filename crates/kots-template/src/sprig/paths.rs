@@ -236,4 +236,22 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        (
+            "{{ base \"/a/b.txt\" }} {{ dir \"/a/b.txt\" }} {{ ext \"/a/b.txt\" }} {{ clean \"/a/../b\" }} {{ isAbs \"/a\" }}",
+            "OK b.txt /a .txt /b true",
+        ),
+        (
+            "{{ osBase \"a/b\" }} {{ osDir \"a/b\" }} {{ osClean \"a//b\" }} {{ osExt \"x.tgz\" }} {{ osIsAbs \"a\" }}",
+            "OK b a a/b .tgz false",
+        ),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

@@ -181,4 +181,22 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        (
+            "{{ typeOf 1 }} {{ typeOf 1.5 }} {{ typeOf \"x\" }} {{ typeOf nil }} {{ typeOf (list) }} {{ typeOf (dict) }}",
+            "OK int float64 string <nil> []interface {} map[string]interface {}",
+        ),
+        ("{{ kindOf 1 }} {{ kindOf (list) }} {{ kindOf (dict) }} {{ kindOf nil }}", "OK int slice map invalid"),
+        ("{{ typeIs \"int\" 1 }} {{ typeIsLike \"int\" 1 }} {{ kindIs \"map\" (dict) }}", "OK true true true"),
+        ("{{ deepEqual (list 1 2) (list 1 2) }} {{ deepEqual 1 (int64 1) }}", "OK true false"),
+        ("{{ typeOf (semver \"1.2.3\") }} {{ kindOf (semver \"1.2.3\") }}", "OK *semver.Version ptr"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

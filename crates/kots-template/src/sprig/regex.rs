@@ -688,4 +688,33 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ regexMatch \"^[a-z]+$\" \"abc\" }}", "OK true"),
+        ("{{ regexFindAll \"[0-9]+\" \"a1b22c333\" -1 }}", "OK [1 22 333]"),
+        ("{{ regexFind \"b+\" \"abbbc\" }}", "OK bbb"),
+        ("{{ regexReplaceAll \"a(x*)b\" \"-ab-axxb-\" \"${1}W\" }}", "OK -W-xxW-"),
+        ("{{ regexReplaceAllLiteral \"a(x*)b\" \"-ab-axxb-\" \"${1}\" }}", "OK -${1}-${1}-"),
+        ("{{ regexSplit \"z+\" \"pizza\" -1 }}", "OK [pi a]"),
+        ("{{ regexQuoteMeta \"1.5*\" }}", "OK 1\\.5\\*"),
+        (
+            "{{ regexFind \"(\" \"x\" }}",
+            "ERR template: t:1:3: executing \"t\" at <regexFind \"(\" \"x\">: error calling regexFind: regexp: Compile(`(`): error parsing regexp: missing closing ): `(`",
+        ),
+        (
+            "{{ mustRegexFind \"(\" \"x\" }}",
+            "ERR template: t:1:3: executing \"t\" at <mustRegexFind \"(\" \"x\">: error calling mustRegexFind: error parsing regexp: missing closing ): `(`",
+        ),
+        ("{{ regexMatch \"(\" \"x\" }}", "OK false"),
+        ("{{ regexFindAll \"x\" \"abc\" -1 | typeOf }}", "OK []string"),
+        ("{{ \"abc\" | regexReplaceAll \"b\" \"X\" }}", "OK X"),
+        ("{{ regexReplaceAll \"\\\\d\" \"a1٣\" \"#\" }}", "OK a#٣"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

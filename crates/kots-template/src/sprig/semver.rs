@@ -644,4 +644,41 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ semverCompare \">=1.2.3\" \"1.4.0\" }}", "OK true"),
+        ("{{ semverCompare \"^1.2\" \"2.0.0\" }}", "OK false"),
+        (
+            "{{ semverCompare \"foo\" \"1.0.0\" }}",
+            "ERR template: t:1:3: executing \"t\" at <semverCompare \"foo\" \"1.0.0\">: error calling semverCompare: improper constraint: foo",
+        ),
+        (
+            "{{ semverCompare \">1\" \"x\" }}",
+            "ERR template: t:1:3: executing \"t\" at <semverCompare \">1\" \"x\">: error calling semverCompare: Invalid Semantic Version",
+        ),
+        ("{{ (semver \"1.2.3-beta+b\").Prerelease }}", "OK beta"),
+        (
+            "{{ $v := semver \"v1.2.3\" }}{{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} {{ $v.Original }} {{ $v.String }} {{ $v }}",
+            "OK 1.2.3 v1.2.3 1.2.3 1.2.3",
+        ),
+        ("{{ (semver \"1.2.3\").Major | typeOf }}", "OK uint64"),
+        (
+            "{{ semver \"bad\" }}",
+            "ERR template: t:1:3: executing \"t\" at <semver \"bad\">: error calling semver: Invalid Semantic Version",
+        ),
+        ("{{ (semver \"1.2.3\").LessThan (semver \"1.3\") }}", "OK true"),
+        ("{{ (semver \"1.2.3\").Compare (semver \"1.3\") }}", "OK -1"),
+        ("{{ (semver \"1.2.3\").IncMajor }}", "OK 2.0.0"),
+        ("{{ (semver \"1.2.3\").IncMajor | typeOf }}", "OK semver.Version"),
+        ("{{ (semver \"1.2.3\").Metadata | quote }}", "OK \"\""),
+        ("{{ semverCompare \">= 1.2, < 3\" \"2.5.0\" }} {{ semverCompare \"1.2 - 1.4\" \"1.4.9\" }}", "OK true true"),
+        ("{{ if semverCompare \">=1.19-0\" \"1.25.3-gke.100\" }}new{{ else }}old{{ end }}", "OK new"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

@@ -1027,4 +1027,53 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ \"hello\" | upper | repeat 2 }}", "OK HELLOHELLO"),
+        ("{{ \"a b c\" | replace \" \" \"-\" | title }}", "OK A-B-C"),
+        ("{{ \"foo\" | quote }} {{ 3 | squote }}", "OK \"foo\" '3'"),
+        ("{{ list 1 2 3 | join \",\" }}", "OK 1,2,3"),
+        ("{{ \"one,two\" | splitList \",\" | last }}", "OK two"),
+        ("{{ $p := split \".\" \"a.b.c\" }}{{ $p._1 }}", "OK b"),
+        ("{{ splitn \".\" 2 \"a.b.c\" | toJson }}", "OK {\"_0\":\"a\",\"_1\":\"b.c\"}"),
+        ("{{ \"x\\ny\" | indent 4 }}", "OK     x\n    y"),
+        ("{{ \"x\" | nindent 2 | quote }}", "OK \"\\n  x\""),
+        ("{{ trunc 3 \"abcdef\" }}|{{ abbrev 5 \"hello world\" }}", "OK abc|he..."),
+        ("{{ substr 1 3 \"hello\" }}", "OK el"),
+        ("{{ \"$x$\" | trimAll \"$\" }}", "OK x"),
+        ("{{ cat \"a\" nil 1 2.5 }}", "OK a 1 2.5"),
+        ("{{ plural \"one\" \"many\" 2 }}", "OK many"),
+        (
+            "{{ \"HTTPServer\" | snakecase }} {{ \"a_b\" | camelcase }} {{ \"AbC\" | kebabcase }}",
+            "OK http_server AB ab-c",
+        ),
+        ("{{ contains \"ell\" \"hello\" }} {{ hasPrefix \"he\" \"hello\" }}", "OK true true"),
+        ("{{ wrap 5 \"hello world again\" }}", "OK hello\nworld\nagain"),
+        (
+            "{{ repeat -1 \"x\" }}",
+            "ERR template: t:1:3: executing \"t\" at <repeat -1 \"x\">: error calling repeat: strings: negative Repeat count",
+        ),
+        (
+            "{{ substr 2 1 \"abc\" }}",
+            "ERR template: t:1:3: executing \"t\" at <substr 2 1 \"abc\">: error calling substr: runtime error: slice bounds out of range [2:1]",
+        ),
+        ("{{ list \"c\" \"a\" \"b\" | sortAlpha }}", "OK [a b c]"),
+        (
+            "{{ initials \"big blue sky\" }} {{ swapcase \"Hi There\" }} {{ untitle \"Hi There\" }}",
+            "OK bbs hI tHERE hi there",
+        ),
+        ("{{ nospace \" a b \" }}", "OK ab"),
+        ("{{ typeOf (splitList \",\" \"a\") }} {{ typeOf (split \",\" \"a\") }}", "OK []string map[string]string"),
+        ("{{ repeat 2 3 }}", "ERR template: t:1:12: executing \"t\" at <3>: expected string; found 3"),
+        ("{{ upper 3 }}", "ERR template: t:1:9: executing \"t\" at <3>: expected string; found 3"),
+        ("{{ toString 1.0 }}", "OK 1"),
+        ("{{ hello }}", "OK Hello!"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }

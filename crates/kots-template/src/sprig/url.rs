@@ -675,4 +675,32 @@ mod tests {
         check_table(&go_table());
     }
     // END GO TABLE
+
+    // BEGIN GO RENDER (generated: each template's output or error from Go 1.27 + sprig 3.2.3)
+    const RENDER_CASES: &[(&str, &str)] = &[
+        ("{{ (urlParse \"https://u:p@h.com:8080/a b?x=1#f\").host }}", "OK h.com:8080"),
+        (
+            "{{ urlParse \"https://u:p@h.com:8080/p?x=1#f\" }}",
+            "OK map[fragment:f host:h.com:8080 hostname:h.com opaque: path:/p query:x=1 scheme:https userinfo:u:p]",
+        ),
+        (
+            "{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h.com\" \"path\" \"/a b\" \"query\" \"x=1\") }}",
+            "OK https://h.com/a%20b?x=1",
+        ),
+        (
+            "{{ urlParse \"http://[::1\" }}",
+            "ERR template: t:1:3: executing \"t\" at <urlParse \"http://[::1\">: error calling urlParse: unable to parse url: parse \"http://[::1\": missing ']' in host",
+        ),
+        (
+            "{{ urlJoin (dict \"host\" 1) }}",
+            "ERR template: t:1:3: executing \"t\" at <urlJoin (dict \"host\" 1)>: error calling urlJoin: unable to parse host key, must be of type string, but int found",
+        ),
+        ("{{ $u := urlParse \"http://h/p\" }}{{ $_ := set $u \"path\" \"/q\" }}{{ urlJoin $u }}", "OK http://h/q"),
+    ];
+
+    #[test]
+    fn templates_render_as_in_go() {
+        check_renders(RENDER_CASES);
+    }
+    // END GO RENDER
 }
