@@ -730,7 +730,7 @@ impl State<'_> {
                 }
                 return match typ {
                     None | Some(GoType::Any) => Ok(Value::Nil),
-                    Some(t) if can_be_nil(t) => Ok(zero_value(t)),
+                    Some(t) if can_be_nil(t) => Ok(nil_argument(t)),
                     Some(t) => self.fail_arg(arg, format!("cannot assign nil to {}", t.name())),
                 };
             }
@@ -812,7 +812,7 @@ impl State<'_> {
         if matches!(value, Value::Missing) {
             return match typ {
                 GoType::Any => Ok(Value::Nil),
-                t if can_be_nil(t) => Ok(zero_value(t)),
+                t if can_be_nil(t) => Ok(nil_argument(t)),
                 t => self.fail_arg(arg, format!("invalid value; expected {}", t.name())),
             };
         }
@@ -849,6 +849,16 @@ fn can_be_nil(typ: &GoType) -> bool {
     }
 }
 
+/// A nil passed for a parameter of type `typ`: a nil slice, or for maps and pointers the nil
+/// that function bodies take as Go's nil map (`set nil "a" 1` fails as in Go: assignment to
+/// entry in nil map).
+fn nil_argument(typ: &GoType) -> Value {
+    match typ {
+        GoType::Map(_) | GoType::Named(_) | GoType::Any => Value::Nil,
+        other => zero_value(other),
+    }
+}
+
 /// The zero value of a Go type.
 pub(crate) fn zero_value(typ: &GoType) -> Value {
     match typ {
@@ -859,7 +869,7 @@ pub(crate) fn zero_value(typ: &GoType) -> Value {
         GoType::Float(kind) => Value::Float(0.0, *kind),
         GoType::String => Value::string(""),
         GoType::Bytes => Value::Bytes(Arc::from(&[][..])),
-        GoType::Slice(elem) => Value::typed_list(Vec::new(), (**elem).clone()),
+        GoType::Slice(elem) => Value::nil_list((**elem).clone()),
         GoType::Map(elem) => Value::Map(crate::value::Map::new(Default::default(), (**elem).clone())),
     }
 }

@@ -735,7 +735,11 @@ impl<'a> Printer<'a> {
                 self.buf.push(if self.f.sharp_v { '}' } else { ']' });
             }
             Value::List(l) => {
-                if self.f.sharp_v {
+                if self.f.sharp_v && l.nil {
+                    self.buf.push_str("[]");
+                    self.buf.push_str(&l.elem.name());
+                    self.buf.push_str("(nil)");
+                } else if self.f.sharp_v {
                     self.buf.push_str("[]");
                     self.buf.push_str(&l.elem.name());
                     self.buf.push('{');

@@ -201,6 +201,7 @@ fn deep_copy(v: &Value, depth: usize) -> Result<Value, FuncError> {
         Value::List(l) => Value::List(List {
             items: Arc::new(l.items.iter().map(|i| deep_copy(i, depth + 1)).collect::<Result<_, _>>()?),
             elem: l.elem.clone(),
+            nil: l.nil,
         }),
         Value::Map(m) => Value::Map(Map::new(
             m.entries()

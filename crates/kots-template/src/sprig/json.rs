@@ -70,6 +70,7 @@ impl Encoder<'_> {
                 let text = base64::engine::general_purpose::STANDARD.encode(b);
                 self.string(&text);
             }
+            Value::List(l) if l.nil => self.out.push_str("null"),
             Value::List(l) => {
                 self.out.push('[');
                 if !l.items.is_empty() {

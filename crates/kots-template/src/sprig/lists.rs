@@ -14,6 +14,8 @@ const A: GoType = GoType::Any;
 
 pub(super) fn register(map: &mut FuncMap) {
     for name in ["list", "tuple"] {
+        // A variadic parameter given no arguments is an empty slice, not nil: reflect's Call
+        // makes one.
         map.add_variadic(name, vec![], A, |_, a| Ok(Value::list(a.to_vec())));
     }
     for name in ["append", "push", "mustAppend", "mustPush"] {
@@ -43,12 +45,19 @@ pub(super) fn register(map: &mut FuncMap) {
     for name in ["rest", "mustRest"] {
         map.add(name, vec![A], |_, a| {
             let items = items_of(a.arg(0)?, "Cannot find rest on type")?;
+            // sprig returns nil for an empty list.
+            if items.is_empty() {
+                return Ok(Value::nil_list(GoType::Any));
+            }
             Ok(Value::list(items.into_iter().skip(1).collect()))
         });
     }
     for name in ["initial", "mustInitial"] {
         map.add(name, vec![A], |_, a| {
             let mut items = items_of(a.arg(0)?, "Cannot find initial on type")?;
+            if items.is_empty() {
+                return Ok(Value::nil_list(GoType::Any));
+            }
             items.pop();
             Ok(Value::list(items))
         });
@@ -105,7 +114,8 @@ pub(super) fn register(map: &mut FuncMap) {
                 None => return Err(FuncError::new(format!("Cannot concat type {} as list", kind_of(list)?))),
             }
         }
-        Ok(Value::list(res))
+        // Appending nothing to Go's nil `res` leaves it nil.
+        Ok(Value::list_or_nil(res))
     });
     for name in ["chunk", "mustChunk"] {
         map.add(name, vec![GoType::INT, A], |_, a| chunk(a.int_arg(0)?, a.arg(1)?));
@@ -151,7 +161,9 @@ fn slice(list: &Value, indices: &[Value]) -> Result<Value, FuncError> {
     let (start, end) = (start as usize, end as usize);
     Ok(match list {
         Value::Bytes(b) => Value::Bytes(b[start..end].into()),
-        Value::List(l) => Value::List(List { items: items[start..end].to_vec().into(), elem: l.elem.clone() }),
+        Value::List(l) => {
+            Value::List(List { items: items[start..end].to_vec().into(), elem: l.elem.clone(), nil: false })
+        }
         _ => Value::list(items[start..end].to_vec()),
     })
 }

@@ -55,8 +55,11 @@ fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            Arc::ptr_eq(&x.items, &y.items)
-                || x.items.len() == y.items.len() && x.items.iter().zip(y.items.iter()).all(|(p, q)| deep_equal(p, q))
+            // Go: a nil slice is deeply equal only to another nil slice.
+            x.nil == y.nil
+                && (Arc::ptr_eq(&x.items, &y.items)
+                    || x.items.len() == y.items.len()
+                        && x.items.iter().zip(y.items.iter()).all(|(p, q)| deep_equal(p, q)))
         }
         (Value::Map(x), Value::Map(y)) => {
             let (xe, ye) = (x.entries(), y.entries());

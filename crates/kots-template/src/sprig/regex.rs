@@ -24,7 +24,11 @@ pub(super) fn register(map: &mut FuncMap) {
         map.add(name, vec![S, S, GoType::INT], move |_, a| {
             let re = compile_for(a.str_arg(0)?, must)?;
             let s = a.str_arg(1)?;
-            let found = find_all(&re, s, a.int_arg(2)?).into_iter().map(|(b, e)| &s[b..e]);
+            let found: Vec<&str> = find_all(&re, s, a.int_arg(2)?).into_iter().map(|(b, e)| &s[b..e]).collect();
+            // Go's FindAllString returns nil when nothing matches.
+            if found.is_empty() {
+                return Ok(Value::nil_list(GoType::String));
+            }
             Ok(Value::string_list(found))
         });
     }
@@ -50,7 +54,12 @@ pub(super) fn register(map: &mut FuncMap) {
         map.add(name, vec![S, S, GoType::INT], move |_, a| {
             let pattern = a.str_arg(0)?;
             let re = compile_for(pattern, must)?;
-            Ok(Value::string_list(split(&re, pattern, a.str_arg(1)?, a.int_arg(2)?)))
+            let n = a.int_arg(2)?;
+            if n == 0 {
+                // Go's Split with n == 0 returns nil.
+                return Ok(Value::nil_list(GoType::String));
+            }
+            Ok(Value::string_list(split(&re, pattern, a.str_arg(1)?, n)))
         });
     }
     map.add("regexQuoteMeta", vec![S], |_, a| Ok(Value::string(quote_meta(a.str_arg(0)?))));
