@@ -337,15 +337,15 @@ impl State<'_> {
                 ));
             }
         }
+        // A `break` or `continue` in the body ends here; one in the `else` belongs to an
+        // enclosing range (Go parses the `else` outside this one).
         let flow = if !ran && let Some(else_list) = &control.else_list {
             self.walk_list(dot, else_list)?
         } else {
             Flow::Normal
         };
         self.vars.truncate(mark);
-        // `break` and `continue` end here: they belong to this range.
-        let _ = flow;
-        Ok(Flow::Normal)
+        Ok(flow)
     }
 
     fn walk_template(&mut self, dot: &Value, pos: usize, name: &str, pipe: &Option<Pipe>) -> R<()> {

@@ -185,6 +185,12 @@ mod tests {
             ("{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", serde_json::json!({}), "2"),
             ("{{ and 1 0 2 }} {{ or 0 \"\" }} {{ or 0 3 }}", serde_json::json!({}), "0  3"),
             ("{{/* comment */}}ok", serde_json::json!({}), "ok"),
+            // A `continue` in an inner range's else continues the outer range.
+            (
+                "{{ range .a }}{{ range $.e }}x{{ else }}{{ continue }}{{ end }}{{ . }}{{ end }}",
+                serde_json::json!({"a": [1, 2], "e": []}),
+                "",
+            ),
             ("{{ 'a' }} {{ 1.5 }} {{ 0x10 }}", serde_json::json!({}), "97 1.5 16"),
         ];
         for (text, data, want) in cases {
