@@ -275,7 +275,9 @@ pub fn run_ours(case: &Case) -> Outcome {
         let missing_key = match case.missingkey.as_str() {
             "zero" => MissingKey::Zero,
             "error" => MissingKey::Error,
-            _ => MissingKey::Default,
+            "default" | "invalid" => MissingKey::Default,
+            // Go's Option panics on an unknown value, which the oracle reports as an error.
+            other => return Err(format!("unrecognized option: missingkey={other}")),
         };
         let options = Options {
             left_delim: case.left.clone(),
