@@ -247,13 +247,11 @@ const STRINGS: &[&str] = &[
     "😀 emoji",
 ];
 
-const REGEXES: &[&str] =
-    &["a", "[a-z]+", "^h", "o$", "\\d+", "(a|b)c?", ".", "x*", "[[:upper:]]", "\\s", "(", "é"];
+const REGEXES: &[&str] = &["a", "[a-z]+", "^h", "o$", "\\d+", "(a|b)c?", ".", "x*", "[[:upper:]]", "\\s", "(", "é"];
 
 const FORMATS: &[&str] = &[
-    "%v", "%d", "%s", "%q", "%x", "%X", "%5d", "%-5s|", "%05.1f", "%.2f", "%e", "%g", "%t", "%T",
-    "%c", "%U", "%o", "%b", "%8.3s", "%+v", "%#v", "%%", "%z", "%!", "%[1]v", "%*d", "% d", "%+.3e",
-    "%6.2v", "%#x", "%-8v|",
+    "%v", "%d", "%s", "%q", "%x", "%X", "%5d", "%-5s|", "%05.1f", "%.2f", "%e", "%g", "%t", "%T", "%c", "%U", "%o",
+    "%b", "%8.3s", "%+v", "%#v", "%%", "%z", "%!", "%[1]v", "%*d", "% d", "%+.3e", "%6.2v", "%#x", "%-8v|",
 ];
 
 /// Keys the data's maps use, and that templates ask for.
@@ -264,7 +262,15 @@ pub fn generate(seed: u64, count: usize) -> Vec<Case> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
         .map(|_| {
-            let mut g = Gen { rng: StdRng::seed_from_u64(rng.random()), scopes: vec![Vec::new()], next_var: 0, dot_is_root: true, in_range: 0, defines: Vec::new(), depth: 0 };
+            let mut g = Gen {
+                rng: StdRng::seed_from_u64(rng.random()),
+                scopes: vec![Vec::new()],
+                next_var: 0,
+                dot_is_root: true,
+                in_range: 0,
+                defines: Vec::new(),
+                depth: 0,
+            };
             g.case()
         })
         .collect()
@@ -597,7 +603,10 @@ impl Gen {
         let forms = if over_int && self.chance(0.95) { 2 } else { 3 };
         let (head, vars) = match self.rng.random_range(0..forms) {
             0 => (format!("range {over}"), Vec::new()),
-            1 => (format!("range {v} := {over}"), vec![(v.clone(), if key_ty == Int && over.parse::<i64>().is_ok() { Int } else { Any })]),
+            1 => (
+                format!("range {v} := {over}"),
+                vec![(v.clone(), if key_ty == Int && over.parse::<i64>().is_ok() { Int } else { Any })],
+            ),
             _ => (format!("range {i}, {v} := {over}"), vec![(i.clone(), key_ty), (v.clone(), Any)]),
         };
         let mut out = format!("{l}{head}{r}");
@@ -636,9 +645,27 @@ impl Gen {
         let mut p = self.command(ty, true);
         if top && self.chance(0.2) {
             const FINISHERS: &[&str] = &[
-                "upper", "quote", "squote", "toString", "toJson", "typeOf", "kindOf", "print", "printf \"%v|\"",
-                "default \"d\"", "empty", "len", "nindent 2", "indent 1", "trunc 3", "html", "js", "urlquery",
-                "title", "b64enc", "not",
+                "upper",
+                "quote",
+                "squote",
+                "toString",
+                "toJson",
+                "typeOf",
+                "kindOf",
+                "print",
+                "printf \"%v|\"",
+                "default \"d\"",
+                "empty",
+                "len",
+                "nindent 2",
+                "indent 1",
+                "trunc 3",
+                "html",
+                "js",
+                "urlquery",
+                "title",
+                "b64enc",
+                "not",
             ];
             for _ in 0..self.rng.random_range(1..3) {
                 p.push_str(" | ");
@@ -669,7 +696,11 @@ impl Gen {
         let mut args: Vec<String> = Vec::new();
         for (i, param) in func.params.iter().enumerate() {
             let last = i + 1 == func.params.len();
-            let n = if last && func.variadic { self.rng.random_range(0..3) + usize::from(func.params.len() == 1) } else { 1 };
+            let n = if last && func.variadic {
+                self.rng.random_range(0..3) + usize::from(func.params.len() == 1)
+            } else {
+                1
+            };
             for _ in 0..n {
                 args.push(self.arg(*param));
             }
@@ -702,13 +733,8 @@ impl Gen {
     }
 
     fn var_of(&mut self, ty: Ty) -> Option<String> {
-        let vars: Vec<String> = self
-            .scopes
-            .iter()
-            .flatten()
-            .filter(|(_, t)| *t == ty || ty == Any)
-            .map(|(n, _)| n.clone())
-            .collect();
+        let vars: Vec<String> =
+            self.scopes.iter().flatten().filter(|(_, t)| *t == ty || ty == Any).map(|(n, _)| n.clone()).collect();
         if vars.is_empty() { None } else { Some(self.pick_clone(&vars)) }
     }
 
@@ -725,10 +751,10 @@ impl Gen {
     }
 
     fn operand(&mut self, ty: Ty) -> String {
-        if self.chance(0.15) {
-            if let Some(var) = self.var_of(ty) {
-                return var;
-            }
+        if self.chance(0.15)
+            && let Some(var) = self.var_of(ty)
+        {
+            return var;
         }
         match ty {
             Str => match self.rng.random_range(0..10) {
@@ -738,7 +764,7 @@ impl Gen {
                 7 => self.field("e"),
                 8 => {
                     let k = self.pick(KEYS);
-                    if k.is_empty() || k.contains(' ') { self.string_literal() } else { format!("{}", self.field(&format!("m.{k}"))) }
+                    if k.is_empty() || k.contains(' ') { self.string_literal() } else { self.field(&format!("m.{k}")) }
                 }
                 _ => format!("\"{}\"", self.pick(KEYS)),
             },
@@ -746,7 +772,18 @@ impl Gen {
             Int => match self.rng.random_range(0..12) {
                 0..=6 => format!("{}", self.rng.random_range(-5..20)),
                 7 => "0".to_string(),
-                8 => (self.pick(&["1_000", "0x1F", "0o17", "0b101", "'a'", "9223372036854775807", "-9223372036854775808", "1e3", "077"])).to_string(),
+                8 => (self.pick(&[
+                    "1_000",
+                    "0x1F",
+                    "0o17",
+                    "0b101",
+                    "'a'",
+                    "9223372036854775807",
+                    "-9223372036854775808",
+                    "1e3",
+                    "077",
+                ]))
+                .to_string(),
                 9 => format!("(len {})", self.operand(List)),
                 10 => format!("{}", self.rng.random_range(100..100_000)),
                 _ => "(int $.n)".to_string(),
@@ -763,7 +800,9 @@ impl Gen {
             Float => match self.rng.random_range(0..6) {
                 0 | 1 => self.field("n"),
                 2 => self.field("f"),
-                _ => (self.pick(&["1.5", "-0.25", "1e3", "2.0", "0.1", "1e-7", "3.14159", "1e21", "100.0"])).to_string(),
+                _ => {
+                    (self.pick(&["1.5", "-0.25", "1e3", "2.0", "0.1", "1e-7", "3.14159", "1e21", "100.0"])).to_string()
+                }
             },
             Bool => match self.rng.random_range(0..4) {
                 0 => "true".to_string(),

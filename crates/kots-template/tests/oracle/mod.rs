@@ -243,13 +243,12 @@ pub fn run_go(oracle: &Path, cases: &[Case]) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(cases.len());
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.expect("reading the oracle's answers");
-        let result: GoResult =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad oracle line {line:?}: {e}"));
+        let result: GoResult = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad oracle line {line:?}: {e}"));
         outcomes.push(match (result.output, result.output_b64, result.error) {
             (Some(output), _, _) => Outcome::Output(output.into_bytes()),
-            (None, Some(b64), _) => Outcome::Output(
-                base64::engine::general_purpose::STANDARD.decode(b64).expect("oracle base64"),
-            ),
+            (None, Some(b64), _) => {
+                Outcome::Output(base64::engine::general_purpose::STANDARD.decode(b64).expect("oracle base64"))
+            }
             (None, None, Some(error)) => Outcome::Error(error),
             (None, None, None) => panic!("oracle line with neither output nor error: {line}"),
         });
@@ -271,6 +270,8 @@ fn sprig_funcs() -> &'static kots_template::FuncMap {
 /// `define<i>`, then the template as NAME, which is executed. A panic is an error outcome
 /// (and a disagreement, since Go's panics in a case are rare and reported as such).
 pub fn run_ours(case: &Case) -> Outcome {
+    quiet_panics();
+    IN_OURS.with(|flag| flag.set(true));
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<String, String> {
         let missing_key = match case.missingkey.as_str() {
             "zero" => MissingKey::Zero,
@@ -292,6 +293,7 @@ pub fn run_ours(case: &Case) -> Outcome {
         templates.parse(&case.name, &case.template).map_err(|e| e.to_string())?;
         templates.render(&case.name, &Value::from_json(&case.data)).map_err(|e| e.to_string())
     }));
+    IN_OURS.with(|flag| flag.set(false));
     match result {
         Ok(Ok(output)) => Outcome::Output(output.into_bytes()),
         Ok(Err(error)) => Outcome::Error(error),
@@ -306,11 +308,24 @@ pub fn run_ours(case: &Case) -> Outcome {
     }
 }
 
-/// Quiets the default panic hook's output for panics caught in [`run_ours`] (they are
-/// reported as disagreements instead), once per process.
-pub fn quiet_panics() {
+thread_local! {
+    /// Set while [`run_ours`] renders: a panic there is caught and reported as a disagreement.
+    static IN_OURS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Silences the panic hook for panics caught in [`run_ours`] (they are reported as
+/// disagreements instead, and ten thousand backtraces would bury the report); every other
+/// panic (the tests' own assertions) prints as usual. Installed once per process.
+fn quiet_panics() {
     static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| std::panic::set_hook(Box::new(|_| {})));
+    ONCE.get_or_init(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_OURS.with(|flag| flag.get()) {
+                default(info);
+            }
+        }));
+    });
 }
 
 /// Whether two outcomes agree: the same bytes, or both errors.
