@@ -13,4 +13,5 @@ pub mod progress;
 pub mod pull;
 pub mod pull_secret;
 pub mod push_images;
+pub mod template;
 pub mod upstream;

@@ -40,6 +40,19 @@ enum Command {
     /// Container images.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Print what a release's files render to, as KOTS renders them (`{{repl …}}` and
+    /// `repl{{ … }}` with Go's text/template and sprig; plain `{{ … }}` is left for Helm).
+    ///
+    /// FILE prints one file; a folder prints every file under a `# Source:` header; `-` reads
+    /// standard input. Exits non-zero when a file does not render, naming file, line and column.
+    Template(TemplateArgs),
+}
+
+#[derive(Args)]
+struct TemplateArgs {
+    /// A file, a folder of files, or `-` for standard input.
+    #[arg(value_name = "FILE|DIR|-")]
+    input: PathBuf,
 }
 
 #[derive(Args)]
@@ -373,6 +386,13 @@ async fn run() -> anyhow::Result<()> {
         Command::Image(ImageCommand::Make(args)) => image_make(args).await,
         Command::Pull(args) => pull(*args).await,
         Command::PushImages(args) => push_images(args).await,
+        Command::Template(args) => {
+            let input = kots_cli::template::TemplateInput::from_arg(&args.input)?;
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            kots_cli::template::run(&input, &mut stdout.lock(), &mut stderr.lock())?;
+            Ok(())
+        }
         Command::Download(args) => {
             let options = kots_cli::download::DownloadOptions {
                 namespace: args.namespace,

@@ -172,13 +172,9 @@ impl FuncMap {
     /// Calls `name` outside any render (no `include`/`tpl`), with `args` as given: no
     /// conversion to the declared types. For unit tests of function bodies.
     pub fn call(&self, name: &str, args: &[Value]) -> Result<Value, FuncError> {
-        let func = self
-            .get(name)
-            .ok_or_else(|| FuncError::new(format!("function {name:?} not defined")))?;
+        let func = self.get(name).ok_or_else(|| FuncError::new(format!("function {name:?} not defined")))?;
         let mut renderer = Detached;
-        let mut call = Call {
-            renderer: &mut renderer,
-        };
+        let mut call = Call { renderer: &mut renderer };
         (func.body)(&mut call, args)
     }
 }
@@ -188,9 +184,7 @@ struct Detached;
 
 impl Renderer for Detached {
     fn execute_template(&mut self, name: &str, _data: &Value) -> Result<String, FuncError> {
-        Err(FuncError::new(format!(
-            "no template {name:?}: called outside a render"
-        )))
+        Err(FuncError::new(format!("no template {name:?}: called outside a render")))
     }
 
     fn render_text(&mut self, _text: &str, _data: &Value) -> Result<String, FuncError> {

@@ -87,8 +87,9 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn new(funcs: FuncMap, options: Options) -> Templates {
-        Templates { trees: HashMap::new(), funcs: Arc::new(funcs), options }
+    /// A set with these functions (shared: build the map once, for many sets) and options.
+    pub fn new(funcs: impl Into<Arc<FuncMap>>, options: Options) -> Templates {
+        Templates { trees: HashMap::new(), funcs: funcs.into(), options }
     }
 
     /// A set with sprig's functions and Go's default options.
@@ -148,4 +149,94 @@ pub fn render(name: &str, text: &str, data: &Value) -> Result<String, Error> {
     let mut templates = Templates::with_sprig();
     templates.parse(name, text)?;
     templates.render(name, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, data: serde_json::Value) -> Result<String, Error> {
+        render("t", text, &Value::from_json(&data))
+    }
+
+    #[test]
+    fn the_language_runs_as_go_runs_it() {
+        // Expected outputs from Go 1.27's text/template.
+        let cases: &[(&str, serde_json::Value, &str)] = &[
+            ("a{{.x}}b", serde_json::json!({"x": 1}), "a1b"),
+            ("{{.missing}}", serde_json::json!({}), "<no value>"),
+            ("{{.n}}", serde_json::json!({"n": null}), "<no value>"),
+            ("{{.big}}", serde_json::json!({"big": 1000000}), "1e+06"),
+            ("{{.f}}", serde_json::json!({"f": 2.5}), "2.5"),
+            ("{{ . }}", serde_json::json!({"b": 2, "a": [1, "x"]}), "map[a:[1 x] b:2]"),
+            ("{{- \" x \" -}}  \n y", serde_json::json!({}), " x y"),
+            ("{{ if .a }}yes{{ else if .b }}b{{ else }}no{{ end }}", serde_json::json!({"b": true}), "b"),
+            ("{{ range $i, $v := .l }}{{ $i }}={{ $v }};{{ end }}", serde_json::json!({"l": ["a", "b"]}), "0=a;1=b;"),
+            ("{{ range .m }}{{ . }}{{ end }}", serde_json::json!({"m": {"b": 2, "a": 1}}), "12"),
+            ("{{ range 3 }}{{ . }}{{ end }}", serde_json::json!({}), "012"),
+            (
+                "{{ range .l }}{{ if . }}{{ . }}{{ else }}{{ break }}{{ end }}{{ end }}",
+                serde_json::json!({"l": [1, 0, 3]}),
+                "1",
+            ),
+            ("{{ range .e }}x{{ else }}empty{{ end }}", serde_json::json!({"e": []}), "empty"),
+            ("{{ with .a }}{{ .b }}{{ end }}", serde_json::json!({"a": {"b": "in"}}), "in"),
+            ("{{ define \"x\" }}[{{ . }}]{{ end }}{{ template \"x\" .v }}", serde_json::json!({"v": 7}), "[7]"),
+            ("{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", serde_json::json!({}), "2"),
+            ("{{ and 1 0 2 }} {{ or 0 \"\" }} {{ or 0 3 }}", serde_json::json!({}), "0  3"),
+            ("{{/* comment */}}ok", serde_json::json!({}), "ok"),
+            ("{{ 'a' }} {{ 1.5 }} {{ 0x10 }}", serde_json::json!({}), "97 1.5 16"),
+        ];
+        for (text, data, want) in cases {
+            let got = run(text, data.clone()).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(&got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_templates_fail_with_the_place() {
+        let err = run("{{ .a", serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.contains("unclosed action"), "{err}");
+        let err = run("line\n{{ nofunc 1 }}", serde_json::json!({})).unwrap_err().to_string();
+        assert_eq!(err, "template: t:2: function \"nofunc\" not defined");
+        let err = run("{{ .a.b }}", serde_json::json!({"a": null})).unwrap_err().to_string();
+        assert!(err.starts_with("template: t:1:"), "{err}");
+        assert!(err.ends_with("executing \"t\" at <.a.b>: nil pointer evaluating interface {}.b"), "{err}");
+        let err = run("{{ break }}", serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.contains("{{break}} outside {{range}}"), "{err}");
+    }
+
+    #[test]
+    fn runaway_templates_stop_at_the_budget() {
+        let mut options = Options::default();
+        options.budget.max_depth = 50;
+        let mut set = Templates::new(FuncMap::new(), options);
+        set.parse("t", "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}").unwrap();
+        let err = set.render("t", &Value::Nil).unwrap_err();
+        assert!(matches!(err, Error::Budget { .. }), "{err}");
+        let mut options = Options::default();
+        options.budget.max_steps = 1000;
+        let mut set = Templates::new(FuncMap::new(), options);
+        set.parse("t", "{{ range 1000000000 }}x{{ end }}").unwrap();
+        let err = set.render("t", &Value::Nil).unwrap_err();
+        assert!(err.to_string().contains("step budget"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_or_runs_without_overflowing_the_stack() {
+        // 900 nested parentheses and ifs parse and run (the stack grows on the heap) …
+        let deep = format!("{}1{}", "(".repeat(900), ")".repeat(900));
+        assert_eq!(run(&format!("{{{{ {deep} }}}}"), serde_json::json!({})).unwrap(), "1");
+        let ifs = format!("{}x{}", "{{ if 1 }}".repeat(900), "{{ end }}".repeat(900));
+        assert_eq!(run(&ifs, serde_json::json!({})).unwrap(), "x");
+        // … 20,000 are refused with a message, not a crash (nor a stack overflow when the tree is dropped).
+        let deeper = format!("{{{{ {}1{} }}}}", "(".repeat(20000), ")".repeat(20000));
+        let err = run(&deeper, serde_json::json!({})).unwrap_err().to_string();
+        assert!(err.contains("nested deeper than 1000 levels"), "{err}");
+        // Recursive template calls stop at the depth budget (default 10,000).
+        let err = run("{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}", serde_json::json!({}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exceeded maximum template depth (10000)"), "{err}");
+    }
 }

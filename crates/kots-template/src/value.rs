@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// A Go type, as far as templates need to name one: function parameters are declared with it
 /// (a template constant converts to the parameter's type, as in Go), lists and maps record
@@ -188,10 +188,69 @@ pub struct List {
 
 /// A map value: `map[string]T`, keys in Go's sorted order (Go's `range` and `fmt` both sort
 /// map keys; a `BTreeMap` of `String` sorts by bytes, as Go sorts strings).
-#[derive(Debug, Clone)]
+///
+/// Go maps are references: sprig's `set`, `unset` and `merge` change a map in place, and every
+/// holder of it sees the change (`{{ $_ := set $d "k" 1 }}{{ $d.k }}` prints 1; Helm charts
+/// rely on it). So a `Map` is shared: clones are the same map, and [`Map::insert`] and
+/// [`Map::remove`] change it for all of them. Reads take a snapshot ([`Map::entries`]), which
+/// later changes do not alter (copy on write).
+#[derive(Clone)]
 pub struct Map {
-    pub entries: Arc<BTreeMap<String, Value>>,
+    cell: Arc<RwLock<Arc<BTreeMap<String, Value>>>>,
     pub elem: GoType,
+}
+
+impl Map {
+    /// A new map (Go's `make(map[string]T)` filled with `entries`).
+    pub fn new(entries: BTreeMap<String, Value>, elem: GoType) -> Map {
+        Map { cell: Arc::new(RwLock::new(Arc::new(entries))), elem }
+    }
+
+    /// The entries as they are now.
+    pub fn entries(&self) -> Arc<BTreeMap<String, Value>> {
+        self.cell.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.entries().get(key).cloned()
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.entries().contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries().is_empty()
+    }
+
+    /// Sets `key` in place: every holder of this map sees it (Go's `m[key] = value`).
+    pub fn insert(&self, key: String, value: Value) {
+        let mut guard = self.cell.write().unwrap_or_else(|p| p.into_inner());
+        Arc::make_mut(&mut guard).insert(key, value);
+    }
+
+    /// Deletes `key` in place (Go's `delete(m, key)`).
+    pub fn remove(&self, key: &str) {
+        let mut guard = self.cell.write().unwrap_or_else(|p| p.into_inner());
+        if guard.contains_key(key) {
+            Arc::make_mut(&mut guard).remove(key);
+        }
+    }
+
+    /// Whether both are the same Go map (not merely equal contents).
+    pub fn same(&self, other: &Map) -> bool {
+        Arc::ptr_eq(&self.cell, &other.cell)
+    }
+}
+
+impl std::fmt::Debug for Map {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Map").field("entries", &self.entries()).field("elem", &self.elem).finish()
+    }
 }
 
 /// A Go value with a named type: `time.Time`, `*semver.Version`, Helm's `.Capabilities`, …
@@ -276,7 +335,7 @@ impl Value {
 
     /// A `map[string]interface {}`.
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
-        Value::Map(Map { entries: Arc::new(entries), elem: GoType::Any })
+        Value::Map(Map::new(entries, GoType::Any))
     }
 
     /// The value's dynamic Go type (`None` for nil and missing values, which have none).
@@ -317,7 +376,7 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.items.is_empty(),
-            Value::Map(m) => !m.entries.is_empty(),
+            Value::Map(m) => !m.is_empty(),
             Value::Object(_) => true,
         }
     }

@@ -12,6 +12,7 @@ mod dates;
 mod defaults;
 mod dicts;
 mod encoding;
+mod fail;
 mod json;
 mod lists;
 mod math;

@@ -1,0 +1,173 @@
+//! `kubectl kots template`: what a release's files become when KOTS renders them, for vendors
+//! to check before shipping.
+//!
+//! KOTS renders every file in two passes, each a whole Go template of its own: first with the
+//! delimiters `{{repl` … `}}`, then the output again with `repl{{` … `}}`. Plain `{{ … }}` is
+//! text to both (Helm's templates pass through untouched). The engine is `kots-template`
+//! (Go's text/template with sprig); KOTS's own functions (ConfigOption, LicenseFieldValue, …)
+//! join with the KOTS rendering of `pull`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kots_template::{FuncMap, Options, Templates, Value};
+
+/// What `kubectl kots template` renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateInput {
+    /// One file, printed as it renders.
+    File(PathBuf),
+    /// Every file of a folder (recursively, in path order), each under a `# Source:` header.
+    Dir(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+impl TemplateInput {
+    /// `-` is standard input; a folder is a folder; anything else a file (which must exist).
+    pub fn from_arg(arg: &Path) -> Result<TemplateInput, TemplateError> {
+        if arg == Path::new("-") {
+            return Ok(TemplateInput::Stdin);
+        }
+        match std::fs::metadata(arg) {
+            Ok(meta) if meta.is_dir() => Ok(TemplateInput::Dir(arg.to_path_buf())),
+            Ok(_) => Ok(TemplateInput::File(arg.to_path_buf())),
+            Err(source) => Err(TemplateError::Read { path: arg.to_path_buf(), source }),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("`{}` is not UTF-8 text: only text files are templates", path.display())]
+    NotText { path: PathBuf },
+    #[error("{0}")]
+    Render(#[from] kots_template::Error),
+    #[error("{failed} of {total} files did not render (the errors are above)")]
+    SomeFailed { failed: usize, total: usize },
+    #[error("writing the output: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// The functions KOTS templates may call (today sprig's; KOTS's own join them).
+pub fn kots_funcs() -> Arc<FuncMap> {
+    Arc::new(kots_template::sprig::funcs())
+}
+
+/// Renders `text` (named `name` in errors) as KOTS does: the `{{repl` pass, then the `repl{{`
+/// pass over its output.
+pub fn render_kots_text(name: &str, text: &str, funcs: &Arc<FuncMap>) -> Result<String, kots_template::Error> {
+    let mut out = text.to_string();
+    for (left, right) in [("{{repl", "}}"), ("repl{{", "}}")] {
+        if !out.contains(left) {
+            continue;
+        }
+        let options = Options { left_delim: left.to_string(), right_delim: right.to_string(), ..Options::default() };
+        let mut set = Templates::new(funcs.clone(), options);
+        set.parse(name, &out)?;
+        out = set.render(name, &Value::Missing)?;
+    }
+    Ok(out)
+}
+
+/// Renders `input` to `out`; errors of single files in a folder go to `err`, and the folder
+/// as a whole fails at the end if any file did.
+pub fn run(input: &TemplateInput, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), TemplateError> {
+    let funcs = kots_funcs();
+    match input {
+        TemplateInput::Stdin => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| TemplateError::Read { path: PathBuf::from("-"), source })?;
+            out.write_all(render_kots_text("-", &text, &funcs)?.as_bytes())?;
+        }
+        TemplateInput::File(path) => {
+            let text = read_text(path)?;
+            let name = path.display().to_string();
+            out.write_all(render_kots_text(&name, &text, &funcs)?.as_bytes())?;
+        }
+        TemplateInput::Dir(dir) => {
+            let mut files = Vec::new();
+            collect_files(dir, &mut files)?;
+            files.sort();
+            let mut failed = 0;
+            for path in &files {
+                let relative = path.strip_prefix(dir).unwrap_or(path);
+                let rendered = read_text(path)
+                    .and_then(|text| Ok(render_kots_text(&relative.display().to_string(), &text, &funcs)?));
+                match rendered {
+                    Ok(text) => {
+                        writeln!(out, "---\n# Source: {}", relative.display())?;
+                        out.write_all(text.as_bytes())?;
+                        if !text.ends_with('\n') {
+                            writeln!(out)?;
+                        }
+                    }
+                    Err(TemplateError::NotText { .. }) => {
+                        writeln!(err, "skipped `{}`: not a text file", relative.display())?;
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        writeln!(err, "error: {e}")?;
+                    }
+                }
+            }
+            if failed > 0 {
+                return Err(TemplateError::SomeFailed { failed, total: files.len() });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_text(path: &Path) -> Result<String, TemplateError> {
+    let bytes = std::fs::read(path).map_err(|source| TemplateError::Read { path: path.to_path_buf(), source })?;
+    String::from_utf8(bytes).map_err(|_| TemplateError::NotText { path: path.to_path_buf() })
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), TemplateError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| TemplateError::Read { path: dir.to_path_buf(), source })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| TemplateError::Read { path: dir.to_path_buf(), source })?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|source| TemplateError::Read { path: path.clone(), source })?;
+        if kind.is_dir() {
+            collect_files(&path, files)?;
+        } else if kind.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kots_renders_repl_delimiters_and_leaves_helm_text_alone() {
+        let funcs = kots_funcs();
+        let text = "a: repl{{ \"x\" }}\nb: '{{repl 1 }}'\nc: {{ .Values.keep }}\n";
+        let got = render_kots_text("f.yaml", text, &funcs).unwrap();
+        assert_eq!(got, "a: x\nb: '1'\nc: {{ .Values.keep }}\n");
+    }
+
+    #[test]
+    fn the_second_pass_renders_what_the_first_wrote() {
+        // KOTS: text produced by the `{{repl` pass is parsed again by the `repl{{` pass.
+        let funcs = kots_funcs();
+        let got = render_kots_text("f", "{{repl \"repl{{ 2 }}\" }}", &funcs).unwrap();
+        assert_eq!(got, "2");
+    }
+
+    #[test]
+    fn a_broken_template_names_the_file_and_line() {
+        let funcs = kots_funcs();
+        let err = render_kots_text("deploy.yaml", "a\nb: repl{{ nope }}", &funcs).unwrap_err();
+        assert_eq!(err.to_string(), "template: deploy.yaml:2: function \"nope\" not defined");
+    }
+}
