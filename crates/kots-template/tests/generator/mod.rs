@@ -262,8 +262,11 @@ pub fn generate(seed: u64, count: usize) -> Vec<Case> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..count)
         .map(|_| {
+            let case_seed: u64 = rng.random();
+            let builtins_only = rng.random_bool(0.3);
             let mut g = Gen {
-                rng: StdRng::seed_from_u64(rng.random()),
+                builtins_only,
+                rng: StdRng::seed_from_u64(case_seed),
                 scopes: vec![Vec::new()],
                 next_var: 0,
                 dot_is_root: true,
@@ -287,7 +290,16 @@ struct Gen {
     /// Names of the templates defined so far.
     defines: Vec<String>,
     depth: usize,
+    /// Calls only text/template's builtins (no sprig): programs that test the language and
+    /// the builtins alone, whatever sprig functions an implementation has.
+    builtins_only: bool,
 }
+
+/// text/template's builtins (sprig replaces `slice`, so it is not among them).
+const BUILTINS: &[&str] = &[
+    "and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "len", "index", "print", "printf", "println", "html", "js",
+    "urlquery",
+];
 
 impl Gen {
     fn chance(&mut self, p: f64) -> bool {
@@ -668,8 +680,13 @@ impl Gen {
                 "not",
             ];
             for _ in 0..self.rng.random_range(1..3) {
+                let finisher = self.pick(FINISHERS);
+                let name = finisher.split(' ').next().unwrap_or(finisher);
+                if self.builtins_only && !BUILTINS.contains(&name) {
+                    continue;
+                }
                 p.push_str(" | ");
-                p.push_str(self.pick(FINISHERS));
+                p.push_str(finisher);
             }
         }
         p
@@ -686,6 +703,7 @@ impl Gen {
         }
         let candidates: Vec<&Func> = FUNCS
             .iter()
+            .filter(|func| !self.builtins_only || BUILTINS.contains(&func.name))
             .filter(|func| ty == Any || func.ret == ty || (ty == Small && func.ret == Int && func.name == "len"))
             .collect();
         if candidates.is_empty() {
@@ -786,8 +804,10 @@ impl Gen {
                 .to_string(),
                 9 => format!("(len {})", self.operand(List)),
                 10 => format!("{}", self.rng.random_range(100..100_000)),
+                _ if self.builtins_only => "(len $.ls)".to_string(),
                 _ => "(int $.n)".to_string(),
             },
+            Int64 if self.builtins_only => format!("{}", self.rng.random_range(-50..50)),
             Int64 => match self.rng.random_range(0..3) {
                 0 => "(int64 $.n)".to_string(),
                 1 => format!("(add {} 1)", self.rng.random_range(-50..50)),

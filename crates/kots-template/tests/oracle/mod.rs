@@ -260,6 +260,58 @@ pub fn run_go(oracle: &Path, cases: &[Case]) -> Vec<Outcome> {
     outcomes
 }
 
+/// The names in sprig's function map, read from sprig's own source (`genericMap` in
+/// functions.go), so that the list is sprig's, not a copy that could go stale.
+pub fn sprig_function_names() -> Vec<String> {
+    let source = std::fs::read_to_string(Path::new(SPRIG_DIR).join("functions.go")).expect("sprig's functions.go");
+    let start = source.find("var genericMap").expect("genericMap in sprig's functions.go");
+    let body = &source[start..];
+    let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
+    let mut names: Vec<String> = body
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with('"'))
+        .filter_map(|line| line[1..].split_once("\":").map(|(name, _)| name.to_string()))
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 150, "read only {} names from sprig's genericMap", names.len());
+    names
+}
+
+/// sprig's functions that kots-template does not define (yet): a case that fails on our side
+/// only because it calls one of them is reported as pending, not as a disagreement.
+pub fn pending_functions() -> &'static std::collections::BTreeSet<String> {
+    static PENDING: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
+    PENDING.get_or_init(|| sprig_function_names().into_iter().filter(|name| !sprig_funcs().contains(name)).collect())
+}
+
+/// text/template builtins that sprig replaces (its `slice` is not the builtin's).
+const OVERRIDDEN_BUILTINS: &[&str] = &["slice"];
+
+/// If the disagreement comes from a sprig function we do not define yet, its name: our side
+/// said `function "X" not defined`, or the template calls a builtin that sprig overrides and
+/// whose sprig version we lack (ours then runs the builtin).
+pub fn pending_cause(case: &Case, ours: &Outcome) -> Option<String> {
+    let pending = pending_functions();
+    if let Outcome::Error(e) = ours
+        && let Some(rest) = e.split("function \"").nth(1)
+        && let Some((name, tail)) = rest.split_once('"')
+        && tail.starts_with(" not defined")
+        && pending.contains(name)
+    {
+        return Some(name.to_string());
+    }
+    let texts = std::iter::once(&case.template).chain(&case.defines);
+    for name in OVERRIDDEN_BUILTINS.iter().filter(|n| pending.contains(**n)) {
+        let word = regex::Regex::new(&format!(r"\b{name}\b")).unwrap();
+        if texts.clone().any(|t| word.is_match(t)) {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
 /// sprig's function map, built once.
 fn sprig_funcs() -> &'static kots_template::FuncMap {
     static FUNCS: OnceLock<kots_template::FuncMap> = OnceLock::new();
@@ -326,6 +378,30 @@ fn quiet_panics() {
             }
         }));
     });
+}
+
+/// How long one case may take on our side before it counts as hung (a disagreement: Go
+/// answered). Generous: debug builds are slow, and RSA key generation is in the corpus.
+pub const OUR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// [`run_ours`] on a thread of its own, given up after [`OUR_TIMEOUT`] (the thread is left
+/// to finish or spin; the test reports the case instead of hanging). Also returns how long the
+/// case took.
+pub fn run_ours_timed(case: &Case) -> (Outcome, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = case.clone();
+    std::thread::Builder::new()
+        .name("kots-template case".to_string())
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let _ = tx.send(run_ours(&owned));
+        })
+        .expect("spawning a render thread");
+    match rx.recv_timeout(OUR_TIMEOUT) {
+        Ok(outcome) => (outcome, started.elapsed()),
+        Err(_) => (Outcome::Error(format!("TIMEOUT in kots-template after {OUR_TIMEOUT:?}")), started.elapsed()),
+    }
 }
 
 /// Whether two outcomes agree: the same bytes, or both errors.
