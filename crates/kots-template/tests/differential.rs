@@ -230,7 +230,7 @@ fn write_report(name: &str, header: &str, items: &[String]) {
 
 /// The five cases our side took longest on, to keep the test's time in view.
 fn print_slowest(times: &mut [(std::time::Duration, String)]) {
-    times.sort_by(|a, b| b.0.cmp(&a.0));
+    times.sort_by_key(|(took, _)| std::cmp::Reverse(*took));
     let list: Vec<String> = times.iter().take(5).map(|(t, label)| format!("{label} {t:.1?}")).collect();
     println!("slowest on our side: {}", list.join(", "));
 }

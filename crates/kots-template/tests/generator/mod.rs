@@ -164,7 +164,6 @@ const FUNCS: &[Func] = &[
     f("le", &[Str, Str], Bool),
     f("gt", &[Float, Float], Bool),
     f("ge", &[Int64, Int], Bool),
-    f("lt", &[Any, Any], Bool),
     // Defaults and flow.
     f("default", &[Any, Any], Any),
     f("empty", &[Any], Bool),
@@ -490,7 +489,7 @@ impl Gen {
             58..=67 if nested => self.if_block(),
             68..=79 if nested => self.range_block(),
             80..=86 if nested => self.with_block(),
-            87..=89 if self.in_range > 0 || self.chance(0.05) => {
+            87..=89 if self.in_range > 0 || self.chance(0.01) => {
                 // break/continue, mostly inside a range (outside it they are parse errors).
                 let kw = if self.chance(0.5) { "break" } else { "continue" };
                 let cond = self.pipeline(Bool, false);
@@ -603,7 +602,7 @@ impl Gen {
             7 => (self.operand(Small), Int),
             _ => {
                 // Anything else, ill typed or not; never a big int (Go would loop for ages).
-                let t = self.pick(&[List, Map, Str, Bool, Float]);
+                let t = self.pick(&[List, Map, List, Map, List, Str, Bool, Float]);
                 (self.operand(t), Any)
             }
         };
@@ -780,10 +779,6 @@ impl Gen {
                 5 => self.field("s"),
                 6 => self.field("t"),
                 7 => self.field("e"),
-                8 => {
-                    let k = self.pick(KEYS);
-                    if k.is_empty() || k.contains(' ') { self.string_literal() } else { self.field(&format!("m.{k}")) }
-                }
                 _ => format!("\"{}\"", self.pick(KEYS)),
             },
             Regex => go_quote(self.pick(REGEXES)),
