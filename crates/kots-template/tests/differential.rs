@@ -313,6 +313,8 @@ fn corpus_agrees_with_go() {
     let mut shapes = 0;
     let mut sorted = Sorted::default();
     let mut corpus_errors = Vec::new();
+    // Both sides erred, in other words: not a failure, but Go's wording is the goal.
+    let mut wording = Vec::new();
     let mut by_file: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut slowest = Vec::new();
     for (loaded, go_outcome) in corpus.iter().zip(&go_outcomes) {
@@ -362,7 +364,18 @@ fn corpus_agrees_with_go() {
                 }
                 ours_ok
             }
-            None => tally.add(go_outcome, &ours),
+            None => {
+                if let (Outcome::Error(g), Outcome::Error(o)) = (go_outcome, &ours)
+                    && g != o
+                    && oracle::pending_cause(&loaded.case, &ours).is_none()
+                {
+                    wording.push(format!(
+                        "--- {}\n  template: {:?}\n  go:   {g}\n  ours: {o}",
+                        loaded.label, loaded.case.template
+                    ));
+                }
+                tally.add(go_outcome, &ours)
+            }
         };
         if ok {
             entry.1 += 1;
@@ -391,6 +404,12 @@ fn corpus_agrees_with_go() {
         started.elapsed()
     );
     let failures = sorted.failures;
+    std::fs::write(report_path("corpus-wording"), wording.join("\n")).unwrap();
+    println!(
+        "{} cases where both sides err in other words: {}",
+        wording.len(),
+        report_path("corpus-wording").display()
+    );
     write_report("corpus", &header, &failures);
     for e in &corpus_errors {
         println!("{e}");

@@ -136,7 +136,11 @@ pub fn oracle() -> &'static Oracle {
     static ORACLE: OnceLock<Oracle> = OnceLock::new();
     ORACLE.get_or_init(|| {
         if skip_requested() {
-            eprintln!("KOTS_TEMPLATE_SKIP_ORACLE=1: skipping the differential tests against Go");
+            // Straight to stderr: the test harness captures eprintln! of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "KOTS_TEMPLATE_SKIP_ORACLE=1: skipping kots-template's differential tests against Go"
+            );
             return Oracle::Skipped;
         }
         match build() {
