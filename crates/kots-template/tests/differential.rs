@@ -29,7 +29,7 @@ use serde::Deserialize;
 /// Keep this list short and visible; remove an entry when its cause is fixed.
 struct Known {
     /// Whether a disagreement is this one: the case, Go's outcome, ours.
-    matches: fn(&Case, &Outcome, &Outcome) -> bool,
+    matches: fn(&Disagreement) -> bool,
     /// Our side hangs on these cases: do not run them (a hung render thread would eat a core).
     hangs: Option<fn(&Case) -> bool>,
     reason: &'static str,
@@ -41,31 +41,30 @@ fn ours_error_contains(ours: &Outcome, needle: &str) -> bool {
 
 const KNOWN: &[Known] = &[
     Known {
-        matches: |_, _, ours| ours_error_contains(ours, "complex constants are not supported"),
+        matches: |d| ours_error_contains(&d.ours, "complex constants are not supported"),
         hangs: None,
         reason: "complex constants (1i, 1+2i) are not supported, by decision (parse/number.rs); Go prints (0+1i)",
     },
     Known {
-        matches: |case, _, _| case.left.is_empty() || case.right.is_empty(),
+        matches: |d| d.case.left.is_empty() || d.case.right.is_empty(),
         hangs: Some(|case| case.left.is_empty() || case.right.is_empty()),
         reason: "empty delimiters (Go's Delims(\"\", \"\") means the defaults) make the lexer loop for ever",
     },
     Known {
-        matches: |_, go, ours| match (go, ours) {
-            (Outcome::Output(g), Outcome::Output(o)) => {
-                std::str::from_utf8(g).is_err() && String::from_utf8_lossy(g).as_bytes() == o.as_slice()
-            }
-            _ => false,
+        matches: |d| {
+            d.go_invalid_utf8
+                || matches!(&d.go, Outcome::Output(g) if std::str::from_utf8(g).is_err()
+                    && matches!(&d.ours, Outcome::Output(o) if String::from_utf8_lossy(g).as_bytes() == o.as_slice()))
         },
         hangs: None,
-        reason: "Go's output is not UTF-8 (a cut through a multi-byte character, decoded bytes): our strings are \
-                 UTF-8 and the broken bytes become U+FFFD, by decision (builtins.rs, sprig/encoding.rs)",
+        reason: "Go made a string that is not UTF-8 (a cut through a multi-byte character, decoded bytes): our \
+                 strings are UTF-8 and the broken bytes become U+FFFD, by decision (builtins.rs, sprig/encoding.rs)",
     },
     Known {
-        matches: |case, go, ours| {
-            !go.is_error()
-                && ours_error_contains(ours, "slice index out of bounds")
-                && (case.template.contains("slice") || case.defines.iter().any(|d| d.contains("slice")))
+        matches: |d| {
+            !d.go.is_error()
+                && ours_error_contains(&d.ours, "slice index out of bounds")
+                && std::iter::once(&d.case.template).chain(&d.case.defines).any(|t| t.contains("slice"))
         },
         hangs: None,
         reason: "sprig's slice reaches into a list's spare capacity in Go (encoding/json gives a 3-item list \
@@ -73,8 +72,8 @@ const KNOWN: &[Known] = &[
     },
 ];
 
-fn known_reason(case: &Case, go: &Outcome, ours: &Outcome) -> Option<&'static str> {
-    KNOWN.iter().find(|k| (k.matches)(case, go, ours)).map(|k| k.reason)
+fn known_reason(d: &Disagreement) -> Option<&'static str> {
+    KNOWN.iter().find(|k| (k.matches)(d)).map(|k| k.reason)
 }
 
 fn known_hang(case: &Case) -> Option<&'static str> {
@@ -261,7 +260,7 @@ struct Sorted {
 
 impl Sorted {
     fn disagreement(&mut self, d: Disagreement) {
-        if let Some(reason) = known_reason(&d.case, &d.go, &d.ours) {
+        if let Some(reason) = known_reason(&d) {
             self.known.entry(reason).or_default().push(d.label);
         } else if let Some(name) = oracle::pending_cause(&d.case, &d.ours) {
             *self.pending.entry(name).or_default() += 1;
@@ -321,7 +320,8 @@ fn corpus_agrees_with_go() {
     let corpus = load_corpus();
     assert!(corpus.len() >= 1000, "the corpus has only {} cases", corpus.len());
     let cases: Vec<Case> = corpus.iter().map(|l| l.case.clone()).collect();
-    let go_outcomes = oracle::run_go(go, &cases);
+    let answers = oracle::run_go(go, &cases);
+    let go_outcomes: Vec<Outcome> = answers.iter().map(|a| a.outcome.clone()).collect();
     let go_time = started.elapsed();
 
     let mut tally = Tally::default();
@@ -332,7 +332,7 @@ fn corpus_agrees_with_go() {
     let mut wording = Vec::new();
     let mut by_file: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut slowest = Vec::new();
-    for (loaded, go_outcome) in corpus.iter().zip(&go_outcomes) {
+    for ((loaded, go_outcome), answer) in corpus.iter().zip(&go_outcomes).zip(&answers) {
         // The corpus itself: Go must do what the case says it does.
         let go_expected = match loaded.expect {
             Expect::Output => !go_outcome.is_error(),
@@ -403,6 +403,7 @@ fn corpus_agrees_with_go() {
                 case: loaded.case.clone(),
                 go: go_outcome.clone(),
                 ours,
+                go_invalid_utf8: answer.invalid_utf8,
             };
             sorted.disagreement(d);
         }
@@ -450,7 +451,8 @@ fn generated_programs_agree_with_go() {
     // The cases as the oracle reads them, to replay by hand: `oracle < differential-generated.jsonl`.
     let jsonl: String = cases.iter().map(|c| serde_json::to_string(c).unwrap() + "\n").collect();
     std::fs::write(report_path("generated").with_extension("jsonl"), jsonl).unwrap();
-    let go_outcomes = oracle::run_go(go, &cases);
+    let answers = oracle::run_go(go, &cases);
+    let go_outcomes: Vec<Outcome> = answers.iter().map(|a| a.outcome.clone()).collect();
     let go_time = started.elapsed();
     let go_errors = go_outcomes.iter().filter(|o| o.is_error()).count();
     // Go's errors, for tuning the generator (how much of what it makes is ill typed, and why).
@@ -476,7 +478,13 @@ fn generated_programs_agree_with_go() {
         let (ours, took) = oracle::run_ours_timed(case);
         slowest.push((took, format!("generated #{i}")));
         if !tally.add(go_outcome, &ours) {
-            sorted.disagreement(Disagreement { label, case: case.clone(), go: go_outcome.clone(), ours });
+            sorted.disagreement(Disagreement {
+                label,
+                case: case.clone(),
+                go: go_outcome.clone(),
+                ours,
+                go_invalid_utf8: answers[i].invalid_utf8,
+            });
         }
     }
     print_slowest(&mut slowest);
@@ -518,11 +526,14 @@ fn oracle_answers_as_go_does() {
         defined,
         Case::new("{{ env \"CARGO_MANIFEST_DIR\" }}", serde_json::Value::Null),
     ];
-    let outcomes = oracle::run_go(go, &cases);
+    let answers = oracle::run_go(go, &cases);
+    let outcomes: Vec<Outcome> = answers.iter().map(|a| a.outcome.clone()).collect();
     assert_eq!(outcomes[0], Outcome::Output(b"X 3".to_vec()));
     assert_eq!(outcomes[1], Outcome::Output(b"1e+06}} {{ .a }}".to_vec()));
     // "%c" of 200 is "È" (0xC3 0x88); trunc 1 keeps one byte, invalid UTF-8 that must survive.
     assert_eq!(outcomes[2], Outcome::Output(vec![0xC3]));
+    // And the oracle noticed that trunc made a string that is not UTF-8; upper's was fine.
+    assert!(answers[2].invalid_utf8 && !answers[0].invalid_utf8);
     assert_eq!(outcomes[3], Outcome::Error("template: t:1: unclosed action".to_string()));
     assert!(
         matches!(&outcomes[4], Outcome::Error(e) if e.contains("map has no entry for key \"x\"")),

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"text/template"
 	"time"
 	"unicode/utf8"
@@ -44,12 +45,51 @@ type result struct {
 	Output    *string `json:"output,omitempty"`
 	OutputB64 *string `json:"output_b64,omitempty"`
 	Error     *string `json:"error,omitempty"`
+	// A function returned a string that is not UTF-8 along the way.
+	InvalidUTF8 bool `json:"invalid_utf8,omitempty"`
 }
 
 // A case that runs longer than this is reported as an error (its goroutine is abandoned).
 const caseTimeout = 5 * time.Second
 
-var funcs = sprig.TxtFuncMap()
+// sprig's functions, each wrapped to notice when one returns a string that is not valid UTF-8
+// (b64dec of arbitrary bytes, trunc through a multi-byte character, …). Go's strings are bytes;
+// kots-template's are UTF-8, so such a case may differ for that known reason even where the
+// final output is valid UTF-8 again (`len`, `%q` of the broken string); the answer says so.
+var funcs = wrapAll(sprig.TxtFuncMap())
+
+// Set when a function returned a string that is not UTF-8 during the current case.
+var sawInvalidUTF8 bool
+
+func wrapAll(m map[string]interface{}) map[string]interface{} {
+	out := make(map[string]interface{}, len(m))
+	for name, f := range m {
+		out[name] = wrap(f)
+	}
+	return out
+}
+
+func wrap(f interface{}) interface{} {
+	fv := reflect.ValueOf(f)
+	ft := fv.Type()
+	return reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+		var results []reflect.Value
+		if ft.IsVariadic() {
+			results = fv.CallSlice(args)
+		} else {
+			results = fv.Call(args)
+		}
+		for _, r := range results {
+			if r.Kind() == reflect.String && !utf8.ValidString(r.String()) {
+				sawInvalidUTF8 = true
+			}
+			if r.Kind() == reflect.Interface && !r.IsNil() && r.Elem().Kind() == reflect.String && !utf8.ValidString(r.Elem().String()) {
+				sawInvalidUTF8 = true
+			}
+		}
+		return results
+	}).Interface()
+}
 
 func run(c *testCase) (out []byte, err error) {
 	defer func() {
@@ -88,6 +128,13 @@ func run(c *testCase) (out []byte, err error) {
 }
 
 func runWithTimeout(c *testCase) result {
+	sawInvalidUTF8 = false
+	r := runWithTimeout1(c)
+	r.InvalidUTF8 = sawInvalidUTF8
+	return r
+}
+
+func runWithTimeout1(c *testCase) result {
 	type done struct {
 		out []byte
 		err error

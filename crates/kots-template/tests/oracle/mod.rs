@@ -117,6 +117,17 @@ struct GoResult {
     output: Option<String>,
     output_b64: Option<String>,
     error: Option<String>,
+    #[serde(default)]
+    invalid_utf8: bool,
+}
+
+/// Go's answer to one case.
+#[derive(Debug, Clone)]
+pub struct GoAnswer {
+    pub outcome: Outcome,
+    /// A sprig function returned a string that is not UTF-8 on the way (Go's strings are
+    /// bytes; ours are UTF-8).
+    pub invalid_utf8: bool,
 }
 
 /// The built oracle, or why there is none.
@@ -224,7 +235,7 @@ fn build() -> Result<PathBuf, String> {
 }
 
 /// Runs `cases` through one oracle process, in order.
-pub fn run_go(oracle: &Path, cases: &[Case]) -> Vec<Outcome> {
+pub fn run_go(oracle: &Path, cases: &[Case]) -> Vec<GoAnswer> {
     let mut child = Command::new(oracle)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -248,14 +259,16 @@ pub fn run_go(oracle: &Path, cases: &[Case]) -> Vec<Outcome> {
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.expect("reading the oracle's answers");
         let result: GoResult = serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad oracle line {line:?}: {e}"));
-        outcomes.push(match (result.output, result.output_b64, result.error) {
+        let invalid_utf8 = result.invalid_utf8;
+        let outcome = match (result.output, result.output_b64, result.error) {
             (Some(output), _, _) => Outcome::Output(output.into_bytes()),
             (None, Some(b64), _) => {
                 Outcome::Output(base64::engine::general_purpose::STANDARD.decode(b64).expect("oracle base64"))
             }
             (None, None, Some(error)) => Outcome::Error(error),
             (None, None, None) => panic!("oracle line with neither output nor error: {line}"),
-        });
+        };
+        outcomes.push(GoAnswer { outcome, invalid_utf8 });
     }
     writer.join().unwrap();
     let status = child.wait().unwrap();
@@ -424,6 +437,8 @@ pub struct Disagreement {
     pub case: Case,
     pub go: Outcome,
     pub ours: Outcome,
+    /// Go made a string that is not UTF-8 along the way.
+    pub go_invalid_utf8: bool,
 }
 
 impl std::fmt::Display for Disagreement {
