@@ -211,7 +211,9 @@ fn slice(item: &Value, indexes: &[Value]) -> Result<Value, FuncError> {
             Some(sub) => Value::string(sub),
             None => Value::string(String::from_utf8_lossy(&s.as_bytes()[from..to]).into_owned()),
         },
-        Value::List(l) => Value::List(List { items: l.items[from..to].to_vec().into(), elem: l.elem.clone() }),
+        Value::List(l) => {
+            Value::List(List { items: l.items[from..to].to_vec().into(), elem: l.elem.clone(), nil: false })
+        }
         Value::Bytes(b) => Value::Bytes(b[from..to].into()),
         // Not reached: every other kind returned an error above.
         other => other.clone(),

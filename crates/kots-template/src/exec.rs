@@ -76,6 +76,10 @@ impl At<'_> {
     }
 }
 
+/// The builtins whose parameters are `reflect.Value`.
+const REFLECT_BUILTINS: &[&str] =
+    &["and", "or", "not", "len", "index", "slice", "eq", "ne", "lt", "le", "gt", "ge", "call"];
+
 /// Stack left before a nested walk grows the stack, and by how much it grows.
 pub(crate) const STACK_RED_ZONE: usize = 128 * 1024;
 pub(crate) const STACK_GROWTH: usize = 2 * 1024 * 1024;
@@ -626,7 +630,10 @@ impl State<'_> {
                 None => return self.fail_arg(arg, format!("{name:?} is not a defined function")),
             },
         };
-        self.eval_call(dot, func, builtin, arg, cmd, name, args, fin)
+        // Go's builtins that take `reflect.Value` see missing values as they are; the fmt ones
+        // (`print`, `printf`, `html`, …) take `any` like every other function.
+        let raw = builtin && REFLECT_BUILTINS.contains(&name);
+        self.eval_call(dot, func, raw, arg, cmd, name, args, fin)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -634,7 +641,7 @@ impl State<'_> {
         &mut self,
         dot: &Value,
         func: &Func,
-        builtin: bool,
+        reflect_args: bool,
         ident: &Arg,
         cmd: At<'_>,
         name: &str,
@@ -661,7 +668,7 @@ impl State<'_> {
             }
             args.len()
         };
-        if builtin && (name == "and" || name == "or") {
+        if reflect_args && (name == "and" || name == "or") {
             let want = name == "or";
             let mut last = Value::Missing;
             for a in args {
@@ -679,12 +686,12 @@ impl State<'_> {
         let mut argv = Vec::with_capacity(num_in);
         let mut i = 0;
         while i < num_fixed && i < args.len() {
-            argv.push(self.eval_arg(dot, Some(&sig.params[i]), builtin, &args[i])?);
+            argv.push(self.eval_arg(dot, Some(&sig.params[i]), reflect_args, &args[i])?);
             i += 1;
         }
         if let Some(rest) = &sig.variadic {
             while i < args.len() {
-                argv.push(self.eval_arg(dot, Some(rest), builtin, &args[i])?);
+                argv.push(self.eval_arg(dot, Some(rest), reflect_args, &args[i])?);
                 i += 1;
             }
         }
@@ -693,7 +700,15 @@ impl State<'_> {
                 Some(rest) if num_in > num_fixed => rest,
                 _ => &sig.params[num_in - 1],
             };
-            argv.push(self.validate(f, Some(typ), builtin, ident)?);
+            argv.push(self.validate(f, Some(typ), reflect_args, ident)?);
+        }
+        if reflect_args && name == "call" {
+            // Templates hold no function values: whatever `call` is given is not callable.
+            // Go names the callee by its source text.
+            let callee = args.first().map(Arg::describe).unwrap_or_default();
+            let target = argv.first().cloned().unwrap_or(Value::Missing);
+            let e = crate::builtins::call_error(&callee, &target);
+            return Err(self.fail(cmd.pos(), cmd.describe(), format!("error calling {name}: {e}")));
         }
         let body = func.body.clone();
         let result = {
@@ -715,7 +730,7 @@ impl State<'_> {
                 }
                 return match typ {
                     None | Some(GoType::Any) => Ok(Value::Nil),
-                    Some(t) if can_be_nil(t) => Ok(zero_value(t)),
+                    Some(t) if can_be_nil(t) => Ok(nil_argument(t)),
                     Some(t) => self.fail_arg(arg, format!("cannot assign nil to {}", t.name())),
                 };
             }
@@ -797,7 +812,7 @@ impl State<'_> {
         if matches!(value, Value::Missing) {
             return match typ {
                 GoType::Any => Ok(Value::Nil),
-                t if can_be_nil(t) => Ok(zero_value(t)),
+                t if can_be_nil(t) => Ok(nil_argument(t)),
                 t => self.fail_arg(arg, format!("invalid value; expected {}", t.name())),
             };
         }
@@ -834,6 +849,16 @@ fn can_be_nil(typ: &GoType) -> bool {
     }
 }
 
+/// A nil passed for a parameter of type `typ`: a nil slice, or for maps and pointers the nil
+/// that function bodies take as Go's nil map (`set nil "a" 1` fails as in Go: assignment to
+/// entry in nil map).
+fn nil_argument(typ: &GoType) -> Value {
+    match typ {
+        GoType::Map(_) | GoType::Named(_) | GoType::Any => Value::Nil,
+        other => zero_value(other),
+    }
+}
+
 /// The zero value of a Go type.
 pub(crate) fn zero_value(typ: &GoType) -> Value {
     match typ {
@@ -844,7 +869,7 @@ pub(crate) fn zero_value(typ: &GoType) -> Value {
         GoType::Float(kind) => Value::Float(0.0, *kind),
         GoType::String => Value::string(""),
         GoType::Bytes => Value::Bytes(Arc::from(&[][..])),
-        GoType::Slice(elem) => Value::typed_list(Vec::new(), (**elem).clone()),
+        GoType::Slice(elem) => Value::nil_list((**elem).clone()),
         GoType::Map(elem) => Value::Map(crate::value::Map::new(Default::default(), (**elem).clone())),
     }
 }

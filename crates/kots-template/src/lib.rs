@@ -194,7 +194,34 @@ mod tests {
     }
 
     #[test]
+    fn nil_slices_stay_nil_as_in_go() {
+        // Expected outputs from Go 1.27 + sprig 3.2.3.
+        let cases: &[(&str, &str)] = &[
+            ("{{ toJson (list) }}", "[]"),
+            ("{{ toJson (list 1) }}", "[1]"),
+            ("{{ toJson (rest (list)) }}", "null"),
+            ("{{ toJson (regexFindAll \"x\" \"abc\" -1) }}", "null"),
+            ("{{ printf \"%#v\" (list) }}", "[]interface {}{}"),
+            ("{{ printf \"%#v\" (rest (list)) }}", "[]interface {}(nil)"),
+            ("{{ deepEqual (list) (rest (list 1)) }}", "true"),
+            ("{{ deepEqual (rest (list)) (list) }}", "false"),
+            ("{{ toJson (concat (list) (list)) }}", "null"),
+            ("{{ $d := dict }}{{ $_ := set $d \"self\" $d }}{{ len $d }}", "1"),
+            ("{{ list }}", "[]"),
+            ("{{ $l := list }}{{ $l = append $l 1 }}{{ toJson $l }}", "[1]"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&run(text, serde_json::json!({})).unwrap_or_else(|e| panic!("{text}: {e}")), want, "{text}");
+        }
+    }
+
+    #[test]
     fn bad_templates_fail_with_the_place() {
+        let err = run("{{ set nil \"a\" 1 }}", serde_json::json!({})).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "template: t:1:3: executing \"t\" at <set nil \"a\" 1>: error calling set: assignment to entry in nil map"
+        );
         let err = run("{{ .a", serde_json::json!({})).unwrap_err().to_string();
         assert!(err.contains("unclosed action"), "{err}");
         let err = run("line\n{{ nofunc 1 }}", serde_json::json!({})).unwrap_err().to_string();

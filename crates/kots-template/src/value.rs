@@ -10,6 +10,11 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, RwLock};
 
+/// How deeply functions that walk a value (printing, JSON, deep copies and comparisons) descend
+/// before they stop: a map can hold itself (`set $d "self" $d`), which Go walks until its stack
+/// runs out and the process dies.
+pub const MAX_NESTING: usize = 1_000;
+
 /// A Go type, as far as templates need to name one: function parameters are declared with it
 /// (a template constant converts to the parameter's type, as in Go), lists and maps record
 /// their element type with it, and `%T`/`typeOf` print it.
@@ -184,6 +189,10 @@ impl GoType {
 pub struct List {
     pub items: Arc<Vec<Value>>,
     pub elem: GoType,
+    /// Go's nil slice (what `rest` of an empty list, `concat` of nothing, or a missing
+    /// slice-typed value is): empty like any other, but `toJson` writes `null`, `%#v` shows
+    /// `(nil)`, and `deepEqual` tells it from an empty one.
+    pub nil: bool,
 }
 
 /// A map value: `map[string]T`, keys in Go's sorted order (Go's `range` and `fmt` both sort
@@ -320,12 +329,22 @@ impl Value {
 
     /// A `[]interface {}`.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(List { items: Arc::new(items), elem: GoType::Any })
+        Value::List(List { items: Arc::new(items), elem: GoType::Any, nil: false })
     }
 
     /// A `[]T` with the given element type.
     pub fn typed_list(items: Vec<Value>, elem: GoType) -> Value {
-        Value::List(List { items: Arc::new(items), elem })
+        Value::List(List { items: Arc::new(items), elem, nil: false })
+    }
+
+    /// Go's nil slice of `elem`.
+    pub fn nil_list(elem: GoType) -> Value {
+        Value::List(List { items: Arc::new(Vec::new()), elem, nil: true })
+    }
+
+    /// A `[]interface {}` that is nil when empty: what Go's `append` onto a nil slice makes.
+    pub fn list_or_nil(items: Vec<Value>) -> Value {
+        if items.is_empty() { Value::nil_list(GoType::Any) } else { Value::list(items) }
     }
 
     /// A `[]string`.

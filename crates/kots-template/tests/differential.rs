@@ -78,6 +78,18 @@ const KNOWN: &[Known] = &[
         reason: "sprig's slice reaches into a list's spare capacity in Go (encoding/json gives a 3-item list \
                  capacity 4, so slice .l 1 4 works there); our lists have no capacity",
     },
+    Known {
+        matches: |d| d.case.template.contains("\\p{"),
+        hangs: None,
+        reason: "regex Unicode classes (\\p{Han}) do not match in sprig's regex functions here; Go's RE2 has them \
+                 (sprig/regex.rs)",
+    },
+    Known {
+        matches: |d| !d.go.is_error() && ours_error_contains(&d.ours, "non-comparable type []:"),
+        hangs: None,
+        reason: "eq/ne with a nil slice (regexSplit n=0, regexFindAll without matches, rest of an empty list): Go \
+                 compares nil-ness without error; our lists have no nil form, so the empty list is non-comparable",
+    },
 ];
 
 /// Whether a `{{continue}}` sits in the `{{else}}` list of a `{{range}}` (a rough scan of the

@@ -679,6 +679,12 @@ impl<'a> Printer<'a> {
 
     /// `printValue`: a value inside a list or map (`depth > 0`), or a composite at the top.
     fn print_value(&mut self, value: &Value, verb: char, depth: usize) {
+        if depth > crate::value::MAX_NESTING {
+            // A map that contains itself (sprig's `set $d "k" $d`): Go recurses until its stack
+            // limit kills the process; we stop and say so.
+            self.buf.push_str("<nested too deep>");
+            return;
+        }
         if depth > 0 && !value.is_nil() && self.handle_methods(value, verb) {
             return;
         }
@@ -729,7 +735,11 @@ impl<'a> Printer<'a> {
                 self.buf.push(if self.f.sharp_v { '}' } else { ']' });
             }
             Value::List(l) => {
-                if self.f.sharp_v {
+                if self.f.sharp_v && l.nil {
+                    self.buf.push_str("[]");
+                    self.buf.push_str(&l.elem.name());
+                    self.buf.push_str("(nil)");
+                } else if self.f.sharp_v {
                     self.buf.push_str("[]");
                     self.buf.push_str(&l.elem.name());
                     self.buf.push('{');
