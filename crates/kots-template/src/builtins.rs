@@ -278,6 +278,14 @@ fn as_str(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
+/// Go's `isNil` in funcs.go: no value, a nil interface, or a nil slice.
+fn go_is_nil(value: &Value) -> bool {
+    match value {
+        Value::List(list) => list.nil,
+        other => other.is_nil(),
+    }
+}
+
 /// `eq arg1 arg2 …`: `arg1 == arg2 || arg1 == arg3 || …`. A missing value is a nil interface
 /// here, as in Go.
 fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, FuncError> {
@@ -320,8 +328,8 @@ fn eq(arg1: &Value, rest: &[Value]) -> Result<bool, FuncError> {
                             sprintf("%v", std::slice::from_ref(arg)),
                         )));
                     }
-                    if arg1.is_nil() || arg.is_nil() {
-                        arg1.is_nil() == arg.is_nil()
+                    if go_is_nil(arg1) || go_is_nil(arg) {
+                        go_is_nil(arg1) == go_is_nil(arg)
                     } else {
                         let equal = match (arg1, arg) {
                             (Value::Object(a), Value::Object(b)) if a.type_name() == b.type_name() => a.equals(&**b),

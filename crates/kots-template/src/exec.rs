@@ -337,10 +337,14 @@ impl State<'_> {
                 ));
             }
         }
-        // A `break` or `continue` in the body ends here; one in the `else` belongs to an
-        // enclosing range (Go parses the `else` outside this one).
+        // A `break` or `continue` in the body ends here. In the `else` (which Go parses outside
+        // this range), Go's walkRange still recovers a `break` itself, but lets a `continue`
+        // reach the enclosing range.
         let flow = if !ran && let Some(else_list) = &control.else_list {
-            self.walk_list(dot, else_list)?
+            match self.walk_list(dot, else_list)? {
+                Flow::Continue => Flow::Continue,
+                _ => Flow::Normal,
+            }
         } else {
             Flow::Normal
         };

@@ -88,7 +88,14 @@ pub struct Templates {
 
 impl Templates {
     /// A set with these functions (shared: build the map once, for many sets) and options.
-    pub fn new(funcs: impl Into<Arc<FuncMap>>, options: Options) -> Templates {
+    pub fn new(funcs: impl Into<Arc<FuncMap>>, mut options: Options) -> Templates {
+        // Go's `Delims("", "")`: an empty delimiter means the default one.
+        if options.left_delim.is_empty() {
+            options.left_delim = "{{".to_string();
+        }
+        if options.right_delim.is_empty() {
+            options.right_delim = "}}".to_string();
+        }
         Templates { trees: HashMap::new(), funcs: funcs.into(), options }
     }
 
@@ -212,6 +219,11 @@ mod tests {
             ("{{ deepEqual (list) (rest (list 1)) }}", "true"),
             ("{{ deepEqual (rest (list)) (list) }}", "false"),
             ("{{ toJson (concat (list) (list)) }}", "null"),
+            ("{{ eq (rest (list)) (rest (list)) }} {{ eq (rest (list)) nil }}", "true true"),
+            (
+                "{{ regexMatch `\\p{Han}` \"世\" }} {{ regexMatch `\\pL` \"a\" }} {{ regexFindAll `[\\p{Greek}]+` \"abγδ\" -1 }} {{ regexMatch `\\PL` \"a\" }} {{ regexMatch `[^\\p{Han}]` \"世\" }}",
+                "true true [γδ] false false",
+            ),
             ("{{ $d := dict }}{{ $_ := set $d \"self\" $d }}{{ len $d }}", "1"),
             ("{{ list }}", "[]"),
             ("{{ $l := list }}{{ $l = append $l 1 }}{{ toJson $l }}", "[1]"),

@@ -46,19 +46,6 @@ const KNOWN: &[Known] = &[
         reason: "complex constants (1i, 1+2i) are not supported, by decision (parse/number.rs); Go prints (0+1i)",
     },
     Known {
-        matches: |d| d.case.left.is_empty() || d.case.right.is_empty(),
-        hangs: Some(|case| case.left.is_empty() || case.right.is_empty()),
-        reason: "empty delimiters (Go's Delims(\"\", \"\") means the defaults) make the lexer loop for ever",
-    },
-    Known {
-        matches: |d| {
-            std::iter::once(&d.case.template).chain(&d.case.defines).any(|t| continue_in_range_else(t, &d.case.left))
-        },
-        hangs: None,
-        reason: "{{continue}} in a range's {{else}} list continues the enclosing range in Go (only break is caught \
-                 by the inner range); ours ends the inner range only (exec.rs)",
-    },
-    Known {
         matches: |d| {
             d.go_invalid_utf8
                 || matches!(&d.go, Outcome::Output(g) if std::str::from_utf8(g).is_err()
@@ -78,47 +65,7 @@ const KNOWN: &[Known] = &[
         reason: "sprig's slice reaches into a list's spare capacity in Go (encoding/json gives a 3-item list \
                  capacity 4, so slice .l 1 4 works there); our lists have no capacity",
     },
-    Known {
-        matches: |d| d.case.template.contains("\\p{"),
-        hangs: None,
-        reason: "regex Unicode classes (\\p{Han}) do not match in sprig's regex functions here; Go's RE2 has them \
-                 (sprig/regex.rs)",
-    },
-    Known {
-        matches: |d| !d.go.is_error() && ours_error_contains(&d.ours, "non-comparable type []:"),
-        hangs: None,
-        reason: "eq/ne with a nil slice (regexSplit n=0, regexFindAll without matches, rest of an empty list): Go \
-                 compares nil-ness without error; our lists have no nil form, so the empty list is non-comparable",
-    },
 ];
-
-/// Whether a `{{continue}}` sits in the `{{else}}` list of a `{{range}}` (a rough scan of the
-/// actions' keywords, enough to recognise the known executor bug in corpus and generated cases).
-fn continue_in_range_else(text: &str, left: &str) -> bool {
-    let left = if left.is_empty() { "{{" } else { left };
-    let keyword = regex::Regex::new(&format!(r"{}-?\s*([a-z]+)", regex::escape(left))).unwrap();
-    // The open blocks, and for each whether we are in its else list (ranges only).
-    let mut stack: Vec<(&str, bool)> = Vec::new();
-    for capture in keyword.captures_iter(text) {
-        match capture.get(1).map_or("", |m| m.as_str()) {
-            kw @ ("if" | "range" | "with" | "block" | "define") => stack.push((kw, false)),
-            "else" => {
-                if let Some(top) = stack.last_mut() {
-                    top.1 = top.0 == "range";
-                }
-            }
-            "end" => {
-                stack.pop();
-            }
-            // The innermost enclosing range decides; blocks inside it do not change that.
-            "continue" if stack.iter().rev().find(|(kw, _)| *kw == "range").is_some_and(|(_, in_else)| *in_else) => {
-                return true;
-            }
-            _ => {}
-        }
-    }
-    false
-}
 
 fn known_reason(d: &Disagreement) -> Option<&'static str> {
     KNOWN.iter().find(|k| (k.matches)(d)).map(|k| k.reason)

@@ -279,6 +279,23 @@ fn translate(pattern: &str) -> Result<String, FuncError> {
                     }
                     out.push_str(&regex::escape(&lit));
                 }
+                ('p' | 'P', _) => {
+                    // A Unicode class, `\pL` or `\p{Han}`: copied through whole.
+                    out.push('\\');
+                    out.push(e);
+                    if chars.get(i) == Some(&'{') {
+                        while i < chars.len() {
+                            out.push(chars[i]);
+                            i += 1;
+                            if chars[i - 1] == '}' {
+                                break;
+                            }
+                        }
+                    } else if i < chars.len() {
+                        out.push(chars[i]);
+                        i += 1;
+                    }
+                }
                 (e, _) => {
                     out.push('\\');
                     out.push(e);
