@@ -234,6 +234,25 @@ mod tests {
     }
 
     #[test]
+    fn regex_escapes_read_as_go_reads_them() {
+        // Expected outputs from Go 1.27 + sprig 3.2.3 (regexMatch is false when Go refuses the
+        // pattern).
+        let cases: &[(&str, &str)] = &[
+            (r"{{ regexMatch `\u003C` `<` }}", "false"),
+            (r"{{ regexMatch `\<a\>` `<a>` }}", "true"),
+            (r"{{ regexMatch `\101` `A` }}", "true"),
+            (r"{{ regexMatch `\1` `A` }}", "false"),
+            (r"{{ regexMatch `[\<]` `<` }}", "true"),
+            (r"{{ regexMatch `\e` `x` }}", "false"),
+            (r"{{ regexMatch `\x41\x{42}` `AB` }}", "true"),
+            (r"{{ regexMatch `\_` `_` }}", "true"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&run(text, serde_json::json!({})).unwrap_or_else(|e| panic!("{text}: {e}")), want, "{text}");
+        }
+    }
+
+    #[test]
     fn bad_templates_fail_with_the_place() {
         let err = run("{{ set nil \"a\" 1 }}", serde_json::json!({})).unwrap_err().to_string();
         assert_eq!(

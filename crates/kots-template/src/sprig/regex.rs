@@ -296,9 +296,31 @@ fn translate(pattern: &str) -> Result<String, FuncError> {
                         i += 1;
                     }
                 }
-                (e, _) => {
+                ('A' | 'z' | 'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x', _) => {
                     out.push('\\');
                     out.push(e);
+                }
+                ('0'..='7', _) => {
+                    // Go's octal escape, up to three digits (a lone non-zero digit would be a
+                    // backreference, which RE2 refuses); the `regex` crate wants hex.
+                    let mut digits = e.to_string();
+                    while digits.len() < 3 && chars.get(i).is_some_and(|c| ('0'..='7').contains(c)) {
+                        digits.push(chars[i]);
+                        i += 1;
+                    }
+                    if e != '0' && digits.len() == 1 {
+                        return Err(syntax_error("invalid escape sequence", &format!("\\{e}")));
+                    }
+                    let code = u32::from_str_radix(&digits, 8).unwrap_or(0);
+                    out.push_str(&format!("\\x{{{code:X}}}"));
+                }
+                (e, _) if e.is_ascii() && !e.is_ascii_alphanumeric() => {
+                    // Escaped punctuation is that character (the `regex` crate would read `\<`
+                    // and `\>` as word boundaries).
+                    out.push_str(&regex::escape(&e.to_string()));
+                }
+                (e, _) => {
+                    return Err(syntax_error("invalid escape sequence", &format!("\\{e}")));
                 }
             }
             continue;
