@@ -45,6 +45,9 @@ pub(crate) enum Tok {
     Template,
     With,
     Eof,
+    /// Where lexing failed: the parser reports the lexer's error when it reaches this token,
+    /// as Go's parser does with `itemError` (so an earlier parse error wins, as in Go).
+    Error,
 }
 
 /// A token: its kind, byte offsets in the template text, and the line it starts on.
@@ -93,7 +96,9 @@ struct Lexer<'a> {
 }
 
 /// Splits `input` into tokens with the given delimiters.
-pub(crate) fn lex(input: &str, left: &str, right: &str) -> Result<Vec<Token>, LexError> {
+/// Splits `input` into tokens with the given delimiters. On an error the tokens end with a
+/// [`Tok::Error`] token and the error is returned beside them.
+pub(crate) fn lex(input: &str, left: &str, right: &str) -> (Vec<Token>, Option<LexError>) {
     let mut lexer = Lexer {
         input,
         bytes: input.as_bytes(),
@@ -106,8 +111,14 @@ pub(crate) fn lex(input: &str, left: &str, right: &str) -> Result<Vec<Token>, Le
         paren_depth: 0,
         tokens: Vec::new(),
     };
-    lexer.run()?;
-    Ok(lexer.tokens)
+    match lexer.run() {
+        Ok(()) => (lexer.tokens, None),
+        Err(error) => {
+            let at = lexer.start.min(input.len());
+            lexer.tokens.push(Token { kind: Tok::Error, start: at, end: at, line: error.line });
+            (lexer.tokens, Some(error))
+        }
+    }
 }
 
 impl Lexer<'_> {

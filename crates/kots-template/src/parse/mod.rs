@@ -15,11 +15,7 @@ use lex::{Tok, Token};
 
 /// Parses `text` as template `name`: the template itself and every `define`d one.
 pub(crate) fn parse(name: &str, text: &str, options: &Options, funcs: &FuncMap) -> Result<Vec<(String, Tree)>, Error> {
-    let tokens = lex::lex(text, &options.left_delim, &options.right_delim).map_err(|e| Error::Parse {
-        name: name.to_string(),
-        line: e.line,
-        message: e.message,
-    })?;
+    let (tokens, lex_error) = lex::lex(text, &options.left_delim, &options.right_delim);
     let text: Arc<str> = Arc::from(text);
     let mut parser = Parser {
         text: &text,
@@ -29,6 +25,9 @@ pub(crate) fn parse(name: &str, text: &str, options: &Options, funcs: &FuncMap) 
         vars: vec!["$".to_string()],
         range_depth: 0,
         depth: 0,
+        lex_error,
+        left_delim: &options.left_delim,
+        right_delim: &options.right_delim,
         defined: Vec::new(),
     };
     let root = parser.parse_top().map_err(|(line, message)| Error::Parse { name: name.to_string(), line, message })?;
@@ -85,6 +84,9 @@ struct Parser<'a> {
     vars: Vec<String>,
     range_depth: usize,
     depth: usize,
+    lex_error: Option<lex::LexError>,
+    left_delim: &'a str,
+    right_delim: &'a str,
     defined: Vec<(String, Vec<Node>)>,
 }
 
@@ -131,6 +133,11 @@ impl<'a> Parser<'a> {
     }
 
     fn error<T>(&self, t: &Token, message: impl Into<String>) -> PResult<T> {
+        if t.kind == Tok::Error
+            && let Some(e) = &self.lex_error
+        {
+            return Err((e.line, e.message.clone()));
+        }
         Err((t.line, message.into()))
     }
 
@@ -140,6 +147,7 @@ impl<'a> Parser<'a> {
             Tok::Eof => "EOF".to_string(),
             Tok::Text => format!("{:?}", self.src(t)),
             Tok::LeftDelim | Tok::RightDelim => format!("{:?}", self.src(t)),
+            Tok::Dot => "<.>".to_string(),
             Tok::Block
             | Tok::Break
             | Tok::Continue
@@ -159,6 +167,9 @@ impl<'a> Parser<'a> {
     }
 
     fn unexpected<T>(&self, t: &Token, context: &str) -> PResult<T> {
+        if t.kind == Tok::Error {
+            return self.error(t, "");
+        }
         let message = if t.kind == Tok::Eof {
             "unexpected EOF".to_string()
         } else {
@@ -193,8 +204,11 @@ impl<'a> Parser<'a> {
             }
             match self.text_or_action()? {
                 Some(ListItem::Node(node)) => root.push(node),
-                Some(ListItem::End(t)) | Some(ListItem::Else(t)) => {
-                    return self.error(&t, format!("unexpected {}", self.describe(&t)));
+                Some(ListItem::End(t)) => {
+                    return self.error(&t, format!("unexpected {}end{}", self.left_delim, self.right_delim));
+                }
+                Some(ListItem::Else(t)) => {
+                    return self.error(&t, format!("unexpected {}else{}", self.left_delim, self.right_delim));
                 }
                 None => {}
             }
@@ -359,11 +373,8 @@ impl<'a> Parser<'a> {
                 let inner = self.control(context, true, &inner_tok)?;
                 else_list = Some(vec![if context == "if" { Node::If(inner) } else { Node::With(inner) }]);
             } else {
-                if peek.kind == Tok::If || peek.kind == Tok::With {
-                    // `else if` in a range, or `else with` in an if: Go reads the else as
-                    // plain and then fails on the keyword.
-                    self.expect(Tok::RightDelim, "else")?;
-                }
+                // `else if` in a range or a with (or `else with` in an if): the keyword is
+                // left pending, and the list that follows fails on it, as in Go.
                 let (list, end) = self.item_list()?;
                 if let ListEnd::Else(e) = end {
                     return self.error(&e, "expected end; found {{else}}");

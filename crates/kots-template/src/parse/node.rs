@@ -85,7 +85,14 @@ impl Pipe {
 impl Command {
     /// The command as Go's `String()` prints it: operands joined by spaces.
     pub(crate) fn describe(&self) -> String {
-        let args: Vec<String> = self.args.iter().map(Arg::describe).collect();
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|arg| match arg {
+                Arg::Pipe(..) => format!("({})", arg.describe()),
+                other => other.describe(),
+            })
+            .collect();
         args.join(" ")
     }
 }
@@ -150,7 +157,7 @@ impl Arg {
             Arg::Field { idents, .. } => idents.iter().map(|i| format!(".{i}")).collect(),
             Arg::Chain { node, fields, .. } => {
                 let mut s = match node.as_ref() {
-                    Arg::Pipe(_, _) => node.describe(),
+                    Arg::Pipe(_, _) => format!("({})", node.describe()),
                     other => other.describe(),
                 };
                 for f in fields {
@@ -166,7 +173,8 @@ impl Arg {
             Arg::Number(_, n) => n.text.clone(),
             Arg::String(_, s) => format!("{:?}", s.as_ref()),
             Arg::Identifier(_, name) => name.clone(),
-            Arg::Pipe(_, pipe) => format!("({})", pipe.describe()),
+            // A parenthesised pipeline prints bare; a command puts the parentheses round it.
+            Arg::Pipe(_, pipe) => pipe.describe(),
         }
     }
 }

@@ -10,7 +10,7 @@ pub(crate) fn parse(text: &str, is_char: bool) -> Result<Number, String> {
         Number { text: text.to_string(), is_int: false, is_uint: false, is_float: false, int: 0, uint: 0, float: 0.0 };
     if is_char {
         let inner = &text[1..];
-        let (c, tail) = unquote_char(inner, '\'').ok_or_else(|| format!("malformed character constant: {text}"))?;
+        let (c, tail) = unquote_char(inner, '\'').ok_or_else(|| "invalid syntax".to_string())?;
         if tail != "'" {
             return Err(format!("malformed character constant: {text}"));
         }
