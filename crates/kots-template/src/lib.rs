@@ -19,6 +19,8 @@ mod builtins;
 mod error;
 mod exec;
 mod parse;
+#[cfg(test)]
+mod testing;
 
 pub use error::{Error, Position};
 pub use func::{ArgsExt, Call, Func, FuncError, FuncMap, Signature};

@@ -903,7 +903,7 @@ mod tests {
 
     #[test]
     fn templates_render_as_in_go() {
-        check_renders(RENDER_CASES);
+        crate::testing::assert_renders_as_go(RENDER_CASES);
     }
     // END GO RENDER
 }
@@ -955,36 +955,6 @@ pub(crate) mod test_support {
 
     pub(crate) fn d(entries: Vec<(&str, Value)>) -> Value {
         Value::map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    /// The error without the executor's `at <…>` node context (the engine's business).
-    fn without_context(s: &str) -> String {
-        match (s.find(" at <"), s.find(">: ")) {
-            (Some(a), Some(b)) if a < b => format!("{}{}", &s[..a], &s[b + 1..]),
-            _ => s.to_string(),
-        }
-    }
-
-    /// Renders each template through the engine with sprig's functions and compares with what
-    /// Go printed (`OK output` or `ERR error`), collecting every mismatch.
-    pub(crate) fn check_renders(cases: &[(&str, &str)]) {
-        let mut failures = Vec::new();
-        for (text, want) in cases {
-            let got = match crate::render("t", text, &Value::Nil) {
-                Ok(out) => format!("OK {out}"),
-                Err(e) => format!("ERR {e}"),
-            };
-            if without_context(&got) != without_context(want) {
-                failures.push(format!("{text}\n   got {got}\n  want {want}"));
-            }
-        }
-        assert!(
-            failures.is_empty(),
-            "{} of {} templates differ from Go:\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n")
-        );
     }
 
     /// Runs every case through sprig's map and collects the mismatches, so that one failure

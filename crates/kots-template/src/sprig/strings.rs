@@ -1073,7 +1073,7 @@ mod tests {
 
     #[test]
     fn templates_render_as_in_go() {
-        check_renders(RENDER_CASES);
+        crate::testing::assert_renders_as_go(RENDER_CASES);
     }
     // END GO RENDER
 }
