@@ -518,13 +518,7 @@ mod tests {
                 failures.push(format!("{name} {args:?}\n   got {got:?}\n  want {want:?}"));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ from Go:\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n")
-        );
+        crate::testing::assert_all_agree(&failures, cases.len());
     }
 
     /// Results Go has and a [`Value`] cannot: nil slices and maps (empty ones here) and strings

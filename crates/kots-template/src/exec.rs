@@ -292,7 +292,7 @@ impl State<'_> {
                     }
                 }
             }
-            Value::Int(n, kind) => {
+            Value::Int(..) | Value::Uint(..) => {
                 if pipe.decl.len() > 1 {
                     return Err(self.fail(
                         control.pos,
@@ -303,27 +303,19 @@ impl State<'_> {
                         ),
                     ));
                 }
-                for i in 0..(*n).max(0) {
-                    let v = Value::Int(i, *kind);
-                    if iterate(self, v.clone(), v)? {
-                        break;
-                    }
-                }
-            }
-            Value::Uint(n, kind) => {
-                if pipe.decl.len() > 1 {
-                    return Err(self.fail(
-                        control.pos,
-                        "range",
-                        format!(
-                            "can't use {} to iterate over more than one variable",
-                            crate::fmt::format_value(&value)
-                        ),
-                    ));
-                }
-                for i in 0..*n {
-                    let v = Value::Uint(i, *kind);
-                    if iterate(self, v.clone(), v)? {
+                // Go 1.22's range over an integer: 0 … n-1, of n's type.
+                let count = match &value {
+                    Value::Int(n, _) => (*n).max(0) as u64,
+                    Value::Uint(n, _) => *n,
+                    _ => 0,
+                };
+                for i in 0..count {
+                    let item = match &value {
+                        Value::Int(_, kind) => Value::Int(i as i64, *kind),
+                        Value::Uint(_, kind) => Value::Uint(i, *kind),
+                        _ => Value::Missing,
+                    };
+                    if iterate(self, item.clone(), item)? {
                         break;
                     }
                 }

@@ -14,13 +14,12 @@ pub(crate) fn assert_renders_as_go(cases: &[(&str, &str)]) {
             failures.push(format!("{text}\n   got {got}\n  want {want}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} templates differ from Go:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_all_agree(&failures, cases.len());
+}
+
+/// Fails with every mismatch listed when any of `total` cases differed from Go.
+pub(crate) fn assert_all_agree(failures: &[String], total: usize) {
+    assert!(failures.is_empty(), "{} of {total} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
 }
 
 fn without_context(s: &str) -> String {

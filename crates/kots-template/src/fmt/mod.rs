@@ -189,13 +189,7 @@ mod tests {
                 failures.push(format!("sprintf({format:?}, {args:?})\n   got {got:?}\n  want {want:?}"));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ from Go:\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n")
-        );
+        crate::testing::assert_all_agree(&failures, cases.len());
     }
 
     /// `print` and `println` (`fmt.Sprint`, `fmt.Sprintln`), from the same Go program.

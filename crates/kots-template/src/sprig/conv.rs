@@ -974,12 +974,6 @@ pub(crate) mod test_support {
                 failures.push(format!("{name} {args:?}\n   got {got:?}\n  want {want:?} {want_type}"));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ from Go:\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n")
-        );
+        crate::testing::assert_all_agree(&failures, cases.len());
     }
 }
