@@ -788,6 +788,10 @@ pub(super) fn register(map: &mut FuncMap) {
     map.add("sha256sum", vec![s.clone()], |_, a| {
         Ok(Value::string(hex::encode(sha2::Sha256::digest(a.str_arg(0)?.as_bytes()))))
     });
+    // sprig 3.3.0's (which KOTS uses); 3.2.3, the oracle's, does not have it yet.
+    map.add("sha512sum", vec![s.clone()], |_, a| {
+        Ok(Value::string(hex::encode(sha2::Sha512::digest(a.str_arg(0)?.as_bytes()))))
+    });
     map.add("adler32sum", vec![s.clone()], |_, a| Ok(Value::string(adler32(a.str_arg(0)?.as_bytes()).to_string())));
     map.add("bcrypt", vec![s.clone()], |_, a| Ok(Value::string(bcrypt_hash(a.str_arg(0)?))));
     map.add("htpasswd", vec![s.clone(), s.clone()], |_, a| {
@@ -905,6 +909,11 @@ mod tests {
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
         assert_eq!(call(&map, "adler32sum", &strs(&["hello world"])), "436929629");
+        // FIPS 180-2's test vector for "abc".
+        assert_eq!(
+            call(&map, "sha512sum", &strs(&["abc"])),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
         assert_eq!(call(&map, "adler32sum", &strs(&[""])), "1");
         assert_eq!(call(&map, "adler32sum", &strs(&["héllo wörld, a longer text to checksum"])), "1514016797");
     }
