@@ -53,6 +53,9 @@ struct TemplateArgs {
     /// A file, a folder of files, or `-` for standard input.
     #[arg(value_name = "FILE|DIR|-")]
     input: PathBuf,
+    /// What `Namespace` returns (default: $DEV_NAMESPACE, else $POD_NAMESPACE, as in KOTS).
+    #[arg(long, short = 'n')]
+    namespace: Option<String>,
 }
 
 #[derive(Args)]
@@ -390,7 +393,7 @@ async fn run() -> anyhow::Result<()> {
             let input = kots_cli::template::TemplateInput::from_arg(&args.input)?;
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            kots_cli::template::run(&input, &mut stdout.lock(), &mut stderr.lock())?;
+            kots_cli::template::run(&input, args.namespace.as_deref(), &mut stdout.lock(), &mut stderr.lock())?;
             Ok(())
         }
         Command::Download(args) => {

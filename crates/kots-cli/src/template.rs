@@ -4,14 +4,15 @@
 //! KOTS renders every file in two passes, each a whole Go template of its own: first with the
 //! delimiters `{{repl` … `}}`, then the output again with `repl{{` … `}}`. Plain `{{ … }}` is
 //! text to both (Helm's templates pass through untouched). The engine is `kots-template`
-//! (Go's text/template with sprig); KOTS's own functions (ConfigOption, LicenseFieldValue, …)
-//! join with the KOTS rendering of `pull`.
+//! (Go's text/template with sprig) with KOTS's functions (`kots_template::kots`; today the
+//! static context: the config, license and version ones join with the KOTS rendering of `pull`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kots_template::{FuncMap, Options, Templates, Value};
+use kots_template::FuncMap;
+use kots_template::kots::KotsContext;
 
 /// What `kubectl kots template` renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,31 +53,27 @@ pub enum TemplateError {
     Write(#[from] std::io::Error),
 }
 
-/// The functions KOTS templates may call (today sprig's; KOTS's own join them).
-pub fn kots_funcs() -> Arc<FuncMap> {
-    Arc::new(kots_template::sprig::funcs())
+/// The functions KOTS templates may call: sprig's and KOTS's, in a context holding `namespace`.
+pub fn kots_funcs(namespace: Option<&str>) -> Arc<FuncMap> {
+    let context = KotsContext { namespace: namespace.map(str::to_string), ..KotsContext::default() };
+    Arc::new(kots_template::kots::funcs(&context))
 }
 
 /// Renders `text` (named `name` in errors) as KOTS does: the `{{repl` pass, then the `repl{{`
 /// pass over its output.
 pub fn render_kots_text(name: &str, text: &str, funcs: &Arc<FuncMap>) -> Result<String, kots_template::Error> {
-    let mut out = text.to_string();
-    for (left, right) in [("{{repl", "}}"), ("repl{{", "}}")] {
-        if !out.contains(left) {
-            continue;
-        }
-        let options = Options { left_delim: left.to_string(), right_delim: right.to_string(), ..Options::default() };
-        let mut set = Templates::new(funcs.clone(), options);
-        set.parse(name, &out)?;
-        out = set.render(name, &Value::Missing)?;
-    }
-    Ok(out)
+    kots_template::kots::render(name, text, funcs)
 }
 
 /// Renders `input` to `out`; errors of single files in a folder go to `err`, and the folder
 /// as a whole fails at the end if any file did.
-pub fn run(input: &TemplateInput, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), TemplateError> {
-    let funcs = kots_funcs();
+pub fn run(
+    input: &TemplateInput,
+    namespace: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), TemplateError> {
+    let funcs = kots_funcs(namespace);
     match input {
         TemplateInput::Stdin => {
             let mut text = String::new();
@@ -150,7 +147,7 @@ mod tests {
 
     #[test]
     fn kots_renders_repl_delimiters_and_leaves_helm_text_alone() {
-        let funcs = kots_funcs();
+        let funcs = kots_funcs(None);
         let text = "a: repl{{ \"x\" }}\nb: '{{repl 1 }}'\nc: {{ .Values.keep }}\n";
         let got = render_kots_text("f.yaml", text, &funcs).unwrap();
         assert_eq!(got, "a: x\nb: '1'\nc: {{ .Values.keep }}\n");
@@ -159,14 +156,21 @@ mod tests {
     #[test]
     fn the_second_pass_renders_what_the_first_wrote() {
         // KOTS: text produced by the `{{repl` pass is parsed again by the `repl{{` pass.
-        let funcs = kots_funcs();
+        let funcs = kots_funcs(None);
         let got = render_kots_text("f", "{{repl \"repl{{ 2 }}\" }}", &funcs).unwrap();
         assert_eq!(got, "2");
     }
 
     #[test]
+    fn kots_functions_render_with_the_namespace_given() {
+        let funcs = kots_funcs(Some("prod"));
+        let got = render_kots_text("f", "ns: repl{{ Namespace }} {{repl ToUpper \"x\" }}", &funcs).unwrap();
+        assert_eq!(got, "ns: prod X");
+    }
+
+    #[test]
     fn a_broken_template_names_the_file_and_line() {
-        let funcs = kots_funcs();
+        let funcs = kots_funcs(None);
         let err = render_kots_text("deploy.yaml", "a\nb: repl{{ nope }}", &funcs).unwrap_err();
         assert_eq!(err.to_string(), "template: deploy.yaml:2: function \"nope\" not defined");
     }

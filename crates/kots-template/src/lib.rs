@@ -12,6 +12,7 @@
 
 pub mod fmt;
 pub mod func;
+pub mod kots;
 pub mod sprig;
 pub mod value;
 

@@ -7,6 +7,7 @@ mod node;
 mod number;
 
 pub(crate) use node::{Arg, Command, Control, Node, Number, Pipe, Tree};
+pub(crate) use number::parse_float as parse_float_literal;
 
 use std::sync::Arc;
 

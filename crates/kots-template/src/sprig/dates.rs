@@ -8,7 +8,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-pub(super) mod go_time;
+pub(crate) mod go_time;
 
 use crate::func::{ArgsExt, FuncError, FuncMap};
 use crate::value::{GoType, IntKind, Object, Value};

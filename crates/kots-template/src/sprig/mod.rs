@@ -8,7 +8,7 @@ use crate::func::FuncMap;
 
 mod conv;
 mod crypto;
-mod dates;
+pub(crate) mod dates;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -22,7 +22,7 @@ mod random;
 mod reflect;
 mod regex;
 mod semver;
-mod strings;
+pub(crate) mod strings;
 mod url;
 
 /// sprig's `TxtFuncMap()`: every function, under every name sprig gives it.

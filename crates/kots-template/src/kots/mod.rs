@@ -1,0 +1,60 @@
+//! KOTS's templating on top of the engine: the two delimiter passes of KOTS's `Builder`, and
+//! KOTS's template functions, grouped by the context KOTS defines them in.
+//!
+//! Reference: `../shared/compat/kots-templates/functions.md` (KOTS at commit 370ae903).
+//! Contexts get their data from the caller ([`KotsContext`]); nothing here reads a cluster,
+//! and the functions that would (`IsKurl`, `Distribution`, `NodeCount`, `Lookup`, the
+//! Kubernetes versions) answer as KOTS does without one.
+
+mod static_context;
+
+use std::sync::Arc;
+
+use crate::{Error, FuncMap, Options, Templates, Value};
+
+/// What KOTS's functions know about the render they are in. Grows with the config, license and
+/// version contexts.
+#[derive(Debug, Clone, Default)]
+pub struct KotsContext {
+    /// What `Namespace` returns (KOTS: `$DEV_NAMESPACE`, else `$POD_NAMESPACE`); `None` reads
+    /// those variables.
+    pub namespace: Option<String>,
+    /// The environment as the functions see it (`HTTPS_PROXY`, `POD_NAMESPACE`, …); `None`: the
+    /// process's own.
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl KotsContext {
+    /// An environment variable as the functions see it ("" when unset).
+    pub fn env_var(&self, name: &str) -> String {
+        match &self.env {
+            Some(env) => env.get(name).cloned().unwrap_or_default(),
+            None => std::env::var(name).unwrap_or_default(),
+        }
+    }
+}
+
+/// sprig's functions with KOTS's on top, for templates rendered in `context`.
+pub fn funcs(context: &KotsContext) -> FuncMap {
+    let mut map = crate::sprig::funcs();
+    static_context::register(&mut map, context);
+    map
+}
+
+/// Renders `text` as KOTS's `Builder.RenderTemplate` does: a whole template with the
+/// delimiters `{{repl` … `}}`, then another over its output with `repl{{` … `}}`. Plain
+/// `{{ … }}` is text to both (Helm's templates pass through). `name` names the text in errors.
+pub fn render(name: &str, text: &str, funcs: &Arc<FuncMap>) -> Result<String, Error> {
+    let mut out = text.to_string();
+    for (left, right) in [("{{repl", "}}"), ("repl{{", "}}")] {
+        if !out.contains(left) {
+            continue;
+        }
+        let options = Options { left_delim: left.to_string(), right_delim: right.to_string(), ..Options::default() };
+        let mut set = Templates::new(funcs.clone(), options);
+        set.parse(name, &out)?;
+        // KOTS executes with nil data: `.` is no value.
+        out = set.render(name, &Value::Missing)?;
+    }
+    Ok(out)
+}

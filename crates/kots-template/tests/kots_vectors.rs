@@ -1,0 +1,166 @@
+//! KOTS's own test vectors (`../shared/compat/kots-templates/`, transcribed from KOTS's Go unit
+//! tests) rendered with `kots_template::kots`. Each case passes, or is counted apart and
+//! printed: "pending" (a function or context not built yet: the config, license, version and
+//! identity contexts, the TLS and KubeSeal functions, sequences and properties) or "cluster"
+//! (the case needs a live cluster, which `kots` never reaches). No case that is built may fail.
+//!
+//! The vectors live beside the repository (`$KOTS_COMPAT_DIR`, else `../shared/compat`, else
+//! `/work/shared/compat`); where they are absent the test says so and passes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kots_template::kots::{self, KotsContext};
+
+fn compat_dir() -> Option<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        std::env::var_os("KOTS_COMPAT_DIR").map(PathBuf::from),
+        Some(manifest.join("../../../shared/compat")),
+        Some(PathBuf::from("/work/shared/compat")),
+    ];
+    candidates.into_iter().flatten().find(|dir| dir.join("kots-templates/cases.yaml").is_file())
+}
+
+/// The areas whose functions are built; the other areas' cases are pending.
+const BUILT_AREAS: &[&str] = &["static"];
+
+enum Outcome {
+    Pass,
+    Fail(String),
+    Pending(String),
+    Cluster,
+}
+
+/// The function a "function X not defined" error names, when X is one of KOTS's (in
+/// `functions.md`): a function still to build, not a mistake the case tests.
+fn pending_function(error: &str, functions_md: &str) -> Option<String> {
+    let rest = error.split("function \"").nth(1)?;
+    let name = rest.split('"').next()?;
+    functions_md.contains(&format!("`{name}`")).then(|| name.to_string())
+}
+
+fn check(case: &serde_json::Value, functions_md: &str) -> Outcome {
+    let area = case["area"].as_str().unwrap_or("");
+    let kind = case["kind"].as_str().unwrap_or("render");
+    if !BUILT_AREAS.contains(&area) {
+        return Outcome::Pending(format!("the {area} context"));
+    }
+    if kind != "render" {
+        return Outcome::Pending(format!("{kind} cases"));
+    }
+    let context = &case["context"];
+    if !context["cluster"].is_null() {
+        return Outcome::Cluster;
+    }
+    let env: BTreeMap<String, String> = context["env"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+        .unwrap_or_default();
+    let ctx = KotsContext { env: Some(env), ..KotsContext::default() };
+    let funcs = Arc::new(kots::funcs(&ctx));
+    let template = case["template"].as_str().unwrap_or("");
+    let repeat = case["repeat"].as_u64().unwrap_or(1);
+    let mut outputs = Vec::new();
+    for _ in 0..repeat {
+        let rendered = kots::render(template, template, &funcs);
+        if let Err(e) = &rendered
+            && let Some(name) = pending_function(&e.to_string(), functions_md)
+        {
+            return Outcome::Pending(format!("function {name}"));
+        }
+        outputs.push(rendered);
+    }
+    let first = &outputs[0];
+    if case["expectError"].as_bool() == Some(true) {
+        return match first {
+            Err(_) => Outcome::Pass,
+            Ok(out) => Outcome::Fail(format!("rendered {out:?}, KOTS errs")),
+        };
+    }
+    let out = match first {
+        Ok(out) => out,
+        Err(e) => return Outcome::Fail(format!("error: {e}")),
+    };
+    if let Some(want) = case["expected"].as_str()
+        && case["expectedPattern"].is_null()
+        && out != want
+    {
+        return Outcome::Fail(format!("rendered {out:?}, KOTS {want:?}"));
+    }
+    if let Some(pattern) = case["expectedPattern"].as_str() {
+        let re = regex::Regex::new(pattern).expect("the case's pattern");
+        if !re.is_match(out) {
+            return Outcome::Fail(format!("rendered {out:?}, which does not match {pattern}"));
+        }
+    }
+    if let Some(len) = case["expectedLength"].as_u64()
+        && out.len() as u64 != len
+    {
+        return Outcome::Fail(format!("{} bytes, KOTS {len}", out.len()));
+    }
+    if let Some(len) = case["expectedRuneLength"].as_u64()
+        && out.chars().count() as u64 != len
+    {
+        return Outcome::Fail(format!("{} characters, KOTS {len}", out.chars().count()));
+    }
+    if let Some(len) = case["expectedDecodedBase64Length"].as_u64() {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(out).unwrap_or_default();
+        if decoded.len() as u64 != len {
+            return Outcome::Fail(format!("{} bytes once decoded, KOTS {len}", decoded.len()));
+        }
+    }
+    if case["expectDistinct"].as_bool() == Some(true) {
+        let mut seen: Vec<&String> = outputs.iter().filter_map(|o| o.as_ref().ok()).collect();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != outputs.len() {
+            return Outcome::Fail(format!("{} distinct outputs of {}", seen.len(), outputs.len()));
+        }
+    }
+    for alternate in case["alternates"].as_array().into_iter().flatten() {
+        let text = alternate["template"].as_str().unwrap_or("");
+        let want = alternate["expected"].as_str().unwrap_or("");
+        match kots::render(text, text, &funcs) {
+            Ok(got) if got == want => {}
+            other => return Outcome::Fail(format!("alternate {text:?}: {other:?}, KOTS {want:?}")),
+        }
+    }
+    Outcome::Pass
+}
+
+#[test]
+fn kots_template_vectors_pass() {
+    let Some(dir) = compat_dir() else {
+        println!("kots-templates vectors not found (set KOTS_COMPAT_DIR): skipped");
+        return;
+    };
+    let functions_md = std::fs::read_to_string(dir.join("kots-templates/functions.md")).unwrap_or_default();
+    let (mut passed, mut failed, mut pending, mut cluster) = (0, Vec::new(), Vec::new(), 0);
+    for file in ["cases.yaml", "derived-cases.yaml"] {
+        let text = std::fs::read_to_string(dir.join("kots-templates").join(file)).expect("read the vectors");
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("the vectors are YAML");
+        for case in doc["cases"].as_array().expect("cases") {
+            let name = case["name"].as_str().unwrap_or("?").to_string();
+            match check(case, &functions_md) {
+                Outcome::Pass => passed += 1,
+                Outcome::Fail(why) => failed.push(format!("{file}: {name}: {why}")),
+                Outcome::Pending(why) => pending.push(format!("{name} ({why})")),
+                Outcome::Cluster => cluster += 1,
+            }
+        }
+    }
+    let built: Vec<&String> = pending.iter().filter(|p| !p.contains(" context)")).collect();
+    println!(
+        "kots-templates vectors: {passed} pass, {} fail, {cluster} need a cluster, {} pending ({} of them in built areas)",
+        failed.len(),
+        pending.len(),
+        built.len()
+    );
+    for p in &built {
+        println!("  pending: {p}");
+    }
+    assert!(failed.is_empty(), "vectors that fail:\n{}", failed.join("\n"));
+}
