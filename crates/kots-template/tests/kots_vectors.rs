@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kots_template::kots::{self, KotsContext};
+use kots_template::kots::{self, KotsContext, VersionInfo};
 
 fn compat_dir() -> Option<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -24,7 +24,7 @@ fn compat_dir() -> Option<PathBuf> {
 }
 
 /// The areas whose functions are built; the other areas' cases are pending.
-const BUILT_AREAS: &[&str] = &["static"];
+const BUILT_AREAS: &[&str] = &["static", "license", "version"];
 
 enum Outcome {
     Pass,
@@ -58,7 +58,28 @@ fn check(case: &serde_json::Value, functions_md: &str) -> Outcome {
         .as_object()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
         .unwrap_or_default();
-    let ctx = KotsContext { env: Some(env), ..KotsContext::default() };
+    let object = |key: &str| Some(context[key].clone()).filter(|v| v.is_object());
+    let version = object("versionInfo").map(|v| {
+        let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        VersionInfo {
+            sequence: v["sequence"].as_i64().unwrap_or(0),
+            cursor: text("cursor"),
+            channel_name: text("channelName"),
+            version_label: text("versionLabel"),
+            is_required: v["isRequired"].as_bool().unwrap_or(false),
+            release_notes: text("releaseNotes"),
+            is_airgap: v["isAirgap"].as_bool().unwrap_or(false),
+            replicated_registry_domain: text("replicatedRegistryDomain"),
+            replicated_proxy_domain: text("replicatedProxyDomain"),
+        }
+    });
+    let ctx = KotsContext {
+        env: Some(env),
+        license: object("license"),
+        app: object("app"),
+        version,
+        ..KotsContext::default()
+    };
     let funcs = Arc::new(kots::funcs(&ctx));
     let template = case["template"].as_str().unwrap_or("");
     let repeat = case["repeat"].as_u64().unwrap_or(1);

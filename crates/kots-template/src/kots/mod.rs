@@ -6,7 +6,10 @@
 //! and the functions that would (`IsKurl`, `Distribution`, `NodeCount`, `Lookup`, the
 //! Kubernetes versions) answer as KOTS does without one.
 
+mod license_context;
 mod static_context;
+
+pub use license_context::VersionInfo;
 
 use std::sync::Arc;
 
@@ -22,6 +25,13 @@ pub struct KotsContext {
     /// The environment as the functions see it (`HTTPS_PROXY`, `POD_NAMESPACE`, …); `None`: the
     /// process's own.
     pub env: Option<std::collections::BTreeMap<String, String>>,
+    /// The license's `spec` (KOTS's field names: `licenseID`, `appSlug`, `entitlements`, …);
+    /// `None`: no license, and every license field is "".
+    pub license: Option<serde_json::Value>,
+    /// The Application's `spec` (`replicatedRegistryDomain`, `proxyRegistryDomain`, …).
+    pub app: Option<serde_json::Value>,
+    /// The version being rendered; `None`: no version info (`Sequence` is -1).
+    pub version: Option<VersionInfo>,
 }
 
 impl KotsContext {
@@ -38,6 +48,7 @@ impl KotsContext {
 pub fn funcs(context: &KotsContext) -> FuncMap {
     let mut map = crate::sprig::funcs();
     static_context::register(&mut map, context);
+    license_context::register(&mut map, context);
     map
 }
 
