@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kots_template::kots::{self, KotsContext, VersionInfo};
+use kots_template::kots::{self, ConfigItemValue, KotsContext, LocalRegistry, VersionInfo};
 
 fn compat_dir() -> Option<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -24,7 +24,7 @@ fn compat_dir() -> Option<PathBuf> {
 }
 
 /// The areas whose functions are built; the other areas' cases are pending.
-const BUILT_AREAS: &[&str] = &["static", "license", "version"];
+const BUILT_AREAS: &[&str] = &["static", "license", "version", "config"];
 
 enum Outcome {
     Pass,
@@ -73,11 +73,45 @@ fn check(case: &serde_json::Value, functions_md: &str) -> Outcome {
             replicated_proxy_domain: text("replicatedProxyDomain"),
         }
     });
+    let text_of = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+    let config_values = context["configValues"]
+        .as_object()
+        .map(|items| {
+            items
+                .iter()
+                .map(|(name, v)| {
+                    let item = ConfigItemValue {
+                        value: text_of(v, "value"),
+                        default: text_of(v, "default"),
+                        filename: text_of(v, "filename"),
+                    };
+                    (name.clone(), item)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let local_registry = object("localRegistry").map(|r| LocalRegistry {
+        hostname: text_of(&r, "hostname"),
+        namespace: text_of(&r, "namespace"),
+        username: text_of(&r, "username"),
+        password: text_of(&r, "password"),
+    });
+    // The Go tests' stand-in for the network probe: these prefixes are private.
+    let private_prefixes: Option<Vec<String>> = context["imagePrivacy"]["privatePrefixes"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|x| x.as_str().map(str::to_string)).collect());
+    let private_image: Option<kots::PrivacyProbe> = private_prefixes.map(|prefixes| -> kots::PrivacyProbe {
+        Arc::new(move |image: &str| Some(prefixes.iter().any(|p| image.starts_with(p.as_str()))))
+    });
     let ctx = KotsContext {
         env: Some(env),
         license: object("license"),
         app: object("app"),
         version,
+        config_values,
+        local_registry,
+        app_slug: context["appSlug"].as_str().map(str::to_string),
+        private_image,
         ..KotsContext::default()
     };
     let funcs = Arc::new(kots::funcs(&ctx));

@@ -6,9 +6,11 @@
 //! and the functions that would (`IsKurl`, `Distribution`, `NodeCount`, `Lookup`, the
 //! Kubernetes versions) answer as KOTS does without one.
 
+mod config_context;
 mod license_context;
 mod static_context;
 
+pub use config_context::{ConfigItemValue, LocalRegistry, PrivacyProbe};
 pub use license_context::VersionInfo;
 
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use crate::{Error, FuncMap, Options, Templates, Value};
 
 /// What KOTS's functions know about the render they are in. Grows with the config, license and
 /// version contexts.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct KotsContext {
     /// What `Namespace` returns (KOTS: `$DEV_NAMESPACE`, else `$POD_NAMESPACE`); `None` reads
     /// those variables.
@@ -32,6 +34,28 @@ pub struct KotsContext {
     pub app: Option<serde_json::Value>,
     /// The version being rendered; `None`: no version info (`Sequence` is -1).
     pub version: Option<VersionInfo>,
+    /// The config items, resolved (value, default, filename by item name).
+    pub config_values: std::collections::BTreeMap<String, ConfigItemValue>,
+    /// The customer's registry, when images are rewritten to it.
+    pub local_registry: Option<LocalRegistry>,
+    /// The application's slug (`ImagePullSecretName`).
+    pub app_slug: Option<String>,
+    /// Whether an image is private, for `LocalImageName`; `None`: every image is public.
+    pub private_image: Option<PrivacyProbe>,
+}
+
+impl std::fmt::Debug for KotsContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KotsContext")
+            .field("namespace", &self.namespace)
+            .field("license", &self.license.is_some())
+            .field("app", &self.app)
+            .field("version", &self.version)
+            .field("config_values", &self.config_values.keys().collect::<Vec<_>>())
+            .field("local_registry", &self.local_registry.as_ref().map(|r| &r.hostname))
+            .field("app_slug", &self.app_slug)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KotsContext {
@@ -49,6 +73,7 @@ pub fn funcs(context: &KotsContext) -> FuncMap {
     let mut map = crate::sprig::funcs();
     static_context::register(&mut map, context);
     license_context::register(&mut map, context);
+    config_context::register(&mut map, context);
     map
 }
 
