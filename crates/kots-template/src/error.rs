@@ -39,6 +39,13 @@ pub enum Error {
     /// No template with that name was defined.
     #[error("template: no template {name:?} associated with template {set:?}")]
     NoTemplate { name: String, set: String },
+    /// KOTS's config items cannot be resolved: they depend on each other in a cycle, or on
+    /// items that do not exist (KOTS's own words).
+    #[error("no config options exist with 0 dependencies - {blocked}")]
+    ConfigDependencies {
+        /// `"a" depends on "b"` for each item left, joined with `; `.
+        blocked: String,
+    },
     /// Writing the output failed.
     #[error("template output: {0}")]
     Io(#[from] std::io::Error),

@@ -47,10 +47,13 @@ fn check(case: &serde_json::Value, functions_md: &str) -> Outcome {
     if !BUILT_AREAS.contains(&area) {
         return Outcome::Pending(format!("the {area} context"));
     }
-    if kind != "render" {
+    if kind != "render" && kind != "configResolve" {
         return Outcome::Pending(format!("{kind} cases"));
     }
     let context = &case["context"];
+    if kind == "configResolve" && context["decryptValues"].as_bool() == Some(true) {
+        return Outcome::Pending("decrypting password items".to_string());
+    }
     if !context["cluster"].is_null() {
         return Outcome::Cluster;
     }
@@ -114,6 +117,9 @@ fn check(case: &serde_json::Value, functions_md: &str) -> Outcome {
         private_image,
         ..KotsContext::default()
     };
+    if kind == "configResolve" {
+        return check_config_resolve(case, &ctx);
+    }
     let funcs = Arc::new(kots::funcs(&ctx));
     let template = case["template"].as_str().unwrap_or("");
     let repeat = case["repeat"].as_u64().unwrap_or(1);
@@ -181,6 +187,40 @@ fn check(case: &serde_json::Value, functions_md: &str) -> Outcome {
         match kots::render(text, text, &funcs) {
             Ok(got) if got == want => {}
             other => return Outcome::Fail(format!("alternate {text:?}: {other:?}, KOTS {want:?}")),
+        }
+    }
+    Outcome::Pass
+}
+
+/// A `configResolve` case: the Config's items resolved against the given values, compared with
+/// KOTS's item values (the same names; value and default equal, absent meaning "").
+fn check_config_resolve(case: &serde_json::Value, ctx: &KotsContext) -> Outcome {
+    let groups = &case["context"]["configGroups"];
+    let existing = ctx.config_values.clone();
+    let base = KotsContext { config_values: Default::default(), ..ctx.clone() };
+    let resolved = kots::resolve_config(groups, &existing, &base);
+    if case["expectError"].as_bool() == Some(true) {
+        let want = case["errorContains"].as_str().unwrap_or("");
+        return match resolved {
+            Err(e) if e.to_string().contains(want) => Outcome::Pass,
+            other => Outcome::Fail(format!("{other:?}, KOTS errs with {want:?}")),
+        };
+    }
+    let resolved = match resolved {
+        Ok(values) => values,
+        Err(e) => return Outcome::Fail(format!("error: {e}")),
+    };
+    let want = case["expectedItemValues"].as_object().cloned().unwrap_or_default();
+    let got_names: Vec<&String> = resolved.keys().collect();
+    let want_names: Vec<&String> = want.keys().collect();
+    if got_names != want_names {
+        return Outcome::Fail(format!("items {got_names:?}, KOTS {want_names:?}"));
+    }
+    for (name, item) in &want {
+        let got = &resolved[name];
+        let (value, default) = (item["value"].as_str().unwrap_or(""), item["default"].as_str().unwrap_or(""));
+        if got.value != value || got.default != default {
+            return Outcome::Fail(format!("{name}: {got:?}, KOTS value {value:?} default {default:?}"));
         }
     }
     Outcome::Pass

@@ -6,10 +6,12 @@
 //! and the functions that would (`IsKurl`, `Distribution`, `NodeCount`, `Lookup`, the
 //! Kubernetes versions) answer as KOTS does without one.
 
+mod config;
 mod config_context;
 mod license_context;
 mod static_context;
 
+pub use config::resolve_config;
 pub use config_context::{ConfigItemValue, LocalRegistry, PrivacyProbe};
 pub use license_context::VersionInfo;
 
