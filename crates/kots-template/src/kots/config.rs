@@ -83,8 +83,7 @@ fn references(text: &str) -> BTreeSet<String> {
             let _ = super::render("depgraph", &format!("repl{{{{ {} }}}}", m.as_str()), &funcs);
         }
     }
-    let set = found.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    set
+    found.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// Resolves the items of a Config's `spec.groups` against the values already given
