@@ -56,6 +56,16 @@ struct TemplateArgs {
     /// What `Namespace` returns (default: $DEV_NAMESPACE, else $POD_NAMESPACE, as in KOTS).
     #[arg(long, short = 'n')]
     namespace: Option<String>,
+    /// A release folder: its Config's items (`ConfigOption`) and its Application.
+    #[arg(long)]
+    local_path: Option<PathBuf>,
+    /// A `kots.io/v1beta1` ConfigValues file: the customer's values for the Config's items.
+    #[arg(long)]
+    config_values: Option<PathBuf>,
+    /// A license: `LicenseFieldValue`, `LicenseDockerCfg`, … (one that does not verify is a
+    /// warning here; `pull` refuses it).
+    #[arg(long)]
+    license_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -393,7 +403,13 @@ async fn run() -> anyhow::Result<()> {
             let input = kots_cli::template::TemplateInput::from_arg(&args.input)?;
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            kots_cli::template::run(&input, args.namespace.as_deref(), &mut stdout.lock(), &mut stderr.lock())?;
+            let release = kots_cli::template::ReleaseContext {
+                release_dir: args.local_path,
+                config_values: args.config_values,
+                license_file: args.license_file,
+                namespace: args.namespace,
+            };
+            kots_cli::template::run(&input, &release, &mut stdout.lock(), &mut stderr.lock())?;
             Ok(())
         }
         Command::Download(args) => {

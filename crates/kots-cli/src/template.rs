@@ -49,6 +49,8 @@ pub enum TemplateError {
     Render(#[from] kots_template::Error),
     #[error("{failed} of {total} files did not render (the errors are above)")]
     SomeFailed { failed: usize, total: usize },
+    #[error("`{}` {message}", path.display())]
+    Context { path: PathBuf, message: String },
     #[error("writing the output: {0}")]
     Write(#[from] std::io::Error),
 }
@@ -57,6 +59,102 @@ pub enum TemplateError {
 pub fn kots_funcs(namespace: Option<&str>) -> Arc<FuncMap> {
     let context = KotsContext { namespace: namespace.map(str::to_string), ..KotsContext::default() };
     Arc::new(kots_template::kots::funcs(&context))
+}
+
+/// What the files render in: a release's Config and Application, the customer's ConfigValues
+/// and license, the namespace. Every part is optional.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseContext {
+    /// A release folder (`--local-path`): its Config's items and its Application.
+    pub release_dir: Option<PathBuf>,
+    /// A `kots.io/v1beta1` ConfigValues file (`--config-values`).
+    pub config_values: Option<PathBuf>,
+    /// A license (`--license-file`): read, and verified only to warn when it does not.
+    pub license_file: Option<PathBuf>,
+    pub namespace: Option<String>,
+}
+
+impl ReleaseContext {
+    /// Reads the parts into KOTS's template context, the config items resolved in dependency
+    /// order; warnings (a license that does not verify) go to `err`.
+    pub fn load(&self, err: &mut dyn Write) -> Result<KotsContext, TemplateError> {
+        let mut context = KotsContext { namespace: self.namespace.clone(), ..KotsContext::default() };
+        if let Some(path) = &self.license_file {
+            let license = kots_license::License::load(path)
+                .map_err(|e| TemplateError::Context { path: path.clone(), message: e.to_string() })?;
+            let verified = crate::license::trusted_keys(&[])
+                .ok()
+                .is_some_and(|(trusted, _)| kots_license::verify(&license, &trusted).is_ok());
+            if !verified {
+                writeln!(
+                    err,
+                    "warning: license `{}` does not verify against a trusted key: rendering with it anyway (pull would refuse it)",
+                    path.display()
+                )?;
+            }
+            let document = serde_json::to_value(&license)
+                .map_err(|e| TemplateError::Context { path: path.clone(), message: e.to_string() })?;
+            context.app_slug = Some(license.app_slug().to_string());
+            context.license = Some(document["spec"].clone());
+        }
+        let mut groups = serde_json::Value::Null;
+        if let Some(dir) = &self.release_dir {
+            for (_, document) in yaml_documents(dir)? {
+                let kots = document["apiVersion"].as_str().unwrap_or("").starts_with("kots.io/");
+                match document["kind"].as_str() {
+                    Some("Config") if kots => groups = document["spec"]["groups"].clone(),
+                    Some("Application") if kots => context.app = Some(document["spec"].clone()),
+                    _ => {}
+                }
+            }
+        }
+        let mut given = std::collections::BTreeMap::new();
+        if let Some(path) = &self.config_values {
+            let text = read_text(path)?;
+            let document: serde_json::Value = serde_saphyr::from_str(&text)
+                .map_err(|e| TemplateError::Context { path: path.clone(), message: format!("not YAML: {e}") })?;
+            if document["kind"] != "ConfigValues" {
+                return Err(TemplateError::Context {
+                    path: path.clone(),
+                    message: "is not a kots.io/v1beta1 ConfigValues document".to_string(),
+                });
+            }
+            for (name, item) in document["spec"]["values"].as_object().into_iter().flatten() {
+                let text = |key: &str| item[key].as_str().unwrap_or("").to_string();
+                given.insert(
+                    name.clone(),
+                    kots_template::kots::ConfigItemValue {
+                        value: text("value"),
+                        default: text("default"),
+                        filename: text("filename"),
+                    },
+                );
+            }
+        }
+        context.config_values = kots_template::kots::resolve_config(&groups, &given, &context)?;
+        Ok(context)
+    }
+}
+
+/// Every YAML document of a release folder's `.yaml`/`.yml` files that parses, with its file.
+fn yaml_documents(dir: &Path) -> Result<Vec<(PathBuf, serde_json::Value)>, TemplateError> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            continue;
+        }
+        let Ok(text) = read_text(&path) else { continue };
+        for document in kots_release::documents::split_documents(&text) {
+            // A document that is YAML only once rendered is not a Config: skip it here.
+            if let Ok(value) = serde_saphyr::from_str::<serde_json::Value>(&document) {
+                out.push((path.clone(), value));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Renders `text` (named `name` in errors) as KOTS does: the `{{repl` pass, then the `repl{{`
@@ -69,11 +167,12 @@ pub fn render_kots_text(name: &str, text: &str, funcs: &Arc<FuncMap>) -> Result<
 /// as a whole fails at the end if any file did.
 pub fn run(
     input: &TemplateInput,
-    namespace: Option<&str>,
+    release: &ReleaseContext,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), TemplateError> {
-    let funcs = kots_funcs(namespace);
+    let context = release.load(err)?;
+    let funcs = Arc::new(kots_template::kots::funcs(&context));
     match input {
         TemplateInput::Stdin => {
             let mut text = String::new();

@@ -43,3 +43,88 @@ fn template_reads_standard_input() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "n: 16");
 }
+
+#[test]
+fn template_renders_in_the_context_of_a_release_its_config_values_and_a_license() {
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::write(
+        release.join("config.yaml"),
+        r#"apiVersion: kots.io/v1beta1
+kind: Config
+metadata:
+  name: config
+spec:
+  groups:
+    - name: main
+      title: Main
+      items:
+        - name: hostname
+          type: text
+          default: example.com
+        - name: url
+          type: text
+          readonly: true
+          value: 'https://repl{{ ConfigOption "hostname" }}:repl{{ ConfigOption "port" }}'
+        - name: port
+          type: text
+          default: "8080"
+"#,
+    )
+    .unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nspec:\n  values:\n    hostname:\n      value: app.corp.example\n",
+    )
+    .unwrap();
+    let license = dir.path().join("license.yaml");
+    std::fs::write(
+        &license,
+        "apiVersion: kots.io/v1beta1\nkind: License\nmetadata:\n  name: acme\nspec:\n  licenseID: lic-1\n  appSlug: myapp\n  entitlements:\n    seats:\n      title: Seats\n      value: 25\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("cm.yaml");
+    std::fs::write(
+        &manifest,
+        "url: repl{{ ConfigOption \"url\" }}\nseats: '{{repl LicenseFieldValue \"seats\" }}'\nsecret: repl{{ ImagePullSecretName }}\nns: repl{{ Namespace }}\n",
+    )
+    .unwrap();
+
+    let out = Command::new(BINARY)
+        .args(["template", "-n", "prod", "--local-path"])
+        .arg(&release)
+        .arg("--config-values")
+        .arg(&values)
+        .arg("--license-file")
+        .arg(&license)
+        .arg(&manifest)
+        .env("KOTS_TRUSTED_KEYS", dir.path().join("no-keys"))
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    // The url item is readonly: rendered from the Config after the items it names, with the
+    // customer's hostname and the port's default.
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "url: https://app.corp.example:8080\nseats: '25'\nsecret: myapp-registry\nns: prod\n"
+    );
+    assert!(stderr.contains("does not verify against a trusted key"), "{stderr}");
+
+    // A cycle between items is KOTS's error, naming them.
+    std::fs::write(
+        release.join("config.yaml"),
+        "apiVersion: kots.io/v1beta1\nkind: Config\nspec:\n  groups:\n    - name: g\n      items:\n        - name: a\n          default: 'repl{{ ConfigOption \"b\" }}'\n        - name: b\n          default: 'repl{{ ConfigOption \"a\" }}'\n",
+    )
+    .unwrap();
+    let out = Command::new(BINARY).args(["template", "--local-path"]).arg(&release).arg(&manifest).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(r#"no config options exist with 0 dependencies - "a" depends on "b"; "b" depends on "a""#),
+        "{stderr}"
+    );
+}
