@@ -97,43 +97,71 @@ impl ReleaseContext {
             context.app_slug = Some(license.app_slug().to_string());
             context.license = Some(document["spec"].clone());
         }
-        let mut groups = serde_json::Value::Null;
-        if let Some(dir) = &self.release_dir {
-            for (_, document) in yaml_documents(dir)? {
-                let kots = document["apiVersion"].as_str().unwrap_or("").starts_with("kots.io/");
-                match document["kind"].as_str() {
-                    Some("Config") if kots => groups = document["spec"]["groups"].clone(),
-                    Some("Application") if kots => context.app = Some(document["spec"].clone()),
-                    _ => {}
-                }
-            }
-        }
+        let documents = match &self.release_dir {
+            Some(dir) => yaml_documents(dir)?.into_iter().map(|(_, document)| document).collect(),
+            None => Vec::new(),
+        };
         let mut given = std::collections::BTreeMap::new();
         if let Some(path) = &self.config_values {
             let text = read_text(path)?;
-            let document: serde_json::Value = serde_saphyr::from_str(&text)
-                .map_err(|e| TemplateError::Context { path: path.clone(), message: format!("not YAML: {e}") })?;
-            if document["kind"] != "ConfigValues" {
-                return Err(TemplateError::Context {
-                    path: path.clone(),
-                    message: "is not a kots.io/v1beta1 ConfigValues document".to_string(),
-                });
-            }
-            for (name, item) in document["spec"]["values"].as_object().into_iter().flatten() {
-                let text = |key: &str| item[key].as_str().unwrap_or("").to_string();
-                given.insert(
-                    name.clone(),
-                    kots_template::kots::ConfigItemValue {
-                        value: text("value"),
-                        default: text("default"),
-                        filename: text("filename"),
-                    },
-                );
-            }
+            given =
+                read_config_values(&text).map_err(|message| TemplateError::Context { path: path.clone(), message })?;
         }
-        context.config_values = kots_template::kots::resolve_config(&groups, &given, &context)?;
-        Ok(context)
+        with_release(context, &documents, &given)
     }
+}
+
+/// `context` with a release's Application and its Config's items resolved (in dependency
+/// order, `given` kept for editable items), from the release's parsed YAML documents.
+pub fn with_release(
+    mut context: KotsContext,
+    documents: &[serde_json::Value],
+    given: &std::collections::BTreeMap<String, kots_template::kots::ConfigItemValue>,
+) -> Result<KotsContext, TemplateError> {
+    let mut groups = serde_json::Value::Null;
+    for document in documents {
+        let kots = document["apiVersion"].as_str().unwrap_or("").starts_with("kots.io/");
+        match document["kind"].as_str() {
+            Some("Config") if kots => groups = document["spec"]["groups"].clone(),
+            Some("Application") if kots => context.app = Some(document["spec"].clone()),
+            _ => {}
+        }
+    }
+    context.config_values = kots_template::kots::resolve_config(&groups, given, &context)?;
+    Ok(context)
+}
+
+/// A `kots.io/v1beta1` ConfigValues document's `spec.values`.
+pub fn read_config_values(
+    text: &str,
+) -> Result<std::collections::BTreeMap<String, kots_template::kots::ConfigItemValue>, String> {
+    let document: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| format!("is not YAML: {e}"))?;
+    if document["kind"] != "ConfigValues" {
+        return Err("is not a kots.io/v1beta1 ConfigValues document".to_string());
+    }
+    let mut given = std::collections::BTreeMap::new();
+    for (name, item) in document["spec"]["values"].as_object().into_iter().flatten() {
+        let text = |key: &str| item[key].as_str().unwrap_or("").to_string();
+        given.insert(
+            name.clone(),
+            kots_template::kots::ConfigItemValue {
+                value: text("value"),
+                default: text("default"),
+                filename: text("filename"),
+            },
+        );
+    }
+    Ok(given)
+}
+
+/// The YAML documents of release files that parse as they are (a document that is YAML only
+/// once rendered is not a Config or an Application).
+pub fn parse_documents<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<serde_json::Value> {
+    texts
+        .into_iter()
+        .flat_map(kots_release::documents::split_documents)
+        .filter_map(|document| serde_saphyr::from_str::<serde_json::Value>(&document).ok())
+        .collect()
 }
 
 /// Every YAML document of a release folder's `.yaml`/`.yml` files that parses, with its file.
@@ -147,12 +175,7 @@ fn yaml_documents(dir: &Path) -> Result<Vec<(PathBuf, serde_json::Value)>, Templ
             continue;
         }
         let Ok(text) = read_text(&path) else { continue };
-        for document in kots_release::documents::split_documents(&text) {
-            // A document that is YAML only once rendered is not a Config: skip it here.
-            if let Ok(value) = serde_saphyr::from_str::<serde_json::Value>(&document) {
-                out.push((path.clone(), value));
-            }
-        }
+        out.extend(parse_documents([text.as_str()]).into_iter().map(|document| (path.clone(), document)));
     }
     Ok(out)
 }

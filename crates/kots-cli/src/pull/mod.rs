@@ -100,7 +100,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         Fetched::UpToDate(previous) => return Ok(up_to_date(plan, &app.app_slug, app_dir, &previous)),
     };
     plan.printer.step(format!("Writing {}", app_dir.display()));
-    let base = render::render(plan, &release)?;
+    let base = render::render(plan, &release, &license.license)?;
     let found = images::find(plan, &base)?;
     let staging = Staging::prepare(&app_dir)?;
     write_release(&app, &release, &license.yaml, &base, staging.path())?;

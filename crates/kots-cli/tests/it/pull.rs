@@ -631,3 +631,35 @@ fn rewrite_as_alice(keys: &str, endpoint: String) -> Vec<String> {
 pub(crate) fn as_strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
+
+#[test]
+fn pull_renders_kots_templates_with_the_license_version_and_config_defaults() {
+    // A release whose files use KOTS's functions in both delimiter styles, a Config whose item
+    // default is itself templated, and a document `kots.io/when` leaves out (the official
+    // starter app's shape: without rendering, kustomize saw template text and both documents).
+    let world = World::start();
+    world.release("1.0.0", "stable", |name, content| match name {
+        "kots-app.yaml" => content
+            + "---\napiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: config\nspec:\n  groups:\n    - name: main\n      title: Main\n      items:\n        - name: hostname\n          type: text\n          default: 'app.repl{{ LicenseFieldValue \"appSlug\" }}.example'\n",
+        "cache.yaml" => content
+            + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  customer: '{{repl LicenseFieldValue \"customerName\" }}'\n  host: 'repl{{ ConfigOption \"hostname\" }}'\n  version: 'repl{{ VersionLabel }}'\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kurl-only\n  annotations:\n    kots.io/when: '{{repl IsKurl }}'\ndata: {}\n",
+        _ => content,
+    });
+    let license = world.customer("myapp", "globex", &["stable"], None);
+    let keys = world.keys.display().to_string();
+    let rootdir = world.path("globex");
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &["myapp", "--trusted-key", &keys]);
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&rootdir.join("myapp/overlays/midstream"));
+    assert!(rendered.contains("customer: globex"), "{rendered}");
+    assert!(rendered.contains("host: app.myapp.example"), "{rendered}");
+    assert!(rendered.contains("version: 1.0.0"), "{rendered}");
+    assert!(!rendered.contains("kurl-only"), "kots.io/when false leaves the document out: {rendered}");
+    assert!(
+        !rendered.contains("repl{{") && !rendered.contains("{{repl"),
+        "no template text reaches the cluster: {rendered}"
+    );
+    // upstream/ keeps the release as shipped, templates and all.
+    let upstream = std::fs::read_to_string(rootdir.join("myapp/upstream/cache.yaml")).unwrap();
+    assert!(upstream.contains("{{repl LicenseFieldValue"), "{upstream}");
+}
