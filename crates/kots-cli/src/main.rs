@@ -184,6 +184,10 @@ struct PullArgs {
     /// Read the release files from this folder instead of the vendor.
     #[arg(long)]
     local_path: Option<PathBuf>,
+    /// A `kots.io/v1beta1` ConfigValues file: the values of the release's Config items (kept in
+    /// the app folder; the next pull without one uses them).
+    #[arg(long)]
+    config_values: Option<PathBuf>,
     /// Pull images of REGISTRY from ENDPOINT instead (REGISTRY=ENDPOINT, e.g.
     /// docker.io=https://mirror.corp.example); repeatable.
     #[arg(long = "registry-mirror")]
@@ -366,6 +370,7 @@ async fn pull(args: PullArgs) -> anyhow::Result<()> {
         ca_cert: args.ca_cert,
         insecure_skip_tls_verify: args.insecure_skip_tls_verify,
         local_path: args.local_path,
+        config_values: args.config_values,
         registry_mirrors: args.registry_mirrors,
         concurrency: args.concurrency,
         quiet: args.quiet,

@@ -47,6 +47,9 @@ pub struct PullOptions {
     pub ca_cert: Option<PathBuf>,
     pub insecure_skip_tls_verify: bool,
     pub local_path: Option<PathBuf>,
+    /// A `kots.io/v1beta1` ConfigValues file: the customer's values for the Config's items
+    /// (kept as `upstream/userdata/config.yaml`; the next pull without one uses those).
+    pub config_values: Option<PathBuf>,
     /// `REGISTRY=ENDPOINT`: pull images of REGISTRY from ENDPOINT instead (`http://` for plain).
     pub registry_mirrors: Vec<String>,
     pub concurrency: usize,
@@ -95,15 +98,18 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     let mut license = source::verify_license(plan, &app, bundle.as_ref())?;
     let app_dir = plan.rootdir.join(&app.app_slug);
     let previous = upstream::read_installation(&app_dir)?;
-    let release = match source::fetch(plan, &app, &mut license, bundle.as_ref(), previous.as_ref()).await? {
+    let config = render::config_values(plan, &app_dir)?;
+    // New values for the same release still render again: only an unchanged folder is up to date.
+    let check = if config.changed { None } else { previous.as_ref() };
+    let release = match source::fetch(plan, &app, &mut license, bundle.as_ref(), check).await? {
         Fetched::Release(release) => release,
         Fetched::UpToDate(previous) => return Ok(up_to_date(plan, &app.app_slug, app_dir, &previous)),
     };
     plan.printer.step(format!("Writing {}", app_dir.display()));
-    let base = render::render(plan, &release, &license.license)?;
+    let base = render::render(plan, &release, &license.license, &config)?;
     let found = images::find(plan, &base)?;
     let staging = Staging::prepare(&app_dir)?;
-    write_release(&app, &release, &license.yaml, &base, staging.path())?;
+    write_release(&app, &release, &license.yaml, config.text.as_deref(), &base, staging.path())?;
     let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
     overlays::write(plan, &app.app_slug, &base, &placed, staging.path())?;
     staging.commit()?;
@@ -126,6 +132,7 @@ fn write_release(
     app: &Upstream,
     release: &Release,
     license_yaml: &str,
+    config_yaml: Option<&str>,
     base: &Base,
     root: &std::path::Path,
 ) -> anyhow::Result<()> {
@@ -135,6 +142,9 @@ fn write_release(
         folder::write(&root.join("upstream").join(path), content)?;
     }
     folder::write(&root.join("upstream/userdata/license.yaml"), license_yaml.as_bytes())?;
+    if let Some(config) = config_yaml {
+        folder::write(&root.join("upstream/userdata/config.yaml"), config.as_bytes())?;
+    }
     folder::write(
         &root.join("upstream/userdata/installation.yaml"),
         upstream::installation_yaml(&app.app_slug, &release.cursor).as_bytes(),

@@ -45,8 +45,13 @@ pub struct Plan {
     pub namespace: Option<String>,
     pub downstream: String,
     pub exclude_kots_kinds: bool,
+    /// `--config-values`: the file's text and its values, read and checked up front.
+    pub config_values: Option<(String, ConfigValues)>,
     pub printer: Printer,
 }
+
+/// Config item values by name.
+pub type ConfigValues = std::collections::BTreeMap<String, kots_template::kots::ConfigItemValue>;
 
 impl Plan {
     pub fn new(options: &PullOptions) -> anyhow::Result<Plan> {
@@ -94,9 +99,19 @@ impl Plan {
             namespace: options.namespace.clone(),
             downstream: options.downstream.clone(),
             exclude_kots_kinds: options.exclude_kots_kinds,
+            config_values: options.config_values.as_deref().map(read_config_values).transpose()?,
             printer: Printer { quiet: options.quiet, json: options.json },
         })
     }
+}
+
+/// A ConfigValues file, refused with its name when it cannot be read or is not one.
+fn read_config_values(path: &std::path::Path) -> anyhow::Result<(String, ConfigValues)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read --config-values `{}`: {e}", path.display()))?;
+    let values = crate::template::read_config_values(&text)
+        .map_err(|message| anyhow::anyhow!("--config-values `{}` {message}", path.display()))?;
+    Ok((text, values))
 }
 
 /// `REGISTRY=ENDPOINT` pairs: registry host → (mirror host, plain HTTP).
@@ -128,6 +143,7 @@ mod tests {
             downstream: "this-cluster".to_owned(),
             exclude_kots_kinds: true,
             image_naming: ImageNaming::Flatten,
+            config_values: None,
             trusted_keys: Vec::new(),
             ca_cert: None,
             insecure_skip_tls_verify: false,

@@ -16,9 +16,38 @@ use super::source::Release;
 use crate::app_folder::{self, Base};
 use crate::template;
 
-/// Reads: the release files, the license. Writes nothing; returns the `base/` files and their
-/// documents.
-pub fn render(plan: &Plan, release: &Release, license: &License) -> anyhow::Result<Base> {
+/// The customer's config values for this pull: `--config-values`, else the ones the app
+/// folder kept from an earlier pull; `changed` when they differ from those.
+#[derive(Debug, Default)]
+pub struct ConfigChoice {
+    /// The ConfigValues text to keep in `upstream/userdata/config.yaml`.
+    pub text: Option<String>,
+    pub values: super::plan::ConfigValues,
+    pub changed: bool,
+}
+
+/// Reads: `--config-values` (checked by the plan) and `APP/upstream/userdata/config.yaml`.
+pub fn config_values(plan: &Plan, app_dir: &std::path::Path) -> anyhow::Result<ConfigChoice> {
+    let kept_path = app_dir.join("upstream/userdata/config.yaml");
+    let kept = std::fs::read_to_string(&kept_path).ok();
+    match (&plan.config_values, kept) {
+        (Some((text, values)), kept) => Ok(ConfigChoice {
+            changed: kept.as_deref() != Some(text.as_str()),
+            text: Some(text.clone()),
+            values: values.clone(),
+        }),
+        (None, Some(text)) => {
+            let values = template::read_config_values(&text)
+                .map_err(|message| anyhow!("`{}` {message}", kept_path.display()))?;
+            Ok(ConfigChoice { text: Some(text), values, changed: false })
+        }
+        (None, None) => Ok(ConfigChoice::default()),
+    }
+}
+
+/// Reads: the release files, the license, the config values. Writes nothing; returns the
+/// `base/` files and their documents.
+pub fn render(plan: &Plan, release: &Release, license: &License, config: &ConfigChoice) -> anyhow::Result<Base> {
     let texts: Vec<(String, String)> = release
         .files
         .iter()
@@ -29,7 +58,7 @@ pub fn render(plan: &Plan, release: &Release, license: &License) -> anyhow::Resu
                 .map_err(|_| anyhow!("release file `{path}` is not UTF-8 text"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let context = context(plan, release, license, &texts)?;
+    let context = context(plan, release, license, &texts, &config.values)?;
     let funcs = Arc::new(kots::funcs(&context));
     let mut rendered = Vec::with_capacity(texts.len());
     for (path, text) in &texts {
@@ -46,6 +75,7 @@ fn context(
     release: &Release,
     license: &License,
     texts: &[(String, String)],
+    given: &super::plan::ConfigValues,
 ) -> anyhow::Result<KotsContext> {
     let spec = serde_json::to_value(license).context("reading the license's fields")?["spec"].clone();
     let cursor = &release.cursor;
@@ -70,7 +100,7 @@ fn context(
         ..KotsContext::default()
     };
     let documents = template::parse_documents(texts.iter().map(|(_, text)| text.as_str()));
-    Ok(template::with_release(context, &documents, &Default::default())?)
+    Ok(template::with_release(context, &documents, given)?)
 }
 
 /// The documents of a rendered file that KOTS keeps: `kots.io/exclude: "true"` and

@@ -662,4 +662,35 @@ fn pull_renders_kots_templates_with_the_license_version_and_config_defaults() {
     // upstream/ keeps the release as shipped, templates and all.
     let upstream = std::fs::read_to_string(rootdir.join("myapp/upstream/cache.yaml")).unwrap();
     assert!(upstream.contains("{{repl LicenseFieldValue"), "{upstream}");
+
+    // The customer's values: the same release renders again with them, and they are kept.
+    let values = world.path("values.yaml");
+    std::fs::write(
+        &values,
+        "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nspec:\n  values:\n    hostname:\n      value: shop.globex.example\n",
+    )
+    .unwrap();
+    let with_values = ["myapp", "--trusted-key", keys.as_str(), "--config-values", values.to_str().unwrap()];
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &with_values);
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&rootdir.join("myapp/overlays/midstream"));
+    assert!(rendered.contains("host: shop.globex.example"), "{rendered}");
+    let kept = std::fs::read_to_string(rootdir.join("myapp/upstream/userdata/config.yaml")).unwrap();
+    assert_eq!(kept, std::fs::read_to_string(&values).unwrap());
+    // Without --config-values the kept ones stay in force (and nothing changed: up to date).
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &["myapp", "--trusted-key", &keys]);
+    assert!(ok && stderr.contains("up to date"), "{stderr}");
+    assert!(kustomize(&rootdir.join("myapp/overlays/midstream")).contains("host: shop.globex.example"));
+
+    // A file that is not ConfigValues is refused by name before anything changes.
+    let app = rootdir.join("myapp");
+    let before = snapshot(&app);
+    let (ok, _, stderr) = world.pull(
+        &license,
+        &rootdir,
+        &["myapp", "--trusted-key", &keys, "--config-values", license.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("is not a kots.io/v1beta1 ConfigValues document"), "{stderr}");
+    assert_eq!(snapshot(&app), before);
 }
