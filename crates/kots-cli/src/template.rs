@@ -11,7 +11,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kots_template::FuncMap;
 use kots_template::kots::KotsContext;
 
 /// What `kubectl kots template` renders.
@@ -53,12 +52,6 @@ pub enum TemplateError {
     Context { path: PathBuf, message: String },
     #[error("writing the output: {0}")]
     Write(#[from] std::io::Error),
-}
-
-/// The functions KOTS templates may call: sprig's and KOTS's, in a context holding `namespace`.
-pub fn kots_funcs(namespace: Option<&str>) -> Arc<FuncMap> {
-    let context = KotsContext { namespace: namespace.map(str::to_string), ..KotsContext::default() };
-    Arc::new(kots_template::kots::funcs(&context))
 }
 
 /// What the files render in: a release's Config and Application, the customer's ConfigValues
@@ -180,12 +173,6 @@ fn yaml_documents(dir: &Path) -> Result<Vec<(PathBuf, serde_json::Value)>, Templ
     Ok(out)
 }
 
-/// Renders `text` (named `name` in errors) as KOTS does: the `{{repl` pass, then the `repl{{`
-/// pass over its output.
-pub fn render_kots_text(name: &str, text: &str, funcs: &Arc<FuncMap>) -> Result<String, kots_template::Error> {
-    kots_template::kots::render(name, text, funcs)
-}
-
 /// Renders `input` to `out`; errors of single files in a folder go to `err`, and the folder
 /// as a whole fails at the end if any file did.
 pub fn run(
@@ -202,12 +189,12 @@ pub fn run(
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|source| TemplateError::Read { path: PathBuf::from("-"), source })?;
-            out.write_all(render_kots_text("-", &text, &funcs)?.as_bytes())?;
+            out.write_all(kots_template::kots::render("-", &text, &funcs)?.as_bytes())?;
         }
         TemplateInput::File(path) => {
             let text = read_text(path)?;
             let name = path.display().to_string();
-            out.write_all(render_kots_text(&name, &text, &funcs)?.as_bytes())?;
+            out.write_all(kots_template::kots::render(&name, &text, &funcs)?.as_bytes())?;
         }
         TemplateInput::Dir(dir) => {
             let mut files = Vec::new();
@@ -217,7 +204,7 @@ pub fn run(
             for path in &files {
                 let relative = path.strip_prefix(dir).unwrap_or(path);
                 let rendered = read_text(path)
-                    .and_then(|text| Ok(render_kots_text(&relative.display().to_string(), &text, &funcs)?));
+                    .and_then(|text| Ok(kots_template::kots::render(&relative.display().to_string(), &text, &funcs)?));
                 match rendered {
                     Ok(text) => {
                         writeln!(out, "---\n# Source: {}", relative.display())?;
@@ -266,6 +253,14 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), TemplateErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kots_template::FuncMap;
+    use kots_template::kots::render as render_kots_text;
+
+    /// sprig's and KOTS's functions in a context holding `namespace`.
+    fn kots_funcs(namespace: Option<&str>) -> Arc<FuncMap> {
+        let context = KotsContext { namespace: namespace.map(str::to_string), ..KotsContext::default() };
+        Arc::new(kots_template::kots::funcs(&context))
+    }
 
     #[test]
     fn kots_renders_repl_delimiters_and_leaves_helm_text_alone() {
@@ -293,7 +288,7 @@ mod tests {
     #[test]
     fn a_broken_template_names_the_file_and_line() {
         let funcs = kots_funcs(None);
-        let err = render_kots_text("deploy.yaml", "a\nb: repl{{ nope }}", &funcs).unwrap_err();
+        let err = kots_template::kots::render("deploy.yaml", "a\nb: repl{{ nope }}", &funcs).unwrap_err();
         assert_eq!(err.to_string(), "template: deploy.yaml:2: function \"nope\" not defined");
     }
 }

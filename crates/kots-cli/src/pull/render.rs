@@ -119,7 +119,7 @@ fn included_documents(path: &str, text: &str) -> anyhow::Result<String> {
             match &annotations[name] {
                 serde_json::Value::Null => Ok(None),
                 serde_json::Value::Bool(b) => Ok(Some(*b)),
-                serde_json::Value::String(s) => parse_bool(s).map(Some).ok_or_else(|| {
+                serde_json::Value::String(s) => kots::parse_bool(s).map(Some).ok_or_else(|| {
                     anyhow!("release file `{path}`: annotation {name}: {s:?} is neither true nor false once rendered")
                 }),
                 other => Err(anyhow!("release file `{path}`: annotation {name}: {other} is neither true nor false")),
@@ -131,15 +131,6 @@ fn included_documents(path: &str, text: &str) -> anyhow::Result<String> {
         kept.push(document);
     }
     Ok(kept.join("---\n"))
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

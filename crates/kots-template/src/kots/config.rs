@@ -133,9 +133,13 @@ pub fn resolve_config(
                 .collect();
             return Err(Error::ConfigDependencies { blocked: blocked.join("; ") });
         }
+        // The heads of a round refer to none of each other: one set of functions, built over
+        // the values as they stand, serves them all.
+        let context = KotsContext { config_values: values.clone(), ..base.clone() };
+        let funcs = Arc::new(super::funcs(&context));
         for name in heads {
             if let Some(item) = items.iter().find(|i| i.name == name) {
-                let resolved = render_item(item, &values, base);
+                let resolved = render_item(item, &values, &funcs);
                 values.insert(name.clone(), resolved);
             }
             remaining.remove(&name);
@@ -146,10 +150,8 @@ pub fn resolve_config(
 
 /// One item: its default always rendered; its value and filename kept when the customer set
 /// them on an editable item, else rendered from the Config. A render error leaves "".
-fn render_item(item: &Item, values: &BTreeMap<String, ConfigItemValue>, base: &KotsContext) -> ConfigItemValue {
-    let context = KotsContext { config_values: values.clone(), ..base.clone() };
-    let funcs = Arc::new(super::funcs(&context));
-    let render = |text: &str| super::render(&item.name, text, &funcs).unwrap_or_default();
+fn render_item(item: &Item, values: &BTreeMap<String, ConfigItemValue>, funcs: &Arc<FuncMap>) -> ConfigItemValue {
+    let render = |text: &str| super::render(&item.name, text, funcs).unwrap_or_default();
     let default = render(&item.default);
     let editable = EDITABLE.contains(&item.kind.as_str()) && !item.readonly;
     match values.get(&item.name) {

@@ -182,6 +182,20 @@ fn float_value(v: &Value) -> f64 {
     }
 }
 
+/// Go's integer arithmetic on `x` and `y` (int64 or uint64): wrapping, and division by zero an
+/// error, as Go's runtime panics.
+macro_rules! integer_op {
+    ($x:expr, $y:expr, $op:expr) => {
+        match $op {
+            Op::Add => $x.wrapping_add($y),
+            Op::Sub => $x.wrapping_sub($y),
+            Op::Mul => $x.wrapping_mul($y),
+            Op::Div if $y == 0 => return Err(FuncError::new("runtime error: integer divide by zero")),
+            Op::Div => $x.wrapping_div($y),
+        }
+    };
+}
+
 /// KOTS's `Add`/`Sub`/`Mult`/`Div`: float arithmetic if either is a float; else by the first
 /// argument's kind, int64 or uint64 (a non-number second argument counts as 0); a non-number
 /// first argument gives 0. Mixing signed and unsigned panics in KOTS's reflection: an error.
@@ -198,47 +212,24 @@ fn arithmetic(a: &Value, b: &Value, op: Op) -> Result<Value, FuncError> {
             FloatKind::Float64,
         ));
     }
-    match a {
-        Value::Int(x, _) => {
-            let y = match b {
-                Value::Int(y, _) => *y,
-                Value::Uint(..) => {
-                    return Err(FuncError::new("reflect: call of reflect.Value.Int on uint64 Value"));
-                }
-                _ => 0,
-            };
-            let result = match op {
-                Op::Add => x.wrapping_add(y),
-                Op::Sub => x.wrapping_sub(y),
-                Op::Mul => x.wrapping_mul(y),
-                Op::Div if y == 0 => return Err(FuncError::new("runtime error: integer divide by zero")),
-                Op::Div => x.wrapping_div(y),
-            };
-            Ok(Value::Int(result, IntKind::Int64))
+    match (a, b) {
+        (Value::Int(..), Value::Uint(..)) => Err(FuncError::new("reflect: call of reflect.Value.Int on uint64 Value")),
+        (Value::Uint(..), Value::Int(..)) => Err(FuncError::new("reflect: call of reflect.Value.Uint on int Value")),
+        (Value::Int(x, _), b) => {
+            let y = if let Value::Int(y, _) = b { *y } else { 0 };
+            Ok(Value::Int(integer_op!(x, y, op), IntKind::Int64))
         }
-        Value::Uint(x, _) => {
-            let y = match b {
-                Value::Uint(y, _) => *y,
-                Value::Int(..) => {
-                    return Err(FuncError::new("reflect: call of reflect.Value.Uint on int Value"));
-                }
-                _ => 0,
-            };
-            let result = match op {
-                Op::Add => x.wrapping_add(y),
-                Op::Sub => x.wrapping_sub(y),
-                Op::Mul => x.wrapping_mul(y),
-                Op::Div if y == 0 => return Err(FuncError::new("runtime error: integer divide by zero")),
-                Op::Div => x / y,
-            };
-            Ok(Value::Uint(result, UintKind::Uint64))
+        (Value::Uint(x, _), b) => {
+            let y = if let Value::Uint(y, _) = b { *y } else { 0 };
+            Ok(Value::Uint(integer_op!(x, y, op), UintKind::Uint64))
         }
         _ => Ok(Value::int(0)),
     }
 }
 
-/// `strconv.ParseBool`.
-fn parse_bool(s: &str) -> Option<bool> {
+/// Go's `strconv.ParseBool`, which KOTS uses for `ParseBool`, `kots.io/when` and the typed
+/// accessors.
+pub fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
