@@ -1,4 +1,5 @@
-//! The app folder travels with the app: `upstream/`, `base/` and `overlays/` (not `images/`) as
+//! The app folder travels with the app: `upstream/`, `base/`, `overlays/`, `kotsKinds/` and
+//! `skippedFiles/` (not `images/` or `rendered/`) as
 //! a gzip'd tar, split into ConfigMaps of at most 768 KiB that the midstream applies into the
 //! app's namespace (`overlays/midstream/kots/archive.yaml`), so `kubectl kots download` can
 //! rebuild the folder from the cluster.
@@ -28,7 +29,9 @@ pub const PART_SIZE: usize = 768 * 1024;
 /// ([`kots_release::archive::MAX_TOTAL_BYTES`]) takes. The count is checked before anything is
 /// done with it: a label claiming 10^9 parts cost 7.5 GB listing the missing ones.
 pub const MAX_PARTS: usize = (kots_release::archive::MAX_TOTAL_BYTES as usize).div_ceil(PART_SIZE);
-const FOLDERS: [&str; 3] = ["upstream", "base", "overlays"];
+/// The folders that travel: all of KOTS's but `rendered/`, which the archive's own ConfigMaps
+/// are part of (it is `kubectl kustomize` of the downstream, made again on the next pull).
+pub const FOLDERS: [&str; 5] = ["upstream", "base", "overlays", "kotsKinds", "skippedFiles"];
 const DATA_KEY: &str = "archive.tgz.part";
 
 pub const LABEL_SLUG: &str = "kots.io/app-slug";

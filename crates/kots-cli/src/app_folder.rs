@@ -1,75 +1,137 @@
-//! The app folder's generated parts (docs/ARCHITECTURE.md, "The app folder"): `base/` with one
-//! file per Kubernetes document and its kustomization, the midstream kustomization (merged with
-//! what the customer added to it), and a downstream kustomization written once.
+//! The app folder's generated parts as KOTS writes them (docs/ARCHITECTURE.md, "The app
+//! folder"; docs/kots-compat.md): `base/` with the release's files at their own paths (a file of
+//! several documents split into `NAME.yaml`, `NAME-2.yaml`, …) and its kustomization,
+//! `kotsKinds/` with the rendered KOTS kinds, `skippedFiles/` for files that are not YAML once
+//! rendered, the midstream kustomization (merged with what the customer added to it), and a
+//! downstream kustomization written once.
 //!
 //! Documents keep their own text: the release's YAML is split, not re-serialised, so comments
 //! and formatting reach `base/` as the vendor wrote them.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
-use kots_release::documents::{is_kots_kind, parse_release};
+use kots_release::documents::{is_kots_kind, split_documents};
 
 pub use crate::folder::GeneratedFile;
 use crate::naming::ImageRewrite;
 
 pub const APP_SLUG_ANNOTATION: &str = "kots.io/app-slug";
 
-fn file_name(document: &Value, used: &mut BTreeMap<String, usize>) -> String {
-    let part = |value: &Value| {
-        value
-            .as_str()
-            .unwrap_or("unnamed")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c.to_ascii_lowercase() } else { '-' })
-            .collect::<String>()
-    };
-    let stem = format!("{}-{}", part(&document["kind"]), part(&document["metadata"]["name"]));
-    let count = used.entry(stem.clone()).or_insert(0);
-    *count += 1;
-    if *count == 1 { format!("{stem}.yaml") } else { format!("{stem}-{count}.yaml") }
+/// The name KOTS gives the `index`-th document (from 0) of the file at `path`: the path itself,
+/// then `NAME-2.EXT`, `NAME-3.EXT`, ….
+fn document_path(path: &str, index: usize) -> String {
+    if index == 0 {
+        return path.to_owned();
+    }
+    match path.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() && !stem.ends_with('/') => {
+            format!("{stem}-{}.{extension}", index + 1)
+        }
+        _ => format!("{path}-{}", index + 1),
+    }
 }
 
-/// `base/` of a release, and what `pull` needs to know of its documents.
+fn is_yaml(path: &str) -> bool {
+    path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
+/// `base/` and `kotsKinds/` of a release, and what `pull` needs to know of its documents.
 #[derive(Debug, Clone, Default)]
 pub struct Base {
     /// The files of `base/`, its `kustomization.yaml` last.
     pub files: Vec<GeneratedFile>,
     /// Each document written, by its file name inside `base/`.
     pub documents: Vec<(String, Value)>,
+    /// The KOTS kinds of each file (`kotsKinds/PATH`), and their documents.
+    pub kots_kinds: Vec<GeneratedFile>,
+    pub kots_kind_documents: Vec<(String, Value)>,
+    /// Files that are not YAML once rendered (`skippedFiles/PATH`), and why.
+    pub skipped: Vec<(GeneratedFile, String)>,
     /// The Application's `spec.additionalImages`, if the release has one.
     pub additional_images: Vec<String>,
     /// The release file holding the Application.
     pub application_file: String,
+    /// The Application document, rendered.
+    pub application: Option<Value>,
 }
 
-/// `base/`: each Kubernetes document of the release (`(path, text)` pairs) in a file of its own,
-/// KOTS kinds left out when `exclude_kots_kinds`, and a `kustomization.yaml` listing them.
-pub fn base_files(release: &[(String, String)], exclude_kots_kinds: bool) -> Result<Base, String> {
-    let parsed = parse_release(release)?;
-    let mut used = BTreeMap::new();
-    let mut base = Base {
-        additional_images: parsed.additional_images,
-        application_file: parsed.application_file.unwrap_or_default(),
-        ..Base::default()
-    };
-    let mut written = Vec::new();
-    for (_, document, value) in parsed.documents {
-        if exclude_kots_kinds && is_kots_kind(&value) {
-            continue;
+/// `base/`, `kotsKinds/` and `skippedFiles/` from the release's rendered files (`(path, text)`
+/// pairs): each Kubernetes document that `included` keeps (KOTS's `kots.io/exclude` and
+/// `kots.io/when`) in `base/` at its file's path, KOTS kinds left out of it when
+/// `exclude_kots_kinds`, and a `kustomization.yaml` listing them; every KOTS kind in
+/// `kotsKinds/`, whatever its annotations say (as KOTS keeps them). A file with a document that
+/// does not parse goes to `skippedFiles/` whole, as KOTS does.
+pub fn base_files(
+    rendered: &[(String, String)],
+    exclude_kots_kinds: bool,
+    resolved_config: Option<&Value>,
+    included: &dyn Fn(&str, &Value) -> Result<bool, String>,
+) -> Result<Base, String> {
+    let mut base = Base::default();
+    for (path, text) in rendered.iter().filter(|(path, _)| is_yaml(path)) {
+        let documents = split_documents(text);
+        let parsed: Result<Vec<Value>, String> = documents
+            .iter()
+            .map(|document| serde_saphyr::from_str::<Value>(document).map_err(|e| e.to_string()))
+            .collect();
+        let values = match parsed {
+            Ok(values) => values,
+            Err(reason) => {
+                let file = GeneratedFile { path: format!("skippedFiles/{path}"), content: text.clone() };
+                base.skipped.push((file, format!("release file `{path}` is not YAML once rendered: {reason}")));
+                continue;
+            }
+        };
+        let mut kots_kinds = Vec::new();
+        for (index, (document, value)) in documents.into_iter().zip(values).enumerate() {
+            if !value.is_object() {
+                continue;
+            }
+            let kots_kind = is_kots_kind(&value);
+            if kots_kind {
+                if value["kind"] == "Application"
+                    && value["apiVersion"].as_str().is_some_and(|v| v.starts_with("kots.io/"))
+                {
+                    base.additional_images = value["spec"]["additionalImages"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|image| image.as_str().map(str::to_owned))
+                        .collect();
+                    base.application_file = path.clone();
+                    base.application = Some(value.clone());
+                }
+                let is_config = value["kind"] == "Config" && value["apiVersion"] == "kots.io/v1beta1";
+                match resolved_config.filter(|_| is_config) {
+                    // The Config as KOTS keeps it: every item with its value and default.
+                    Some(config) => {
+                        kots_kinds.push(to_yaml(config)?);
+                        base.kots_kind_documents.push((format!("kotsKinds/{path}"), config.clone()));
+                    }
+                    None => {
+                        kots_kinds.push(document.clone());
+                        base.kots_kind_documents.push((format!("kotsKinds/{path}"), value.clone()));
+                    }
+                }
+            }
+            if exclude_kots_kinds && kots_kind || !included(path, &value)? {
+                continue;
+            }
+            let name = document_path(path, index);
+            base.files.push(GeneratedFile { path: format!("base/{name}"), content: document });
+            base.documents.push((name, value));
         }
-        let name = file_name(&value, &mut used);
-        written.push((GeneratedFile { path: format!("base/{name}"), content: document }, (name, value)));
+        if !kots_kinds.is_empty() {
+            base.kots_kinds
+                .push(GeneratedFile { path: format!("kotsKinds/{path}"), content: kots_kinds.join("---\n") });
+        }
     }
-    written.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    let (files, documents): (Vec<_>, Vec<_>) = written.into_iter().unzip();
-    base.files = files;
-    base.documents = documents;
-    let resources: Vec<&str> = base.documents.iter().map(|(name, _)| name.as_str()).collect();
+    let mut resources: Vec<&str> = base.documents.iter().map(|(name, _)| name.as_str()).collect();
+    resources.sort_unstable();
     let kustomization = json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
+        "metadata": {"annotations": {"kots.io/kustomization": "base"}},
         "resources": resources,
     });
     base.files.push(GeneratedFile { path: "base/kustomization.yaml".to_owned(), content: to_yaml(&kustomization)? });
@@ -84,22 +146,29 @@ fn to_yaml(value: &Value) -> Result<String, String> {
 #[derive(Debug, Clone, Default)]
 pub struct MidstreamOwned {
     pub images: Vec<ImageRewrite>,
-    /// Resources under `kots/` (the pull secret).
+    /// `secret.yaml` (the pull secrets), `kots/archive.yaml`.
     pub resources: Vec<String>,
-    /// JSON 6902 patches under `kots/`: `(path, target)`.
+    /// `pullsecrets.yaml`: the pull secret on each workload.
+    pub patches_strategic_merge: Vec<String>,
+    /// `backup-label-transformer.yaml`.
+    pub transformers: Vec<String>,
+    /// JSON 6902 patches under `kots/` (the pull secret on pod specs of other kinds): `(path, target)`.
     pub patches: Vec<(String, Value)>,
-    /// `--namespace`, when given.
-    pub namespace: Option<String>,
 }
+
+/// The midstream files kots writes beside its own `kots/` folder, with KOTS's names.
+pub const MIDSTREAM_FILES: [&str; 3] = ["secret.yaml", "pullsecrets.yaml", "backup-label-transformer.yaml"];
+
+const LISTS: [&str; 5] = ["resources", "patches", "patchesJson6902", "patchesStrategicMerge", "transformers"];
 
 fn is_owned_entry(entry: &Value) -> bool {
     let path = entry.as_str().or_else(|| entry["path"].as_str()).unwrap_or_default();
-    path.starts_with(&format!("{}/", crate::pull_secret::OWNED_FOLDER))
+    path.starts_with(&format!("{}/", crate::pull_secret::OWNED_FOLDER)) || MIDSTREAM_FILES.contains(&path)
 }
 
 /// The midstream kustomization: `existing` (the customer's copy, if any) with its own additions
 /// kept, and what kots owns set anew: the base, the app-slug annotation, the `images:` rewrites,
-/// the entries that point into `kots/`.
+/// the entries naming kots's files.
 pub fn midstream_kustomization(
     existing: Option<&str>,
     app_slug: &str,
@@ -122,7 +191,7 @@ pub fn midstream_kustomization(
     if let Some(map) = annotations.as_object_mut() {
         map.insert(APP_SLUG_ANNOTATION.to_owned(), json!(app_slug));
     }
-    for key in ["resources", "patches", "patchesJson6902", "patchesStrategicMerge"] {
+    for key in LISTS {
         if let Some(list) = kustomization.get_mut(key).and_then(Value::as_array_mut) {
             list.retain(|entry| !is_owned_entry(entry));
         }
@@ -136,15 +205,15 @@ pub fn midstream_kustomization(
             list.extend(entries);
         }
     };
-    add("resources", owned.resources.iter().map(|path| json!(path)).collect());
+    let paths = |paths: &[String]| paths.iter().map(|path| json!(path)).collect::<Vec<_>>();
+    add("resources", paths(&owned.resources));
+    add("patchesStrategicMerge", paths(&owned.patches_strategic_merge));
+    add("transformers", paths(&owned.transformers));
     add("patches", owned.patches.iter().map(|(path, target)| json!({"path": path, "target": target})).collect());
-    for key in ["resources", "patches", "patchesJson6902", "patchesStrategicMerge"] {
+    for key in LISTS {
         if kustomization.get(key).and_then(Value::as_array).is_some_and(Vec::is_empty) {
             kustomization.remove(key);
         }
-    }
-    if let Some(namespace) = &owned.namespace {
-        kustomization.insert("namespace".to_owned(), json!(namespace));
     }
     if owned.images.is_empty() {
         kustomization.remove("images");
@@ -154,9 +223,17 @@ pub fn midstream_kustomization(
     to_yaml(&Value::Object(kustomization))
 }
 
+/// `overlays/midstream/backup-label-transformer.yaml`: KOTS's labels for snapshots, on every
+/// object and pod template.
+pub fn backup_label_transformer(app_slug: &str) -> String {
+    format!(
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: backup-label-transformer\nlabels:\n  kots.io/app-slug: {app_slug}\n  kots.io/backup: velero\nfieldSpecs:\n- path: metadata/labels\n  create: true\n- version: v1\n  kind: ReplicationController\n  path: spec/template/metadata/labels\n  create: true\n- kind: Deployment\n  path: spec/template/metadata/labels\n  create: true\n- kind: ReplicaSet\n  path: spec/template/metadata/labels\n  create: true\n- kind: DaemonSet\n  path: spec/template/metadata/labels\n  create: true\n- group: apps\n  kind: StatefulSet\n  path: spec/template/metadata/labels\n  create: true\n- group: batch\n  kind: Job\n  path: spec/template/metadata/labels\n  create: true\n- group: batch\n  kind: CronJob\n  path: spec/jobTemplate/metadata/labels\n  create: true\n- group: batch\n  kind: CronJob\n  path: spec/jobTemplate/spec/template/metadata/labels\n  create: true\n"
+    )
+}
+
 /// A downstream's kustomization: written once, then the customer's.
 pub fn downstream_kustomization() -> String {
-    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nbases:\n  - ../../midstream\n".to_owned()
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nbases:\n- ../../midstream\nkind: Kustomization\n".to_owned()
 }
 
 #[cfg(test)]
@@ -166,33 +243,41 @@ mod tests {
     const RELEASE: &str = "# the web tier\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\n# nothing here\n---\napiVersion: kots.io/v1beta1\nkind: Application\nmetadata:\n  name: app\n";
 
     #[test]
-    fn splits_keeping_text_and_leaves_kots_kinds_out() {
+    fn splits_as_kots_does_keeping_paths_and_text_with_kots_kinds_apart() {
         let documents = kots_release::documents::split_documents(RELEASE);
         assert_eq!(documents.len(), 3);
         assert!(documents[0].starts_with("# the web tier\n"), "comments are kept");
-        let base =
-            base_files(&[("all.yaml".to_owned(), RELEASE.to_owned()), ("notes.txt".to_owned(), "x".to_owned())], true)
-                .unwrap();
-        assert_eq!(base.application_file, "all.yaml");
+        let release = [
+            ("app/all.yaml".to_owned(), RELEASE.to_owned()),
+            ("notes.txt".to_owned(), "x".to_owned()),
+            ("broken.yaml".to_owned(), "a: [unclosed\n".to_owned()),
+        ];
+        let base = base_files(&release, true, None, &|_, _| Ok(true)).unwrap();
+        assert_eq!(base.application_file, "app/all.yaml");
         assert_eq!(base.documents.len(), 2);
-        let files = base.files;
-        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, ["base/deployment-web.yaml", "base/service-web.yaml", "base/kustomization.yaml"]);
-        assert!(
-            files[2].content.contains("- deployment-web.yaml") && files[2].content.contains("- service-web.yaml"),
-            "{}",
-            files[2].content
-        );
-        let with_kots = base_files(&[("all.yaml".to_owned(), RELEASE.to_owned())], false).unwrap().files;
-        assert!(with_kots.iter().any(|f| f.path == "base/application-app.yaml"));
+        let paths: Vec<&str> = base.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["base/app/all.yaml", "base/app/all-2.yaml", "base/kustomization.yaml"]);
+        let kustomization: Value = serde_saphyr::from_str(&base.files[2].content).unwrap();
+        assert_eq!(kustomization["resources"], json!(["app/all-2.yaml", "app/all.yaml"]));
+        assert_eq!(kustomization["metadata"]["annotations"]["kots.io/kustomization"], "base");
+        assert_eq!(base.kots_kinds.len(), 1);
+        assert_eq!(base.kots_kinds[0].path, "kotsKinds/app/all.yaml");
+        assert!(base.kots_kinds[0].content.contains("kind: Application"));
+        assert_eq!(base.skipped.len(), 1, "a file that is not YAML goes to skippedFiles/");
+        assert_eq!(base.skipped[0].0.path, "skippedFiles/broken.yaml");
+        assert!(base.skipped[0].1.contains("`broken.yaml` is not YAML once rendered"), "{}", base.skipped[0].1);
+        let with_kots = base_files(&release[..1], false, None, &|_, _| Ok(true)).unwrap().files;
+        assert!(with_kots.iter().any(|f| f.path == "base/app/all-3.yaml"), "the fourth document is the third kept");
     }
 
     #[test]
-    fn same_kind_and_name_get_distinct_files() {
-        let text = "kind: ConfigMap\nmetadata:\n  name: a\n---\nkind: ConfigMap\nmetadata:\n  name: a\n";
-        let files = base_files(&[("x.yaml".to_owned(), text.to_owned())], true).unwrap().files;
-        assert_eq!(files[0].path, "base/configmap-a-2.yaml");
-        assert_eq!(files[1].path, "base/configmap-a.yaml");
+    fn the_config_in_kots_kinds_is_the_resolved_one() {
+        let text = "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: c\n";
+        let resolved = json!({"apiVersion": "kots.io/v1beta1", "kind": "Config", "spec": {"groups": []}, "status": {}});
+        let base = base_files(&[("config.yaml".to_owned(), text.to_owned())], true, Some(&resolved), &|_, _| Ok(true))
+            .unwrap();
+        let written: Value = serde_saphyr::from_str(&base.kots_kinds[0].content).unwrap();
+        assert_eq!(written, resolved);
     }
 
     #[test]
@@ -202,7 +287,7 @@ mod tests {
             images,
             resources: vec!["kots/pull-secret.yaml".into()],
             patches: vec![(patch.into(), json!({"kind": "Deployment", "name": "web"}))],
-            namespace: None,
+            ..MidstreamOwned::default()
         };
         let first = midstream_kustomization(None, "myapp", &owned(images, "kots/pull-secret-a.yaml")).unwrap();
         let mut edited: Map<String, Value> = serde_saphyr::from_str(&first).unwrap();

@@ -105,7 +105,7 @@ pub async fn download(options: &DownloadOptions) -> anyhow::Result<PathBuf> {
     let app_dir = options.dest.join(&found.app_slug);
     if app_dir.exists() && !options.overwrite {
         anyhow::bail!(
-            "`{}` exists; pass --overwrite to replace its upstream/, base/ and overlays/ (images/ and other files are kept), or --dest elsewhere",
+            "`{}` exists; pass --overwrite to replace its upstream/, base/, overlays/, kotsKinds/ and skippedFiles/ (images/ and other files are kept), or --dest elsewhere",
             app_dir.display()
         );
     }
@@ -117,12 +117,17 @@ pub async fn download(options: &DownloadOptions) -> anyhow::Result<PathBuf> {
 }
 
 fn write_folder(root: &Path, found: &app_archive::FoundArchive, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
-    for folder_name in ["upstream", "base", "overlays"] {
+    for folder_name in app_archive::FOLDERS {
         folder::remove(&root.join(folder_name))?;
     }
     for (path, content) in files {
-        if !["upstream/", "base/", "overlays/"].iter().any(|prefix| path.starts_with(prefix)) {
-            anyhow::bail!("the archive of `{}` holds `{path}`, outside upstream/, base/ and overlays/", found.app_slug);
+        let top = path.split('/').next().unwrap_or_default();
+        if !path.contains('/') || !app_archive::FOLDERS.contains(&top) {
+            anyhow::bail!(
+                "the archive of `{}` holds `{path}`, outside {}",
+                found.app_slug,
+                app_archive::FOLDERS.map(|f| format!("{f}/")).join(", ")
+            );
         }
         folder::write(&root.join(path), content)?;
     }

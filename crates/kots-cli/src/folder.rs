@@ -129,9 +129,13 @@ pub fn write(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, content).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
-/// Removes a folder if it exists.
+/// Removes a folder or a file if it exists.
 pub fn remove(path: &Path) -> anyhow::Result<()> {
-    match std::fs::remove_dir_all(path) {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.is_dir() => std::fs::remove_file(path),
+        _ => std::fs::remove_dir_all(path),
+    };
+    match removed {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
             Err(error).with_context(|| format!("cannot remove `{}`", path.display()))
         }

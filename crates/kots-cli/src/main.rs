@@ -78,7 +78,7 @@ struct DownloadArgs {
     /// Where APP_SLUG/ is written.
     #[arg(long, default_value = ".")]
     dest: PathBuf,
-    /// Replace upstream/, base/ and overlays/ of an existing folder.
+    /// Replace upstream/, base/, overlays/, kotsKinds/ and skippedFiles/ of an existing folder.
     #[arg(long)]
     overwrite: bool,
     /// The kubeconfig to use (default: KUBECONFIG, then ~/.kube/config).

@@ -138,7 +138,8 @@ pub fn read_config_values(
         given.insert(
             name.clone(),
             kots_template::kots::ConfigItemValue {
-                value: text("value"),
+                // A password given in clear text (KOTS encrypts it into `value` when it stores it).
+                value: if item["valuePlaintext"].is_string() { text("valuePlaintext") } else { text("value") },
                 default: text("default"),
                 filename: text("filename"),
             },

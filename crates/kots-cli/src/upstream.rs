@@ -54,13 +54,13 @@ pub struct Release {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cursor {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub update_cursor: String,
-    #[serde(rename = "channelID", default)]
+    #[serde(rename = "channelID", default, skip_serializing_if = "String::is_empty")]
     pub channel_id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub channel_name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version_label: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub release_notes: String,
@@ -68,13 +68,29 @@ pub struct Cursor {
     pub released_at: String,
 }
 
-/// `upstream/userdata/installation.yaml`.
-pub fn installation_yaml(app_slug: &str, cursor: &Cursor) -> String {
+/// An image the release uses, as `installation.yaml` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnownImage {
+    pub image: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_private: bool,
+}
+
+/// `upstream/userdata/installation.yaml` (and `kotsKinds/userdata/`), as KOTS writes it: named
+/// after the Application (`replicated-kots-app` without one), the cursor's fields that are set,
+/// the images the release uses.
+pub fn installation_yaml(name: &str, cursor: &Cursor, known_images: &[KnownImage]) -> String {
+    let mut spec = serde_json::to_value(cursor).expect("plain data serialises");
+    if !known_images.is_empty() {
+        spec["knownImages"] = serde_json::to_value(known_images).expect("plain data serialises");
+    }
     let document = serde_json::json!({
         "apiVersion": "kots.io/v1beta1",
         "kind": "Installation",
-        "metadata": {"name": app_slug},
-        "spec": cursor,
+        "metadata": {"name": name},
+        "spec": spec,
+        "status": {},
     });
     serde_saphyr::to_string(&document).expect("plain data serialises")
 }
@@ -232,7 +248,9 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Release files from a folder (`--local-path`), as the vendor would serve them.
 pub fn local_release(folder: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let files = kots_release::archive::read_folder(folder).map_err(|e| anyhow::anyhow!("--local-path: {e}"))?;
+    let mut files = kots_release::archive::read_folder(folder).map_err(|e| anyhow::anyhow!("--local-path: {e}"))?;
+    // `userdata/` is the customer's (license, config values), not the release: KOTS leaves it out too.
+    files.retain(|(path, _)| !path.starts_with("userdata/"));
     if files.is_empty() {
         anyhow::bail!("--local-path `{}` holds no release files", folder.display());
     }
@@ -269,7 +287,7 @@ mod tests {
             ..Cursor::default()
         };
         std::fs::create_dir_all(folder.path().join("upstream/userdata")).unwrap();
-        let text = installation_yaml("myapp", &cursor);
+        let text = installation_yaml("myapp", &cursor, &[]);
         assert!(text.contains("kind: Installation") && text.contains("channelID: c1"), "{text}");
         std::fs::write(folder.path().join("upstream/userdata/installation.yaml"), text).unwrap();
         assert_eq!(read_installation(folder.path()).unwrap(), Some(cursor));

@@ -22,12 +22,23 @@ pub fn split_documents(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Kinds that configure KOTS itself rather than run on the cluster.
+/// Kinds that configure KOTS itself rather than run on the cluster, as KOTS tells them apart
+/// (`kotsutil.IsKotsKind`): everything of kots.io, troubleshoot.sh (and its old group),
+/// app.k8s.io, kurl.sh and cluster.kurl.sh, embeddedcluster.replicated.com, and velero's Backup
+/// (what a snapshot takes; never deployed).
 pub fn is_kots_kind(document: &Value) -> bool {
     let api_version = document["apiVersion"].as_str().unwrap_or_default();
-    ["kots.io/", "troubleshoot.sh/", "troubleshoot.replicated.com/", "app.k8s.io/"]
-        .iter()
-        .any(|prefix| api_version.starts_with(prefix))
+    let group = api_version.split_once('/').map_or("", |(group, _)| group);
+    matches!(
+        group,
+        "kots.io"
+            | "troubleshoot.sh"
+            | "troubleshoot.replicated.com"
+            | "app.k8s.io"
+            | "kurl.sh"
+            | "cluster.kurl.sh"
+            | "embeddedcluster.replicated.com"
+    ) || (group == "velero.io" && document["kind"] == "Backup")
 }
 
 /// The documents of a release's YAML files, parsed.

@@ -45,11 +45,16 @@ pub struct Placed {
     pub logins: Vec<RegistryLogin>,
 }
 
-/// Reads: the `base/` documents and the Application's `additionalImages`. Writes nothing.
+/// Reads: the `base/` documents, the KOTS kinds (preflight and support-bundle collectors run
+/// images too) and the Application's `additionalImages`. Writes nothing.
 pub fn find(plan: &Plan, base: &Base) -> anyhow::Result<Found> {
     plan.printer.step("Finding images");
-    let documents: Vec<(String, serde_json::Value)> =
-        base.documents.iter().map(|(name, value)| (format!("base/{name}"), value.clone())).collect();
+    let documents: Vec<(String, serde_json::Value)> = base
+        .documents
+        .iter()
+        .map(|(name, value)| (format!("base/{name}"), value.clone()))
+        .chain(base.kots_kind_documents.iter().filter(|(_, value)| value["kind"] != "Application").cloned())
+        .collect();
     let application_file = format!("upstream/{}", base.application_file);
     let (images, bad) = find_images(&documents, &base.additional_images, &application_file);
     if let Some(first) = bad.first() {
@@ -63,6 +68,26 @@ pub fn find(plan: &Plan, base: &Base) -> anyhow::Result<Found> {
         plan.printer.detail("no images");
     }
     Ok(found)
+}
+
+/// The images for `installation.yaml`'s `knownImages`, as the release spells them; private are
+/// those on the vendor's registry or Replicated's (KOTS also asks other registries whether they
+/// let anyone pull; offline we cannot: docs/kots-compat.md).
+pub fn known_images(found: &Found, registry_domain: Option<&str>) -> Vec<crate::upstream::KnownImage> {
+    let private = |host: &str| {
+        Some(host) == registry_domain || ["registry.replicated.com", "proxy.replicated.com"].contains(&host)
+    };
+    let mut known: Vec<crate::upstream::KnownImage> = found
+        .images
+        .iter()
+        .map(|(spelling, image)| crate::upstream::KnownImage {
+            image: spelling.clone(),
+            is_private: private(image.reference.registry()),
+        })
+        .collect();
+    known.sort_by(|a, b| a.image.cmp(&b.image));
+    known.dedup();
+    known
 }
 
 /// Without `--rewrite-images` the images stay where they are; the vendor registry's are pulled

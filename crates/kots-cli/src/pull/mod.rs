@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::app_folder::Base;
 use crate::folder::{self, Staging};
 use crate::naming::ImageNaming;
-use crate::upstream::{self, Cursor, Upstream};
+use crate::upstream::{self, Cursor};
 pub use plan::{Plan, SourceKind};
 pub use printer::Printer;
 use source::{Fetched, Release};
@@ -106,12 +106,25 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         Fetched::UpToDate(previous) => return Ok(up_to_date(plan, &app.app_slug, app_dir, &previous)),
     };
     plan.printer.step(format!("Writing {}", app_dir.display()));
-    let base = render::render(plan, &release, &license.license, &config)?;
-    let found = images::find(plan, &base)?;
+    let rendered = render::render(plan, &release, &license.license, &config)?;
+    for (file, reason) in &rendered.base.skipped {
+        plan.printer.detail(format!("{reason}: kept in {}, left out of base/", file.path));
+    }
+    let found = images::find(plan, &rendered.base)?;
     let staging = Staging::prepare(&app_dir)?;
-    write_release(&app, &release, &license.yaml, config.text.as_deref(), &base, staging.path())?;
+    // Until the Config is complete the images are not known yet (KOTS lists none either).
+    let known = match rendered.config_needed.is_empty() {
+        true => images::known_images(&found, release.registry_domain.as_deref()),
+        false => Vec::new(),
+    };
+    write_records(&rendered, &release, &license.yaml, &known, staging.path())?;
+    if !rendered.config_needed.is_empty() {
+        return Err(config_needed(plan, &rendered, staging, previous.is_some()));
+    }
+    write_base(&rendered.base, staging.path())?;
     let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
-    overlays::write(plan, &app.app_slug, &base, &placed, staging.path())?;
+    overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, staging.path())?;
+    overlays::write_rendered(plan, staging.path())?;
     staging.commit()?;
     let summary = PullSummary {
         app_slug: app.app_slug.clone(),
@@ -126,30 +139,82 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     Ok(summary)
 }
 
-/// Writes `upstream/` (the release as shipped, the license, `installation.yaml`) and `base/`
-/// into the staging folder `root`, replacing what the previous version had there.
-fn write_release(
-    app: &Upstream,
+/// Required Config items have no value: as KOTS does, a new folder gets `upstream/` and
+/// `kotsKinds/` (so the customer sees the Config and its defaults) and nothing else; an existing
+/// folder stays as it was.
+fn config_needed(plan: &Plan, rendered: &render::Rendered, staging: Staging, existed: bool) -> anyhow::Error {
+    let items = rendered.config_needed.join(", ");
+    let flag = match &plan.config_values {
+        Some(_) => "add them to the --config-values file",
+        None => "give them with --config-values FILE (a kots.io/v1beta1 ConfigValues)",
+    };
+    if existed {
+        drop(staging);
+        return anyhow::anyhow!(
+            "config needed: required items without a value: {items}; {flag}; the folder is unchanged"
+        );
+    }
+    match staging.commit() {
+        Ok(()) => anyhow::anyhow!(
+            "config needed: required items without a value: {items}; {flag}; upstream/ and kotsKinds/ are written, base/ and the overlays are not"
+        ),
+        Err(error) => error.context(format!("config needed: required items without a value: {items}")),
+    }
+}
+
+/// Writes `upstream/` (the release as shipped and `userdata/`: the license, the config values,
+/// `installation.yaml`) and `kotsKinds/` (the rendered KOTS kinds and the same records) into the
+/// staging folder `root`, replacing what the previous version had there.
+fn write_records(
+    rendered: &render::Rendered,
     release: &Release,
     license_yaml: &str,
-    config_yaml: Option<&str>,
-    base: &Base,
+    known_images: &[upstream::KnownImage],
     root: &std::path::Path,
 ) -> anyhow::Result<()> {
-    folder::remove(&root.join("upstream"))?;
-    folder::remove(&root.join("base"))?;
+    for old in ["upstream", "base", "kotsKinds", "skippedFiles"] {
+        folder::remove(&root.join(old))?;
+    }
     for (path, content) in &release.files {
         folder::write(&root.join("upstream").join(path), content)?;
     }
-    folder::write(&root.join("upstream/userdata/license.yaml"), license_yaml.as_bytes())?;
-    if let Some(config) = config_yaml {
-        folder::write(&root.join("upstream/userdata/config.yaml"), config.as_bytes())?;
+    let mut cursor = release.cursor.clone();
+    if cursor.release_notes.is_empty()
+        && let Some(notes) = rendered.base.application.as_ref().and_then(|app| app["spec"]["releaseNotes"].as_str())
+    {
+        cursor.release_notes = notes.to_owned();
     }
-    folder::write(
-        &root.join("upstream/userdata/installation.yaml"),
-        upstream::installation_yaml(&app.app_slug, &release.cursor).as_bytes(),
-    )?;
-    folder::write_files(root, &base.files)
+    let installation = upstream::installation_yaml(&rendered.app_name, &cursor, known_images);
+    let license = license_as_kots_writes_it(license_yaml);
+    for records in ["upstream/userdata", "kotsKinds/userdata"] {
+        let records = root.join(records);
+        folder::write(&records.join("license.yaml"), license.as_bytes())?;
+        if let Some(config) = &rendered.config_values {
+            folder::write(&records.join("config.yaml"), config.as_bytes())?;
+        }
+        folder::write(&records.join("installation.yaml"), installation.as_bytes())?;
+    }
+    folder::write_files(root, &rendered.base.kots_kinds)
+}
+
+/// The license's own text (its signature covers it), with the `status: {}` KOTS's type adds.
+fn license_as_kots_writes_it(yaml: &str) -> String {
+    let has_status = yaml.lines().any(|line| line.starts_with("status:"));
+    if has_status {
+        return yaml.to_owned();
+    }
+    let mut text = yaml.to_owned();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("status: {}\n");
+    text
+}
+
+/// Writes `base/` and `skippedFiles/` into the staging folder `root`.
+fn write_base(base: &Base, root: &std::path::Path) -> anyhow::Result<()> {
+    folder::write_files(root, &base.files)?;
+    folder::write_files(root, base.skipped.iter().map(|(file, _)| file))
 }
 
 fn up_to_date(plan: &Plan, app_slug: &str, app_dir: PathBuf, previous: &Cursor) -> PullSummary {
@@ -184,8 +249,9 @@ fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>) {
             printer.outcome(format!("{app_slug} version {} pulled into {}", summary.version_label, app_dir.display()))
         }
     }
+    let namespace = plan.namespace.as_ref().map(|ns| format!(" -n {ns}")).unwrap_or_default();
     printer.outcome(format!(
-        "deploy with: kubectl apply -k {}",
+        "deploy with: kubectl apply -k {}{namespace}",
         app_dir.join("overlays/downstreams").join(&plan.downstream).display()
     ));
     printer.outcome(format!(

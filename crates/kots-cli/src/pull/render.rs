@@ -1,53 +1,79 @@
-//! The render step: the release's YAML files as KOTS renders them, split into `base/`
-//! documents. Each file goes through KOTS's two template passes (`{{repl …}}`, then
-//! `repl{{ … }}`) with KOTS's functions in this pull's context (the license, the version, the
-//! Application, the Config's items resolved with their defaults, the customer's registry when
-//! images are rewritten); documents that `kots.io/exclude: "true"` or `kots.io/when: "false"`
-//! leave out are dropped. Helm charts and `--config-values` join this step later.
+//! The render step: the release's YAML files as KOTS renders them, split into `base/`,
+//! `kotsKinds/` and `skippedFiles/`. Each file goes through KOTS's two template passes
+//! (`{{repl …}}`, then `repl{{ … }}`) with KOTS's functions in this pull's context (the
+//! license, the version, the Application, the Config's items resolved with the customer's
+//! values and the defaults, the customer's registry when images are rewritten); documents that
+//! `kots.io/exclude: "true"` or `kots.io/when: "false"` leave out are dropped. Helm charts join
+//! this step in issue 17.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use kots_license::License;
-use kots_template::kots::{self, KotsContext, LocalRegistry, VersionInfo};
+use kots_template::kots::{self, ConfigItemValue, KotsContext, LocalRegistry, VersionInfo};
+use serde_json::{Value, json};
 
-use super::plan::Plan;
+use super::plan::{ConfigValues, Plan};
 use super::source::Release;
 use crate::app_folder::{self, Base};
 use crate::template;
+
+/// The name KOTS gives an app's records (Installation, ConfigValues) without an Application.
+const DEFAULT_APP_NAME: &str = "replicated-kots-app";
 
 /// The customer's config values for this pull: `--config-values`, else the ones the app
 /// folder kept from an earlier pull; `changed` when they differ from those.
 #[derive(Debug, Default)]
 pub struct ConfigChoice {
-    /// The ConfigValues text to keep in `upstream/userdata/config.yaml`.
-    pub text: Option<String>,
-    pub values: super::plan::ConfigValues,
+    pub values: ConfigValues,
     pub changed: bool,
+}
+
+/// What the customer chose in a set of values: the non-empty values and file names.
+fn chosen(values: &ConfigValues) -> BTreeMap<&str, (&str, &str)> {
+    values
+        .iter()
+        .filter(|(_, v)| !v.value.is_empty() || !v.filename.is_empty())
+        .map(|(name, v)| (name.as_str(), (v.value.as_str(), v.filename.as_str())))
+        .collect()
 }
 
 /// Reads: `--config-values` (checked by the plan) and `APP/upstream/userdata/config.yaml`.
 pub fn config_values(plan: &Plan, app_dir: &std::path::Path) -> anyhow::Result<ConfigChoice> {
     let kept_path = app_dir.join("upstream/userdata/config.yaml");
-    let kept = std::fs::read_to_string(&kept_path).ok();
+    let kept = match std::fs::read_to_string(&kept_path) {
+        Ok(text) => Some(
+            template::read_config_values(&text).map_err(|message| anyhow!("`{}` {message}", kept_path.display()))?,
+        ),
+        Err(_) => None,
+    };
     match (&plan.config_values, kept) {
-        (Some((text, values)), kept) => Ok(ConfigChoice {
-            changed: kept.as_deref() != Some(text.as_str()),
-            text: Some(text.clone()),
-            values: values.clone(),
+        (Some((_, given)), kept) => Ok(ConfigChoice {
+            changed: kept.as_ref().is_none_or(|kept| chosen(kept) != chosen(given)),
+            values: given.clone(),
         }),
-        (None, Some(text)) => {
-            let values = template::read_config_values(&text)
-                .map_err(|message| anyhow!("`{}` {message}", kept_path.display()))?;
-            Ok(ConfigChoice { text: Some(text), values, changed: false })
-        }
+        (None, Some(values)) => Ok(ConfigChoice { values, changed: false }),
         (None, None) => Ok(ConfigChoice::default()),
     }
 }
 
+/// The release rendered: the folder's `base/`, `kotsKinds/` and `skippedFiles/`, and what the
+/// records under `userdata/` hold.
+#[derive(Debug)]
+pub struct Rendered {
+    pub base: Base,
+    /// The Application's name, or KOTS's default: what the Installation and ConfigValues are called.
+    pub app_name: String,
+    /// `userdata/config.yaml`: every item's value and default, as KOTS keeps them.
+    pub config_values: Option<String>,
+    /// Required items that have neither a value nor a default: `name (title)`.
+    pub config_needed: Vec<String>,
+}
+
 /// Reads: the release files, the license, the config values. Writes nothing; returns the
-/// `base/` files and their documents.
-pub fn render(plan: &Plan, release: &Release, license: &License, config: &ConfigChoice) -> anyhow::Result<Base> {
+/// rendered folder parts.
+pub fn render(plan: &Plan, release: &Release, license: &License, config: &ConfigChoice) -> anyhow::Result<Rendered> {
     let texts: Vec<(String, String)> = release
         .files
         .iter()
@@ -58,15 +84,113 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
                 .map_err(|_| anyhow!("release file `{path}` is not UTF-8 text"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let context = context(plan, release, license, &texts, &config.values)?;
+    let documents = template::parse_documents(texts.iter().map(|(_, text)| text.as_str()));
+    let context = context(plan, release, license, &documents, &config.values)?;
     let funcs = Arc::new(kots::funcs(&context));
     let mut rendered = Vec::with_capacity(texts.len());
     for (path, text) in &texts {
         let out =
             kots::render(path, text, &funcs).map_err(|e| anyhow!("release file `{path}` does not render: {e}"))?;
-        rendered.push((path.clone(), included_documents(path, &out)?));
+        rendered.push((path.clone(), out));
     }
-    app_folder::base_files(&rendered, plan.exclude_kots_kinds).map_err(anyhow::Error::msg)
+    let config_document = documents.iter().find(|d| d["kind"] == "Config" && d["apiVersion"] == "kots.io/v1beta1");
+    let resolved = config_document.map(|config| resolved_config(config, &context.config_values));
+    let base = app_folder::base_files(&rendered, plan.exclude_kots_kinds, resolved.as_ref(), &included)
+        .map_err(anyhow::Error::msg)?;
+    let app_name = base
+        .application
+        .as_ref()
+        .and_then(|app| app["metadata"]["name"].as_str())
+        .unwrap_or(DEFAULT_APP_NAME)
+        .to_owned();
+    let config_values = (config_document.is_some() || !config.values.is_empty())
+        .then(|| config_values_yaml(&app_name, &context.config_values));
+    let config_needed = match config_document {
+        Some(config) => config_needed(config, &context.config_values, &funcs)?,
+        None => Vec::new(),
+    };
+    Ok(Rendered { base, app_name, config_values, config_needed })
+}
+
+/// The Config as KOTS keeps it in `kotsKinds/`: each item's `value` and `default` set to what
+/// resolution made of them (empty ones too).
+fn resolved_config(config: &Value, values: &BTreeMap<String, ConfigItemValue>) -> Value {
+    let mut config = config.clone();
+    for group in config["spec"]["groups"].as_array_mut().into_iter().flatten() {
+        for item in group["items"].as_array_mut().into_iter().flatten() {
+            let name = item["name"].as_str().unwrap_or_default().to_owned();
+            let resolved = values.get(&name).cloned().unwrap_or_default();
+            item["value"] = json!(resolved.value);
+            item["default"] = json!(resolved.default);
+        }
+    }
+    if config.get("status").is_none() {
+        config["status"] = json!({});
+    }
+    config
+}
+
+/// `userdata/config.yaml`: a ConfigValues with every item's value, default and file name, the
+/// empty ones left out (as KOTS writes it).
+fn config_values_yaml(app_name: &str, values: &BTreeMap<String, ConfigItemValue>) -> String {
+    let values: serde_json::Map<String, Value> = values
+        .iter()
+        .map(|(name, item)| {
+            let mut entry = serde_json::Map::new();
+            for (key, text) in [("default", &item.default), ("value", &item.value), ("filename", &item.filename)] {
+                if !text.is_empty() {
+                    entry.insert(key.to_owned(), json!(text));
+                }
+            }
+            (name.clone(), Value::Object(entry))
+        })
+        .collect();
+    let document = json!({
+        "apiVersion": "kots.io/v1beta1",
+        "kind": "ConfigValues",
+        "metadata": {"name": app_name},
+        "spec": {"values": values},
+        "status": {},
+    });
+    serde_saphyr::to_string(&document).expect("plain data serialises")
+}
+
+/// The required items a customer must still give: shown (not hidden, their group's and their
+/// own `when` true once rendered) and with neither a value nor a default.
+fn config_needed(
+    config: &Value,
+    values: &BTreeMap<String, ConfigItemValue>,
+    funcs: &Arc<kots_template::FuncMap>,
+) -> anyhow::Result<Vec<String>> {
+    let shown = |node: &Value, what: &str| -> anyhow::Result<bool> {
+        let when = match &node["when"] {
+            Value::Null => return Ok(true),
+            Value::Bool(b) => return Ok(*b),
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        let out =
+            kots::render(what, &when, funcs).map_err(|e| anyhow!("Config {what}: `when` does not render: {e}"))?;
+        Ok(kots::parse_bool(out.trim()).unwrap_or(true))
+    };
+    let mut needed = Vec::new();
+    for group in config["spec"]["groups"].as_array().into_iter().flatten() {
+        if !shown(group, &format!("group {}", group["name"]))? {
+            continue;
+        }
+        for item in group["items"].as_array().into_iter().flatten() {
+            let name = item["name"].as_str().unwrap_or_default();
+            if item["required"] != true || item["hidden"] == true || !shown(item, &format!("item {name}"))? {
+                continue;
+            }
+            let value = values.get(name).cloned().unwrap_or_default();
+            if value.value.is_empty() && value.default.is_empty() && value.filename.is_empty() {
+                let title = item["title"].as_str().unwrap_or_default();
+                needed.push(if title.is_empty() { name.to_owned() } else { format!("{name} ({title})") });
+            }
+        }
+    }
+    Ok(needed)
 }
 
 /// KOTS's template context for this pull.
@@ -74,8 +198,8 @@ fn context(
     plan: &Plan,
     release: &Release,
     license: &License,
-    texts: &[(String, String)],
-    given: &super::plan::ConfigValues,
+    documents: &[Value],
+    given: &ConfigValues,
 ) -> anyhow::Result<KotsContext> {
     let spec = serde_json::to_value(license).context("reading the license's fields")?["spec"].clone();
     let cursor = &release.cursor;
@@ -99,38 +223,25 @@ fn context(
         }),
         ..KotsContext::default()
     };
-    let documents = template::parse_documents(texts.iter().map(|(_, text)| text.as_str()));
-    Ok(template::with_release(context, &documents, given)?)
+    Ok(template::with_release(context, documents, given)?)
 }
 
-/// The documents of a rendered file that KOTS keeps: `kots.io/exclude: "true"` and
-/// `kots.io/when: "false"` (a bool, or text strconv reads as one) drop a document; a `when`
-/// that is neither is an error naming the file.
-fn included_documents(path: &str, text: &str) -> anyhow::Result<String> {
-    let documents = kots_release::documents::split_documents(text);
-    let mut kept = Vec::with_capacity(documents.len());
-    for document in documents {
-        let Ok(value) = serde_saphyr::from_str::<serde_json::Value>(&document) else {
-            kept.push(document);
-            continue;
-        };
-        let annotations = &value["metadata"]["annotations"];
-        let flag = |name: &str| -> anyhow::Result<Option<bool>> {
-            match &annotations[name] {
-                serde_json::Value::Null => Ok(None),
-                serde_json::Value::Bool(b) => Ok(Some(*b)),
-                serde_json::Value::String(s) => kots::parse_bool(s).map(Some).ok_or_else(|| {
-                    anyhow!("release file `{path}`: annotation {name}: {s:?} is neither true nor false once rendered")
-                }),
-                other => Err(anyhow!("release file `{path}`: annotation {name}: {other} is neither true nor false")),
-            }
-        };
-        if flag("kots.io/exclude")? == Some(true) || flag("kots.io/when")? == Some(false) {
-            continue;
+/// Whether KOTS deploys a rendered document: `kots.io/exclude: "true"` and `kots.io/when:
+/// "false"` (a bool, or text strconv reads as one) leave it out; a `when` that is neither is an
+/// error naming the file.
+fn included(path: &str, value: &Value) -> Result<bool, String> {
+    let annotations = &value["metadata"]["annotations"];
+    let flag = |name: &str| -> Result<Option<bool>, String> {
+        match &annotations[name] {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::String(s) => kots::parse_bool(s).map(Some).ok_or_else(|| {
+                format!("release file `{path}`: annotation {name}: {s:?} is neither true nor false once rendered")
+            }),
+            other => Err(format!("release file `{path}`: annotation {name}: {other} is neither true nor false")),
         }
-        kept.push(document);
-    }
-    Ok(kept.join("---\n"))
+    };
+    Ok(flag("kots.io/exclude")? != Some(true) && flag("kots.io/when")? != Some(false))
 }
 
 #[cfg(test)]
@@ -139,13 +250,13 @@ mod tests {
 
     #[test]
     fn when_and_exclude_drop_documents_as_kots_does() {
-        let text = "a: 1\nmetadata:\n  annotations:\n    kots.io/when: 'false'\n---\nb: 2\nmetadata:\n  annotations:\n    kots.io/when: \"true\"\n---\nc: 3\nmetadata:\n  annotations:\n    kots.io/exclude: true\n---\nd: 4\n";
-        let kept = included_documents("f.yaml", text).unwrap();
-        assert!(
-            !kept.contains("a: 1") && kept.contains("b: 2") && !kept.contains("c: 3") && kept.contains("d: 4"),
-            "{kept}"
-        );
-        let err = included_documents("f.yaml", "metadata:\n  annotations:\n    kots.io/when: maybe\n").unwrap_err();
-        assert!(err.to_string().contains("release file `f.yaml`: annotation kots.io/when: \"maybe\""), "{err}");
+        let with = |annotations: Value| json!({"a": 1, "metadata": {"annotations": annotations}});
+        assert!(!included("f.yaml", &with(json!({"kots.io/when": "false"}))).unwrap());
+        assert!(included("f.yaml", &with(json!({"kots.io/when": "true"}))).unwrap());
+        assert!(!included("f.yaml", &with(json!({"kots.io/exclude": true}))).unwrap());
+        assert!(!included("f.yaml", &with(json!({"kots.io/exclude": "1"}))).unwrap());
+        assert!(included("f.yaml", &json!({"d": 4})).unwrap());
+        let err = included("f.yaml", &with(json!({"kots.io/when": "maybe"}))).unwrap_err();
+        assert!(err.contains("release file `f.yaml`: annotation kots.io/when: \"maybe\""), "{err}");
     }
 }

@@ -162,8 +162,12 @@ fn from_bundle(
 fn from_folder(plan: &Plan, folder: &Path, license: &VerifiedLicense) -> anyhow::Result<Release> {
     plan.printer.step(format!("Reading release files from {}", folder.display()));
     let files = upstream::local_release(folder)?;
-    let cursor =
-        Cursor { update_cursor: "local".to_owned(), channel_id: license.channel_id.clone(), ..Cursor::default() };
+    // A folder has no cursor or version: only the license's channel, as KOTS records it.
+    let cursor = Cursor {
+        channel_id: license.channel_id.clone(),
+        channel_name: license.license.spec().channel_name.clone(),
+        ..Cursor::default()
+    };
     Ok(Release { files, cursor, registry_domain: None, vendor_plain_http: false, moved: None })
 }
 

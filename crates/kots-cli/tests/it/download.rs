@@ -135,7 +135,11 @@ fn kots(args: &[&str]) -> (bool, String) {
 
 /// A folder's files but `images/`.
 fn without_images(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    snapshot(root).into_iter().filter(|(path, _)| !path.starts_with("images/")).collect()
+    // rendered/ does not travel either: the next pull makes it again.
+    snapshot(root)
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with("images/") && !path.starts_with("rendered/"))
+        .collect()
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn kubectl_kustomize_renders_every_image_from_the_customer_registry() {
     let files = vec![("app.yaml".to_owned(), release)];
     let temp = tempfile::tempdir().unwrap();
     let root = temp.path().join("myapp");
-    let base = base_files(&files, true).unwrap();
+    let base = base_files(&files, true, None, &|_, _| Ok(true)).unwrap();
     assert_eq!(base.additional_images, ["postgres:16"]);
     let (found, bad) = find_images(&base.documents, &base.additional_images, "upstream/app.yaml");
     assert!(bad.is_empty());
@@ -26,16 +26,23 @@ fn kubectl_kustomize_renders_every_image_from_the_customer_registry() {
     let names = destination_names(&found, &target, ImageNaming::Flatten).unwrap();
     let entries = kustomize_images(&found, &names);
     let login = RegistryLogin { host: target.host.clone(), username: "u".into(), password: "p".into() };
-    let secret = pull_secret::secret_file("myapp", &[login]);
-    let patches = pull_secret::patches("myapp", &base.documents);
+    let secret = pull_secret::secret_file("myapp", Some("shop"), &pull_secret::docker_config(&[login]));
+    let (strategic, patches) = pull_secret::patches("myapp", &base.documents);
+    let strategic = strategic.expect("three workloads");
+    assert!(patches.is_empty(), "built-in kinds only");
+    let labels = kots_cli::app_folder::GeneratedFile {
+        path: "backup-label-transformer.yaml".into(),
+        content: kots_cli::app_folder::backup_label_transformer("myapp"),
+    };
     let owned = MidstreamOwned {
         images: entries,
         resources: vec![secret.path.clone()],
-        patches: patches.iter().map(|patch| (patch.file.path.clone(), patch.target.clone())).collect(),
-        namespace: Some("shop".into()),
+        patches_strategic_merge: vec![strategic.path.clone()],
+        transformers: vec![labels.path.clone()],
+        ..MidstreamOwned::default()
     };
     let midstream = root.join("overlays/midstream");
-    for file in patches.iter().map(|patch| &patch.file).chain([&secret]) {
+    for file in [&strategic, &secret, &labels] {
         std::fs::create_dir_all(midstream.join(&file.path).parent().unwrap()).unwrap();
         std::fs::write(midstream.join(&file.path), &file.content).unwrap();
     }
@@ -74,6 +81,11 @@ fn kubectl_kustomize_renders_every_image_from_the_customer_registry() {
         assert!(!rendered.contains("kind: Application"), "KOTS kinds stay out of the cluster");
         assert_eq!(rendered.matches("- name: myapp-registry").count(), 3, "deployment, cronjob, pod:\n{rendered}");
         assert!(rendered.contains("type: kubernetes.io/dockerconfigjson"));
-        assert_eq!(rendered.matches("namespace: shop").count(), 4, "{rendered}");
+        assert_eq!(
+            rendered.matches("namespace: shop").count(),
+            2,
+            "the two pull secrets, as KOTS writes them:\n{rendered}"
+        );
+        assert_eq!(rendered.matches("kots.io/backup: velero").count(), 8, "objects and pod templates:\n{rendered}");
     }
 }

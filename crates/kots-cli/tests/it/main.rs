@@ -18,6 +18,7 @@ mod airgap;
 mod download;
 mod kustomize;
 mod pull;
+mod pull_cases;
 mod template;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-kots");

@@ -368,20 +368,30 @@ fn pull_deploys_from_the_customer_registry_and_an_update_keeps_the_customers_edi
         "upstream/userdata/license.yaml",
         "upstream/userdata/installation.yaml",
         "base/kustomization.yaml",
-        "base/deployment-web.yaml",
-        "base/statefulset-cache.yaml",
-        "base/cronjob-report.yaml",
-        "base/pod-debug.yaml",
-        "base/worker-api.yaml",
+        "base/web.yaml",
+        "base/web-2.yaml",
+        "base/cache.yaml",
+        "base/report.yaml",
+        "base/debug.yaml",
+        "base/worker.yaml",
+        "base/worker-2.yaml",
+        "kotsKinds/kots-app.yaml",
+        "kotsKinds/userdata/license.yaml",
+        "kotsKinds/userdata/installation.yaml",
         "overlays/midstream/kustomization.yaml",
-        "overlays/midstream/kots/pull-secret.yaml",
+        "overlays/midstream/secret.yaml",
+        "overlays/midstream/pullsecrets.yaml",
+        "overlays/midstream/backup-label-transformer.yaml",
+        "overlays/midstream/kots/pull-secret-worker-2.yaml",
         "overlays/downstreams/this-cluster/kustomization.yaml",
+        "rendered/this-cluster/web-deployment.yaml",
+        "rendered/this-cluster/myapp-registry-secret.yaml",
         "images/index.json",
         "images/oci-layout",
     ] {
         assert!(app.join(file).is_file(), "{file} is missing");
     }
-    assert!(!app.join("base/application-myapp.yaml").exists(), "KOTS kinds stay out of base/");
+    assert!(!app.join("base/kots-app.yaml").exists(), "KOTS kinds stay out of base/");
     let installation = std::fs::read_to_string(app.join("upstream/userdata/installation.yaml")).unwrap();
     let installation: Value = serde_saphyr::from_str(&installation).unwrap();
     assert_eq!(installation["kind"], "Installation");
@@ -482,7 +492,18 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     let images = rendered_images(&rendered);
     assert_eq!(images.len(), 5, "{images:?}");
     assert_served(&world, &images, &distribution.address, "globex/apps", None);
-    assert!(!rendered.contains("imagePullSecrets"), "no credentials given, no pull secret");
+    // No credentials for the registry: the pull secret KOTS always writes holds the license's
+    // login for the vendor's registry and proxy only.
+    assert!(rendered.contains("- name: myapp-registry"), "{rendered}");
+    let secret = std::fs::read_to_string(rootdir.join("myapp/overlays/midstream/secret.yaml")).unwrap();
+    let secret: Value = serde_saphyr::from_str(&kots_release::documents::split_documents(&secret)[0]).unwrap();
+    use base64::Engine;
+    let config = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"][".dockerconfigjson"].as_str().unwrap())
+        .unwrap();
+    let config: Value = serde_json::from_slice(&config).unwrap();
+    let hosts: Vec<&String> = config["auths"].as_object().unwrap().keys().collect();
+    assert_eq!(hosts, ["proxy.replicated.com", "registry.replicated.com"]);
 
     // The same release to the same registry: nothing to do. To another registry: the images move,
     // though the release has not changed.
@@ -675,8 +696,14 @@ fn pull_renders_kots_templates_with_the_license_version_and_config_defaults() {
     assert!(ok, "{stderr}");
     let rendered = kustomize(&rootdir.join("myapp/overlays/midstream"));
     assert!(rendered.contains("host: shop.globex.example"), "{rendered}");
+    // Kept as KOTS keeps them: every item, its value and its default, under the app's name.
     let kept = std::fs::read_to_string(rootdir.join("myapp/upstream/userdata/config.yaml")).unwrap();
-    assert_eq!(kept, std::fs::read_to_string(&values).unwrap());
+    let kept: Value = serde_saphyr::from_str(&kept).unwrap();
+    assert_eq!(kept["metadata"]["name"], "myapp");
+    assert_eq!(
+        kept["spec"]["values"]["hostname"],
+        json!({"value": "shop.globex.example", "default": "app.myapp.example"})
+    );
     // Without --config-values the kept ones stay in force (and nothing changed: up to date).
     let (ok, _, stderr) = world.pull(&license, &rootdir, &["myapp", "--trusted-key", &keys]);
     assert!(ok && stderr.contains("up to date"), "{stderr}");

@@ -164,7 +164,9 @@ pub(crate) fn registry_domains(context: &KotsContext) -> (String, String) {
 /// Std base64 of `{"auths":{PROXY:{"auth":A},REGISTRY:{"auth":A}}}` (keys sorted, one entry
 /// when the domains are the same), `A` = base64 of `LICENSE_ID:<license id>`; "" without a
 /// license.
-fn license_docker_cfg(context: &KotsContext) -> String {
+/// `LicenseDockerCfg`: a docker config (base64, as a pull Secret holds it) logging in to the
+/// vendor's registry and proxy with the license.
+pub fn license_docker_cfg(context: &KotsContext) -> String {
     let Some(license) = &context.license else { return String::new() };
     let id = license.get("licenseID").and_then(|v| v.as_str()).unwrap_or("");
     let b64 = base64::engine::general_purpose::STANDARD;

@@ -13,7 +13,7 @@ mod static_context;
 
 pub use config::resolve_config;
 pub use config_context::{ConfigItemValue, LocalRegistry, PrivacyProbe};
-pub use license_context::VersionInfo;
+pub use license_context::{VersionInfo, license_docker_cfg};
 pub use static_context::parse_bool;
 
 use std::sync::Arc;
