@@ -142,6 +142,11 @@ struct PullArgs {
     /// Push every image to --registry-endpoint and make the manifests use it.
     #[arg(long)]
     rewrite_images: bool,
+    /// With --rewrite-images: the images are in that registry already (filled by `kubectl kots
+    /// admin-console push-images` or `push-images`, or read-only): names are rewritten and the
+    /// pull secret written, nothing is read or pushed.
+    #[arg(long)]
+    no_push: bool,
     /// The path inside the registry the images go under (default: the endpoint's path, if any).
     #[arg(long)]
     image_namespace: Option<String>,
@@ -358,6 +363,7 @@ async fn pull(args: PullArgs) -> anyhow::Result<()> {
         airgap_bundle: args.airgap_bundle,
         license_file: args.license_file,
         rewrite_images: args.rewrite_images,
+        no_push: args.no_push,
         image_namespace: args.image_namespace,
         registry_endpoint: args.registry_endpoint,
         registry_credentials,

@@ -112,6 +112,9 @@ pub async fn place(
         ..plan.client_options.clone()
     };
     copy_options.registries.insert(target.host.clone(), destination_options.clone());
+    if plan.no_push {
+        return Ok(named_only(plan, found, &destinations, target));
+    }
     // One client for the push check and the bundle's pushes: its TLS set-up and tokens once.
     let client = RegistryClient::new(&target.host, &destination_options)?;
     if let Some(first) = destinations.values().next() {
@@ -141,6 +144,36 @@ pub async fn place(
         ),
     }
     Ok(placed)
+}
+
+/// `--no-push`: the images are in the target registry already (KOTS's read-only registry): each
+/// is listed with its new name; nothing is read or pushed, not even to check.
+fn named_only(plan: &Plan, found: &Found, destinations: &BTreeMap<String, String>, target: &RegistryTarget) -> Placed {
+    plan.printer.step(format!("Rewriting image names to {} (--no-push: nothing is pushed)", target.prefix()));
+    let mut placed = Placed { rewrites: kustomize_images(&found.images, destinations), ..Placed::default() };
+    for (image, spellings) in &found.by_image() {
+        let reference = &spellings[0].reference;
+        let destination = destinations
+            .get(&reference.name())
+            .and_then(|name| name.split_once('/'))
+            .map(|(host, repository)| reference.with_name(host, repository).to_string());
+        placed.summaries.push(ImageSummary {
+            source: image.clone(),
+            destination,
+            digest: None,
+            files: files_of(spellings),
+            blobs_sent: 0,
+            bytes_sent: 0,
+        });
+    }
+    if let Some(credentials) = &plan.registry_credentials {
+        placed.logins.push(RegistryLogin {
+            host: target.host.clone(),
+            username: credentials.username.clone(),
+            password: credentials.password().to_owned(),
+        });
+    }
+    placed
 }
 
 /// Not rewritten: each image listed as found; the cluster logs in to the vendor's registry with

@@ -35,6 +35,8 @@ pub struct PullOptions {
     pub airgap_bundle: Option<PathBuf>,
     pub license_file: PathBuf,
     pub rewrite_images: bool,
+    /// `--no-push`: the images are in the target registry already; only names change.
+    pub no_push: bool,
     pub image_namespace: Option<String>,
     pub registry_endpoint: Option<String>,
     pub registry_credentials: Option<Credentials>,

@@ -35,6 +35,8 @@ pub struct Plan {
     /// With `--rewrite-images`: the registry (and namespace) the images go to.
     pub target: Option<RegistryTarget>,
     pub registry_credentials: Option<Credentials>,
+    /// `--no-push`: rewrite names to the target without reading or pushing an image.
+    pub no_push: bool,
     pub image_naming: ImageNaming,
     /// Registry host → (mirror host, plain HTTP), from `--registry-mirror`.
     pub mirrors: HashMap<String, (String, bool)>,
@@ -80,6 +82,11 @@ impl Plan {
             (None, true) => bail!("--rewrite-images needs --registry-endpoint (the registry to push the images to)"),
             (_, false) => None,
         };
+        if options.no_push && target.is_none() {
+            bail!(
+                "--no-push goes with --rewrite-images and --registry-endpoint: it says the images are in that registry already"
+            );
+        }
         Ok(Plan {
             upstream,
             source,
@@ -87,6 +94,7 @@ impl Plan {
             trusted_keys: options.trusted_keys.clone(),
             target,
             registry_credentials: options.registry_credentials.clone(),
+            no_push: options.no_push,
             image_naming: options.image_naming,
             mirrors: parse_mirrors(&options.registry_mirrors)?,
             client_options: ClientOptions {
@@ -135,6 +143,7 @@ mod tests {
             airgap_bundle: None,
             license_file: "license.yaml".into(),
             rewrite_images: false,
+            no_push: false,
             image_namespace: None,
             registry_endpoint: None,
             registry_credentials: None,
@@ -165,6 +174,7 @@ mod tests {
         assert!(refused(bundle).contains("--airgap-bundle needs --rewrite-images"));
         assert!(refused(PullOptions { upstream: None, ..options() }).starts_with("which app?"));
         assert!(refused(PullOptions { concurrency: 0, ..options() }).contains("--concurrency"));
+        assert!(refused(PullOptions { no_push: true, ..options() }).contains("--no-push goes with --rewrite-images"));
         let rewrite = PullOptions { rewrite_images: true, ..options() };
         assert!(refused(rewrite).contains("--rewrite-images needs --registry-endpoint"));
         let mirror = PullOptions { registry_mirrors: vec!["no-equals-sign".to_owned()], ..options() };

@@ -540,6 +540,46 @@ fn pull_into_the_reference_registry_without_rewriting_names_too() {
     assert!(rendered.contains(&format!("image: {}/myapp/api:1.0", world.vendor)));
     assert!(rendered.contains("- name: myapp-registry"));
     assert!(!plain.join("myapp/images").exists(), "nothing is saved without --rewrite-images");
+
+    // --no-push: the images are in that registry already (here nothing even listens there), so
+    // the names change, the pull secret is written, and nothing is read or pushed.
+    let read_only = world.path("read-only");
+    let silent = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let args = [
+        "myapp",
+        "--trusted-key",
+        &keys,
+        "--rewrite-images",
+        "--no-push",
+        "--registry-endpoint",
+        &silent,
+        "--image-namespace",
+        "mirror",
+        "--registry-username",
+        "bob",
+        "--registry-password",
+        "builder",
+        "-o",
+        "json",
+    ];
+    let (ok, stdout, stderr) = world.pull(&license, &read_only, &args);
+    assert!(ok, "{stderr}");
+    let images = rendered_images(&kustomize(&read_only.join("myapp/overlays/midstream")));
+    assert_eq!(images.len(), 5, "{images:?}");
+    assert!(images.iter().all(|image| image.starts_with(&format!("{silent}/mirror/"))), "{images:?}");
+    let summary = json_summary(&stdout);
+    for image in summary["images"].as_array().unwrap() {
+        assert_eq!(image["blobsSent"], 0, "{image}");
+        assert!(image["destination"].as_str().unwrap().starts_with(&format!("{silent}/mirror/")), "{image}");
+    }
+    assert!(!read_only.join("myapp/images").exists(), "nothing is saved with --no-push");
+    let secret = std::fs::read_to_string(read_only.join("myapp/overlays/midstream/secret.yaml")).unwrap();
+    assert!(secret.contains(".dockerconfigjson"), "{secret}");
+    let (ok, _, stderr) = world.pull(&license, &world.path("x"), &["myapp", "--trusted-key", &keys, "--no-push"]);
+    assert!(!ok && stderr.contains("--no-push goes with --rewrite-images"), "{stderr}");
 }
 
 #[test]
