@@ -100,28 +100,8 @@ impl ReleaseContext {
             given =
                 read_config_values(&text).map_err(|message| TemplateError::Context { path: path.clone(), message })?;
         }
-        with_release(context, &documents, &given)
+        Ok(kots_template::kots::with_release(context, &documents, &given)?)
     }
-}
-
-/// `context` with a release's Application and its Config's items resolved (in dependency
-/// order, `given` kept for editable items), from the release's parsed YAML documents.
-pub fn with_release(
-    mut context: KotsContext,
-    documents: &[serde_json::Value],
-    given: &std::collections::BTreeMap<String, kots_template::kots::ConfigItemValue>,
-) -> Result<KotsContext, TemplateError> {
-    let mut groups = serde_json::Value::Null;
-    for document in documents {
-        let kots = document["apiVersion"].as_str().unwrap_or("").starts_with("kots.io/");
-        match document["kind"].as_str() {
-            Some("Config") if kots => groups = document["spec"]["groups"].clone(),
-            Some("Application") if kots => context.app = Some(document["spec"].clone()),
-            _ => {}
-        }
-    }
-    context.config_values = kots_template::kots::resolve_config(&groups, given, &context)?;
-    Ok(context)
 }
 
 /// A `kots.io/v1beta1` ConfigValues document's `spec.values`.

@@ -24,7 +24,6 @@ use futures_util::StreamExt;
 use kots_oci::{Digest, ImageReference};
 use kots_release::bundle::{AirgapSpec, BundlePlan, ByteStream, Compression, ImageSource};
 use kots_transfer::{ClientOptions, RegistryClient};
-use serde_json::Value;
 
 use crate::Vendor;
 use crate::error::{Error, Result};
@@ -172,13 +171,24 @@ async fn bundle(
         None => Compression::Zstd,
     };
     let (channel, promotion, release) = vendor.promoted_release(&app, &customer, channel.as_deref(), &query).await?;
-    let files: Vec<(String, String)> =
-        crate::release::unpack(&release.archive)?.into_iter().map(|file| (file.path, file.content)).collect();
-    let parsed = kots_release::documents::parse_release(&files).map_err(Error::internal)?;
-    let documents: Vec<(String, Value)> =
-        parsed.documents.iter().map(|(file, _, value)| (file.clone(), value.clone())).collect();
-    let application_file = parsed.application_file.clone().unwrap_or_default();
-    let (found, bad) = kots_release::images::find_images(&documents, &parsed.additional_images, &application_file);
+    // The images as the customer's pull finds them: the release rendered with this license and
+    // the Config's defaults.
+    let files = crate::release::unpack(&release.archive)?;
+    let license = kots_license::License::parse(&customer.license_yaml)
+        .ok()
+        .and_then(|license| serde_json::to_value(&license).ok())
+        .map(|license| license["spec"].clone());
+    let documents = crate::release::rendered_documents(&files, license)?;
+    let application =
+        documents.iter().rev().find(|(_, d)| d["apiVersion"] == "kots.io/v1beta1" && d["kind"] == "Application");
+    let application_file = application.map(|(file, _)| file.clone()).unwrap_or_default();
+    let additional_images: Vec<String> = application
+        .and_then(|(_, d)| d["spec"]["additionalImages"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|image| image.as_str().map(str::to_owned))
+        .collect();
+    let (found, bad) = kots_release::images::find_images(&documents, &additional_images, &application_file);
     if let Some(first) = bad.first() {
         return Err(Error::Invalid(format!(
             "release file `{}` uses image `{}`, which is not a valid reference: {}",

@@ -455,14 +455,7 @@ fn read_release_dir(root: &Path) -> anyhow::Result<Vec<ReleaseFile>> {
     if files.is_empty() {
         bail!("`{}` holds no files; a release is a folder of Kubernetes YAML", root.display());
     }
-    files
-        .into_iter()
-        .map(|(path, bytes)| {
-            let content = String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("cannot read `{}` as UTF-8 text", root.join(&path).display()))?;
-            Ok(ReleaseFile { path, content })
-        })
-        .collect()
+    Ok(files.into_iter().map(|(path, content)| ReleaseFile { path, content }).collect())
 }
 
 /// `text` as one URL path segment (an email's `@` and `+` are fine; `/`, `?`, `#`, `%` are not).

@@ -102,7 +102,9 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     let previous = upstream::read_installation(&app_dir)?;
     let config = render::config_values(plan, &app_dir)?;
     // New values for the same release still render again: only an unchanged folder is up to date.
-    let check = if config.changed { None } else { previous.as_ref() };
+    // A folder a "config needed" left (upstream/ and kotsKinds/ only) is not up to date either.
+    let complete = app_dir.join("base").is_dir();
+    let check = if config.changed || !complete { None } else { previous.as_ref() };
     let release = match source::fetch(plan, &app, &mut license, bundle.as_ref(), check).await? {
         Fetched::Release(release) => release,
         Fetched::UpToDate(previous) => return Ok(up_to_date(plan, &app.app_slug, app_dir, &previous)),
@@ -121,7 +123,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     };
     write_records(&rendered, &release, &license.yaml, &known, staging.path())?;
     if !rendered.config_needed.is_empty() {
-        return Err(config_needed(plan, &rendered, staging, previous.is_some()));
+        return Err(config_needed(plan, &rendered, staging, complete));
     }
     write_base(&rendered.base, staging.path())?;
     let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
@@ -141,9 +143,9 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     Ok(summary)
 }
 
-/// Required Config items have no value: as KOTS does, a new folder gets `upstream/` and
-/// `kotsKinds/` (so the customer sees the Config and its defaults) and nothing else; an existing
-/// folder stays as it was.
+/// Required Config items have no value: as KOTS does, a new folder (or one an earlier "config
+/// needed" left) gets `upstream/` and `kotsKinds/` (so the customer sees the Config and its
+/// defaults) and nothing else; a complete folder stays as it was.
 fn config_needed(plan: &Plan, rendered: &render::Rendered, staging: Staging, existed: bool) -> anyhow::Error {
     let items = rendered.config_needed.join(", ");
     let flag = match &plan.config_values {

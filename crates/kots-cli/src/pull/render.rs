@@ -223,7 +223,7 @@ fn context(
         }),
         ..KotsContext::default()
     };
-    Ok(template::with_release(context, documents, given)?)
+    Ok(kots::with_release(context, documents, given)?)
 }
 
 /// Whether KOTS deploys a rendered document: `kots.io/exclude: "true"` and `kots.io/when:

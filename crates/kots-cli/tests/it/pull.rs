@@ -126,6 +126,17 @@ impl World {
         self.runtime.lock().unwrap().as_ref().expect("servers running").block_on(client.post(path, body)).unwrap()
     }
 
+    /// A POST the vendor refuses: its status and message.
+    pub(crate) fn admin_post_status(&self, path: &str, body: &impl serde::Serialize) -> (u16, String) {
+        let client = Client::new(&format!("http://{}", self.vendor), Some(self.token.clone()));
+        let runtime = self.runtime.lock().unwrap();
+        let result: Result<Value, _> = runtime.as_ref().expect("servers running").block_on(client.post(path, body));
+        match result {
+            Err(kots_vendor::client::ClientError::Refused { status, message }) => (status, message),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
     pub(crate) fn make_image(&mut self, reference: &str, seed: &str, credentials: Option<&str>) {
         let mut command = Command::new(BINARY);
         command.args(["image", "make", reference, "--size", "300000", "--seed", seed]);
@@ -146,14 +157,26 @@ impl World {
         channel: &str,
         edit: impl Fn(&str, String) -> String,
     ) -> CreatedRelease {
+        self.release_with(version, channel, edit, Vec::new())
+    }
+
+    /// [`World::release`] with `extra` files too.
+    pub(crate) fn release_with(
+        &self,
+        version: &str,
+        channel: &str,
+        edit: impl Fn(&str, String) -> String,
+        extra: Vec<ReleaseFile>,
+    ) -> CreatedRelease {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/myapp");
         let mut files = Vec::new();
         for entry in std::fs::read_dir(examples).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let content = std::fs::read_to_string(&path).unwrap().replace("VENDOR_REGISTRY", &self.vendor);
-            files.push(ReleaseFile { content: edit(&name, content), path: name });
+            files.push(ReleaseFile { content: edit(&name, content).into_bytes(), path: name });
         }
+        files.extend(extra);
         let request = NewRelease {
             files,
             version_label: Some(version.to_owned()),
@@ -760,4 +783,129 @@ fn pull_renders_kots_templates_with_the_license_version_and_config_defaults() {
     assert!(!ok);
     assert!(stderr.contains("is not a kots.io/v1beta1 ConfigValues document"), "{stderr}");
     assert_eq!(snapshot(&app), before);
+}
+
+/// The Config of the release in [`a_configured_release_end_to_end_and_an_update_that_adds_an_item`].
+const SHOP_CONFIG: &str = "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: config\nspec:\n  groups:\n    - name: main\n      title: Main\n      items:\n        - name: replicas\n          type: text\n          default: \"2\"\n        - name: admin_email\n          title: Admin email\n          type: text\n          required: true\n        - name: feature\n          type: bool\n          default: \"0\"\n";
+
+#[test]
+fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
+    // A release as vendors write them: a Config with a required item, a value YAML reads only
+    // once rendered (`replicas: {{repl … }}` unquoted), a document behind `kots.io/when`, and a
+    // file that is not YAML at all, uploaded through the vendor.
+    let world = World::start();
+    let blob: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    let edit = |name: &str, content: String| match name {
+        "web.yaml" => {
+            content.replace("spec:\n  selector:", "spec:\n  replicas: {{repl ConfigOption \"replicas\" }}\n  selector:")
+        }
+        "cache.yaml" => {
+            content
+                + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature\n  annotations:\n    kots.io/when: '{{repl ConfigOptionEquals \"feature\" \"1\" }}'\ndata:\n  admin: repl{{ ConfigOption \"admin_email\" }}\n"
+        }
+        _ => content,
+    };
+    let extra = || {
+        vec![
+            ReleaseFile::text("config.yaml", SHOP_CONFIG),
+            ReleaseFile { path: "charts/blob-1.0.0.tgz".into(), content: blob.clone() },
+        ]
+    };
+    world.release_with("1.0.0", "stable", edit, extra());
+    let license = world.customer("myapp", "globex", &["stable"], None);
+    let keys = world.keys.display().to_string();
+    let customer = world.customer.clone();
+    let rootdir = world.path("globex");
+    let app = rootdir.join("myapp");
+    let rewrite = rewrite_as_alice(&keys, format!("http://{customer}"));
+
+    // No value for the required item: config needed, naming it; KOTS's partial folder.
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &as_strs(&rewrite));
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("config needed") && stderr.contains("admin_email (Admin email)"), "{stderr}");
+    assert!(app.join("upstream/config.yaml").is_file() && app.join("kotsKinds/config.yaml").is_file());
+    assert!(!app.join("base").exists() && !app.join("overlays").exists(), "base/ and overlays/ wait for the values");
+    let kept: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(app.join("upstream/userdata/config.yaml")).unwrap()).unwrap();
+    assert_eq!(
+        kept["spec"]["values"]["replicas"],
+        json!({"default": "2"}),
+        "the defaults are written for the customer"
+    );
+
+    // With the values: everything renders, every image is in the customer's registry.
+    let values = world.path("values.yaml");
+    std::fs::write(
+        &values,
+        "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nspec:\n  values:\n    admin_email:\n      value: ops@globex.example\n    replicas:\n      value: \"3\"\n    feature:\n      value: \"1\"\n",
+    )
+    .unwrap();
+    let mut with_values = rewrite.clone();
+    with_values.extend(["--config-values".to_owned(), values.display().to_string()]);
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &as_strs(&with_values));
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
+    assert!(rendered.contains("replicas: 3"), "{rendered}");
+    assert!(rendered.contains("admin: ops@globex.example"), "kots.io/when true keeps the document: {rendered}");
+    let images = rendered_images(&rendered);
+    assert_eq!(images.len(), 5, "{images:?}");
+    assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
+    assert_eq!(std::fs::read(app.join("upstream/charts/blob-1.0.0.tgz")).unwrap(), blob, "byte for byte");
+    assert!(app.join("rendered/this-cluster/feature-configmap.yaml").is_file());
+
+    // The vendor adds an item; the customer's values stay and the new item brings its default.
+    let with_region = |name: &str, content: String| match name {
+        "report.yaml" => {
+            content
+                + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: region\ndata:\n  region: repl{{ ConfigOption \"region\" }}\n"
+        }
+        other => edit(other, content),
+    };
+    let mut files = extra();
+    files[0] = ReleaseFile::text(
+        "config.yaml",
+        format!("{SHOP_CONFIG}        - name: region\n          type: text\n          default: eu-west\n"),
+    );
+    world.release_with("1.1.0", "stable", with_region, files);
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &as_strs(&rewrite));
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
+    assert!(rendered.contains("region: eu-west") && rendered.contains("replicas: 3"), "{rendered}");
+    assert!(rendered.contains("admin: ops@globex.example"), "{rendered}");
+    let kept: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(app.join("upstream/userdata/config.yaml")).unwrap()).unwrap();
+    assert_eq!(kept["spec"]["values"]["replicas"]["value"], "3");
+    assert_eq!(kept["spec"]["values"]["region"], json!({"default": "eu-west"}));
+
+    // Bad input never touches the folder: a Config whose items refer to each other in a circle.
+    let before = snapshot(&app);
+    let circular = world.path("circular");
+    std::fs::create_dir_all(&circular).unwrap();
+    std::fs::write(
+        circular.join("config.yaml"),
+        "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: c\nspec:\n  groups:\n    - name: g\n      items:\n        - name: a\n          type: text\n          default: repl{{ ConfigOption \"b\" }}\n        - name: b\n          type: text\n          default: repl{{ ConfigOption \"a\" }}\n",
+    )
+    .unwrap();
+    let local = ["myapp", "--trusted-key", keys.as_str(), "--local-path", circular.to_str().unwrap()];
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &local);
+    assert!(!ok && stderr.contains("\"a\" depends on \"b\""), "{stderr}");
+    // A template error names the file, the line and the function.
+    std::fs::write(
+        circular.join("config.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '{{repl NoSuchFunction }}'\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &local);
+    assert!(!ok && stderr.contains("config.yaml") && stderr.contains("NoSuchFunction"), "{stderr}");
+    assert!(stderr.contains(":6:"), "the line: {stderr}");
+    assert_eq!(snapshot(&app), before);
+    // The vendor refuses the same at upload, naming the file and the function.
+    let refused = world.admin_post_status(
+        "/api/v1/apps/myapp/releases",
+        &NewRelease {
+            files: vec![ReleaseFile::text("cm.yaml", "a: '{{repl NoSuchFunction }}'\n")],
+            ..NewRelease::default()
+        },
+    );
+    assert!(refused.0 == 400 && refused.1.contains("cm.yaml") && refused.1.contains("NoSuchFunction"), "{refused:?}");
 }

@@ -9,11 +9,13 @@
 mod config;
 mod config_context;
 mod license_context;
+mod release;
 mod static_context;
 
 pub use config::resolve_config;
 pub use config_context::{ConfigItemValue, LocalRegistry, PrivacyProbe};
 pub use license_context::{VersionInfo, license_docker_cfg};
+pub use release::with_release;
 pub use static_context::parse_bool;
 
 use std::sync::Arc;
