@@ -125,7 +125,7 @@ pub fn configmaps_file(app_slug: &str, archive: &[u8]) -> GeneratedFile {
                 },
                 "binaryData": {DATA_KEY: base64::engine::general_purpose::STANDARD.encode(part)},
             });
-            serde_saphyr::to_string(&configmap).expect("plain data serialises")
+            crate::folder::to_yaml(&configmap)
         })
         .collect();
     GeneratedFile { path: ARCHIVE_FILE.to_owned(), content: documents.join("---\n") }

@@ -83,6 +83,7 @@ pub fn base_files(
             }
         };
         let mut kots_kinds = Vec::new();
+        let count = documents.len();
         for (index, (document, value)) in documents.into_iter().zip(values).enumerate() {
             if !value.is_object() {
                 continue;
@@ -118,7 +119,13 @@ pub fn base_files(
                 continue;
             }
             let name = document_path(path, index);
-            base.files.push(GeneratedFile { path: format!("base/{name}"), content: document });
+            // As KOTS splits a file (on "\n---\n"): every document but the last ends without
+            // its newline.
+            let content = match index + 1 < count {
+                true => document.strip_suffix('\n').unwrap_or(&document).to_owned(),
+                false => document,
+            };
+            base.files.push(GeneratedFile { path: format!("base/{name}"), content });
             base.documents.push((name, value));
         }
         if !kots_kinds.is_empty() {
@@ -139,7 +146,7 @@ pub fn base_files(
 }
 
 fn to_yaml(value: &Value) -> Result<String, String> {
-    serde_saphyr::to_string(value).map_err(|e| format!("cannot write YAML: {e}"))
+    Ok(crate::folder::to_yaml(value))
 }
 
 /// What kots sets in the midstream kustomization on every pull; the rest is the customer's.
@@ -220,7 +227,10 @@ pub fn midstream_kustomization(
     } else {
         kustomization.insert("images".to_owned(), serde_json::to_value(&owned.images).expect("entries serialise"));
     }
-    to_yaml(&Value::Object(kustomization))
+    // Keys in order, as KOTS writes it (the customer's entries keep their own order inside).
+    let mut kustomization: Vec<(String, Value)> = kustomization.into_iter().collect();
+    kustomization.sort_by(|a, b| a.0.cmp(&b.0));
+    to_yaml(&Value::Object(kustomization.into_iter().collect()))
 }
 
 /// `overlays/midstream/backup-label-transformer.yaml`: KOTS's labels for snapshots, on every

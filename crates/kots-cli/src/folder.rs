@@ -129,6 +129,27 @@ pub fn write(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, content).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
+/// YAML as KOTS writes it (Go's yaml): long strings stay on one line, text with newlines in `|`
+/// blocks, lists not indented under their key.
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> String {
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+    serde_saphyr::to_string_with_options(value, options).expect("plain data serialises")
+}
+
+/// `value` with every mapping's keys in order, as KOTS's records are written (Go marshals maps
+/// sorted).
+pub fn sorted_keys(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted_keys(v))).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(sorted_keys).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Removes a folder or a file if it exists.
 pub fn remove(path: &Path) -> anyhow::Result<()> {
     let removed = match std::fs::symlink_metadata(path) {

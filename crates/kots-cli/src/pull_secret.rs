@@ -75,7 +75,7 @@ pub fn secret_file(app_slug: &str, namespace: Option<&str>, docker_config: &str)
             "metadata": metadata,
             "type": "kubernetes.io/dockerconfigjson",
         });
-        serde_saphyr::to_string(&secret).expect("plain data serialises")
+        crate::folder::to_yaml(&secret)
     };
     let content = [secret(secret_name(app_slug)), secret("kotsadm-replicated-registry".to_owned())].join("\n---\n");
     GeneratedFile { path: SECRET_FILE.to_owned(), content }
@@ -121,7 +121,7 @@ pub fn patches(app_slug: &str, documents: &[(String, Value)]) -> (Option<Generat
             let mut patch =
                 json!({"apiVersion": document["apiVersion"], "kind": document["kind"], "metadata": metadata});
             patch["spec"] = spec["spec"].clone();
-            strategic.push(serde_saphyr::to_string(&patch).expect("plain data serialises"));
+            strategic.push(crate::folder::to_yaml(&patch));
             continue;
         }
         let operations: Vec<Value> = pointers
@@ -148,7 +148,7 @@ pub fn patches(app_slug: &str, documents: &[(String, Value)]) -> (Option<Generat
         patches.push(OwnedPatch {
             file: GeneratedFile {
                 path: format!("{OWNED_FOLDER}/pull-secret-{stem}.yaml"),
-                content: serde_saphyr::to_string(&Value::Array(operations)).expect("plain data serialises"),
+                content: crate::folder::to_yaml(&Value::Array(operations)),
             },
             target,
         });

@@ -92,7 +92,7 @@ pub fn installation_yaml(name: &str, cursor: &Cursor, known_images: &[KnownImage
         "spec": spec,
         "status": {},
     });
-    serde_saphyr::to_string(&document).expect("plain data serialises")
+    crate::folder::to_yaml(&crate::folder::sorted_keys(&document))
 }
 
 /// The cursor of the app folder at `app_dir`, if it holds one.

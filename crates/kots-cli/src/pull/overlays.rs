@@ -130,8 +130,10 @@ pub fn write_rendered(plan: &Plan, root: &Path) -> anyhow::Result<()> {
     }
     let text = String::from_utf8(output.stdout).map_err(|_| anyhow!("{program} printed text that is not UTF-8"))?;
     let mut used = std::collections::BTreeMap::<String, usize>::new();
-    for document in kots_release::documents::split_documents(&text) {
-        let value: serde_json::Value = serde_saphyr::from_str(&document)
+    // Split as KOTS splits it (on "\n---\n"), so each file holds the same bytes.
+    for document in text.split("\n---\n").filter(|d| !d.trim().is_empty()) {
+        let document = document.strip_prefix("---\n").unwrap_or(document);
+        let value: serde_json::Value = serde_saphyr::from_str(document)
             .map_err(|e| anyhow!("{program} printed a document that is not YAML: {e}"))?;
         let part = |v: &serde_json::Value| v.as_str().unwrap_or("unnamed").to_lowercase();
         let stem = format!("{}-{}", part(&value["metadata"]["name"]), part(&value["kind"]));

@@ -127,7 +127,7 @@ fn resolved_config(config: &Value, values: &BTreeMap<String, ConfigItemValue>) -
     if config.get("status").is_none() {
         config["status"] = json!({});
     }
-    config
+    crate::folder::sorted_keys(&config)
 }
 
 /// `userdata/config.yaml`: a ConfigValues with every item's value, default and file name, the
@@ -152,7 +152,7 @@ fn config_values_yaml(app_name: &str, values: &BTreeMap<String, ConfigItemValue>
         "spec": {"values": values},
         "status": {},
     });
-    serde_saphyr::to_string(&document).expect("plain data serialises")
+    crate::folder::to_yaml(&crate::folder::sorted_keys(&document))
 }
 
 /// The required items a customer must still give: shown (not hidden, their group's and their
