@@ -249,6 +249,9 @@ fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>) {
         (Some(before), _, _) => {
             printer.outcome(format!("{app_slug} updated: version {before} → {}", summary.version_label))
         }
+        (None, _, _) if summary.version_label.is_empty() => {
+            printer.outcome(format!("{app_slug} pulled into {}", app_dir.display()))
+        }
         (None, _, _) => {
             printer.outcome(format!("{app_slug} version {} pulled into {}", summary.version_label, app_dir.display()))
         }
