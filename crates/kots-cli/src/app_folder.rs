@@ -70,15 +70,27 @@ pub fn base_files(
     let mut base = Base::default();
     for (path, text) in rendered.iter().filter(|(path, _)| is_yaml(path)) {
         let documents = split_documents(text);
+        // As KOTS: a document that does not parse, or is not a Kubernetes object, sets the
+        // whole file aside.
         let parsed: Result<Vec<Value>, String> = documents
             .iter()
-            .map(|document| serde_saphyr::from_str::<Value>(document).map_err(|e| e.to_string()))
+            .map(|document| {
+                let value = serde_saphyr::from_str::<Value>(document)
+                    .map_err(|e| format!("release file `{path}` is not YAML once rendered: {e}"))?;
+                let kubernetes = value.is_null() || value["apiVersion"].is_string() && value["kind"].is_string();
+                match kubernetes {
+                    true => Ok(value),
+                    false => Err(format!(
+                        "release file `{path}`: a document is not a Kubernetes object (it needs apiVersion and kind)"
+                    )),
+                }
+            })
             .collect();
         let values = match parsed {
             Ok(values) => values,
             Err(reason) => {
                 let file = GeneratedFile { path: format!("skippedFiles/{path}"), content: text.clone() };
-                base.skipped.push((file, format!("release file `{path}` is not YAML once rendered: {reason}")));
+                base.skipped.push((file, reason));
                 continue;
             }
         };
@@ -133,15 +145,39 @@ pub fn base_files(
                 .push(GeneratedFile { path: format!("kotsKinds/{path}"), content: kots_kinds.join("---\n") });
         }
     }
-    let mut resources: Vec<&str> = base.documents.iter().map(|(name, _)| name.as_str()).collect();
-    resources.sort_unstable();
-    let kustomization = json!({
+    // As KOTS: a second object of the same kind, name and namespace is a strategic-merge patch
+    // of the first (kustomize refuses two), in the order of the files' names.
+    let mut names: Vec<&(String, Value)> = base.documents.iter().collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut resources, mut patches) = (Vec::new(), Vec::new());
+    for (name, value) in names {
+        let metadata = &value["metadata"];
+        let key =
+            [&value["apiVersion"], &value["kind"], &metadata["name"], &metadata["namespace"]].map(Value::to_string);
+        if seen.insert(key) { resources.push(name.as_str()) } else { patches.push(name.as_str()) }
+    }
+    let mut kustomization = json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "metadata": {"annotations": {"kots.io/kustomization": "base"}},
         "resources": resources,
     });
+    if !patches.is_empty() {
+        kustomization["patchesStrategicMerge"] = json!(patches);
+    }
     base.files.push(GeneratedFile { path: "base/kustomization.yaml".to_owned(), content: to_yaml(&kustomization)? });
+    if !base.skipped.is_empty() {
+        // KOTS's index of them: each path (inside skippedFiles/) and why.
+        let entries: Vec<Value> = base
+            .skipped
+            .iter()
+            .map(|(file, reason)| json!({"path": file.path.trim_start_matches("skippedFiles/"), "reason": reason}))
+            .collect();
+        let index = to_yaml(&json!({ "skippedFiles": entries }))?;
+        base.skipped
+            .push((GeneratedFile { path: "skippedFiles/_index.yaml".to_owned(), content: index }, String::new()));
+    }
     Ok(base)
 }
 
@@ -261,6 +297,7 @@ mod tests {
             ("app/all.yaml".to_owned(), RELEASE.to_owned()),
             ("notes.txt".to_owned(), "x".to_owned()),
             ("broken.yaml".to_owned(), "a: [unclosed\n".to_owned()),
+            ("values.yaml".to_owned(), "replicas: 2\n".to_owned()),
         ];
         let base = base_files(&release, true, None, &|_, _| Ok(true)).unwrap();
         assert_eq!(base.application_file, "app/all.yaml");
@@ -273,11 +310,33 @@ mod tests {
         assert_eq!(base.kots_kinds.len(), 1);
         assert_eq!(base.kots_kinds[0].path, "kotsKinds/app/all.yaml");
         assert!(base.kots_kinds[0].content.contains("kind: Application"));
-        assert_eq!(base.skipped.len(), 1, "a file that is not YAML goes to skippedFiles/");
+        assert_eq!(base.skipped.len(), 3, "files that are not Kubernetes YAML go to skippedFiles/, with KOTS's index");
+        assert_eq!(base.skipped[2].0.path, "skippedFiles/_index.yaml");
+        let index: Value = serde_saphyr::from_str(&base.skipped[2].0.content).unwrap();
+        assert_eq!(index["skippedFiles"][0]["path"], "broken.yaml");
+        assert_eq!(index["skippedFiles"][1]["path"], "values.yaml");
+        assert!(index["skippedFiles"][0]["reason"].as_str().unwrap().contains("not YAML"), "{index}");
         assert_eq!(base.skipped[0].0.path, "skippedFiles/broken.yaml");
         assert!(base.skipped[0].1.contains("`broken.yaml` is not YAML once rendered"), "{}", base.skipped[0].1);
+        let values = base_files(&release[3..], true, None, &|_, _| Ok(true)).unwrap();
+        assert!(values.skipped[0].1.contains("`values.yaml`: a document is not a Kubernetes object"));
         let with_kots = base_files(&release[..1], false, None, &|_, _| Ok(true)).unwrap().files;
         assert!(with_kots.iter().any(|f| f.path == "base/app/all-3.yaml"), "the fourth document is the third kept");
+    }
+
+    #[test]
+    fn a_second_object_of_the_same_name_is_a_patch_as_kots_makes_it() {
+        let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: nginx\nspec:\n  ports: [{port: 80}]\n";
+        let other = "apiVersion: v1\nkind: Service\nmetadata:\n  name: nginx\n  namespace: other\n";
+        let release = [
+            ("a.yaml".to_owned(), service.to_owned()),
+            ("b.yaml".to_owned(), service.replace("80", "8080")),
+            ("c.yaml".to_owned(), other.to_owned()),
+        ];
+        let base = base_files(&release, true, None, &|_, _| Ok(true)).unwrap();
+        let kustomization: Value = serde_saphyr::from_str(&base.files.last().unwrap().content).unwrap();
+        assert_eq!(kustomization["resources"], json!(["a.yaml", "c.yaml"]), "another namespace is another object");
+        assert_eq!(kustomization["patchesStrategicMerge"], json!(["b.yaml"]));
     }
 
     #[test]

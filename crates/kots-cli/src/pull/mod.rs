@@ -111,7 +111,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     };
     plan.printer.step(format!("Writing {}", app_dir.display()));
     let rendered = render::render(plan, &release, &license.license, &config)?;
-    for (file, reason) in &rendered.base.skipped {
+    for (file, reason) in rendered.base.skipped.iter().filter(|(_, reason)| !reason.is_empty()) {
         plan.printer.detail(format!("{reason}: kept in {}, left out of base/", file.path));
     }
     let found = images::find(plan, &rendered.base)?;
