@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use kots_release::documents::{is_kots_kind, split_documents};
+use kots_release::documents::{additional_images, is_application, is_kots_kind, split_documents};
 
 pub use crate::folder::GeneratedFile;
 use crate::naming::ImageRewrite;
@@ -102,15 +102,8 @@ pub fn base_files(
             }
             let kots_kind = is_kots_kind(&value);
             if kots_kind {
-                if value["kind"] == "Application"
-                    && value["apiVersion"].as_str().is_some_and(|v| v.starts_with("kots.io/"))
-                {
-                    base.additional_images = value["spec"]["additionalImages"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|image| image.as_str().map(str::to_owned))
-                        .collect();
+                if is_application(&value) {
+                    base.additional_images = additional_images(&value);
                     base.application_file = path.clone();
                     base.application = Some(value.clone());
                 }

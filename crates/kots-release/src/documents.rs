@@ -41,41 +41,48 @@ pub fn is_kots_kind(document: &Value) -> bool {
     ) || (group == "velero.io" && document["kind"] == "Backup")
 }
 
-/// The documents of a release's YAML files, parsed.
-#[derive(Debug, Clone, Default)]
-pub struct ReleaseDocuments {
-    /// `(file, text, value)` for every document that is a mapping, in file order.
-    pub documents: Vec<(String, String, Value)>,
-    /// The Application's `spec.additionalImages`.
-    pub additional_images: Vec<String>,
-    /// The file holding the Application, if any.
-    pub application_file: Option<String>,
+/// Whether a document is KOTS's Application (`kots.io/…`, kind `Application`).
+pub fn is_application(document: &Value) -> bool {
+    document["kind"] == "Application" && document["apiVersion"].as_str().is_some_and(|v| v.starts_with("kots.io/"))
 }
 
-/// Parses every `.yaml`/`.yml` file of a release (`(path, text)` pairs); an error names the file.
-pub fn parse_release(files: &[(String, String)]) -> Result<ReleaseDocuments, String> {
-    let mut parsed = ReleaseDocuments::default();
-    for (path, text) in files {
-        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
-            continue;
-        }
-        for document in split_documents(text) {
-            let value: Value = serde_saphyr::from_str(&document)
-                .map_err(|e| format!("release file `{path}` has a document that is not valid YAML: {e}"))?;
-            if !value.is_object() {
-                continue;
-            }
-            if value["kind"] == "Application" && is_kots_kind(&value) {
-                parsed.additional_images = value["spec"]["additionalImages"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|image| image.as_str().map(str::to_owned))
-                    .collect();
-                parsed.application_file = Some(path.clone());
-            }
-            parsed.documents.push((path.clone(), document, value));
+/// The images an Application lists in `spec.additionalImages` (those KOTS copies though no
+/// manifest names them).
+pub fn additional_images(application: &Value) -> Vec<String> {
+    application["spec"]["additionalImages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|image| image.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kots_kinds_and_the_application_as_kots_tells_them() {
+        let app = json!({"apiVersion": "kots.io/v1beta1", "kind": "Application", "spec": {"additionalImages": ["a:1", 2, "b"]}});
+        assert!(is_application(&app) && is_kots_kind(&app));
+        assert_eq!(additional_images(&app), ["a:1", "b"]);
+        assert!(!is_application(&json!({"apiVersion": "app.k8s.io/v1beta1", "kind": "Application"})));
+        for (api_version, kind, expected) in [
+            ("velero.io/v1", "Backup", true),
+            ("velero.io/v1", "Restore", false),
+            ("kurl.sh/v1beta1", "Installer", true),
+            ("cluster.kurl.sh/v1beta1", "Installer", true),
+            ("embeddedcluster.replicated.com/v1beta1", "Config", true),
+            ("troubleshoot.sh/v1beta2", "Preflight", true),
+            ("apps/v1", "Deployment", false),
+            ("v1", "ConfigMap", false),
+        ] {
+            assert_eq!(
+                is_kots_kind(&json!({"apiVersion": api_version, "kind": kind})),
+                expected,
+                "{api_version} {kind}"
+            );
         }
     }
-    Ok(parsed)
 }

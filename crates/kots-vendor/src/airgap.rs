@@ -179,15 +179,9 @@ async fn bundle(
         .and_then(|license| serde_json::to_value(&license).ok())
         .map(|license| license["spec"].clone());
     let documents = crate::release::rendered_documents(&files, license)?;
-    let application =
-        documents.iter().rev().find(|(_, d)| d["apiVersion"] == "kots.io/v1beta1" && d["kind"] == "Application");
+    let application = documents.iter().rev().find(|(_, d)| kots_release::documents::is_application(d));
     let application_file = application.map(|(file, _)| file.clone()).unwrap_or_default();
-    let additional_images: Vec<String> = application
-        .and_then(|(_, d)| d["spec"]["additionalImages"].as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|image| image.as_str().map(str::to_owned))
-        .collect();
+    let additional_images = application.map(|(_, d)| kots_release::documents::additional_images(d)).unwrap_or_default();
     let (found, bad) = kots_release::images::find_images(&documents, &additional_images, &application_file);
     if let Some(first) = bad.first() {
         return Err(Error::Invalid(format!(

@@ -125,14 +125,10 @@ fn parse_documents(path: &str, how: &str, content: &str) -> Result<Vec<Value>> {
 }
 
 fn application_of(document: &Value) -> Option<Application> {
-    let is_application = document["apiVersion"] == "kots.io/v1beta1" && document["kind"] == "Application";
-    is_application.then(|| Application {
+    kots_release::documents::is_application(document).then(|| Application {
         name: document["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
         title: document["spec"]["title"].as_str().map(str::to_owned),
-        additional_images: document["spec"]["additionalImages"]
-            .as_array()
-            .map(|images| images.iter().filter_map(|image| image.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default(),
+        additional_images: kots_release::documents::additional_images(document),
     })
 }
 
