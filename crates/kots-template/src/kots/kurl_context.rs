@@ -1,0 +1,89 @@
+//! KOTS's kurl context (`kurl_context.go`): the kurl `Installer` of a kurl cluster, flattened
+//! into `<Go type>.<Go field>` keys (`Kubernetes.Version`, `Kotsadm.UiBindPort`). KOTS reads it
+//! from the cluster; here the caller gives it ([`KotsContext::kurl_values`], or an Installer
+//! through [`kurl_values_from_installer`]). Without one the map is empty, as without a cluster.
+
+use serde_json::{Map, Value as Json};
+
+use super::KotsContext;
+use crate::func::{ArgsExt, FuncMap};
+use crate::value::{GoType, Value};
+
+/// The Go type name of an Installer spec section, from its YAML key: the key with its first
+/// letter upper-cased, but for the sections whose Go names are not (kurlkinds v1beta1).
+fn section_type(key: &str) -> String {
+    match key {
+        "openebs" => "OpenEBS".to_string(),
+        "aws" => "AWS".to_string(),
+        "rook" => "Rook".to_string(),
+        _ => capitalize(key),
+    }
+}
+
+fn capitalize(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Flattens a kurl `cluster.kurl.sh/v1beta1` Installer (parsed YAML) as KOTS does: every field
+/// of every section of `spec` under `<Section type>.<Field>`, Go names from the YAML names (the
+/// first letter upper-cased, which is how kurlkinds names them). Kept difference: KOTS lists
+/// every field of the Go struct, zero values included; this lists the fields the YAML has.
+pub fn kurl_values_from_installer(installer: &Json) -> Map<String, Json> {
+    let mut out = Map::new();
+    for (section, fields) in installer["spec"].as_object().into_iter().flatten() {
+        let Some(fields) = fields.as_object() else { continue };
+        let prefix = section_type(section);
+        for (field, value) in fields {
+            out.insert(format!("{prefix}.{}", capitalize(field)), value.clone());
+        }
+    }
+    out
+}
+
+pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
+    let values = std::sync::Arc::new(context.kurl_values.clone().unwrap_or_default());
+    let v = values.clone();
+    map.add("KurlString", vec![GoType::String], move |_, a| {
+        Ok(Value::string(v.get(a.str_arg(0)?).and_then(Json::as_str).unwrap_or("")))
+    });
+    let v = values.clone();
+    map.add("KurlInt", vec![GoType::String], move |_, a| {
+        Ok(Value::int(v.get(a.str_arg(0)?).and_then(Json::as_i64).unwrap_or(0)))
+    });
+    let v = values.clone();
+    map.add("KurlBool", vec![GoType::String], move |_, a| {
+        Ok(Value::Bool(v.get(a.str_arg(0)?).and_then(Json::as_bool).unwrap_or(false)))
+    });
+    let v = values.clone();
+    map.add("KurlOption", vec![GoType::String], move |_, a| {
+        Ok(Value::string(v.get(a.str_arg(0)?).map(option_text).unwrap_or_default()))
+    });
+    let v = values;
+    map.add("KurlAll", vec![], move |_, _| {
+        // Every key:value of an int, string or bool; any other value an empty entry.
+        let mut entries: Vec<String> = v
+            .iter()
+            .map(|(k, value)| match value {
+                Json::String(_) | Json::Bool(_) => format!("{k}:{}", option_text(value)),
+                Json::Number(n) if n.is_i64() => format!("{k}:{}", option_text(value)),
+                _ => String::new(),
+            })
+            .collect();
+        entries.sort();
+        Ok(Value::string(entries.join(" ")))
+    });
+}
+
+/// An int, string or bool as `KurlOption` prints it; anything else "".
+fn option_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) if n.is_i64() => n.to_string(),
+        _ => String::new(),
+    }
+}
