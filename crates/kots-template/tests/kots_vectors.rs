@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kots_template::kots::{self, Cluster, ConfigItemValue, KotsContext, LocalRegistry, Node, ServerVersion, VersionInfo};
+use kots_template::kots::{
+    self, Cluster, ConfigItemValue, KotsContext, LocalRegistry, Node, ServerVersion, VersionInfo,
+};
 
 fn compat_dir() -> Option<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -67,15 +69,16 @@ fn context_of(context: &serde_json::Value) -> KotsContext {
     let config_values = given
         .iter()
         .map(|(name, v)| {
-            let item =
-                ConfigItemValue { value: text_of(v, "value"), default: text_of(v, "default"), filename: text_of(v, "filename") };
+            let item = ConfigItemValue {
+                value: text_of(v, "value"),
+                default: text_of(v, "default"),
+                filename: text_of(v, "filename"),
+            };
             (name.clone(), item)
         })
         .collect();
-    let repeatable_items = given
-        .iter()
-        .filter_map(|(name, v)| Some((name.clone(), v["repeatableItem"].as_str()?.to_string())))
-        .collect();
+    let repeatable_items =
+        given.iter().filter_map(|(name, v)| Some((name.clone(), v["repeatableItem"].as_str()?.to_string()))).collect();
     let local_registry = object("localRegistry").map(|r| LocalRegistry {
         hostname: text_of(&r, "hostname"),
         namespace: text_of(&r, "namespace"),
@@ -319,8 +322,12 @@ fn check_sequence(case: &serde_json::Value, ctx: &KotsContext) -> Outcome {
         };
         for (name, want) in checks.as_object().into_iter().flatten() {
             let failure = match name.as_str() {
-                "certSubject" => (Some(cert.subject.as_str()) != want.as_str()).then(|| format!("subject {}", cert.subject)),
-                "certIssuer" => (Some(cert.issuer.as_str()) != want.as_str()).then(|| format!("issuer {}", cert.issuer)),
+                "certSubject" => {
+                    (Some(cert.subject.as_str()) != want.as_str()).then(|| format!("subject {}", cert.subject))
+                }
+                "certIssuer" => {
+                    (Some(cert.issuer.as_str()) != want.as_str()).then(|| format!("issuer {}", cert.issuer))
+                }
                 "keyUsageCertSign" => (Some(cert.key_cert_sign) != want.as_bool()).then(|| "key usage".to_string()),
                 "issuerOfStep" => {
                     let k = want.as_u64().unwrap_or(u64::MAX) as usize;
@@ -363,8 +370,11 @@ mod cert {
         signature: Vec<u8>,
     }
 
+    /// One DER element: tag, content, the whole element.
+    type Element<'a> = (u8, &'a [u8], &'a [u8]);
+
     /// One DER element: (tag, content, the whole element), and what follows it.
-    fn tlv(data: &[u8]) -> Result<(u8, &[u8], &[u8], &[u8]), String> {
+    fn tlv(data: &[u8]) -> Result<(Element<'_>, &[u8]), String> {
         let short = || "truncated DER".to_string();
         let tag = *data.first().ok_or_else(short)?;
         let first = *data.get(1).ok_or_else(short)? as usize;
@@ -377,13 +387,13 @@ mod cert {
         };
         let end = header + len;
         let content = data.get(header..end).ok_or_else(short)?;
-        Ok((tag, content, &data[..end], &data[end..]))
+        Ok(((tag, content, &data[..end]), &data[end..]))
     }
 
-    fn children(mut data: &[u8]) -> Result<Vec<(u8, &[u8], &[u8])>, String> {
+    fn children(mut data: &[u8]) -> Result<Vec<Element<'_>>, String> {
         let mut out = Vec::new();
         while !data.is_empty() {
-            let (tag, content, full, rest) = tlv(data)?;
+            let ((tag, content, full), rest) = tlv(data)?;
             out.push((tag, content, full));
             data = rest;
         }
@@ -433,7 +443,7 @@ mod cert {
 
     pub fn parse(text: &str) -> Result<Cert, String> {
         let der = pem(text, "CERTIFICATE")?;
-        let (_, cert, _, _) = tlv(&der)?;
+        let ((_, cert, _), _) = tlv(&der)?;
         let parts = children(cert)?;
         let (_, tbs_content, tbs) = parts.first().ok_or("no TBS")?;
         let signature = parts.get(2).ok_or("no signature")?.1[1..].to_vec();
@@ -449,7 +459,7 @@ mod cert {
                 let ext = children(ext)?;
                 if oid(ext[0].1) == "2.5.29.15" {
                     let value = ext.last().ok_or("empty extension")?.1;
-                    let (_, bits, _, _) = tlv(value)?;
+                    let ((_, bits, _), _) = tlv(value)?;
                     // Bit 5 (keyCertSign) of the first byte after the unused-bits count.
                     key_cert_sign = bits.get(1).is_some_and(|b| b & 0x04 != 0);
                 }
@@ -471,8 +481,8 @@ mod cert {
             }
             // PKCS #1 v1.5 over SHA-256: the DigestInfo prefix, then the digest.
             let mut digest_info = vec![
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-                0x20,
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+                0x04, 0x20,
             ];
             digest_info.extend_from_slice(&sha2_rsa::Sha256::digest(&signed.tbs));
             self.public_key()?
@@ -482,7 +492,8 @@ mod cert {
 
         /// This certificate's public key is that of the `RSA PRIVATE KEY` PEM `key`.
         pub fn verify_key(&self, key: &str) -> Result<(), String> {
-            let private = rsa::RsaPrivateKey::from_pkcs1_der(&pem(key, "RSA PRIVATE KEY")?).map_err(|e| e.to_string())?;
+            let private =
+                rsa::RsaPrivateKey::from_pkcs1_der(&pem(key, "RSA PRIVATE KEY")?).map_err(|e| e.to_string())?;
             if private.to_public_key() == self.public_key()? { Ok(()) } else { Err("another key".to_string()) }
         }
     }

@@ -177,8 +177,13 @@ fn verbatim(v: &Json) -> Option<Json> {
     Some(v.clone())
 }
 
-const CHILD_FIELDS: &[Field] =
-    &[("name", text), ("title", text), ("recommended", boolean), ("default", bool_or_string), ("value", bool_or_string)];
+const CHILD_FIELDS: &[Field] = &[
+    ("name", text),
+    ("title", text),
+    ("recommended", boolean),
+    ("default", bool_or_string),
+    ("value", bool_or_string),
+];
 
 const TEMPLATE_FIELDS: &[Field] =
     &[("apiVersion", text), ("kind", text), ("name", text), ("namespace", text), ("yamlPath", text)];
@@ -218,7 +223,7 @@ const GROUP_FIELDS: &[Field] =
 fn object(v: &Json, fields: &[Field]) -> Json {
     let mut out = Map::new();
     for (name, convert) in fields {
-        if let Some(value) = v.get(*name).and_then(|x| convert(x)) {
+        if let Some(value) = v.get(*name).and_then(convert) {
             out.insert((*name).to_string(), value);
         }
     }

@@ -238,10 +238,7 @@ mod tests {
         let mut prefixed = nonce.to_vec();
         prefixed.extend(gcm_seal(&key.cipher, &nonce, b"this is a test value to be encrypted"));
         let fixed = b64().encode(&prefixed);
-        assert_eq!(
-            fixed,
-            "AAECAwQFBgcICQoLpfOgHrxP2GupHZTr82ss+ZRnsc15xi8ugKABwhNrvDOkh5gmA3LxuTrl9cmbIqcvTG7IrQ=="
-        );
+        assert_eq!(fixed, "AAECAwQFBgcICQoLpfOgHrxP2GupHZTr82ss+ZRnsc15xi8ugKABwhNrvDOkh5gmA3LxuTrl9cmbIqcvTG7IrQ==");
         assert_eq!(decrypt(KEY, &fixed).unwrap(), "this is a test value to be encrypted");
         // Legacy: sealed with the key's own nonce, no prefix.
         let legacy = gcm_seal(&key.cipher, &key.nonce, b"old");

@@ -49,7 +49,5 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
         Ok(Value::string(slug.as_ref().map(|s| format!("{s}-dex")).unwrap_or_default()))
     });
     let slug = context.app_slug.clone();
-    map.add("IdentityServicePort", vec![], move |_, _| {
-        Ok(Value::string(if slug.is_some() { "5556" } else { "" }))
-    });
+    map.add("IdentityServicePort", vec![], move |_, _| Ok(Value::string(if slug.is_some() { "5556" } else { "" })));
 }

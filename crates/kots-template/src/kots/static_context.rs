@@ -95,16 +95,23 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
     });
     let c = cluster.clone();
     map.add("KubernetesMajorVersion", vec![], move |_, _| {
-        Ok(Value::string(c.as_ref().and_then(|c| c.server_version.as_ref()).map(|v| v.major.clone()).unwrap_or_default()))
+        Ok(Value::string(
+            c.as_ref().and_then(|c| c.server_version.as_ref()).map(|v| v.major.clone()).unwrap_or_default(),
+        ))
     });
     let c = cluster;
     map.add("KubernetesMinorVersion", vec![], move |_, _| {
-        Ok(Value::string(c.as_ref().and_then(|c| c.server_version.as_ref()).map(|v| v.minor.clone()).unwrap_or_default()))
+        Ok(Value::string(
+            c.as_ref().and_then(|c| c.server_version.as_ref()).map(|v| v.minor.clone()).unwrap_or_default(),
+        ))
     });
     map.add("YamlEscape", vec![S], |_, a| {
         // yaml.v3's marshalling, then sprig's `indent 20` (every line, the first included).
         let pad = " ".repeat(20);
-        Ok(Value::string(format!("{pad}{}", super::yaml::marshal_string(a.str_arg(0)?).replace('\n', &format!("\n{pad}")))))
+        Ok(Value::string(format!(
+            "{pad}{}",
+            super::yaml::marshal_string(a.str_arg(0)?).replace('\n', &format!("\n{pad}"))
+        )))
     });
     map.add("Lookup", vec![S, S, S, S], |_, _| Ok(Value::map(Default::default())));
     for (name, var) in [

@@ -51,7 +51,7 @@ impl TlsCaches {
     }
 
     /// The pair `ca:cert:cn` signed by the CA, made and cached if missing.
-    fn from_ca(&self, ca: &str, cert: &str, cn: &str, ips: &Value, dns: &Value, days: i64) -> TlsPair {
+    fn signed_by_ca(&self, ca: &str, cert: &str, cn: &str, ips: &Value, dns: &Value, days: i64) -> TlsPair {
         let key = format!("{ca}:{cert}:{cn}");
         if let Some(pair) = self.pairs().get(&key) {
             return pair.clone();
@@ -115,12 +115,14 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
     let from_ca = vec![s.clone(), s.clone(), s.clone(), list(), list(), GoType::INT];
     let caches = context.tls.clone();
     map.add("TLSCertFromCA", from_ca.clone(), move |_, a| {
-        let pair = caches.from_ca(a.str_arg(0)?, a.str_arg(1)?, a.str_arg(2)?, a.arg(3)?, a.arg(4)?, a.int_arg(5)?);
+        let pair =
+            caches.signed_by_ca(a.str_arg(0)?, a.str_arg(1)?, a.str_arg(2)?, a.arg(3)?, a.arg(4)?, a.int_arg(5)?);
         Ok(Value::string(pair.cert))
     });
     let caches = context.tls.clone();
     map.add("TLSKeyFromCA", from_ca, move |_, a| {
-        let pair = caches.from_ca(a.str_arg(0)?, a.str_arg(1)?, a.str_arg(2)?, a.arg(3)?, a.arg(4)?, a.int_arg(5)?);
+        let pair =
+            caches.signed_by_ca(a.str_arg(0)?, a.str_arg(1)?, a.str_arg(2)?, a.arg(3)?, a.arg(4)?, a.int_arg(5)?);
         Ok(Value::string(pair.key))
     });
     map.add("KubeSeal", vec![s.clone(), s.clone(), s.clone(), s], |_, a| {
@@ -133,9 +135,11 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
 /// key, then std base64 of [u16 BE length][RSA ciphertext][AES-256-GCM, zero nonce, of value].
 fn kube_seal(cert_pem: &str, namespace: &str, name: &str, value: &str) -> Result<String, FuncError> {
     use rsa::pkcs8::DecodePublicKey;
-    let spkis = sprig_crypto::certificate_spkis(cert_pem).map_err(|e| FuncError::new(format!("failed to parse cert: {e}")))?;
+    let spkis =
+        sprig_crypto::certificate_spkis(cert_pem).map_err(|e| FuncError::new(format!("failed to parse cert: {e}")))?;
     let spki = spkis.first().ok_or_else(|| FuncError::new("unable to find cert"))?;
-    let public = rsa::RsaPublicKey::from_public_key_der(spki).map_err(|_| FuncError::new("failed to get public key"))?;
+    let public =
+        rsa::RsaPublicKey::from_public_key_der(spki).map_err(|_| FuncError::new("failed to get public key"))?;
     let mut session = [0u8; 32];
     rand::rng().fill_bytes(&mut session);
     let label = format!("{namespace}/{name}");

@@ -706,7 +706,8 @@ pub(crate) fn certificate_spkis(pem: &str) -> Result<Vec<Vec<u8>>, String> {
         let block = &rest[start..];
         let Some(end_marker) = block.find("-----END ") else { break };
         let end = block[end_marker..].find('\n').map_or(block.len(), |i| end_marker + i + 1);
-        let (kind, bytes) = der::pem_decode(&block[..end]).ok_or("data does not contain any valid RSA or ECDSA certificates")?;
+        let (kind, bytes) =
+            der::pem_decode(&block[..end]).ok_or("data does not contain any valid RSA or ECDSA certificates")?;
         if kind == "CERTIFICATE" {
             out.push(parse_certificate(&bytes)?.spki);
         }
