@@ -265,3 +265,118 @@ fn render_item(item: &Item, values: &BTreeMap<String, ConfigItemValue>, funcs: &
         _ => ConfigItemValue { value: render(&item.value), default, filename: render(&item.filename) },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(items: serde_json::Value) -> serde_json::Value {
+        serde_json::json!([{ "name": "g", "items": items }])
+    }
+
+    fn resolve(items: serde_json::Value, base: &KotsContext) -> Result<BTreeMap<String, ConfigItemValue>, Error> {
+        resolve_config(&groups(items), &BTreeMap::new(), base)
+    }
+
+    #[test]
+    fn certificate_users_wait_for_their_providers_wherever_they_are() {
+        // KOTS adds the TLS edges after scanning every item, so a provider listed later counts.
+        // Its scanner's functions take `(string, ...string)`: only all-string calls record.
+        let graph = DepGraph::from_groups(&groups(serde_json::json!([
+            { "name": "key", "value": "{{repl TLSKey \"c\" }}" },
+            { "name": "ca_key", "value": "{{repl TLSKeyFromCA \"ca\" \"c\" }}" },
+            { "name": "cert", "value": "{{repl TLSCert \"c\" \"cn\" }}" },
+            { "name": "pair", "value": "{{repl TLSCertFromCA \"ca\" \"c\" }}" },
+            { "name": "ca", "value": "{{repl TLSCACert \"ca\" }}" },
+        ])));
+        assert_eq!(graph.head_nodes().unwrap(), ["ca", "cert", "pair"]);
+        let mut graph = graph;
+        graph.resolve("cert");
+        assert_eq!(graph.head_nodes().unwrap(), ["ca", "key", "pair"]);
+        graph.resolve("ca");
+        assert!(!graph.head_nodes().unwrap().contains(&"ca_key".to_string()), "still waits for the pair");
+        graph.resolve("pair");
+        assert!(graph.head_nodes().unwrap().contains(&"ca_key".to_string()));
+        // With KOTS's usual arguments (nil lists, an int) the scan fails and the regex
+        // fallback knows no TLS function: no edge, as in KOTS.
+        let graph = DepGraph::from_groups(&groups(serde_json::json!([
+            { "name": "key", "value": "{{repl TLSKey \"c\" \"cn\" nil nil 1 }}" },
+            { "name": "cert", "value": "{{repl TLSCert \"c\" \"cn\" nil nil 1 }}" },
+        ])));
+        assert_eq!(graph.head_nodes().unwrap(), ["cert", "key"]);
+    }
+
+    #[test]
+    fn unknown_functions_fall_back_to_the_regex_and_missing_names_block_the_first_round_only() {
+        let mut graph = DepGraph::from_groups(&groups(serde_json::json!([
+            { "name": "a", "value": "{{repl ConfigOption \"b\" | upper }}" },
+            { "name": "b", "default": "{{repl ConfigOption \"nope\" }}" },
+        ])));
+        // `upper` is unknown to the scanner: the regex still finds `ConfigOption "b"`.
+        assert!(graph.head_nodes().is_err(), "every item waits: b for a missing name");
+        graph.drop_missing();
+        assert_eq!(graph.head_nodes().unwrap(), ["b"]);
+        // resolve_config fails the same way: nothing is ready at its first lookup.
+        let err = resolve(
+            serde_json::json!([
+                { "name": "a", "value": "{{repl ConfigOption \"b\" | upper }}" },
+                { "name": "b", "default": "{{repl ConfigOption \"nope\" }}" },
+            ]),
+            &KotsContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"b\" depends on \"nope\""), "{err}");
+    }
+
+    #[test]
+    fn an_item_that_refers_to_itself_never_resolves() {
+        // KOTS records the self-edge like any other: the item is never a head node.
+        let err = resolve(
+            serde_json::json!([{ "name": "a", "value": "x{{repl ConfigOption \"a\" }}" }]),
+            &KotsContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"a\" depends on \"a\""), "{err}");
+    }
+
+    #[test]
+    fn items_render_in_order_without_the_identity_context() {
+        let base = KotsContext { app_slug: Some("app".to_string()), ..KotsContext::default() };
+        let values = resolve(
+            serde_json::json!([
+                { "name": "b", "value": "{{repl ConfigOption \"a\" }}-b" },
+                { "name": "a", "default": "A" },
+                { "name": "id", "value": "{{repl IdentityServiceName }}" },
+            ]),
+            &base,
+        )
+        .unwrap();
+        assert_eq!(values["b"].value, "A-b");
+        assert_eq!(values["id"].value, "", "Identity* is not defined for config items");
+    }
+
+    #[test]
+    fn password_values_are_decrypted_only_when_asked_and_only_when_they_open() {
+        let key = super::super::crypto::generate_key();
+        let sealed = super::super::crypto::encrypt(&key, "secret").unwrap();
+        let items = serde_json::json!([
+            { "name": "p", "type": "password" },
+            { "name": "q", "type": "password" },
+            { "name": "t", "type": "text" },
+        ]);
+        let given: BTreeMap<String, ConfigItemValue> = ["p", "q", "t"]
+            .iter()
+            .map(|n| {
+                let value = if *n == "q" { "not-encrypted".to_string() } else { sealed.clone() };
+                (n.to_string(), ConfigItemValue { value, ..Default::default() })
+            })
+            .collect();
+        let base = KotsContext { encryption_key: Some(key.clone()), decrypt_values: true, ..KotsContext::default() };
+        let values = resolve_config(&groups(items.clone()), &given, &base).unwrap();
+        assert_eq!(values["p"].value, "secret");
+        assert_eq!(values["q"].value, "not-encrypted", "left as it is");
+        assert_eq!(values["t"].value, sealed, "only password items");
+        let off = KotsContext { decrypt_values: false, ..base };
+        assert_eq!(resolve_config(&groups(items), &given, &off).unwrap()["p"].value, sealed);
+    }
+}

@@ -51,3 +51,33 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
     let slug = context.app_slug.clone();
     map.add("IdentityServicePort", vec![], move |_, _| Ok(Value::string(if slug.is_some() { "5556" } else { "" })));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::kots::{self, KotsContext};
+
+    fn render(ctx: &KotsContext, text: &str) -> Result<String, crate::Error> {
+        kots::render("t", text, &Arc::new(kots::funcs(ctx)))
+    }
+
+    #[test]
+    fn roles_print_as_a_go_map_and_an_encrypted_secret_is_decrypted() {
+        let key = kots::crypto::generate_key();
+        let ctx = KotsContext {
+            identity_config: Some(serde_json::json!({ "spec": {
+                "enabled": true,
+                "groups": [{ "id": "admins", "roleIds": ["a", "b"] }, { "id": "ops", "roleIds": ["c"] }],
+                "clientSecret": { "value": "plain", "valueEncrypted": kots::crypto::encrypt(&key, "sealed").unwrap() },
+            }})),
+            encryption_key: Some(key),
+            ..KotsContext::default()
+        };
+        assert_eq!(render(&ctx, "{{repl IdentityServiceRoles }}").unwrap(), "map[admins:[a b] ops:[c]]");
+        assert_eq!(render(&ctx, "{{repl IdentityServiceClientSecret }}").unwrap(), "sealed");
+        let no_key = KotsContext { encryption_key: None, ..ctx };
+        assert!(render(&no_key, "{{repl IdentityServiceClientSecret }}").is_err(), "cannot decrypt: an error");
+        assert_eq!(render(&KotsContext::default(), "{{repl IdentityServiceName }}|").unwrap(), "|");
+    }
+}

@@ -87,3 +87,31 @@ fn option_text(value: &Json) -> String {
         _ => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::kots::{self, KotsContext};
+
+    #[test]
+    fn an_installer_flattens_to_go_names_and_kurl_all_lists_the_scalars() {
+        let installer = serde_json::json!({ "spec": {
+            "kubernetes": { "version": "1.25", "serviceCIDR": "/24" },
+            "openebs": { "isLocalPVEnabled": true },
+            "kotsadm": { "uiBindPort": 8800, "extra": ["x"] },
+        }});
+        let values = kots::kurl_values_from_installer(&installer);
+        assert_eq!(values["Kubernetes.ServiceCIDR"], "/24");
+        assert_eq!(values["OpenEBS.IsLocalPVEnabled"], true);
+        let ctx = KotsContext { kurl_values: Some(values), ..KotsContext::default() };
+        let render = |t: &str| kots::render("t", t, &Arc::new(kots::funcs(&ctx))).unwrap();
+        assert_eq!(render("{{repl KurlInt \"Kotsadm.UiBindPort\" }}"), "8800");
+        assert_eq!(render("{{repl KurlOption \"Kotsadm.Extra\" }}|"), "|");
+        // The list contributes an empty entry, which sorts first.
+        assert_eq!(
+            render("{{repl KurlAll }}"),
+            " Kotsadm.UiBindPort:8800 Kubernetes.ServiceCIDR:/24 Kubernetes.Version:1.25 OpenEBS.IsLocalPVEnabled:true"
+        );
+    }
+}

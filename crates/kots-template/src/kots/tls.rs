@@ -153,3 +153,56 @@ fn kube_seal(cert_pem: &str, namespace: &str, name: &str, value: &str) -> Result
     out.extend(super::crypto::gcm_seal(&aes, &[0u8; 12], value.as_bytes()));
     Ok(base64::engine::general_purpose::STANDARD.encode(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use base64::Engine;
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+
+    use crate::kots::{self, KotsContext};
+    use crate::sprig::crypto as sprig_crypto;
+    use crate::value::Value;
+
+    fn render(ctx: &KotsContext, text: &str) -> String {
+        kots::render("t", text, &Arc::new(kots::funcs(ctx))).unwrap()
+    }
+
+    #[test]
+    fn one_context_keeps_its_certificates_and_another_starts_empty() {
+        let ctx = KotsContext::default();
+        let ca = render(&ctx, "{{repl TLSCACert \"ca\" 1 }}");
+        assert_eq!(ca, render(&ctx.clone(), "{{repl TLSCACert \"ca\" 1 }}"), "clones share the caches");
+        assert_ne!(ca, render(&KotsContext::default(), "{{repl TLSCACert \"ca\" 1 }}"));
+        let cert = render(&ctx, "{{repl TLSCert \"web\" \"example.com\" nil nil 1 }}");
+        assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
+        // TLSKey's one-argument form reads the pair TLSCert cached under the cert name alone.
+        let key = render(&ctx, "{{repl TLSKey \"web\" }}");
+        assert!(key.starts_with("-----BEGIN RSA PRIVATE KEY-----"), "{key}");
+        assert_eq!(key, render(&ctx, "{{repl TLSKey \"web\" \"example.com\" nil nil 1 }}"));
+        assert_eq!(render(&ctx, "{{repl TLSKey \"other\" }}|"), "|");
+        // A days argument that is not an int is KOTS's failed type assertion: "".
+        assert_eq!(render(&ctx, "{{repl TLSKey \"web\" \"example.com\" nil nil \"1\" }}|"), "|");
+    }
+
+    #[test]
+    fn kube_seal_output_opens_with_the_private_key() {
+        let pair = sprig_crypto::gen_self_signed("sealed-secrets", &Value::Nil, &Value::Nil, 1).unwrap();
+        let sealed = super::kube_seal(&pair.cert, "ns", "name", "clear").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(sealed).unwrap();
+        let n = u16::from_be_bytes([bytes[0], bytes[1]]) as usize;
+        assert_eq!(n, 256, "a 2048-bit key");
+        assert_eq!(bytes.len(), 2 + n + 5 + 16);
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(&pair.key).unwrap();
+        let padding = rsa::Oaep::new_with_label::<sha2_rsa::Sha256, _>("ns/name");
+        let session = private.decrypt(padding, &bytes[2..2 + n]).unwrap();
+        let aes = crate::kots::crypto::Aes::new(&session).unwrap();
+        assert_eq!(crate::kots::crypto::gcm_open(&aes, &[0; 12], &bytes[2 + n..]).unwrap(), b"clear");
+        let wrong_label = rsa::Oaep::new_with_label::<sha2_rsa::Sha256, _>("other/name");
+        assert!(private.decrypt(wrong_label, &bytes[2..2 + n]).is_err(), "the label is the scope");
+        let err = super::kube_seal("-----BEGIN CERTIFICATE-----\nSPA=\n-----END CERTIFICATE-----", "a", "b", "c")
+            .unwrap_err();
+        assert!(err.0.starts_with("failed to parse cert"), "{err}");
+    }
+}
