@@ -239,3 +239,57 @@ pub(crate) fn config_object(config: &Json) -> Json {
     out["status"] = Json::Object(Map::new());
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeatable_items_are_padded_and_foreign_fields_dropped() {
+        let config = serde_json::json!({
+            "apiVersion": "kots.io/v1beta1",
+            "kind": "Config",
+            "metadata": { "name": "c" },
+            "spec": { "groups": [{
+                "name": "g",
+                "title": "repl{{ ConfigOption \"t\" }}",
+                "when": false,
+                "notAField": 1,
+                "items": [
+                    { "name": "r", "type": "text", "repeatable": true, "minimumCount": 2, "count": 9 },
+                    { "name": "t", "type": "text", "default": "T" },
+                    { "name": "s", "type": "select_one", "items": [{ "name": "o1", "title": "O", "bogus": 1 }] },
+                ],
+            }]},
+        });
+        let base = KotsContext {
+            config_values: [("o1".to_string(), ConfigItemValue { value: "1".to_string(), ..Default::default() })]
+                .into(),
+            ..KotsContext::default()
+        };
+        let doc = render_config_document(&config, &base).unwrap();
+        let group = &doc["spec"]["groups"][0];
+        assert_eq!(group["title"], "T", "rendered after the items resolved");
+        assert_eq!(group["when"], "false", "a YAML false is the text false");
+        assert!(group.get("notAField").is_none());
+        let r = &group["items"][0];
+        assert!(r.get("count").is_none());
+        assert_eq!(r["countByGroup"]["g"], 2);
+        let names: Vec<&String> = r["valuesByGroup"]["g"].as_object().unwrap().keys().collect();
+        assert_eq!(names.len(), 2);
+        assert!(names.iter().all(|n| n.len() == "r-".len() + 8 && n.starts_with("r-")), "{names:?}");
+        let option = &group["items"][2]["items"][0];
+        assert_eq!(option["value"], "1", "a child option's given value is written back");
+        assert!(option.get("bogus").is_none());
+        assert_eq!(doc["status"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_render_error_in_the_document_is_an_error() {
+        let config = serde_json::json!({
+            "apiVersion": "kots.io/v1beta1", "kind": "Config",
+            "spec": { "groups": [{ "name": "g", "title": "repl{{ fail \"no\" }}" }] },
+        });
+        assert!(render_config_document(&config, &KotsContext::default()).is_err());
+    }
+}

@@ -453,4 +453,40 @@ mod tests {
         assert!(render("{{repl Add 2 (ParseUint \"3\") }}").is_err(), "signed + unsigned is an error in KOTS");
         assert!(render("{{repl Div 1 0 }}").is_err());
     }
+
+    #[test]
+    fn the_cluster_functions_read_the_described_cluster() {
+        use crate::kots::{Cluster, Node, ServerVersion};
+        let node = |labels: &[(&str, &str)], provider: &str| Node {
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            provider_id: provider.to_string(),
+            ..Node::default()
+        };
+        let cluster = Cluster {
+            server_version: Some(ServerVersion {
+                git_version: "v1.30.2+k3s1".to_string(),
+                major: "1".to_string(),
+                minor: "30".to_string(),
+            }),
+            nodes: vec![node(&[], "aws:///i-1"), node(&[("node-role.kubernetes.io/control-plane", "")], "")],
+            kurl_config: true,
+            ..Cluster::default()
+        };
+        let ctx = KotsContext { cluster: Some(cluster.clone()), ..KotsContext::default() };
+        let funcs = Arc::new(kots::funcs(&ctx));
+        let text = "{{repl KubernetesVersion }} {{repl KubernetesMinorVersion }} {{repl NodeCount }} {{repl IsKurl }} [{{repl Distribution }}]";
+        // A control-plane node rules out eks.
+        assert_eq!(kots::render("t", text, &funcs).unwrap(), "1.30.2+k3s1 30 2 true []");
+        let aks = Cluster { nodes: vec![node(&[("kubernetes.azure.com/role", "agent")], "")], ..cluster.clone() };
+        let ctx = KotsContext { cluster: Some(aks), ..KotsContext::default() };
+        assert_eq!(kots::render("t", "{{repl Distribution }}", &Arc::new(kots::funcs(&ctx))).unwrap(), "aks");
+        let no_version = Cluster { server_version: None, ..cluster };
+        let ctx = KotsContext { cluster: Some(no_version), ..KotsContext::default() };
+        let out = kots::render(
+            "t",
+            "{{repl KubernetesVersion }}|{{repl KubernetesMajorVersion }}",
+            &Arc::new(kots::funcs(&ctx)),
+        );
+        assert_eq!(out.unwrap(), "0.0.0+unknown|");
+    }
 }
