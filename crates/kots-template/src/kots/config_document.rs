@@ -33,6 +33,14 @@ pub fn render_config_document(config: &Json, base: &KotsContext) -> Result<Json,
 /// KOTS's `ApplyValuesToConfig`.
 fn apply_values(config: &Json, values: &BTreeMap<String, ConfigItemValue>, base: &KotsContext) -> Json {
     let mut config = config.clone();
+    // Values stored again as items lost their `repeatableItem` when resolved.
+    let item_names: std::collections::BTreeSet<String> = config["spec"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["items"].as_array().into_iter().flatten())
+        .filter_map(|i| i["name"].as_str().map(str::to_string))
+        .collect();
     let Some(groups) = config["spec"]["groups"].as_array_mut() else { return config };
     for group in groups {
         let group_name = group["name"].as_str().unwrap_or("").to_string();
@@ -40,7 +48,7 @@ fn apply_values(config: &Json, values: &BTreeMap<String, ConfigItemValue>, base:
         for item in items {
             let name = item["name"].as_str().unwrap_or("").to_string();
             if item["repeatable"].as_bool() == Some(true) {
-                collect_repeatable(item, &name, &group_name, values, base);
+                collect_repeatable(item, &name, &group_name, values, base, &item_names);
             }
             if let Some(value) = values.get(&name) {
                 item["value"] = Json::String(value.value.clone());
@@ -76,12 +84,12 @@ fn collect_repeatable(
     group: &str,
     values: &BTreeMap<String, ConfigItemValue>,
     base: &KotsContext,
+    item_names: &std::collections::BTreeSet<String>,
 ) {
     let mut by_group: Map<String, Json> = item["valuesByGroup"].as_object().cloned().unwrap_or_default();
     let mut in_group: Map<String, Json> = by_group.get(group).and_then(Json::as_object).cloned().unwrap_or_default();
     for (value_name, item_name) in &base.repeatable_items {
-        // A value re-stored as an item loses its repeatableItem.
-        if item_name == name && values.contains_key(value_name) && !is_item_name(item, value_name) {
+        if item_name == name && values.contains_key(value_name) && !item_names.contains(value_name) {
             in_group.insert(value_name.clone(), Json::String(values[value_name].value.clone()));
         }
     }
@@ -98,10 +106,6 @@ fn collect_repeatable(
     }
     item["valuesByGroup"] = Json::Object(by_group);
     item["countByGroup"] = Json::Object(counts);
-}
-
-fn is_item_name(item: &Json, name: &str) -> bool {
-    item["name"].as_str() == Some(name)
 }
 
 /// A YAML/JSON value for a Go `string` field: scalars as text.
