@@ -15,7 +15,9 @@ fn section_type(key: &str) -> String {
     match key {
         "openebs" => "OpenEBS".to_string(),
         "aws" => "AWS".to_string(),
-        "rook" => "Rook".to_string(),
+        "rke2" => "RKE2".to_string(),
+        "k3s" => "K3S".to_string(),
+        "ufwConfig" => "UFWConfig".to_string(),
         _ => capitalize(key),
     }
 }
@@ -30,7 +32,7 @@ fn capitalize(key: &str) -> String {
 
 /// Flattens a kurl `cluster.kurl.sh/v1beta1` Installer (parsed YAML) as KOTS does: every field
 /// of every section of `spec` under `<Section type>.<Field>`, Go names from the YAML names (the
-/// first letter upper-cased, which is how kurlkinds names them). Kept difference: KOTS lists
+/// first letter upper-cased, which is how kurlkinds names them, but `Kurl.IPv6`). Kept difference: KOTS lists
 /// every field of the Go struct, zero values included; this lists the fields the YAML has.
 pub fn kurl_values_from_installer(installer: &Json) -> Map<String, Json> {
     let mut out = Map::new();
@@ -38,7 +40,13 @@ pub fn kurl_values_from_installer(installer: &Json) -> Map<String, Json> {
         let Some(fields) = fields.as_object() else { continue };
         let prefix = section_type(section);
         for (field, value) in fields {
-            out.insert(format!("{prefix}.{}", capitalize(field)), value.clone());
+            let field = if field == "ipv6" { "IPv6".to_string() } else { capitalize(field) };
+            let key = format!("{prefix}.{field}");
+            // A `*bool` in Go (Weave's noMasqLocal): not a bool to KOTS's type switches, so
+            // kept as a non-scalar here.
+            let value =
+                if key == "Weave.NoMasqLocal" { serde_json::json!({ "pointer": value }) } else { value.clone() };
+            out.insert(key, value);
         }
     }
     out
@@ -99,19 +107,23 @@ mod tests {
         let installer = serde_json::json!({ "spec": {
             "kubernetes": { "version": "1.25", "serviceCIDR": "/24" },
             "openebs": { "isLocalPVEnabled": true },
+            "k3s": { "version": "v1" },
+            "weave": { "noMasqLocal": true },
             "kotsadm": { "uiBindPort": 8800, "extra": ["x"] },
         }});
         let values = kots::kurl_values_from_installer(&installer);
         assert_eq!(values["Kubernetes.ServiceCIDR"], "/24");
         assert_eq!(values["OpenEBS.IsLocalPVEnabled"], true);
+        assert_eq!(values["K3S.Version"], "v1");
         let ctx = KotsContext { kurl_values: Some(values), ..KotsContext::default() };
         let render = |t: &str| kots::render("t", t, &Arc::new(kots::funcs(&ctx))).unwrap();
         assert_eq!(render("{{repl KurlInt \"Kotsadm.UiBindPort\" }}"), "8800");
         assert_eq!(render("{{repl KurlOption \"Kotsadm.Extra\" }}|"), "|");
-        // The list contributes an empty entry, which sorts first.
+        assert_eq!(render("{{repl KurlBool \"Weave.NoMasqLocal\" }}"), "false", "a *bool is not a bool");
+        // The list and the pointer each contribute an empty entry, which sorts first.
         assert_eq!(
             render("{{repl KurlAll }}"),
-            " Kotsadm.UiBindPort:8800 Kubernetes.ServiceCIDR:/24 Kubernetes.Version:1.25 OpenEBS.IsLocalPVEnabled:true"
+            "  K3S.Version:v1 Kotsadm.UiBindPort:8800 Kubernetes.ServiceCIDR:/24 Kubernetes.Version:1.25 OpenEBS.IsLocalPVEnabled:true"
         );
     }
 }
