@@ -19,6 +19,10 @@ use crate::Error;
 /// `countByGroup`), then the document rendered as YAML text and read back as a Config (fields
 /// KOTS's Config type does not have are dropped, as KOTS's decoding drops them).
 pub fn render_config_document(config: &Json, base: &KotsContext) -> Result<Json, Error> {
+    let kind = (config["apiVersion"].as_str(), config["kind"].as_str());
+    if kind != (Some("kots.io/v1beta1"), Some("Config")) {
+        return Err(Error::Kots(format!("expected a kots.io/v1beta1 Config, but found {kind:?}")));
+    }
     let config = config_object(config);
     let values = super::resolve_config(&config["spec"]["groups"], &base.config_values, base)?;
     let applied = apply_values(&config, &values, base);
@@ -295,5 +299,7 @@ mod tests {
             "spec": { "groups": [{ "name": "g", "title": "repl{{ fail \"no\" }}" }] },
         });
         assert!(render_config_document(&config, &KotsContext::default()).is_err());
+        let values = serde_json::json!({ "apiVersion": "kots.io/v1beta1", "kind": "ConfigValues" });
+        assert!(render_config_document(&values, &KotsContext::default()).is_err(), "only a Config");
     }
 }
