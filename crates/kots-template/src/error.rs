@@ -46,6 +46,10 @@ pub enum Error {
         /// `"a" depends on "b"` for each item left, joined with `; `.
         blocked: String,
     },
+    /// A KOTS operation around templating failed: decrypting a stored secret, reading or
+    /// writing a Config document (the message says which).
+    #[error("{0}")]
+    Kots(String),
     /// Writing the output failed.
     #[error("template output: {0}")]
     Io(#[from] std::io::Error),

@@ -1,6 +1,7 @@
 //! Resolving a Config's items as KOTS does (`pkg/template/config_context.go`, `depgraph.go`;
-//! functions.md §4-5): find which items each item's `default` and `value` refer to, then render
-//! them round by round, an item only once everything it refers to is final.
+//! functions.md §4-5): find which items each item's `default` and `value` refer to
+//! ([`DepGraph`]), then render them round by round, an item only once everything it refers to
+//! is final.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -51,99 +52,202 @@ fn items(groups: &serde_json::Value) -> Vec<Item> {
     out
 }
 
-/// The items `text` refers to through the `ConfigOption*` functions: rendered with a builder
-/// that knows only those (and records their first argument); if that fails, KOTS's fallback
-/// regex over the text, each match rendered alone.
-fn references(text: &str) -> BTreeSet<String> {
-    let found = Arc::new(Mutex::new(BTreeSet::new()));
+/// The dependency graph of a Config's items, as KOTS's `depGraph` builds and walks it: for each
+/// item, the items it still waits for. [`resolve_config`] renders through it, round by round;
+/// it is public so that the order can be checked on its own (KOTS's `depgraph_test.go`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DepGraph {
+    dependencies: BTreeMap<String, BTreeSet<String>>,
+    items: BTreeSet<String>,
+}
+
+/// What the scanner records while an item's templates run (KOTS's `depGraph` fields).
+#[derive(Default)]
+struct Scan {
+    deps: BTreeMap<String, BTreeSet<String>>,
+    /// Cert name → items that provide it (`TLSCert`).
+    certs: BTreeMap<String, BTreeSet<String>>,
+    /// Item → cert names whose key it uses (`TLSKey`).
+    keys: BTreeMap<String, BTreeSet<String>>,
+    /// CA name → items that provide it (`TLSCACert`).
+    cas: BTreeMap<String, BTreeSet<String>>,
+    /// CA name + cert name → items that provide the pair (`TLSCertFromCA`).
+    certs_from_ca: BTreeMap<String, BTreeSet<String>>,
+    /// Item → CA names (`TLSKeyFromCA`).
+    ca_of_key: BTreeMap<String, BTreeSet<String>>,
+    /// Item → CA name + cert name (`TLSKeyFromCA`).
+    pair_of_key: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn add(map: &mut BTreeMap<String, BTreeSet<String>>, key: &str, value: &str) {
+    map.entry(key.to_string()).or_default().insert(value.to_string());
+}
+
+/// The scanning builder's functions for `item` (KOTS's `depGraph.funcMap`): each records what
+/// it sees and returns its first relevant argument; extra arguments are ignored.
+fn scan_funcs(item: &str, scan: &Arc<Mutex<Scan>>) -> FuncMap {
+    type Record = fn(&mut Scan, &str, &[String]);
+    let records: [(&str, usize, Record); 11] = [
+        ("ConfigOption", 1, |s, item, a| add(&mut s.deps, item, &a[0])),
+        ("ConfigOptionIndex", 1, |s, item, a| add(&mut s.deps, item, &a[0])),
+        ("ConfigOptionData", 1, |s, item, a| add(&mut s.deps, item, &a[0])),
+        ("ConfigOptionFilename", 1, |s, item, a| add(&mut s.deps, item, &a[0])),
+        ("ConfigOptionEquals", 1, |s, item, a| add(&mut s.deps, item, &a[0])),
+        ("ConfigOptionNotEquals", 1, |s, item, a| add(&mut s.deps, item, &a[0])),
+        ("TLSCACert", 1, |s, item, a| add(&mut s.cas, &a[0], item)),
+        ("TLSCert", 1, |s, item, a| add(&mut s.certs, &a[0], item)),
+        ("TLSCertFromCA", 2, |s, item, a| add(&mut s.certs_from_ca, &format!("{}{}", a[0], a[1]), item)),
+        ("TLSKey", 1, |s, item, a| add(&mut s.keys, item, &a[0])),
+        ("TLSKeyFromCA", 2, |s, item, a| {
+            add(&mut s.ca_of_key, item, &a[0]);
+            add(&mut s.pair_of_key, item, &format!("{}{}", a[0], a[1]));
+        }),
+    ];
     let mut funcs = FuncMap::new();
-    for (name, arity) in [
-        ("ConfigOption", 1),
-        ("ConfigOptionIndex", 1),
-        ("ConfigOptionData", 1),
-        ("ConfigOptionFilename", 1),
-        ("ConfigOptionEquals", 2),
-        ("ConfigOptionNotEquals", 2),
-    ] {
-        let found = found.clone();
-        funcs.add(name, vec![GoType::String; arity], move |_, a| {
-            let item = a.str_arg(0)?.to_string();
-            found.lock().unwrap_or_else(|p| p.into_inner()).insert(item.clone());
-            Ok(Value::string(item))
+    for (name, fixed, record) in records {
+        let (scan, item) = (scan.clone(), item.to_string());
+        funcs.add_variadic(name, vec![GoType::String; fixed], GoType::String, move |_, a| {
+            let args: Vec<String> = (0..fixed).map(|i| a.str_arg(i).map(str::to_string)).collect::<Result<_, _>>()?;
+            record(&mut scan.lock().unwrap_or_else(|p| p.into_inner()), &item, &args);
+            // TLSCertFromCA/TLSKeyFromCA return the cert name, the others their first argument.
+            Ok(Value::string(args[fixed - 1].as_str()))
         });
     }
-    let funcs = Arc::new(funcs);
-    if super::render("depgraph", text, &funcs).is_err() {
-        found.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    funcs
+}
+
+/// Runs `text` through the scanning builder; if that fails (any other function is unknown
+/// there), KOTS's fallback: its regex's matches, each wrapped in `repl{{ }}`, rendered
+/// together. What was recorded before a failure stays, as in KOTS.
+fn scan_text(text: &str, funcs: &Arc<FuncMap>) {
+    if super::render("depgraph", text, funcs).is_err() {
         let fallback = regex::Regex::new(
             r#"(?:ConfigOption|ConfigOptionIndex|ConfigData|ConfigOptionFilename|ConfigOptionEquals|ConfigOptionNotEquals) +"[^"]+""#,
         )
         .expect("the fallback pattern");
-        for m in fallback.find_iter(text) {
-            let _ = super::render("depgraph", &format!("repl{{{{ {} }}}}", m.as_str()), &funcs);
+        let calls: Vec<String> = fallback.find_iter(text).map(|m| format!("repl{{{{ {} }}}}", m.as_str())).collect();
+        if !calls.is_empty() {
+            let _ = super::render("depgraph", &calls.join(" "), funcs);
         }
     }
-    found.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+impl DepGraph {
+    /// Scans every top-level item's `default` and `value` (KOTS's `ParseConfigGroup`), then adds
+    /// the certificate edges: a `TLSKey` user waits for the `TLSCert` providers of that cert, a
+    /// `TLSKeyFromCA` user for the CA's and the pair's providers.
+    pub fn from_groups(groups: &serde_json::Value) -> DepGraph {
+        DepGraph::scan(&items(groups))
+    }
+
+    fn scan(items: &[Item]) -> DepGraph {
+        let scan = Arc::new(Mutex::new(Scan::default()));
+        for item in items {
+            scan.lock().unwrap_or_else(|p| p.into_inner()).deps.entry(item.name.clone()).or_default();
+            let funcs = Arc::new(scan_funcs(&item.name, &scan));
+            scan_text(&item.default, &funcs);
+            scan_text(&item.value, &funcs);
+        }
+        let mut s = std::mem::take(&mut *scan.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut extra: Vec<(String, String)> = Vec::new();
+        let providers = |map: &BTreeMap<String, BTreeSet<String>>, users: &BTreeMap<String, BTreeSet<String>>| {
+            let mut edges = Vec::new();
+            for (user, names) in users {
+                for name in names {
+                    for provider in map.get(name).into_iter().flatten() {
+                        if provider != user {
+                            edges.push((user.clone(), provider.clone()));
+                        }
+                    }
+                }
+            }
+            edges
+        };
+        extra.extend(providers(&s.certs, &s.keys));
+        extra.extend(providers(&s.cas, &s.ca_of_key));
+        extra.extend(providers(&s.certs_from_ca, &s.pair_of_key));
+        for (user, provider) in extra {
+            add(&mut s.deps, &user, &provider);
+        }
+        DepGraph { dependencies: s.deps, items: items.iter().map(|i| i.name.clone()).collect() }
+    }
+
+    /// The items waiting for nothing (KOTS's `GetHeadNodes`), sorted; none while items remain
+    /// is KOTS's error naming what each waits for.
+    pub fn head_nodes(&self) -> Result<Vec<String>, Error> {
+        let heads: Vec<String> =
+            self.dependencies.iter().filter(|(_, deps)| deps.is_empty()).map(|(name, _)| name.clone()).collect();
+        if heads.is_empty() && !self.dependencies.is_empty() {
+            let blocked: Vec<String> = self
+                .dependencies
+                .iter()
+                .map(|(name, deps)| {
+                    let deps: Vec<String> = deps.iter().map(|d| format!("{d:?}")).collect();
+                    format!("{name:?} depends on {}", deps.join(", "))
+                })
+                .collect();
+            return Err(Error::ConfigDependencies { blocked: blocked.join("; ") });
+        }
+        Ok(heads)
+    }
+
+    /// Marks `name` resolved (KOTS's `ResolveDep`): it leaves the graph and nothing waits for it.
+    pub fn resolve(&mut self, name: &str) {
+        for deps in self.dependencies.values_mut() {
+            deps.remove(name);
+        }
+        self.dependencies.remove(name);
+    }
+
+    /// Drops references to names that are not items (KOTS's `ResolveMissing`, which KOTS calls
+    /// only after its first lookup of head nodes).
+    pub fn drop_missing(&mut self) {
+        let items = &self.items;
+        for deps in self.dependencies.values_mut() {
+            deps.retain(|d| items.contains(d));
+        }
+        self.dependencies.retain(|name, _| items.contains(name));
+    }
 }
 
 /// Resolves the items of a Config's `spec.groups` against the values already given
 /// (ConfigValues, or the previous pull's), rendering with `base`'s other contexts. Returns
 /// every item's value, default and filename, and the given values that are not items,
-/// untouched.
+/// untouched. With `base.decrypt_values`, a `password` item's given value is decrypted with
+/// `base.encryption_key` first (left as it is when that fails, as KOTS does).
 pub fn resolve_config(
     groups: &serde_json::Value,
     existing: &BTreeMap<String, ConfigItemValue>,
     base: &KotsContext,
 ) -> Result<BTreeMap<String, ConfigItemValue>, Error> {
     let items = items(groups);
-    let names: BTreeSet<String> = items.iter().map(|i| i.name.clone()).collect();
-    let mut depends: BTreeMap<String, BTreeSet<String>> = items
-        .iter()
-        .map(|i| {
-            let mut refs = references(&i.default);
-            refs.extend(references(&i.value));
-            refs.remove(&i.name);
-            (i.name.clone(), refs)
-        })
-        .collect();
     let mut values = existing.clone();
-    let mut remaining: BTreeSet<String> = names.clone();
-    let mut first_round = true;
-    while !remaining.is_empty() {
-        let heads: Vec<String> = remaining
-            .iter()
-            .filter(|name| {
-                depends.get(*name).is_none_or(|refs| refs.iter().all(|r| !remaining.contains(r) && names.contains(r)))
-            })
-            .cloned()
-            .collect();
-        if first_round {
-            // KOTS drops references to items that do not exist only after its first lookup.
-            for refs in depends.values_mut() {
-                refs.retain(|r| names.contains(r));
+    if base.decrypt_values {
+        for item in items.iter().filter(|i| i.kind == "password") {
+            if let Some(given) = values.get_mut(&item.name).filter(|v| !v.value.is_empty())
+                && let Some(plain) =
+                    base.encryption_key.as_deref().and_then(|key| super::crypto::decrypt(key, &given.value).ok())
+            {
+                given.value = plain;
             }
-            first_round = false;
         }
-        if heads.is_empty() {
-            let blocked: Vec<String> = remaining
-                .iter()
-                .flat_map(|name| {
-                    depends.get(name).into_iter().flatten().map(move |dep| format!("{name:?} depends on {dep:?}"))
-                })
-                .collect();
-            return Err(Error::ConfigDependencies { blocked: blocked.join("; ") });
-        }
+    }
+    let mut graph = DepGraph::scan(&items);
+    let mut heads = graph.head_nodes()?;
+    while !heads.is_empty() {
+        graph.drop_missing();
         // The heads of a round refer to none of each other: one set of functions, built over
         // the values as they stand, serves them all.
         let context = KotsContext { config_values: values.clone(), ..base.clone() };
-        let funcs = Arc::new(super::funcs(&context));
+        let funcs = Arc::new(super::config_funcs(&context));
         for name in heads {
+            graph.resolve(&name);
             if let Some(item) = items.iter().find(|i| i.name == name) {
                 let resolved = render_item(item, &values, &funcs);
                 values.insert(name.clone(), resolved);
             }
-            remaining.remove(&name);
         }
+        heads = graph.head_nodes()?;
     }
     Ok(values)
 }
@@ -159,5 +263,120 @@ fn render_item(item: &Item, values: &BTreeMap<String, ConfigItemValue>, funcs: &
             ConfigItemValue { value: given.value.clone(), default, filename: given.filename.clone() }
         }
         _ => ConfigItemValue { value: render(&item.value), default, filename: render(&item.filename) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(items: serde_json::Value) -> serde_json::Value {
+        serde_json::json!([{ "name": "g", "items": items }])
+    }
+
+    fn resolve(items: serde_json::Value, base: &KotsContext) -> Result<BTreeMap<String, ConfigItemValue>, Error> {
+        resolve_config(&groups(items), &BTreeMap::new(), base)
+    }
+
+    #[test]
+    fn certificate_users_wait_for_their_providers_wherever_they_are() {
+        // KOTS adds the TLS edges after scanning every item, so a provider listed later counts.
+        // Its scanner's functions take `(string, ...string)`: only all-string calls record.
+        let graph = DepGraph::from_groups(&groups(serde_json::json!([
+            { "name": "key", "value": "{{repl TLSKey \"c\" }}" },
+            { "name": "ca_key", "value": "{{repl TLSKeyFromCA \"ca\" \"c\" }}" },
+            { "name": "cert", "value": "{{repl TLSCert \"c\" \"cn\" }}" },
+            { "name": "pair", "value": "{{repl TLSCertFromCA \"ca\" \"c\" }}" },
+            { "name": "ca", "value": "{{repl TLSCACert \"ca\" }}" },
+        ])));
+        assert_eq!(graph.head_nodes().unwrap(), ["ca", "cert", "pair"]);
+        let mut graph = graph;
+        graph.resolve("cert");
+        assert_eq!(graph.head_nodes().unwrap(), ["ca", "key", "pair"]);
+        graph.resolve("ca");
+        assert!(!graph.head_nodes().unwrap().contains(&"ca_key".to_string()), "still waits for the pair");
+        graph.resolve("pair");
+        assert!(graph.head_nodes().unwrap().contains(&"ca_key".to_string()));
+        // With KOTS's usual arguments (nil lists, an int) the scan fails and the regex
+        // fallback knows no TLS function: no edge, as in KOTS.
+        let graph = DepGraph::from_groups(&groups(serde_json::json!([
+            { "name": "key", "value": "{{repl TLSKey \"c\" \"cn\" nil nil 1 }}" },
+            { "name": "cert", "value": "{{repl TLSCert \"c\" \"cn\" nil nil 1 }}" },
+        ])));
+        assert_eq!(graph.head_nodes().unwrap(), ["cert", "key"]);
+    }
+
+    #[test]
+    fn unknown_functions_fall_back_to_the_regex_and_missing_names_block_the_first_round_only() {
+        let mut graph = DepGraph::from_groups(&groups(serde_json::json!([
+            { "name": "a", "value": "{{repl ConfigOption \"b\" | upper }}" },
+            { "name": "b", "default": "{{repl ConfigOption \"nope\" }}" },
+        ])));
+        // `upper` is unknown to the scanner: the regex still finds `ConfigOption "b"`.
+        assert!(graph.head_nodes().is_err(), "every item waits: b for a missing name");
+        graph.drop_missing();
+        assert_eq!(graph.head_nodes().unwrap(), ["b"]);
+        // resolve_config fails the same way: nothing is ready at its first lookup.
+        let err = resolve(
+            serde_json::json!([
+                { "name": "a", "value": "{{repl ConfigOption \"b\" | upper }}" },
+                { "name": "b", "default": "{{repl ConfigOption \"nope\" }}" },
+            ]),
+            &KotsContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"b\" depends on \"nope\""), "{err}");
+    }
+
+    #[test]
+    fn an_item_that_refers_to_itself_never_resolves() {
+        // KOTS records the self-edge like any other: the item is never a head node.
+        let err = resolve(
+            serde_json::json!([{ "name": "a", "value": "x{{repl ConfigOption \"a\" }}" }]),
+            &KotsContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"a\" depends on \"a\""), "{err}");
+    }
+
+    #[test]
+    fn items_render_in_order_without_the_identity_context() {
+        let base = KotsContext { app_slug: Some("app".to_string()), ..KotsContext::default() };
+        let values = resolve(
+            serde_json::json!([
+                { "name": "b", "value": "{{repl ConfigOption \"a\" }}-b" },
+                { "name": "a", "default": "A" },
+                { "name": "id", "value": "{{repl IdentityServiceName }}" },
+            ]),
+            &base,
+        )
+        .unwrap();
+        assert_eq!(values["b"].value, "A-b");
+        assert_eq!(values["id"].value, "", "Identity* is not defined for config items");
+    }
+
+    #[test]
+    fn password_values_are_decrypted_only_when_asked_and_only_when_they_open() {
+        let key = super::super::crypto::generate_key();
+        let sealed = super::super::crypto::encrypt(&key, "secret").unwrap();
+        let items = serde_json::json!([
+            { "name": "p", "type": "password" },
+            { "name": "q", "type": "password" },
+            { "name": "t", "type": "text" },
+        ]);
+        let given: BTreeMap<String, ConfigItemValue> = ["p", "q", "t"]
+            .iter()
+            .map(|n| {
+                let value = if *n == "q" { "not-encrypted".to_string() } else { sealed.clone() };
+                (n.to_string(), ConfigItemValue { value, ..Default::default() })
+            })
+            .collect();
+        let base = KotsContext { encryption_key: Some(key.clone()), decrypt_values: true, ..KotsContext::default() };
+        let values = resolve_config(&groups(items.clone()), &given, &base).unwrap();
+        assert_eq!(values["p"].value, "secret");
+        assert_eq!(values["q"].value, "not-encrypted", "left as it is");
+        assert_eq!(values["t"].value, sealed, "only password items");
+        let off = KotsContext { decrypt_values: false, ..base };
+        assert_eq!(resolve_config(&groups(items), &given, &off).unwrap()["p"].value, sealed);
     }
 }

@@ -1,7 +1,7 @@
 //! KOTS's static context (`pkg/template/static_context.go`): strings, parsing, arithmetic,
-//! sizes, random values, the clock, and the cluster questions answered without a cluster.
-//! Not here yet: `TLSCert`/`TLSKey`/`TLSCACert`/`TLSCertFromCA`/`TLSKeyFromCA` (their process-wide
-//! caches), `KubeSeal` and `YamlEscape` (yaml.v3's scalar styles).
+//! sizes, random values, the clock, `YamlEscape`, and the cluster questions (from the cluster
+//! the caller describes, else as KOTS answers without one).
+//! The certificate functions and `KubeSeal` are in `tls.rs`.
 
 use base64::Engine;
 use rand::Rng;
@@ -77,13 +77,42 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
         }))
     });
     map.add("KotsVersion", vec![], |_, _| Ok(Value::string(env!("CARGO_PKG_VERSION"))));
-    // Without a cluster, as KOTS answers when it cannot reach one.
-    map.add("IsKurl", vec![], |_, _| Ok(Value::Bool(false)));
-    map.add("Distribution", vec![], |_, _| Ok(Value::string("")));
-    map.add("NodeCount", vec![], |_, _| Ok(Value::int(0)));
-    map.add("KubernetesVersion", vec![], |_, _| Ok(Value::string("0.0.0+unknown")));
-    map.add("KubernetesMajorVersion", vec![], |_, _| Ok(Value::string("")));
-    map.add("KubernetesMinorVersion", vec![], |_, _| Ok(Value::string("")));
+    // From the cluster the caller describes; without one, as KOTS answers when it cannot
+    // reach a cluster (pull has none).
+    let cluster = context.cluster.clone();
+    let c = cluster.clone();
+    map.add("IsKurl", vec![], move |_, _| Ok(Value::Bool(c.as_ref().is_some_and(|c| c.kurl_config))));
+    let c = cluster.clone();
+    map.add("Distribution", vec![], move |_, _| Ok(Value::string(c.as_ref().map(distribution).unwrap_or_default())));
+    let c = cluster.clone();
+    map.add("NodeCount", vec![], move |_, _| Ok(Value::int(c.as_ref().map_or(0, |c| c.nodes.len() as i64))));
+    let c = cluster.clone();
+    map.add("KubernetesVersion", vec![], move |_, _| {
+        Ok(Value::string(match c.as_ref().and_then(|c| c.server_version.as_ref()) {
+            Some(v) => v.git_version.strip_prefix('v').unwrap_or(&v.git_version).to_string(),
+            None => "0.0.0+unknown".to_string(),
+        }))
+    });
+    let c = cluster.clone();
+    map.add("KubernetesMajorVersion", vec![], move |_, _| {
+        Ok(Value::string(
+            c.as_ref().and_then(|c| c.server_version.as_ref()).map(|v| v.major.clone()).unwrap_or_default(),
+        ))
+    });
+    let c = cluster;
+    map.add("KubernetesMinorVersion", vec![], move |_, _| {
+        Ok(Value::string(
+            c.as_ref().and_then(|c| c.server_version.as_ref()).map(|v| v.minor.clone()).unwrap_or_default(),
+        ))
+    });
+    map.add("YamlEscape", vec![S], |_, a| {
+        // yaml.v3's marshalling, then sprig's `indent 20` (every line, the first included).
+        let pad = " ".repeat(20);
+        Ok(Value::string(format!(
+            "{pad}{}",
+            super::yaml::marshal_string(a.str_arg(0)?).replace('\n', &format!("\n{pad}"))
+        )))
+    });
     map.add("Lookup", vec![S, S, S, S], |_, _| Ok(Value::map(Default::default())));
     for (name, var) in [
         ("HTTPSProxy", "HTTPS_PROXY"),
@@ -94,6 +123,61 @@ pub(super) fn register(map: &mut FuncMap, context: &KotsContext) {
         let ctx = context.clone();
         map.add(name, vec![], move |_, _| Ok(Value::string(ctx.env_var(var))));
     }
+}
+
+/// KOTS's `Distribution`: `openShift` when the API has `apps.openshift.io`, else the provider
+/// troubleshoot's `ParseNodesForProviders` reads from the nodes' labels, annotations and
+/// provider IDs (the last match wins; nodes with a control-plane role rule out `eks`).
+fn distribution(cluster: &super::Cluster) -> String {
+    if cluster.api_group_versions.iter().any(|g| g.starts_with("apps.openshift.io/")) {
+        return "openShift".to_string();
+    }
+    let mut provider = "";
+    let mut found_master = false;
+    let (mut k0s, mut embedded) = (false, false);
+    for node in &cluster.nodes {
+        for (k, v) in &node.labels {
+            match (k.as_str(), v.as_str()) {
+                ("kurl.sh/cluster", "true") => provider = "kurl",
+                ("microk8s.io/cluster", "true") => provider = "microk8s",
+                ("node-role.kubernetes.io/master" | "node-role.kubernetes.io/control-plane", _) => found_master = true,
+                ("kubernetes.azure.com/role", _) => provider = "aks",
+                ("minikube.k8s.io/version", _) => provider = "minikube",
+                ("node.kubernetes.io/instance-type" | "beta.kubernetes.io/instance-type", "k3s") => provider = "k3s",
+                ("oci.oraclecloud.com/fault-domain", _) => provider = "oke",
+                ("node.k0sproject.io/role", _) => {
+                    k0s = true;
+                    provider = "k0s";
+                }
+                ("kots.io/embedded-cluster-role", _) => {
+                    embedded = true;
+                    provider = "embedded-cluster";
+                }
+                ("run.tanzu.vmware.com/kubernetesDistributionVersion", _) => provider = "tanzu",
+                _ => {}
+            }
+        }
+        if node.annotations.contains_key("rke2.io/node-args") {
+            provider = "rke2";
+        }
+        if node.os_image == "Docker Desktop" {
+            provider = "dockerDesktop";
+        }
+        for (prefix, name) in
+            [("digitalocean:", "digitalOcean"), ("aws:", "eks"), ("gce:", "gke"), ("ibm:", "ibm"), ("kind:", "kind")]
+        {
+            if node.provider_id.starts_with(prefix) {
+                provider = name;
+            }
+        }
+    }
+    if found_master && provider == "eks" {
+        provider = "";
+    }
+    if k0s && embedded {
+        provider = "embedded-cluster";
+    }
+    provider.to_string()
 }
 
 fn base64_std() -> base64::engine::GeneralPurpose {
@@ -368,5 +452,41 @@ mod tests {
         assert!(drawn.chars().all(|c| ('a'..='c').contains(&c)), "{drawn}");
         assert!(render("{{repl Add 2 (ParseUint \"3\") }}").is_err(), "signed + unsigned is an error in KOTS");
         assert!(render("{{repl Div 1 0 }}").is_err());
+    }
+
+    #[test]
+    fn the_cluster_functions_read_the_described_cluster() {
+        use crate::kots::{Cluster, Node, ServerVersion};
+        let node = |labels: &[(&str, &str)], provider: &str| Node {
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            provider_id: provider.to_string(),
+            ..Node::default()
+        };
+        let cluster = Cluster {
+            server_version: Some(ServerVersion {
+                git_version: "v1.30.2+k3s1".to_string(),
+                major: "1".to_string(),
+                minor: "30".to_string(),
+            }),
+            nodes: vec![node(&[], "aws:///i-1"), node(&[("node-role.kubernetes.io/control-plane", "")], "")],
+            kurl_config: true,
+            ..Cluster::default()
+        };
+        let ctx = KotsContext { cluster: Some(cluster.clone()), ..KotsContext::default() };
+        let funcs = Arc::new(kots::funcs(&ctx));
+        let text = "{{repl KubernetesVersion }} {{repl KubernetesMinorVersion }} {{repl NodeCount }} {{repl IsKurl }} [{{repl Distribution }}]";
+        // A control-plane node rules out eks.
+        assert_eq!(kots::render("t", text, &funcs).unwrap(), "1.30.2+k3s1 30 2 true []");
+        let aks = Cluster { nodes: vec![node(&[("kubernetes.azure.com/role", "agent")], "")], ..cluster.clone() };
+        let ctx = KotsContext { cluster: Some(aks), ..KotsContext::default() };
+        assert_eq!(kots::render("t", "{{repl Distribution }}", &Arc::new(kots::funcs(&ctx))).unwrap(), "aks");
+        let no_version = Cluster { server_version: None, ..cluster };
+        let ctx = KotsContext { cluster: Some(no_version), ..KotsContext::default() };
+        let out = kots::render(
+            "t",
+            "{{repl KubernetesVersion }}|{{repl KubernetesMajorVersion }}",
+            &Arc::new(kots::funcs(&ctx)),
+        );
+        assert_eq!(out.unwrap(), "0.0.0+unknown|");
     }
 }

@@ -670,6 +670,55 @@ fn signed_cert(t: &Template, ca: &Certificate, key: &PrivateKey) -> Result<Certi
     create_certificate(t, key, Some(&parent), &signer).map_err(FuncError::new)
 }
 
+/// sprig's `genCA cn days` (a 2048-bit RSA CA), for KOTS's `TLSCACert`.
+pub(crate) fn gen_ca(cn: &str, days_valid: i64) -> Result<Certificate, String> {
+    let key = PrivateKey::generate_rsa(2048).map_err(|e| format!("error generating rsa key: {e}"))?;
+    let template = Template { cn: cn.to_string(), ips: Vec::new(), dns: Vec::new(), days_valid, is_ca: true };
+    create_certificate(&template, &key, None, &key)
+}
+
+/// sprig's `genSelfSignedCert cn ips dns days`, for KOTS's `TLSCert`/`TLSKey`.
+pub(crate) fn gen_self_signed(cn: &str, ips: &Value, dns: &Value, days_valid: i64) -> Result<Certificate, String> {
+    let template = Template { cn: cn.to_string(), ips: net_ips(ips)?, dns: dns_names(dns)?, days_valid, is_ca: false };
+    let key = PrivateKey::generate_rsa(2048).map_err(|e| format!("error generating rsa key: {e}"))?;
+    create_certificate(&template, &key, None, &key)
+}
+
+/// sprig's `genSignedCert cn ips dns days ca`, for KOTS's `TLSCertFromCA`/`TLSKeyFromCA`.
+pub(crate) fn gen_signed(
+    cn: &str,
+    ips: &Value,
+    dns: &Value,
+    days_valid: i64,
+    ca: &Certificate,
+) -> Result<Certificate, String> {
+    let template = Template { cn: cn.to_string(), ips: net_ips(ips)?, dns: dns_names(dns)?, days_valid, is_ca: false };
+    let key = PrivateKey::generate_rsa(2048).map_err(|e| format!("error generating rsa key: {e}"))?;
+    signed_cert(&template, ca, &key).map_err(|e| e.0)
+}
+
+/// The DER SubjectPublicKeyInfo of every certificate in `pem` (Go's `certUtil.ParseCertsPEM`:
+/// only `CERTIFICATE` blocks, each must parse), for KOTS's `KubeSeal`.
+pub(crate) fn certificate_spkis(pem: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let block = &rest[start..];
+        let Some(end_marker) = block.find("-----END ") else { break };
+        let end = block[end_marker..].find('\n').map_or(block.len(), |i| end_marker + i + 1);
+        let (kind, bytes) =
+            der::pem_decode(&block[..end]).ok_or("data does not contain any valid RSA or ECDSA certificates")?;
+        if kind == "CERTIFICATE" {
+            out.push(parse_certificate(&bytes)?.spki);
+        }
+        rest = &block[end..];
+    }
+    if out.is_empty() {
+        return Err("data does not contain any valid RSA or ECDSA certificates".to_string());
+    }
+    Ok(out)
+}
+
 /// sprig's `buildCustomCertificate`.
 fn build_custom_cert(b64cert: &str, b64key: &str) -> Result<Certificate, FuncError> {
     let decode = |s: &str| {

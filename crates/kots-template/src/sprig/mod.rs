@@ -7,7 +7,7 @@
 use crate::func::FuncMap;
 
 mod conv;
-mod crypto;
+pub(crate) mod crypto;
 pub(crate) mod dates;
 mod defaults;
 mod dicts;
