@@ -80,10 +80,20 @@ pub struct KnownImage {
 /// `upstream/userdata/installation.yaml` (and `kotsKinds/userdata/`), as KOTS writes it: named
 /// after the Application (`replicated-kots-app` without one), the cursor's fields that are set,
 /// the images the release uses.
-pub fn installation_yaml(name: &str, cursor: &Cursor, known_images: &[KnownImage]) -> String {
+/// `encryption_key` (KOTS's `encryptionKey`, which opens the folder's stored passwords) is
+/// written in `upstream/userdata/` only, as KOTS does.
+pub fn installation_yaml(
+    name: &str,
+    cursor: &Cursor,
+    known_images: &[KnownImage],
+    encryption_key: Option<&str>,
+) -> String {
     let mut spec = serde_json::to_value(cursor).expect("plain data serialises");
     if !known_images.is_empty() {
         spec["knownImages"] = serde_json::to_value(known_images).expect("plain data serialises");
+    }
+    if let Some(key) = encryption_key {
+        spec["encryptionKey"] = serde_json::json!(key);
     }
     let document = serde_json::json!({
         "apiVersion": "kots.io/v1beta1",
@@ -93,6 +103,16 @@ pub fn installation_yaml(name: &str, cursor: &Cursor, known_images: &[KnownImage
         "status": {},
     });
     crate::folder::to_yaml(&crate::folder::sorted_keys(&document))
+}
+
+/// The key the app folder at `app_dir` keeps its passwords with (`installation.yaml`'s
+/// `encryptionKey`), if it has one.
+pub fn read_encryption_key(app_dir: &Path) -> anyhow::Result<Option<String>> {
+    let path = app_dir.join("upstream/userdata/installation.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
+    let installation: serde_json::Value = serde_saphyr::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("`{}` is not an installation record: {e}", path.display()))?;
+    Ok(installation["spec"]["encryptionKey"].as_str().filter(|key| !key.is_empty()).map(str::to_owned))
 }
 
 /// The cursor of the app folder at `app_dir`, if it holds one.
@@ -287,9 +307,10 @@ mod tests {
             ..Cursor::default()
         };
         std::fs::create_dir_all(folder.path().join("upstream/userdata")).unwrap();
-        let text = installation_yaml("myapp", &cursor, &[]);
+        let text = installation_yaml("myapp", &cursor, &[], Some("a2V5"));
         assert!(text.contains("kind: Installation") && text.contains("channelID: c1"), "{text}");
         std::fs::write(folder.path().join("upstream/userdata/installation.yaml"), text).unwrap();
         assert_eq!(read_installation(folder.path()).unwrap(), Some(cursor));
+        assert_eq!(read_encryption_key(folder.path()).unwrap().as_deref(), Some("a2V5"));
     }
 }

@@ -121,7 +121,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         true => images::known_images(&found, release.registry_domain.as_deref()),
         false => Vec::new(),
     };
-    write_records(&rendered, &release, &license.yaml, &known, staging.path())?;
+    write_records(&rendered, &release, &license.yaml, &known, &config.encryption_key, staging.path())?;
     if !rendered.config_needed.is_empty() {
         return Err(config_needed(plan, &rendered, staging, complete));
     }
@@ -174,6 +174,7 @@ fn write_records(
     release: &Release,
     license_yaml: &str,
     known_images: &[upstream::KnownImage],
+    encryption_key: &str,
     root: &std::path::Path,
 ) -> anyhow::Result<()> {
     for old in ["upstream", "base", "kotsKinds", "skippedFiles"] {
@@ -188,14 +189,14 @@ fn write_records(
     {
         cursor.release_notes = notes.to_owned();
     }
-    let installation = upstream::installation_yaml(&rendered.app_name, &cursor, known_images);
     let license = license_as_kots_writes_it(license_yaml);
-    for records in ["upstream/userdata", "kotsKinds/userdata"] {
+    for (records, key) in [("upstream/userdata", Some(encryption_key)), ("kotsKinds/userdata", None)] {
         let records = root.join(records);
         folder::write(&records.join("license.yaml"), license.as_bytes())?;
         if let Some(config) = &rendered.config_values {
             folder::write(&records.join("config.yaml"), config.as_bytes())?;
         }
+        let installation = upstream::installation_yaml(&rendered.app_name, &cursor, known_images, key);
         folder::write(&records.join("installation.yaml"), installation.as_bytes())?;
     }
     folder::write_files(root, &rendered.base.kots_kinds)

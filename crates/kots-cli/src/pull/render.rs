@@ -6,7 +6,7 @@
 //! `kots.io/exclude: "true"` or `kots.io/when: "false"` leave out are dropped. Helm charts join
 //! this step in issue 17.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
@@ -23,24 +23,34 @@ use crate::template;
 const DEFAULT_APP_NAME: &str = "replicated-kots-app";
 
 /// The customer's config values for this pull: `--config-values`, else the ones the app
-/// folder kept from an earlier pull; `changed` when they differ from those.
+/// folder kept from an earlier pull; `changed` when they differ from those. `encryption_key`
+/// is the app folder's (KOTS's `installation.yaml` `encryptionKey`, made on the first pull):
+/// password items are kept encrypted with it.
 #[derive(Debug, Default)]
 pub struct ConfigChoice {
     pub values: ConfigValues,
     pub changed: bool,
+    pub encryption_key: String,
 }
 
-/// What the customer chose in a set of values: the non-empty values and file names.
-fn chosen(values: &ConfigValues) -> BTreeMap<&str, (&str, &str)> {
+/// What the customer chose in a set of values: the non-empty values (passwords opened with
+/// `key` where they are encrypted) and file names.
+fn chosen(values: &ConfigValues, key: &str) -> BTreeMap<String, (String, String)> {
     values
         .iter()
         .filter(|(_, v)| !v.value.is_empty() || !v.filename.is_empty())
-        .map(|(name, v)| (name.as_str(), (v.value.as_str(), v.filename.as_str())))
+        .map(|(name, v)| {
+            let value = kots::crypto::decrypt(key, &v.value).unwrap_or_else(|_| v.value.clone());
+            (name.clone(), (value, v.filename.clone()))
+        })
         .collect()
 }
 
-/// Reads: `--config-values` (checked by the plan) and `APP/upstream/userdata/config.yaml`.
+/// Reads: `--config-values` (checked by the plan), `APP/upstream/userdata/config.yaml` and the
+/// folder's encryption key.
 pub fn config_values(plan: &Plan, app_dir: &std::path::Path) -> anyhow::Result<ConfigChoice> {
+    let encryption_key =
+        crate::upstream::read_encryption_key(app_dir)?.unwrap_or_else(kots_template::kots::crypto::generate_key);
     let kept_path = app_dir.join("upstream/userdata/config.yaml");
     let kept = match std::fs::read_to_string(&kept_path) {
         Ok(text) => Some(
@@ -50,11 +60,12 @@ pub fn config_values(plan: &Plan, app_dir: &std::path::Path) -> anyhow::Result<C
     };
     match (&plan.config_values, kept) {
         (Some((_, given)), kept) => Ok(ConfigChoice {
-            changed: kept.as_ref().is_none_or(|kept| chosen(kept) != chosen(given)),
+            changed: kept.as_ref().is_none_or(|kept| chosen(kept, &encryption_key) != chosen(given, &encryption_key)),
             values: given.clone(),
+            encryption_key,
         }),
-        (None, Some(values)) => Ok(ConfigChoice { values, changed: false }),
-        (None, None) => Ok(ConfigChoice::default()),
+        (None, Some(values)) => Ok(ConfigChoice { values, changed: false, encryption_key }),
+        (None, None) => Ok(ConfigChoice { encryption_key, ..ConfigChoice::default() }),
     }
 }
 
@@ -85,7 +96,7 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
         })
         .collect::<anyhow::Result<_>>()?;
     let documents = template::parse_documents(texts.iter().map(|(_, text)| text.as_str()));
-    let context = context(plan, release, license, &documents, &config.values)?;
+    let context = context(plan, release, license, &documents, config)?;
     let funcs = Arc::new(kots::funcs(&context));
     let mut rendered = Vec::with_capacity(texts.len());
     for (path, text) in &texts {
@@ -94,7 +105,12 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
         rendered.push((path.clone(), out));
     }
     let config_document = documents.iter().find(|d| d["kind"] == "Config" && d["apiVersion"] == "kots.io/v1beta1");
-    let resolved = config_document.map(|config| resolved_config(config, &context.config_values));
+    let passwords = password_items(config_document);
+    let key = &config.encryption_key;
+    let resolved = config_document
+        .map(|document| kept_config(document, &context, &passwords, key))
+        .transpose()
+        .map_err(|e| anyhow!("the release's Config does not render: {e}"))?;
     let base = app_folder::base_files(&rendered, plan.exclude_kots_kinds, resolved.as_ref(), &included)
         .map_err(anyhow::Error::msg)?;
     let app_name = base
@@ -104,7 +120,7 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
         .unwrap_or(DEFAULT_APP_NAME)
         .to_owned();
     let config_values = (config_document.is_some() || !config.values.is_empty())
-        .then(|| config_values_yaml(&app_name, &context.config_values));
+        .then(|| config_values_yaml(&app_name, &context.config_values, &passwords, key));
     let config_needed = match config_document {
         Some(config) => config_needed(config, &context.config_values, &funcs)?,
         None => Vec::new(),
@@ -112,34 +128,66 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
     Ok(Rendered { base, app_name, config_values, config_needed })
 }
 
-/// The Config as KOTS keeps it in `kotsKinds/`: each item's `value` and `default` set to what
-/// resolution made of them (empty ones too).
-fn resolved_config(config: &Value, values: &BTreeMap<String, ConfigItemValue>) -> Value {
-    let mut config = config.clone();
+/// The names of the Config's password items.
+fn password_items(config: Option<&Value>) -> BTreeSet<String> {
+    let groups = config.map(|config| &config["spec"]["groups"]);
+    groups
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|group| group["items"].as_array().into_iter().flatten())
+        .filter(|item| item["type"] == "password")
+        .filter_map(|item| item["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A value as KOTS stores it: a password encrypted with the folder's key, the rest as it is.
+fn stored(name: &str, value: &str, passwords: &BTreeSet<String>, key: &str) -> String {
+    match passwords.contains(name) && !value.is_empty() {
+        true => kots::crypto::encrypt(key, value).unwrap_or_else(|_| value.to_owned()),
+        false => value.to_owned(),
+    }
+}
+
+/// The Config as KOTS keeps it in `kotsKinds/`: rendered whole, as KOTS renders it
+/// (`kots::render_config_document`), keys in order, passwords encrypted.
+fn kept_config(
+    config: &Value,
+    context: &KotsContext,
+    passwords: &BTreeSet<String>,
+    key: &str,
+) -> Result<Value, kots_template::Error> {
+    let mut config = kots::render_config_document(config, context)?;
     for group in config["spec"]["groups"].as_array_mut().into_iter().flatten() {
         for item in group["items"].as_array_mut().into_iter().flatten() {
             let name = item["name"].as_str().unwrap_or_default().to_owned();
-            let resolved = values.get(&name).cloned().unwrap_or_default();
-            item["value"] = json!(resolved.value);
-            item["default"] = json!(resolved.default);
+            if let Some(value) = item["value"].as_str() {
+                item["value"] = json!(stored(&name, value, passwords, key));
+            }
         }
     }
     if config.get("status").is_none() {
         config["status"] = json!({});
     }
-    crate::folder::sorted_keys(&config)
+    Ok(crate::folder::sorted_keys(&config))
 }
 
 /// `userdata/config.yaml`: a ConfigValues with every item's value, default and file name, the
 /// empty ones left out (as KOTS writes it).
-fn config_values_yaml(app_name: &str, values: &BTreeMap<String, ConfigItemValue>) -> String {
+fn config_values_yaml(
+    app_name: &str,
+    values: &BTreeMap<String, ConfigItemValue>,
+    passwords: &BTreeSet<String>,
+    key: &str,
+) -> String {
     let values: serde_json::Map<String, Value> = values
         .iter()
         .map(|(name, item)| {
             let mut entry = serde_json::Map::new();
-            for (key, text) in [("default", &item.default), ("value", &item.value), ("filename", &item.filename)] {
+            let value = stored(name, &item.value, passwords, key);
+            for (field, text) in [("default", &item.default), ("value", &value), ("filename", &item.filename)] {
                 if !text.is_empty() {
-                    entry.insert(key.to_owned(), json!(text));
+                    entry.insert(field.to_owned(), json!(text));
                 }
             }
             (name.clone(), Value::Object(entry))
@@ -199,7 +247,7 @@ fn context(
     release: &Release,
     license: &License,
     documents: &[Value],
-    given: &ConfigValues,
+    config: &ConfigChoice,
 ) -> anyhow::Result<KotsContext> {
     let spec = serde_json::to_value(license).context("reading the license's fields")?["spec"].clone();
     let cursor = &release.cursor;
@@ -221,9 +269,12 @@ fn context(
             username: plan.registry_credentials.as_ref().map(|c| c.username.clone()).unwrap_or_default(),
             password: plan.registry_credentials.as_ref().map(|c| c.password().to_string()).unwrap_or_default(),
         }),
+        // Passwords kept by an earlier pull are encrypted; KOTS opens them for rendering.
+        encryption_key: Some(config.encryption_key.clone()),
+        decrypt_values: true,
         ..KotsContext::default()
     };
-    Ok(kots::with_release(context, documents, given)?)
+    Ok(kots::with_release(context, documents, &config.values)?)
 }
 
 /// Whether KOTS deploys a rendered document: `kots.io/exclude: "true"` and `kots.io/when:

@@ -786,7 +786,7 @@ fn pull_renders_kots_templates_with_the_license_version_and_config_defaults() {
 }
 
 /// The Config of the release in [`a_configured_release_end_to_end_and_an_update_that_adds_an_item`].
-const SHOP_CONFIG: &str = "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: config\nspec:\n  groups:\n    - name: main\n      title: Main\n      items:\n        - name: replicas\n          type: text\n          default: \"2\"\n        - name: admin_email\n          title: Admin email\n          type: text\n          required: true\n        - name: feature\n          type: bool\n          default: \"0\"\n";
+const SHOP_CONFIG: &str = "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: config\nspec:\n  groups:\n    - name: main\n      title: Main\n      items:\n        - name: replicas\n          type: text\n          default: \"2\"\n        - name: admin_email\n          title: Admin email\n          type: text\n          required: true\n        - name: feature\n          type: bool\n          default: \"0\"\n        - name: db_password\n          type: password\n";
 
 #[test]
 fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
@@ -801,7 +801,7 @@ fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
         }
         "cache.yaml" => {
             content
-                + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature\n  annotations:\n    kots.io/when: '{{repl ConfigOptionEquals \"feature\" \"1\" }}'\ndata:\n  admin: repl{{ ConfigOption \"admin_email\" }}\n"
+                + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature\n  annotations:\n    kots.io/when: '{{repl ConfigOptionEquals \"feature\" \"1\" }}'\ndata:\n  admin: repl{{ ConfigOption \"admin_email\" }}\n  password: repl{{ ConfigOption \"db_password\" }}\n"
         }
         _ => content,
     };
@@ -837,7 +837,7 @@ fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
     let values = world.path("values.yaml");
     std::fs::write(
         &values,
-        "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nspec:\n  values:\n    admin_email:\n      value: ops@globex.example\n    replicas:\n      value: \"3\"\n    feature:\n      value: \"1\"\n",
+        "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nspec:\n  values:\n    admin_email:\n      value: ops@globex.example\n    replicas:\n      value: \"3\"\n    feature:\n      value: \"1\"\n    db_password:\n      valuePlaintext: s3cret-pw\n",
     )
     .unwrap();
     let mut with_values = rewrite.clone();
@@ -852,6 +852,21 @@ fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
     assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
     assert_eq!(std::fs::read(app.join("upstream/charts/blob-1.0.0.tgz")).unwrap(), blob, "byte for byte");
     assert!(app.join("rendered/this-cluster/feature-configmap.yaml").is_file());
+    // The password renders in clear and is kept as KOTS keeps it: encrypted with the folder's key.
+    assert!(rendered.contains("password: s3cret-pw"), "{rendered}");
+    let installation: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(app.join("upstream/userdata/installation.yaml")).unwrap())
+            .unwrap();
+    let key = installation["spec"]["encryptionKey"].as_str().expect("a key in upstream/userdata").to_owned();
+    for records in ["upstream/userdata/config.yaml", "kotsKinds/userdata/config.yaml"] {
+        let text = std::fs::read_to_string(app.join(records)).unwrap();
+        assert!(!text.contains("s3cret-pw"), "{records} holds the password in clear:\n{text}");
+        let kept: Value = serde_saphyr::from_str(&text).unwrap();
+        let stored = kept["spec"]["values"]["db_password"]["value"].as_str().unwrap();
+        assert_eq!(kots_template::kots::crypto::decrypt(&key, stored).unwrap(), "s3cret-pw");
+    }
+    assert!(!std::fs::read_to_string(app.join("kotsKinds/config.yaml")).unwrap().contains("s3cret-pw"));
+    assert!(!std::fs::read_to_string(app.join("kotsKinds/userdata/installation.yaml")).unwrap().contains(&key));
 
     // The vendor adds an item; the customer's values stay and the new item brings its default.
     let with_region = |name: &str, content: String| match name {
@@ -872,6 +887,7 @@ fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
     let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
     assert!(rendered.contains("region: eu-west") && rendered.contains("replicas: 3"), "{rendered}");
     assert!(rendered.contains("admin: ops@globex.example"), "{rendered}");
+    assert!(rendered.contains("password: s3cret-pw"), "the kept password opens on the next pull: {rendered}");
     let kept: Value =
         serde_saphyr::from_str(&std::fs::read_to_string(app.join("upstream/userdata/config.yaml")).unwrap()).unwrap();
     assert_eq!(kept["spec"]["values"]["replicas"]["value"], "3");
