@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use kots_license::License;
 use kots_template::kots::{self, ConfigItemValue, KotsContext, LocalRegistry, VersionInfo};
 use serde_json::{Value, json};
@@ -107,10 +107,15 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
     let config_document = documents.iter().find(|d| d["kind"] == "Config" && d["apiVersion"] == "kots.io/v1beta1");
     let passwords = password_items(config_document);
     let key = &config.encryption_key;
-    let resolved = config_document
-        .map(|document| kept_config(document, &context, &passwords, key))
+    let whole_config = config_document
+        .map(|document| kots::render_config_document(document, &context))
         .transpose()
         .map_err(|e| anyhow!("the release's Config does not render: {e}"))?;
+    let (config_needed, invalid) = whole_config.as_ref().map(check_config).unwrap_or_default();
+    if !invalid.is_empty() {
+        bail!("config values refused: {}; fix them in the --config-values file", invalid.join("; "));
+    }
+    let resolved = whole_config.map(|config| kept_config(config, &passwords, key));
     let base = app_folder::base_files(&rendered, plan.exclude_kots_kinds, resolved.as_ref(), &included)
         .map_err(anyhow::Error::msg)?;
     let app_name = base
@@ -121,10 +126,6 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
         .to_owned();
     let config_values = (config_document.is_some() || !config.values.is_empty())
         .then(|| config_values_yaml(&app_name, &context.config_values, &passwords, key));
-    let config_needed = match config_document {
-        Some(config) => config_needed(config, &context.config_values, &funcs)?,
-        None => Vec::new(),
-    };
     Ok(Rendered { base, app_name, config_values, config_needed })
 }
 
@@ -151,13 +152,7 @@ fn stored(name: &str, value: &str, passwords: &BTreeSet<String>, key: &str) -> S
 
 /// The Config as KOTS keeps it in `kotsKinds/`: rendered whole, as KOTS renders it
 /// (`kots::render_config_document`), keys in order, passwords encrypted.
-fn kept_config(
-    config: &Value,
-    context: &KotsContext,
-    passwords: &BTreeSet<String>,
-    key: &str,
-) -> Result<Value, kots_template::Error> {
-    let mut config = kots::render_config_document(config, context)?;
+fn kept_config(mut config: Value, passwords: &BTreeSet<String>, key: &str) -> Value {
     for group in config["spec"]["groups"].as_array_mut().into_iter().flatten() {
         for item in group["items"].as_array_mut().into_iter().flatten() {
             let name = item["name"].as_str().unwrap_or_default().to_owned();
@@ -169,7 +164,7 @@ fn kept_config(
     if config.get("status").is_none() {
         config["status"] = json!({});
     }
-    Ok(crate::folder::sorted_keys(&config))
+    crate::folder::sorted_keys(&config)
 }
 
 /// `userdata/config.yaml`: a ConfigValues with every item's value, default and file name, the
@@ -203,42 +198,44 @@ fn config_values_yaml(
     crate::folder::to_yaml(&crate::folder::sorted_keys(&document))
 }
 
-/// The required items a customer must still give: shown (not hidden, their group's and their
-/// own `when` true once rendered) and with neither a value nor a default.
-fn config_needed(
-    config: &Value,
-    values: &BTreeMap<String, ConfigItemValue>,
-    funcs: &Arc<kots_template::FuncMap>,
-) -> anyhow::Result<Vec<String>> {
-    let shown = |node: &Value, what: &str| -> anyhow::Result<bool> {
-        let when = match &node["when"] {
-            Value::Null => return Ok(true),
-            Value::Bool(b) => return Ok(*b),
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
-        let out =
-            kots::render(what, &when, funcs).map_err(|e| anyhow!("Config {what}: `when` does not render: {e}"))?;
-        Ok(kots::parse_bool(out.trim()).unwrap_or(true))
+/// The Config rendered whole, checked as KOTS checks it: the required items a customer must
+/// still give (`name (title)`: shown, without a value or a default), and the values that do not
+/// match their item's `validation.regex` (with the item's message). Hidden items, and those
+/// whose group's or own `when` rendered to `"false"` (exactly that, as KOTS reads it), are
+/// left alone.
+fn check_config(config: &Value) -> (Vec<String>, Vec<String>) {
+    let hidden = |node: &Value| node["when"] == "false" || node["when"] == false || node["hidden"] == true;
+    let text = |value: &Value| match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
     };
-    let mut needed = Vec::new();
-    for group in config["spec"]["groups"].as_array().into_iter().flatten() {
-        if !shown(group, &format!("group {}", group["name"]))? {
-            continue;
-        }
-        for item in group["items"].as_array().into_iter().flatten() {
+    let (mut needed, mut invalid) = (Vec::new(), Vec::new());
+    for group in config["spec"]["groups"].as_array().into_iter().flatten().filter(|g| !hidden(g)) {
+        for item in group["items"].as_array().into_iter().flatten().filter(|i| !hidden(i)) {
             let name = item["name"].as_str().unwrap_or_default();
-            if item["required"] != true || item["hidden"] == true || !shown(item, &format!("item {name}"))? {
-                continue;
-            }
-            let value = values.get(name).cloned().unwrap_or_default();
-            if value.value.is_empty() && value.default.is_empty() && value.filename.is_empty() {
-                let title = item["title"].as_str().unwrap_or_default();
-                needed.push(if title.is_empty() { name.to_owned() } else { format!("{name} ({title})") });
+            let title = item["title"].as_str().unwrap_or_default();
+            let named = if title.is_empty() { name.to_owned() } else { format!("{name} ({title})") };
+            let value = [text(&item["value"]), text(&item["default"])].into_iter().find(|v| !v.is_empty());
+            let has_file = !text(&item["filename"]).is_empty();
+            match value {
+                None if item["required"] == true && !has_file => needed.push(named),
+                None => {}
+                Some(value) => {
+                    let Some(pattern) = item["validation"]["regex"]["pattern"].as_str() else { continue };
+                    let message = item["validation"]["regex"]["message"].as_str().unwrap_or("does not match");
+                    match regex::Regex::new(pattern) {
+                        Ok(regex) if regex.is_match(&value) => {}
+                        Ok(_) => invalid.push(format!("{named}: {message} (the value does not match `{pattern}`)")),
+                        Err(e) => {
+                            invalid.push(format!("{named}: its validation pattern `{pattern}` is not a regex: {e}"))
+                        }
+                    }
+                }
             }
         }
     }
-    Ok(needed)
+    (needed, invalid)
 }
 
 /// KOTS's template context for this pull.
@@ -298,6 +295,26 @@ fn included(path: &str, value: &Value) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_config_is_checked_as_kots_checks_it() {
+        let config = json!({"spec": {"groups": [
+            {"name": "shown", "items": [
+                {"name": "host", "title": "Host", "required": true, "value": "", "default": ""},
+                {"name": "zero", "required": true, "when": "0", "value": "", "default": ""},
+                {"name": "off", "required": true, "when": "false", "value": "", "default": ""},
+                {"name": "secret", "required": true, "hidden": true, "value": "", "default": ""},
+                {"name": "port", "required": true, "value": "", "default": "80"},
+                {"name": "email", "value": "nobody", "default": "",
+                 "validation": {"regex": {"pattern": "^[^@]+@[^@]+$", "message": "an email address"}}},
+                {"name": "name", "value": "web", "validation": {"regex": {"pattern": "^[a-z]+$"}}},
+            ]},
+            {"name": "hidden", "when": "false", "items": [{"name": "inner", "required": true}]},
+        ]}});
+        let (needed, invalid) = check_config(&config);
+        assert_eq!(needed, ["host (Host)", "zero"], "only exactly \"false\" hides, as KOTS reads `when`");
+        assert_eq!(invalid, ["email: an email address (the value does not match `^[^@]+@[^@]+$`)"]);
+    }
 
     #[test]
     fn when_and_exclude_drop_documents_as_kots_does() {

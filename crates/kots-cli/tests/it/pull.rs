@@ -786,7 +786,7 @@ fn pull_renders_kots_templates_with_the_license_version_and_config_defaults() {
 }
 
 /// The Config of the release in [`a_configured_release_end_to_end_and_an_update_that_adds_an_item`].
-const SHOP_CONFIG: &str = "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: config\nspec:\n  groups:\n    - name: main\n      title: Main\n      items:\n        - name: replicas\n          type: text\n          default: \"2\"\n        - name: admin_email\n          title: Admin email\n          type: text\n          required: true\n        - name: feature\n          type: bool\n          default: \"0\"\n        - name: db_password\n          type: password\n";
+const SHOP_CONFIG: &str = "apiVersion: kots.io/v1beta1\nkind: Config\nmetadata:\n  name: config\nspec:\n  groups:\n    - name: main\n      title: Main\n      items:\n        - name: replicas\n          type: text\n          default: \"2\"\n        - name: admin_email\n          title: Admin email\n          type: text\n          required: true\n          validation:\n            regex:\n              pattern: ^[^@]+@[^@]+$\n              message: an email address\n        - name: feature\n          type: bool\n          default: \"0\"\n        - name: db_password\n          type: password\n";
 
 #[test]
 fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
@@ -832,6 +832,20 @@ fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
         json!({"default": "2"}),
         "the defaults are written for the customer"
     );
+
+    // A value its item's validation refuses is named, and nothing changes.
+    let bad = world.path("bad-values.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: kots.io/v1beta1\nkind: ConfigValues\nspec:\n  values:\n    admin_email:\n      value: nobody\n",
+    )
+    .unwrap();
+    let before = snapshot(&app);
+    let mut with_bad = rewrite.clone();
+    with_bad.extend(["--config-values".to_owned(), bad.display().to_string()]);
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &as_strs(&with_bad));
+    assert!(!ok && stderr.contains("admin_email (Admin email): an email address"), "{stderr}");
+    assert_eq!(snapshot(&app), before);
 
     // With the values: everything renders, every image is in the customer's registry.
     let values = world.path("values.yaml");
