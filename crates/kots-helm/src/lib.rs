@@ -8,6 +8,7 @@
 pub mod chart;
 pub mod engine;
 pub mod error;
+pub mod glob;
 pub mod values;
 pub mod yaml;
 

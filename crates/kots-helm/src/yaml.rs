@@ -15,3 +15,9 @@ pub fn from_yaml(text: &str) -> Result<Value, String> {
 pub fn to_yaml(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
 }
+
+/// Helm's `toToml` (BurntSushi/toml's encoder). (Until the port lands: not available.)
+pub fn to_toml(value: &Value) -> Result<String, String> {
+    let _ = value;
+    Err("toToml is not implemented yet".to_owned())
+}

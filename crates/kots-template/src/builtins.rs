@@ -94,6 +94,7 @@ fn length(item: &Value) -> Result<Value, FuncError> {
         Value::Bytes(b) => b.len(),
         Value::List(l) => l.items.len(),
         Value::Map(m) => m.len(),
+        Value::Object(o) if let Some(m) = o.as_map() => m.len(),
         other => return Err(FuncError::new(format!("len of type {}", other.type_name()))),
     };
     Ok(Value::int(n as i64))
@@ -138,6 +139,11 @@ fn index(item: &Value, indexes: &[Value]) -> Result<Value, FuncError> {
     }
     let mut item = item.clone();
     for idx in indexes {
+        if let Value::Object(o) = &item
+            && let Some(map) = o.as_map()
+        {
+            item = Value::Map(map);
+        }
         item = match &item {
             Value::Missing | Value::Nil => return Err(FuncError::new("index of nil pointer")),
             Value::List(l) => {

@@ -321,6 +321,13 @@ impl State<'_> {
                 }
             }
             Value::Missing | Value::Nil => {}
+            Value::Object(object) if let Some(map) = object.as_map() => {
+                for (k, v) in map.entries().iter() {
+                    if iterate(self, Value::string(k.as_str()), v.clone())? {
+                        break;
+                    }
+                }
+            }
             other => {
                 return Err(self.fail(
                     control.pos,

@@ -161,6 +161,11 @@ impl FuncMap {
         self.funcs.get(name)
     }
 
+    /// Takes a function out (Helm's engine drops sprig's `env` and `expandenv`).
+    pub fn remove(&mut self, name: &str) -> Option<Func> {
+        self.funcs.remove(name)
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.funcs.contains_key(name)
     }

@@ -280,6 +280,11 @@ pub trait Object: Debug + Send + Sync {
     fn format(&self) -> String;
     /// For downcasting in functions that take this type (`semverCompare`, `date`).
     fn as_any(&self) -> &dyn std::any::Any;
+    /// For Go types that are maps with methods (Helm's `files.Files`): the entries, which
+    /// `range`, `len` and `index` see.
+    fn as_map(&self) -> Option<Map> {
+        None
+    }
     /// Go's `==` on two values of this type (`None`: the type is not comparable).
     fn equals(&self, other: &dyn Object) -> Option<bool> {
         let _ = other;

@@ -25,6 +25,12 @@ mod semver;
 pub(crate) mod strings;
 mod url;
 
+/// `json.Marshal` of a template value, as `toJson` writes it: what Helm's `toYaml` converts
+/// (sigs.k8s.io/yaml goes through JSON).
+pub fn json_marshal(value: &crate::Value) -> Result<String, crate::FuncError> {
+    json::marshal(value, true, false)
+}
+
 /// sprig's `TxtFuncMap()`: every function, under every name sprig gives it.
 pub fn funcs() -> FuncMap {
     let mut map = FuncMap::new();
