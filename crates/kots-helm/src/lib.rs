@@ -9,6 +9,8 @@ pub mod chart;
 pub mod engine;
 pub mod error;
 pub mod glob;
+pub mod manifests;
+pub mod strvals;
 pub mod values;
 pub mod yaml;
 
