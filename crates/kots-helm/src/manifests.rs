@@ -107,14 +107,23 @@ pub fn sort(rendered: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, Vec<M
     Ok((manifests, hooks))
 }
 
-/// What `helm template` prints: the manifests, then the hooks (test hooks unless `skip_tests`).
-pub fn print(manifests: &[Manifest], hooks: &[Manifest], skip_tests: bool) -> String {
-    let mut out = String::new();
+/// The documents `helm template` prints, in order: the manifests, then the hooks (test hooks
+/// unless `skip_tests`), each as `(template path, document)`.
+pub fn print_each(manifests: &[Manifest], hooks: &[Manifest], skip_tests: bool) -> Vec<(String, String)> {
     let is_test = |m: &Manifest| m.hook.as_deref().is_some_and(|h| h.split(',').any(|h| h.trim().starts_with("test")));
-    for manifest in manifests.iter().chain(hooks.iter().filter(|m| !(skip_tests && is_test(m)))) {
-        out.push_str(&format!("---\n# Source: {}\n{}\n", manifest.path, manifest.content));
-    }
-    out
+    manifests
+        .iter()
+        .chain(hooks.iter().filter(|m| !(skip_tests && is_test(m))))
+        .map(|m| (m.path.clone(), m.content.clone()))
+        .collect()
+}
+
+/// What `helm template` prints: [`print_each`]'s documents, each under `---` and `# Source:`.
+pub fn print(manifests: &[Manifest], hooks: &[Manifest], skip_tests: bool) -> String {
+    print_each(manifests, hooks, skip_tests)
+        .into_iter()
+        .map(|(path, content)| format!("---\n# Source: {path}\n{content}\n"))
+        .collect()
 }
 
 #[cfg(test)]
