@@ -541,8 +541,47 @@ pub fn render_values(chart: &mut Chart, user: &Value) -> Result<Value, Error> {
     Ok(map_to_json(&values))
 }
 
-/// Checks `values` against the `values.schema.json` of the chart and of each enabled subchart.
+mod schema;
+
+/// Helm's `ValidateAgainstSchema` on the processed chart (after [`render_values`]): the
+/// `values.schema.json` of the chart, then of each (enabled) subchart against its subtree, the
+/// reports joined under each chart's name; the error is Helm's whole text (`values don't meet
+/// the specifications of the schema(s) in the following chart(s):` …).
 pub fn validate_schema(chart: &Chart, values: &Value) -> Result<(), Error> {
-    let _ = (chart, values);
-    Ok(())
+    let report = schema_report(chart, values);
+    if report.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Values(format!(
+            "values don't meet the specifications of the schema(s) in the following chart(s):\n{report}"
+        )))
+    }
+}
+
+fn schema_report(chart: &Chart, values: &Value) -> String {
+    let mut out = String::new();
+    if let Some(s) = &chart.schema {
+        if let Err(e) = schema::validate_single(s, values) {
+            out.push_str(&format!("{}:\n{e}", chart.name()));
+        }
+    }
+    for sub in &chart.dependencies {
+        match values.get(sub.name()) {
+            None | Some(Value::Null) => {}
+            Some(v @ Value::Object(_)) => out.push_str(&schema_report(sub, v)),
+            Some(other) => {
+                let go_type = match other {
+                    Value::Bool(_) => "bool",
+                    Value::Number(_) => "float64",
+                    Value::String(_) => "string",
+                    _ => "[]interface {}",
+                };
+                out.push_str(&format!(
+                    "{}:\ninvalid type for values: expected object (map), got {go_type}\n",
+                    sub.name()
+                ));
+            }
+        }
+    }
+    out
 }
