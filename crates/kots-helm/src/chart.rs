@@ -3,7 +3,16 @@
 //! (what `.Files` serves), and its dependencies from `charts/` (folders or archives), from a
 //! folder or a `.tgz`, `.helmignore` honoured.
 
+pub mod ignore;
+mod metadata;
+
+use std::path::Path;
+
 use serde_json::Value;
+
+use crate::Error;
+pub use metadata::{chart_object, chart_object_rooted};
+pub(crate) use metadata::is_compatible_range;
 
 /// One file of a chart, by its path inside the chart (`templates/deployment.yaml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,12 +28,39 @@ pub struct Metadata {
     pub version: String,
     /// `v1` or `v2`.
     pub api_version: String,
-    /// `application` (the default) or `library`.
+    /// `type:` as written: empty (an application), `application` or `library`.
     pub kind: String,
+    pub description: String,
+    pub home: String,
+    pub icon: String,
+    pub app_version: String,
+    pub kube_version: String,
+    /// `condition:` and `tags:` of Chart.yaml itself (strings in Helm's struct).
+    pub condition: String,
+    pub tags: String,
+    pub deprecated: bool,
+    pub keywords: Vec<String>,
+    pub sources: Vec<String>,
+    pub maintainers: Vec<Maintainer>,
+    /// `None` when Chart.yaml has none (`.Chart.Annotations` is then nil).
+    pub annotations: Option<std::collections::BTreeMap<String, String>>,
+    /// Whether `dependencies:` is set at all: Helm skips dependency processing for a chart
+    /// whose list is nil, but not for an empty one.
+    pub dependencies_set: bool,
     /// The `dependencies:` entries (from `requirements.yaml` for apiVersion v1).
     pub dependencies: Vec<Dependency>,
-    /// `Chart.yaml` as Helm's `.Chart` object shows it (field names as Helm's JSON names them).
+    /// `.Chart` as Helm v4's engine gives it to templates and `toJson .Chart` prints it:
+    /// Go field names (`Name`, `AppVersion`, …, `IsRoot`), see [`chart_object`]. Recomputed by
+    /// [`crate::values::render_values`] after dependency processing (aliases, enabled list).
     pub document: Value,
+}
+
+/// One entry of `maintainers:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Maintainer {
+    pub name: String,
+    pub email: String,
+    pub url: String,
 }
 
 /// One entry of `dependencies:`.
@@ -51,11 +87,248 @@ pub struct Chart {
     pub schema: Option<Value>,
     /// `templates/**`, partials included, sorted by name.
     pub templates: Vec<ChartFile>,
-    /// `crds/**`.
+    /// `crds/**` files with a manifest extension (`.yaml`, `.yml`, `.json`), as Helm's
+    /// `CRDObjects` picks them (they are in [`Chart::files`] too, as in Helm).
     pub crds: Vec<ChartFile>,
-    /// Every other file (not `Chart.yaml`, `values.yaml`, `templates/`, `charts/`): what
-    /// `.Files` serves.
+    /// Every other file (not `Chart.yaml`, `Chart.lock`, `values.yaml`, `values.schema.json`,
+    /// `templates/`, `charts/`): what `.Files` serves. `crds/` and `.helmignore` are included,
+    /// as Helm includes them; `requirements.yaml` too for apiVersion v1.
     pub files: Vec<ChartFile>,
     /// The charts under `charts/`, loaded.
     pub dependencies: Vec<Chart>,
+}
+
+/// The name of the chart: its (possibly aliased) metadata name.
+impl Chart {
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+}
+
+fn load_error(chart: &str, message: impl Into<String>) -> Error {
+    Error::Load { chart: chart.to_owned(), message: message.into() }
+}
+
+/// A chart folder, as Helm's `loader.LoadDir`: the top chart's `.helmignore` (plus Helm's
+/// default rule `templates/.?*`) applies to the whole tree, subcharts' folders under `charts/`
+/// included; files are read in Helm's walk order (each folder's entries sorted), symlinks
+/// followed, a leading UTF-8 BOM dropped.
+pub fn load_dir(path: &Path) -> Result<Chart, Error> {
+    let label = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ignore_path = path.join(".helmignore");
+    let mut rules = if ignore_path.is_file() {
+        let text = std::fs::read_to_string(&ignore_path)
+            .map_err(|e| load_error(&label, format!("error reading .helmignore: {e}")))?;
+        ignore::Rules::parse(&text).map_err(|e| load_error(&label, e))?
+    } else {
+        ignore::Rules::default()
+    };
+    rules.add_defaults();
+    let mut files = Vec::new();
+    walk(path, "", &rules, &mut files).map_err(|e| load_error(&label, e))?;
+    let mut chart = load_files(files).map_err(|e| load_error(&label, e))?;
+    finish(&mut chart, true);
+    Ok(chart)
+}
+
+/// Helm's `MaxDecompressedFileSize`: no chart file may be larger.
+const MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+fn walk(dir: &Path, rel: &str, rules: &ignore::Rules, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("error reading {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    for name in names {
+        let full = dir.join(&name);
+        let n = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        // Symlinks are followed, as Helm's sympath.Walk does.
+        let meta = std::fs::metadata(&full).map_err(|e| format!("error reading {n}: {e}"))?;
+        if meta.is_dir() {
+            if rules.ignore(&n, true) {
+                continue;
+            }
+            walk(&full, &n, rules, out)?;
+            continue;
+        }
+        if rules.ignore(&n, false) {
+            continue;
+        }
+        if !meta.is_file() {
+            return Err(format!(
+                "cannot load irregular file {} as it has file mode type bits set",
+                full.display()
+            ));
+        }
+        if meta.len() > MAX_FILE_SIZE {
+            return Err(format!("chart file {name:?} is larger than the maximum file size {MAX_FILE_SIZE}"));
+        }
+        let data = std::fs::read(&full).map_err(|e| format!("error reading {n}: {e}"))?;
+        out.push((n, strip_bom(data)));
+    }
+    Ok(())
+}
+
+fn strip_bom(data: Vec<u8>) -> Vec<u8> {
+    match data.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => data,
+    }
+}
+
+/// A chart archive (`helm package`'s `.tgz`), as Helm's `loader.LoadArchive`: every entry's
+/// first path component (the chart's folder) is dropped; no `.helmignore` applies. `name` says
+/// what the archive is in messages.
+pub fn load_archive(bytes: &[u8], name: &str) -> Result<Chart, Error> {
+    let files = archive_files(bytes, name).map_err(|e| load_error(name, e))?;
+    let mut chart = load_files(files).map_err(|e| load_error(name, e))?;
+    finish(&mut chart, true);
+    Ok(chart)
+}
+
+fn archive_files(bytes: &[u8], name: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    // Go's gzip.NewReader reads a 10-byte header first.
+    if bytes.len() < 10 {
+        return Err("unexpected EOF".to_owned());
+    }
+    if bytes[0] != 0x1f || bytes[1] != 0x8b {
+        return Err("gzip: invalid header".to_owned());
+    }
+    let entries = kots_release::archive::unpack_tgz(bytes, name).map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for (path, data) in entries {
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts[0] == "Chart.yaml" && parts.len() == 1 {
+            return Err("chart yaml not in base directory".to_owned());
+        }
+        if parts.len() < 2 {
+            return Err(format!("chart illegally contains content outside the base directory: {path:?}"));
+        }
+        files.push((parts[1..].join("/"), strip_bom(data)));
+    }
+    if files.is_empty() {
+        return Err("no files in chart archive".to_owned());
+    }
+    Ok(files)
+}
+
+fn file(name: &str, data: &[u8]) -> ChartFile {
+    ChartFile { name: name.to_owned(), data: data.to_vec() }
+}
+
+/// Helm's `loader.LoadFiles`: the chart's parts by name, then its subcharts from `charts/`
+/// (folders and `.tgz` archives; names starting with `_` or `.` skipped), in name order.
+fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
+    let mut chart = Chart::default();
+    let mut have_metadata = false;
+    for (name, data) in &files {
+        if name == "Chart.yaml" {
+            let value = read_yaml(data).map_err(|e| format!("cannot load Chart.yaml: error converting YAML to JSON: {e}"))?;
+            metadata::decode_into(&mut chart.metadata, &value)
+                .map_err(|e| format!("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: {e}"))?;
+            if chart.metadata.api_version.is_empty() {
+                chart.metadata.api_version = "v1".to_owned();
+            }
+            have_metadata = true;
+        }
+    }
+    let mut subcharts: std::collections::BTreeMap<String, Vec<(String, Vec<u8>)>> = Default::default();
+    for (name, data) in &files {
+        match name.as_str() {
+            "Chart.yaml" | "Chart.lock" => {}
+            "values.yaml" => {
+                chart.values = crate::values::load_values(data).map_err(|e| format!("cannot load values.yaml: {e}"))?;
+            }
+            "values.schema.json" => {
+                chart.schema = Some(
+                    serde_json::from_slice(data).map_err(|e| format!("cannot load values.schema.json: {e}"))?,
+                );
+            }
+            "requirements.yaml" => {
+                let value = read_yaml(data)
+                    .map_err(|e| format!("cannot load requirements.yaml: error converting YAML to JSON: {e}"))?;
+                metadata::decode_into(&mut chart.metadata, &value).map_err(|e| {
+                    format!("cannot load requirements.yaml: error unmarshaling JSON: while decoding JSON: {e}")
+                })?;
+                have_metadata = true;
+                if chart.metadata.api_version == "v1" {
+                    chart.files.push(file(name, data));
+                }
+            }
+            "requirements.lock" => {
+                have_metadata = true;
+                if chart.metadata.api_version == "v1" {
+                    chart.files.push(file(name, data));
+                }
+            }
+            _ if name.starts_with("templates/") => chart.templates.push(file(name, data)),
+            _ if name.starts_with("charts/") => {
+                if name.ends_with(".prov") {
+                    chart.files.push(file(name, data));
+                    continue;
+                }
+                let rest = &name["charts/".len()..];
+                let cname = rest.split('/').next().unwrap_or_default().to_owned();
+                subcharts.entry(cname).or_default().push((rest.to_owned(), data.clone()));
+            }
+            _ => chart.files.push(file(name, data)),
+        }
+    }
+    if !have_metadata {
+        return Err("Chart.yaml file is missing".to_owned());
+    }
+    if chart.values.is_null() {
+        chart.values = Value::Object(Default::default());
+    }
+    metadata::validate(&mut chart.metadata)?;
+    chart.crds = chart
+        .files
+        .iter()
+        .filter(|f| {
+            f.name.starts_with("crds/")
+                && [".yaml", ".yml", ".json"].iter().any(|ext| f.name.ends_with(ext))
+        })
+        .cloned()
+        .collect();
+    let parent = chart.metadata.name.clone();
+    for (n, files) in subcharts {
+        if n.starts_with('_') || n.starts_with('.') {
+            continue;
+        }
+        let sub = if n.ends_with(".tgz") {
+            let first = &files[0];
+            if first.0 != n {
+                return Err(format!("error unpacking subchart tar in {parent}: expected {n}, got {}", first.0));
+            }
+            archive_files(&first.1, &n).and_then(load_files)
+        } else {
+            let inner: Vec<(String, Vec<u8>)> = files
+                .into_iter()
+                .filter_map(|(name, data)| name.split_once('/').map(|(_, rest)| (rest.to_owned(), data)))
+                .collect();
+            load_files(inner)
+        };
+        let sub = sub.map_err(|e| format!("error unpacking subchart {n} in {parent}: {e}"))?;
+        chart.dependencies.push(sub);
+    }
+    Ok(chart)
+}
+
+fn read_yaml(data: &[u8]) -> Result<Value, String> {
+    let text = String::from_utf8_lossy(data);
+    crate::yaml::from_yaml(&text)
+}
+
+/// Fills in `.Chart` documents: the top chart is the root.
+fn finish(chart: &mut Chart, is_root: bool) {
+    chart.metadata.document = metadata::chart_object_rooted(&chart.metadata, is_root);
+    for dep in &mut chart.dependencies {
+        finish(dep, false);
+    }
+}
+
+/// Recomputes every `.Chart` document after dependency processing changed names or lists.
+pub(crate) fn refresh_documents(chart: &mut Chart) {
+    finish(chart, true);
 }
