@@ -19,7 +19,9 @@
 //!   libyaml: in flow collections a plain scalar followed by `:` and `,[]{}` is an error here
 //!   ("found unexpected ':'") and `?` does not end a plain scalar;
 //! - Go iterates maps in random order: when two keys name the same JSON key (`1` and `"1"`),
-//!   which value wins, and which of several bad keys an error names, is random in Go;
+//!   which value wins, and which of several bad keys an error names, is random in Go; and
+//!   go-yaml's key order is not transitive where numbers with leading zeros meet letters
+//!   (`"01" < "10" < "1b" < "01"`), so that Go's order of such keys is its chance too;
 //! - `%#v` in the rare error messages that print a value is close to Go's, not exact.
 
 mod emit;
@@ -55,7 +57,88 @@ pub fn from_yaml_array(text: &str) -> Result<Vec<Value>, String> {
 
 /// `sigs.k8s.io/yaml.Marshal(value)`: the text ends in a line break (Helm's `toYaml` trims it).
 pub fn to_yaml(value: &Value) -> Result<String, String> {
-    Ok(emit::marshal(&json_to_go(value)))
+    let go = if reads_back_as_is(value, 0) {
+        json_to_go(value)
+    } else {
+        // What go-yaml makes of the JSON text differs from the value: read it as Go does.
+        let text = go_json_text(value);
+        read::unmarshal(&text).map_err(|e| format!("error converting JSON to YAML: {e}"))?.unwrap_or(GoValue::Null)
+    };
+    Ok(emit::marshal(&go))
+}
+
+/// Whether go-yaml reads `json.Marshal(value)` back as the same value, which is so unless a
+/// string holds a character that JSON leaves raw and YAML does not take as it is (U+0085 is a
+/// line break, folded to a space in a quoted scalar; U+007F..U+009F, U+FFFE and U+FFFF are
+/// refused), a key is too long to be a simple key (libyaml gives up after 1024 characters), or
+/// the nesting reaches go-yaml's depth limit.
+fn reads_back_as_is(value: &Value, depth: usize) -> bool {
+    let plain = |s: &str| !s.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}');
+    match value {
+        Value::String(s) => plain(s),
+        Value::Array(items) => depth < 5_000 && items.iter().all(|v| reads_back_as_is(v, depth + 1)),
+        Value::Object(entries) => {
+            depth < 5_000 && entries.iter().all(|(k, v)| k.len() < 500 && plain(k) && reads_back_as_is(v, depth + 1))
+        }
+        _ => true,
+    }
+}
+
+/// `json.Marshal`'s text of a value, as far as go-yaml's reading of it can tell (keys sorted,
+/// the escapes that matter, numbers as encoding/json writes them).
+fn go_json_text(value: &Value) -> String {
+    fn string(s: &str, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) if n.is_f64() => out.push_str(&gonum::json_float(n.as_f64().unwrap_or(0.0))),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::String(s) => string(s, out),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            Value::Object(entries) => {
+                let mut sorted: Vec<(&String, &Value)> = entries.iter().collect();
+                sorted.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (k, v)) in sorted.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    string(k, out);
+                    out.push(':');
+                    write(v, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 /// Helm's `toToml`: BurntSushi/toml's encoder of the value (a map: TOML has no other document).

@@ -119,8 +119,11 @@ impl Builder<'_> {
 /// stream without documents).
 pub fn unmarshal(text: &str) -> Result<Option<GoValue>, String> {
     let text = if text.is_empty() { "\n" } else { text };
-    let mut bytes = text.as_bytes();
+    // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
+    // character of U+F000..U+FFFF that is not the BOM (go-yaml v2 reads it); a BOM is skipped.
+    let mut bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
     let mut parser = Parser::new();
+    parser.set_encoding(libyaml_safer::Encoding::Utf8);
     parser.set_input_string(&mut bytes);
     let mut b = Builder { parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
     b.next()?; // STREAM-START

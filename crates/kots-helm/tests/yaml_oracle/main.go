@@ -2,12 +2,14 @@
 // under a faithful copy of sigs.k8s.io/yaml's conversions, which is what Helm reads values
 // and runs toYaml/fromYaml/fromYamlArray with.
 //
-// One JSON case a line on stdin: {"op": "to_yaml"|"from_yaml"|"from_yaml_array", "input": "…"}.
+// One JSON case a line on stdin: {"op": "to_yaml"|"from_yaml"|"from_yaml_array"|
+// "from_yaml_to_yaml", "input": "…"}.
 // One JSON answer a line on stdout: {"output": "…"} or {"error": "…"}. For to_yaml the input
 // is JSON text, read as Helm's values would be held in Go (integers as int64, numbers with a
 // fraction or exponent as float64); the output is sigs.k8s.io/yaml.Marshal's text. For the
 // from_* ops the input is YAML text and the output is the JSON text (encoding/json) of what
-// sigs.k8s.io/yaml.Unmarshal put into a map[string]interface{} ([]interface{}).
+// sigs.k8s.io/yaml.Unmarshal put into a map[string]interface{} ([]interface{}); from_yaml_to_yaml
+// is Marshal of that map (Helm's `toYaml .Values`).
 package main
 
 import (
@@ -242,6 +244,13 @@ func run(req request) (out string, err error) {
 		}
 		j, err := json.Marshal(m)
 		return string(j), err
+	case "from_yaml_to_yaml":
+		m := map[string]interface{}{}
+		if err := Unmarshal([]byte(req.Input), &m); err != nil {
+			return "", err
+		}
+		y, err := Marshal(m)
+		return string(y), err
 	case "from_yaml_array":
 		a := []interface{}{}
 		if err := Unmarshal([]byte(req.Input), &a); err != nil {
