@@ -1,0 +1,438 @@
+//! go-yaml v2's `Unmarshal` into `interface{}` (`decode.go`): libyaml's events (from
+//! libyaml-safer, the libyaml that go-yaml v2 is a port of) made into a node tree of the first
+//! document, anchors and aliases as go-yaml resolves them, merge keys (`<<`, a map or a list of
+//! maps: keys already there are overwritten by merged ones, later keys overwrite both, the first
+//! map of a list wins), and the parse errors worded and numbered as go-yaml words them.
+
+use libyaml_safer::{ErrorKind, EventData, Parser};
+
+use super::resolve::{BINARY_TAG, GoValue, MERGE_TAG, Resolved, TIMESTAMP_TAG, resolve};
+
+enum Kind {
+    Scalar { value: String, tag: String, implicit: bool },
+    Seq(Vec<usize>),
+    Map(Vec<usize>),
+    Alias { name: String, target: usize },
+}
+
+struct Node {
+    kind: Kind,
+}
+
+/// go-yaml's `parser.fail`: the line is the problem's (one more for a scanner error, which has
+/// not counted its line yet), else the context's; none when that is the first line.
+fn parse_error(e: &libyaml_safer::Error) -> String {
+    let problem_line = e.problem_mark().map_or(0, |m| m.line);
+    let line = if problem_line != 0 {
+        if e.kind() == ErrorKind::Scanner { problem_line + 1 } else { problem_line }
+    } else {
+        e.context_mark().map_or(0, |m| m.line)
+    };
+    let problem = e.problem();
+    let problem = if problem.is_empty() { "unknown problem parsing YAML content" } else { problem };
+    if line != 0 { format!("yaml: line {line}: {problem}") } else { format!("yaml: {problem}") }
+}
+
+/// go-yaml v2 stops at 10,000 levels of flow or block nesting (its scanner's limit).
+const MAX_DEPTH: usize = 10_000;
+
+struct Builder<'a> {
+    parser: Parser<&'a mut &'a [u8]>,
+    nodes: Vec<Node>,
+    anchors: std::collections::HashMap<String, usize>,
+    peeked: Option<libyaml_safer::Event>,
+}
+
+impl Builder<'_> {
+    fn peek(&mut self) -> Result<&libyaml_safer::Event, String> {
+        if self.peeked.is_none() {
+            let event = self.parser.parse().map_err(|e| parse_error(&e))?;
+            self.peeked = Some(event);
+        }
+        Ok(self.peeked.as_ref().expect("just peeked"))
+    }
+
+    fn next(&mut self) -> Result<libyaml_safer::Event, String> {
+        self.peek()?;
+        Ok(self.peeked.take().expect("just peeked"))
+    }
+
+    fn push(&mut self, kind: Kind) -> usize {
+        self.nodes.push(Node { kind });
+        self.nodes.len() - 1
+    }
+
+    /// One node and everything under it, without recursion (a stack of open collections).
+    fn node(&mut self) -> Result<usize, String> {
+        // Open collections: (node, children so far).
+        let mut open: Vec<(usize, Vec<usize>)> = Vec::new();
+        loop {
+            let event = self.next()?;
+            let line = event.start_mark.line + 1;
+            let is_seq = matches!(event.data, EventData::SequenceStart { .. });
+            let finished = match event.data {
+                EventData::Scalar { anchor, tag, value, plain_implicit: implicit, .. } => {
+                    let id = self.push(Kind::Scalar { value, tag: tag.unwrap_or_default(), implicit });
+                    if let Some(anchor) = anchor {
+                        self.anchors.insert(anchor, id);
+                    }
+                    Some(id)
+                }
+                EventData::Alias { anchor } => {
+                    let Some(&target) = self.anchors.get(&anchor) else {
+                        return Err(format!("yaml: unknown anchor '{anchor}' referenced"));
+                    };
+                    Some(self.push(Kind::Alias { name: anchor, target }))
+                }
+                EventData::SequenceStart { anchor, .. } | EventData::MappingStart { anchor, .. } => {
+                    let id = self.push(if is_seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) });
+                    if let Some(anchor) = anchor {
+                        self.anchors.insert(anchor, id);
+                    }
+                    if open.len() >= MAX_DEPTH {
+                        return Err(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}"));
+                    }
+                    open.push((id, Vec::new()));
+                    None
+                }
+                EventData::SequenceEnd | EventData::MappingEnd => {
+                    let (id, children) = open.pop().expect("an end event closes an open collection");
+                    match &mut self.nodes[id].kind {
+                        Kind::Seq(c) | Kind::Map(c) => *c = children,
+                        _ => unreachable!("open collections are collections"),
+                    }
+                    Some(id)
+                }
+                other => return Err(format!("yaml: did not expect {other:?}")),
+            };
+            if let Some(id) = finished {
+                match open.last_mut() {
+                    Some((_, children)) => children.push(id),
+                    None => return Ok(id),
+                }
+            }
+        }
+    }
+}
+
+/// The first document of `text` as go-yaml v2 decodes it into an `interface{}` (`None` for a
+/// stream without documents).
+pub fn unmarshal(text: &str) -> Result<Option<GoValue>, String> {
+    let text = if text.is_empty() { "\n" } else { text };
+    // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
+    // character of U+F000..U+FFFF that is not the BOM (go-yaml v2 reads it); a BOM is skipped.
+    let mut bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
+    let mut parser = Parser::new();
+    parser.set_encoding(libyaml_safer::Encoding::Utf8);
+    parser.set_input_string(&mut bytes);
+    let mut b = Builder { parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
+    b.next()?; // STREAM-START
+    if matches!(b.peek()?.data, EventData::StreamEnd) {
+        return Ok(None);
+    }
+    b.next()?; // DOCUMENT-START
+    let root = b.node()?;
+    // DOCUMENT-END: go-yaml reads it (its errors count), and nothing after it.
+    b.next()?;
+    let mut d = Decoder { nodes: &b.nodes, active: Vec::new(), decode_count: 0, alias_count: 0, alias_depth: 0 };
+    d.unmarshal(root).map(Some)
+}
+
+struct Decoder<'a> {
+    nodes: &'a [Node],
+    active: Vec<usize>,
+    decode_count: u64,
+    alias_count: u64,
+    alias_depth: u64,
+}
+
+fn allowed_alias_ratio(decode_count: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    if decode_count <= LOW {
+        0.99
+    } else if decode_count >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decode_count - LOW) as f64 / (HIGH - LOW) as f64)
+    }
+}
+
+fn want_map() -> String {
+    "yaml: map merge requires map or sequence of maps as the value".to_string()
+}
+
+impl Decoder<'_> {
+    fn count(&mut self) -> Result<(), String> {
+        self.decode_count += 1;
+        if self.alias_depth > 0 {
+            self.alias_count += 1;
+        }
+        if self.alias_count > 100
+            && self.decode_count > 1000
+            && self.alias_count as f64 / self.decode_count as f64 > allowed_alias_ratio(self.decode_count)
+        {
+            return Err("yaml: document contains excessive aliasing".to_string());
+        }
+        Ok(())
+    }
+
+    fn unmarshal(&mut self, id: usize) -> Result<GoValue, String> {
+        self.count()?;
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &self.nodes[id].kind {
+            Kind::Alias { name, target } => {
+                let target = *target;
+                self.enter_alias(id, name)?;
+                let value = self.unmarshal(target);
+                self.leave_alias();
+                value
+            }
+            Kind::Scalar { value, tag, implicit } => scalar(value, tag, *implicit),
+            Kind::Seq(children) => {
+                let children = children.clone();
+                let mut items = Vec::with_capacity(children.len());
+                for child in children {
+                    items.push(self.unmarshal(child)?);
+                }
+                Ok(GoValue::Seq(items))
+            }
+            Kind::Map(_) => {
+                let mut entries = Vec::new();
+                self.mapping(id, &mut entries)?;
+                Ok(GoValue::Map(entries))
+            }
+        })
+    }
+
+    fn enter_alias(&mut self, id: usize, name: &str) -> Result<(), String> {
+        if self.active.contains(&id) {
+            return Err(format!("yaml: anchor '{name}' value contains itself"));
+        }
+        self.active.push(id);
+        self.alias_depth += 1;
+        Ok(())
+    }
+
+    fn leave_alias(&mut self) {
+        self.active.pop();
+        self.alias_depth -= 1;
+    }
+
+    /// `d.mapping` into an existing map (a merge adds to the map being built).
+    fn mapping(&mut self, id: usize, out: &mut Vec<(GoValue, GoValue)>) -> Result<(), String> {
+        let Kind::Map(children) = &self.nodes[id].kind else { unreachable!("a mapping node") };
+        let children = children.clone();
+        for pair in children.chunks(2) {
+            let (key, value) = (pair[0], pair[1]);
+            if self.is_merge(key) {
+                self.merge(value, out)?;
+                continue;
+            }
+            let k = self.unmarshal(key)?;
+            if matches!(k, GoValue::Map(_) | GoValue::Seq(_)) {
+                return Err(format!("yaml: invalid map key: {}", go_sharp_v(&k, false)));
+            }
+            let v = self.unmarshal(value)?;
+            match out.iter_mut().find(|(existing, _)| existing.same_key(&k)) {
+                Some(entry) => entry.1 = v,
+                None => out.push((k, v)),
+            }
+        }
+        Ok(())
+    }
+
+    fn is_merge(&self, id: usize) -> bool {
+        matches!(&self.nodes[id].kind, Kind::Scalar { value, tag, implicit } if value == "<<" && (*implicit || tag == MERGE_TAG))
+    }
+
+    fn is_mapping(&self, id: usize) -> bool {
+        matches!(self.nodes[id].kind, Kind::Map(_))
+    }
+
+    /// `d.unmarshal(n, out)` where `out` is the map being built: only a mapping (or an alias of
+    /// one) can be merged.
+    fn merge_one(&mut self, id: usize, out: &mut Vec<(GoValue, GoValue)>) -> Result<(), String> {
+        self.count()?;
+        match &self.nodes[id].kind {
+            Kind::Alias { name, target } => {
+                let target = *target;
+                self.enter_alias(id, name)?;
+                let result = self.merge_one(target, out);
+                self.leave_alias();
+                result
+            }
+            Kind::Map(_) => self.mapping(id, out),
+            _ => Err(want_map()),
+        }
+    }
+
+    fn merge(&mut self, id: usize, out: &mut Vec<(GoValue, GoValue)>) -> Result<(), String> {
+        match &self.nodes[id].kind {
+            Kind::Map(_) => self.merge_one(id, out),
+            Kind::Alias { target, .. } => {
+                if !self.is_mapping(*target) {
+                    return Err(want_map());
+                }
+                self.merge_one(id, out)
+            }
+            Kind::Seq(children) => {
+                let children = children.clone();
+                for &child in children.iter().rev() {
+                    match &self.nodes[child].kind {
+                        Kind::Alias { target, .. } if !self.is_mapping(*target) => return Err(want_map()),
+                        Kind::Alias { .. } | Kind::Map(_) => {}
+                        _ => return Err(want_map()),
+                    }
+                    self.merge_one(child, out)?;
+                }
+                Ok(())
+            }
+            Kind::Scalar { .. } => Err(want_map()),
+        }
+    }
+}
+
+/// `d.scalar` into an `interface{}`.
+fn scalar(value: &str, tag: &str, implicit: bool) -> Result<GoValue, String> {
+    if tag.is_empty() && !implicit {
+        return Ok(GoValue::Str(value.to_string()));
+    }
+    let (rtag, resolved) = resolve(tag, value)?;
+    if rtag == BINARY_TAG {
+        let data = base64_decode(value).ok_or("yaml: !!binary value contains invalid base64 data")?;
+        return Ok(GoValue::Str(String::from_utf8_lossy(&data).into_owned()));
+    }
+    if rtag == TIMESTAMP_TAG {
+        return Ok(GoValue::Str(value.to_string()));
+    }
+    Ok(match resolved {
+        Resolved::Null => GoValue::Null,
+        Resolved::Bool(b) => GoValue::Bool(b),
+        Resolved::Int(i) => GoValue::Int(i),
+        Resolved::Uint(u) => GoValue::Uint(u),
+        Resolved::Float(f) => GoValue::Float(f),
+        Resolved::Merge => GoValue::Str("<<".to_string()),
+        Resolved::Timestamp | Resolved::Str => GoValue::Str(value.to_string()),
+    })
+}
+
+/// `base64.StdEncoding.DecodeString`: padded, no whitespace but CR and LF (which Go skips).
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let clean: Vec<u8> = text.bytes().filter(|&c| c != b'\n' && c != b'\r').collect();
+    if clean.len() % 4 != 0 {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::new();
+    let chunks = clean.chunks(4).count();
+    for (n, chunk) in clean.chunks(4).enumerate() {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && n + 1 != chunks) {
+            return None;
+        }
+        let mut acc: u32 = 0;
+        for &c in &chunk[..4 - pad] {
+            acc = (acc << 6) | value(c)?;
+        }
+        acc <<= 6 * pad as u32;
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..4 - pad]);
+    }
+    Some(out)
+}
+
+/// Go's `strconv.Quote`, as `%#v` prints a string.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() || c == '\u{feff}' => {
+                if (c as u32) < 0x10000 {
+                    out.push_str(&format!("\\u{:04x}", c as u32));
+                } else {
+                    out.push_str(&format!("\\U{:08x}", c as u32));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `%#v` of a decoded value (`inside`: an element of a collection, where nil is
+/// `interface {}(nil)`).
+pub fn go_sharp_v(v: &GoValue, inside: bool) -> String {
+    match v {
+        GoValue::Null if inside => "interface {}(nil)".to_string(),
+        GoValue::Null => "<nil>".to_string(),
+        GoValue::Bool(b) => b.to_string(),
+        GoValue::Int(i) => i.to_string(),
+        GoValue::Uint(u) => format!("0x{u:x}"),
+        GoValue::Float(f) => super::gonum::format_g(*f),
+        GoValue::Str(s) => go_quote(s),
+        GoValue::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(|i| go_sharp_v(i, true)).collect();
+            format!("[]interface {{}}{{{}}}", inner.join(", "))
+        }
+        GoValue::Map(entries) => {
+            let mut inner: Vec<(String, String)> =
+                entries.iter().map(|(k, v)| (go_sharp_v(k, true), go_sharp_v(v, true))).collect();
+            inner.sort();
+            let inner: Vec<String> = inner.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            format!("map[interface {{}}]interface {{}}{{{}}}", inner.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> GoValue {
+        GoValue::Str(text.to_string())
+    }
+
+    // Expected values and messages from gopkg.in/yaml.v2 2.4.0 (yaml.Unmarshal into interface{}).
+    #[test]
+    fn merges_overwrite_as_go_yaml_v2_merges() {
+        let v = unmarshal("a: &a {p: 1, q: 2}\nb:\n  p: 0\n  <<: *a\n  q: 3\n").unwrap().unwrap();
+        let GoValue::Map(entries) = v else { panic!("a map") };
+        assert_eq!(entries[1].1, GoValue::Map(vec![(s("p"), GoValue::Int(1)), (s("q"), GoValue::Int(3))]));
+    }
+
+    #[test]
+    fn errors_are_worded_as_go_yaml_words_them() {
+        assert_eq!(unmarshal("a: b: c").unwrap_err(), "yaml: mapping values are not allowed in this context");
+        assert_eq!(unmarshal("x: 1\ny: [").unwrap_err(), "yaml: line 2: did not find expected node content");
+        assert_eq!(unmarshal("a: *b").unwrap_err(), "yaml: unknown anchor 'b' referenced");
+        assert_eq!(unmarshal("a: &a [*a]").unwrap_err(), "yaml: anchor 'a' value contains itself");
+        assert_eq!(unmarshal("<<: 1").unwrap_err(), want_map());
+    }
+
+    #[test]
+    fn only_the_first_document_counts() {
+        assert_eq!(unmarshal("a\n---\n: : [").unwrap(), Some(s("a")));
+        assert_eq!(unmarshal("").unwrap(), None);
+        assert_eq!(unmarshal("# only a comment\n").unwrap(), None);
+    }
+}
