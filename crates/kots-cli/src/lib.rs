@@ -7,6 +7,7 @@ pub mod app_folder;
 pub mod download;
 pub mod example_image;
 pub mod folder;
+pub mod helm;
 pub mod license;
 pub mod naming;
 pub mod progress;

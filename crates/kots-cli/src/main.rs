@@ -46,6 +46,62 @@ enum Command {
     /// FILE prints one file; a folder prints every file under a `# Source:` header; `-` reads
     /// standard input. Exits non-zero when a file does not render, naming file, line and column.
     Template(TemplateArgs),
+    /// Helm charts, rendered as Helm renders them (no Helm binary, no cluster).
+    #[command(subcommand)]
+    Helm(HelmCommand),
+}
+
+#[derive(Subcommand)]
+enum HelmCommand {
+    /// Print what a chart renders to, as `helm template` prints it.
+    ///
+    /// CHART is a chart folder or a `.tgz`. With `-o json`, the engine's whole view instead:
+    /// every template that is not a partial (NOTES.txt and empty renders included), by Helm's
+    /// template path (`CHART/charts/SUB/templates/x.yaml`).
+    Template(HelmTemplateArgs),
+}
+
+#[derive(Args)]
+struct HelmTemplateArgs {
+    /// The release name (default `release-name`), then the chart; or just the chart.
+    #[arg(value_name = "[NAME] CHART", num_args = 1..=2, required = true)]
+    args: Vec<PathBuf>,
+    /// A values file; repeatable, later files win.
+    #[arg(long = "values", short = 'f')]
+    values: Vec<PathBuf>,
+    /// KEY=VALUE (`a.b=c,d[0]=e`); repeatable.
+    #[arg(long)]
+    set: Vec<String>,
+    /// KEY=VALUE, the value always a string; repeatable.
+    #[arg(long)]
+    set_string: Vec<String>,
+    /// `.Release.Namespace` (default `default`).
+    #[arg(long, short = 'n')]
+    namespace: Option<String>,
+    /// `.Capabilities.KubeVersion` (default v1.36.0, Helm 4.2's).
+    #[arg(long)]
+    kube_version: Option<String>,
+    /// Also in `.Capabilities.APIVersions`: GROUP/VERSION or GROUP/VERSION/KIND; repeatable.
+    #[arg(long = "api-versions", short = 'a')]
+    api_versions: Vec<String>,
+    /// Render as an upgrade (`.Release.IsUpgrade`).
+    #[arg(long)]
+    is_upgrade: bool,
+    /// `.Release.Revision` (default 1).
+    #[arg(long)]
+    revision: Option<i64>,
+    /// Print the charts' crds/ files first.
+    #[arg(long)]
+    include_crds: bool,
+    /// Leave test hooks out.
+    #[arg(long)]
+    skip_tests: bool,
+    /// Write each template's documents under DIR instead of printing them.
+    #[arg(long)]
+    output_dir: Option<PathBuf>,
+    /// `json`: the engine's map of template path → rendered text.
+    #[arg(long, short = 'o')]
+    output: Option<OutputFormat>,
 }
 
 #[derive(Args)]
@@ -410,6 +466,30 @@ async fn run() -> anyhow::Result<()> {
         Command::Image(ImageCommand::Make(args)) => image_make(args).await,
         Command::Pull(args) => pull(*args).await,
         Command::PushImages(args) => push_images(args).await,
+        Command::Helm(HelmCommand::Template(args)) => {
+            let (name, chart) = match args.args.as_slice() {
+                [chart] => (None, chart.clone()),
+                [name, chart] => (Some(name.display().to_string()), chart.clone()),
+                _ => bail!("helm template takes [NAME] CHART"),
+            };
+            let options = kots_cli::helm::HelmTemplate {
+                name,
+                chart,
+                values_files: args.values,
+                set: args.set,
+                set_string: args.set_string,
+                namespace: args.namespace,
+                kube_version: args.kube_version,
+                api_versions: args.api_versions,
+                is_upgrade: args.is_upgrade,
+                revision: args.revision,
+                include_crds: args.include_crds,
+                skip_tests: args.skip_tests,
+                output_dir: args.output_dir,
+                json: matches!(args.output, Some(OutputFormat::Json)),
+            };
+            kots_cli::helm::run(&options, &mut std::io::stdout().lock())
+        }
         Command::Template(args) => {
             let input = kots_cli::template::TemplateInput::from_arg(&args.input)?;
             let stdout = std::io::stdout();

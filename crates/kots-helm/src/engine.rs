@@ -135,7 +135,7 @@ pub fn render(chart: &Chart, values: &serde_json::Value, options: &Options) -> R
     let release = release_object(options);
     let capabilities = capabilities_object(options)?;
     let mut entries = Vec::new();
-    collect(chart, None, values, &release, &capabilities, &mut entries)?;
+    let _ = collect(chart, None, values, &release, &capabilities, &mut entries)?;
     entries.sort_by(|a, b| helm_order(&a.name, &b.name));
 
     let included: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
@@ -170,7 +170,8 @@ fn helm_order(a: &str, b: &str) -> std::cmp::Ordering {
     depth(b).cmp(&depth(a)).then_with(|| b.cmp(a))
 }
 
-/// The templates of `chart` and its dependencies, each with its chart's data.
+/// The templates of `chart` and its dependencies, each with its chart's data. Returns the
+/// chart's data, which its parent's `.Subcharts` holds under the chart's name (as in Helm).
 fn collect(
     chart: &Chart,
     parent: Option<&str>,
@@ -178,20 +179,21 @@ fn collect(
     release: &Value,
     capabilities: &Value,
     out: &mut Vec<Entry>,
-) -> Result<(), Error> {
+) -> Result<Value, Error> {
     let name = &chart.metadata.name;
     let path = match parent {
         None => name.clone(),
         Some(parent) => format!("{parent}/charts/{name}"),
     };
     let values = if values.is_object() { values.clone() } else { serde_json::json!({}) };
+    let subcharts = kots_template::Map::new(BTreeMap::new(), GoType::Any);
     let data = BTreeMap::from([
         ("Values".to_owned(), Value::from_json(&values)),
-        ("Chart".to_owned(), Value::from_json(&chart_object(&chart.metadata))),
+        ("Chart".to_owned(), Value::from_json(&crate::chart::chart_object_rooted(&chart.metadata, parent.is_none()))),
         ("Files".to_owned(), Value::Object(Arc::new(Files::new(&chart.files)))),
         ("Release".to_owned(), release.clone()),
         ("Capabilities".to_owned(), capabilities.clone()),
-        ("Subcharts".to_owned(), Value::map(BTreeMap::new())),
+        ("Subcharts".to_owned(), Value::Map(subcharts.clone())),
     ]);
     for template in &chart.templates {
         let text = String::from_utf8(template.data.clone())
@@ -205,9 +207,10 @@ fn collect(
     }
     for dependency in &chart.dependencies {
         let sub = values.get(&dependency.metadata.name).cloned().unwrap_or(serde_json::Value::Null);
-        collect(dependency, Some(&path), &sub, release, capabilities, out)?;
+        let child = collect(dependency, Some(&path), &sub, release, capabilities, out)?;
+        subcharts.insert(dependency.metadata.name.clone(), child);
     }
-    Ok(())
+    Ok(Value::map(data))
 }
 
 fn release_object(options: &Options) -> Value {
@@ -408,21 +411,16 @@ fn funcs(options: &Options, included: Arc<Mutex<BTreeMap<String, usize>>>) -> Fu
         let yaml = crate::yaml::to_yaml(&value).map_err(FuncError::new)?;
         Ok(Value::string(yaml.strip_suffix('\n').map(str::to_owned).unwrap_or(yaml)))
     });
+    // Helm's `fromYaml`/`fromYamlArray`: an error becomes the value (`{"Error": …}`, `[…]`).
     map.add("fromYaml", vec![GoType::String], |_, a| {
         Ok(match crate::yaml::from_yaml(a.str_arg(0)?) {
-            Ok(value) if value.is_object() => Value::from_json(&value),
-            Ok(serde_json::Value::Null) => Value::from_json(&serde_json::json!({})),
-            Ok(_) => Value::from_json(&serde_json::json!({"Error": "error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}"})),
+            Ok(value) => Value::from_json(&value),
             Err(e) => Value::from_json(&serde_json::json!({ "Error": e })),
         })
     });
     map.add("fromYamlArray", vec![GoType::String], |_, a| {
-        Ok(match crate::yaml::from_yaml(a.str_arg(0)?) {
-            Ok(serde_json::Value::Array(items)) => Value::from_json(&serde_json::Value::Array(items)),
-            Ok(serde_json::Value::Null) => Value::from_json(&serde_json::json!([])),
-            Ok(_) => Value::from_json(&serde_json::json!([
-                "error unmarshaling JSON: json: cannot unmarshal into Go value of type []interface {}"
-            ])),
+        Ok(match crate::yaml::from_yaml_array(a.str_arg(0)?) {
+            Ok(items) => Value::from_json(&serde_json::Value::Array(items)),
             Err(e) => Value::from_json(&serde_json::json!([e])),
         })
     });
@@ -494,8 +492,9 @@ fn parse_error(error: &kots_template::Error) -> String {
     }
 }
 
-/// Helm's `reformatExecErrorMsg`: the innermost `template: LOC: executing … error calling F:
-/// MESSAGE` becomes `execution error at (LOC): MESSAGE`; anything else `render error in (NAME): …`.
+/// Helm's `reformatExecErrorMsg`: `template: LOC: executing … error calling F: …` becomes
+/// `execution error at (LOC): MESSAGE`, LOC the outermost place (in the file being rendered)
+/// and MESSAGE the innermost error; anything else `render error in (NAME): …`.
 fn exec_error(name: &str, error: &kots_template::Error) -> String {
     let text = error.to_string();
     let mut location = None;
@@ -503,7 +502,9 @@ fn exec_error(name: &str, error: &kots_template::Error) -> String {
     while let Some(rest) = message.strip_prefix("template: ") {
         let Some((loc, after)) = rest.split_once(": executing \"") else { break };
         let Some((_, after)) = after.split_once(">: ") else { break };
-        location = Some(loc.to_owned());
+        // Helm names where the file being rendered called in (the outermost place), and the
+        // innermost message.
+        location.get_or_insert_with(|| loc.to_owned());
         message = after;
         if let Some(calling) = message.strip_prefix("error calling ") {
             match calling.split_once(": ") {
@@ -516,26 +517,6 @@ fn exec_error(name: &str, error: &kots_template::Error) -> String {
         Some(location) => format!("execution error at ({location}): {message}"),
         None => format!("render error in ({name}): {text}"),
     }
-}
-
-/// `.Chart` with Go's field names (what templates read: `.Chart.Name`, `.Chart.AppVersion`).
-fn chart_object(metadata: &crate::chart::Metadata) -> serde_json::Value {
-    let mut object = serde_json::Map::new();
-    for (key, value) in metadata.document.as_object().into_iter().flatten() {
-        let go = match key.as_str() {
-            "apiVersion" => "APIVersion".to_owned(),
-            "appVersion" => "AppVersion".to_owned(),
-            "kubeVersion" => "KubeVersion".to_owned(),
-            other => {
-                let mut chars = other.chars();
-                chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-            }
-        };
-        object.insert(go, value.clone());
-    }
-    object.insert("Name".to_owned(), serde_json::json!(metadata.name));
-    object.insert("Version".to_owned(), serde_json::json!(metadata.version));
-    serde_json::Value::Object(object)
 }
 
 #[cfg(test)]
@@ -581,11 +562,14 @@ mod tests {
         let deploy = "metadata:\n  name: {{ include \"demo.name\" . }}\n  labels:\n    chart: {{ .Chart.Name }}-{{ .Chart.Version }}\n    app: {{ .Chart.AppVersion | quote }}\nspec:\n  replicas: {{ .Values.replicas }}\n  env: {{ toYaml .Values.image | nindent 4 }}\n  greeting: {{ tpl .Values.greeting . }}\n  missing: \"{{ .Values.nothere }}\"\n  tmpl: {{ .Template.Name }} {{ .Template.BasePath }}\n  kube: {{ .Capabilities.KubeVersion }} {{ .Capabilities.KubeVersion.Major }} {{ .Capabilities.APIVersions.Has \"apps/v1\" }} {{ .Capabilities.APIVersions.Has \"x/v9\" }}\n  release: {{ .Release.Namespace }} {{ .Release.IsInstall }} {{ .Release.Revision }} {{ .Release.Service }}\n  shared: {{ include \"shared\" . }}\n";
         let files_template = "a: {{ .Files.Get \"files/a.txt\" | quote }}\nlines: {{ .Files.Lines \"files/a.txt\" | len }}\nglob: {{ range $p, $_ := .Files.Glob \"files/*.txt\" }}{{ $p }} {{ end }}\n";
         let chart = Chart {
-            metadata: metadata(
-                "demo",
-                "0.1.0",
-                json!({"apiVersion": "v2", "name": "demo", "version": "0.1.0", "appVersion": "1.2"}),
-            ),
+            metadata: Metadata {
+                app_version: "1.2".into(),
+                ..metadata(
+                    "demo",
+                    "0.1.0",
+                    json!({"apiVersion": "v2", "name": "demo", "version": "0.1.0", "appVersion": "1.2"}),
+                )
+            },
             templates: files(&[
                 (
                     "templates/_helpers.tpl",
@@ -649,6 +633,6 @@ mod tests {
             ..chart
         };
         let error = render(&chart, &json!({}), &Options::default()).unwrap_err().to_string();
-        assert_eq!(error, "execution error at (c/templates/b.yaml:3:5): no");
+        assert_eq!(error, "execution error at (c/templates/b.yaml:1:3): no", "where the file calls in, as Helm says");
     }
 }

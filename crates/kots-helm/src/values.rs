@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
+use crate::Error;
 use crate::chart::is_compatible_range;
 use crate::chart::{Chart, Dependency};
-use crate::Error;
 
 /// `values.yaml` (or a user's values file) as Helm's `LoadValues` reads it: every YAML document
 /// of the file (split as Kubernetes' YAML reader does, at `---` lines) read with Helm's reader
@@ -97,9 +97,9 @@ impl Go {
     fn from_json(v: &Value) -> Go {
         match v {
             Value::Null => Go::Nil,
-            Value::Object(m) => Go::Map(Rc::new(RefCell::new(
-                m.iter().map(|(k, v)| (k.clone(), Go::from_json(v))).collect(),
-            ))),
+            Value::Object(m) => {
+                Go::Map(Rc::new(RefCell::new(m.iter().map(|(k, v)| (k.clone(), Go::from_json(v))).collect())))
+            }
             other => Go::Other(other.clone()),
         }
     }

@@ -16,6 +16,7 @@ use serde_json::json;
 
 mod airgap;
 mod download;
+mod helm;
 mod kustomize;
 mod pull;
 mod pull_cases;

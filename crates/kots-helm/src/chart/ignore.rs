@@ -57,11 +57,8 @@ impl Rules {
         if must_dir {
             rule = &rule[..rule.len() - 1];
         }
-        let (rule, whole_path) = if let Some(anchored) = rule.strip_prefix('/') {
-            (anchored, true)
-        } else {
-            (rule, rule.contains('/'))
-        };
+        let (rule, whole_path) =
+            if let Some(anchored) = rule.strip_prefix('/') { (anchored, true) } else { (rule, rule.contains('/')) };
         self.patterns.push(Pattern { rule: rule.to_owned(), negate, must_dir, whole_path });
         Ok(())
     }

@@ -170,7 +170,9 @@ impl<'a> Validator<'a> {
                 if named {
                     return Some(schema);
                 }
-                m.iter().filter(|(k, _)| !matches!(k.as_str(), "enum" | "const")).find_map(|(_, v)| self.find_anchor(v, anchor))
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "enum" | "const"))
+                    .find_map(|(_, v)| self.find_anchor(v, anchor))
             }
             Value::Array(a) => a.iter().find_map(|v| self.find_anchor(v, anchor)),
             _ => None,
@@ -323,7 +325,9 @@ impl<'a> Validator<'a> {
         let missing = |names: &Value| -> Vec<String> {
             names
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).filter(|n| !obj.contains_key(*n)).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter().filter_map(Value::as_str).filter(|n| !obj.contains_key(*n)).map(str::to_owned).collect()
+                })
                 .unwrap_or_default()
         };
         if let Some(req) = s.get("required") {
@@ -490,7 +494,9 @@ impl<'a> Validator<'a> {
                 None => {}
             }
             match s.get("additionalItems") {
-                Some(Value::Bool(false)) if evaluated != arr.len() && matches!(s.get("items"), Some(Value::Array(_))) => {
+                Some(Value::Bool(false))
+                    if evaluated != arr.len() && matches!(s.get("items"), Some(Value::Array(_))) =>
+                {
                     errors.push(err(format!("last {} additionalItem(s) not allowed", arr.len() - evaluated)));
                 }
                 Some(sch @ Value::Object(_)) if matches!(s.get("items"), Some(Value::Array(_))) => {

@@ -11,8 +11,8 @@
 
 use std::cmp::Ordering;
 
-use super::resolve::{GoValue, is_base60_float, resolve_plain, Resolved};
 use super::gonum::format_g;
+use super::resolve::{GoValue, Resolved, is_base60_float, resolve_plain};
 
 const BEST_INDENT: i64 = 2;
 const BEST_WIDTH: i64 = 80;
@@ -827,7 +827,10 @@ mod tests {
     #[test]
     fn collections_are_block_style_with_sequences_under_keys_not_indented() {
         let v = GoValue::Map(vec![
-            (s("b"), GoValue::Seq(vec![GoValue::Int(1), GoValue::Map(vec![(s("x"), s("y")), (s("a"), GoValue::Null)])])),
+            (
+                s("b"),
+                GoValue::Seq(vec![GoValue::Int(1), GoValue::Map(vec![(s("x"), s("y")), (s("a"), GoValue::Null)])]),
+            ),
             (s("a"), GoValue::Map(vec![])),
             (s("c"), GoValue::Seq(vec![])),
         ]);
@@ -838,7 +841,8 @@ mod tests {
     fn keys_sort_with_numbers_inside_as_numbers() {
         let mut keys = vec![s("a10"), s("a9"), s("B"), s("a"), s("1"), s("01")];
         keys.sort_by(key_order);
-        let names: Vec<String> = keys.iter().map(|k| if let GoValue::Str(t) = k { t.clone() } else { String::new() }).collect();
+        let names: Vec<String> =
+            keys.iter().map(|k| if let GoValue::Str(t) = k { t.clone() } else { String::new() }).collect();
         assert_eq!(names, ["1", "01", "B", "a", "a9", "a10"]);
     }
 }

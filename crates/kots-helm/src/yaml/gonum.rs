@@ -152,11 +152,7 @@ pub fn parse_int0(s: &str) -> Option<i64> {
     };
     let magnitude = parse_uint0(rest)?;
     if negative {
-        if magnitude <= 1 << 63 {
-            Some((magnitude as i64).wrapping_neg())
-        } else {
-            None
-        }
+        if magnitude <= 1 << 63 { Some((magnitude as i64).wrapping_neg()) } else { None }
     } else {
         i64::try_from(magnitude).ok()
     }

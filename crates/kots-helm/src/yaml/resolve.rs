@@ -3,9 +3,7 @@
 //! values that decoding gives (`int`, `uint64`, `float64`, `string`, `bool`, nil, slices and
 //! `map[interface{}]interface{}`).
 
-use super::gonum::{
-    is_yaml_style_float, parse_decimal_float, parse_int0, parse_int2, parse_uint0, parse_uint2,
-};
+use super::gonum::{is_yaml_style_float, parse_decimal_float, parse_int0, parse_int2, parse_uint0, parse_uint2};
 
 pub const STR_TAG: &str = "tag:yaml.org,2002:str";
 pub const BOOL_TAG: &str = "tag:yaml.org,2002:bool";
@@ -160,11 +158,7 @@ pub fn resolve(tag: &str, s: &str) -> Result<(String, Resolved), String> {
     if !resolvable {
         return Ok((tag.to_string(), Resolved::Str));
     }
-    let resolved = if tag == STR_TAG {
-        Resolved::Str
-    } else {
-        resolve_text(s, tag.is_empty() || tag == TIMESTAMP_TAG)
-    };
+    let resolved = if tag == STR_TAG { Resolved::Str } else { resolve_text(s, tag.is_empty() || tag == TIMESTAMP_TAG) };
     let rtag = resolved.tag();
     if tag.is_empty() || tag == rtag || tag == STR_TAG {
         return Ok((rtag.to_string(), resolved));

@@ -323,6 +323,16 @@ fn translate(pattern: &str) -> Result<String, FuncError> {
                     return Err(syntax_error("invalid escape sequence", &format!("\\{e}")));
                 }
             }
+            // In Go a `-` right after a class escape in a class is itself (`[\w-.]` is word
+            // characters, `-` and `.`); the `regex` crate would read a range.
+            if in_class
+                && matches!(e, 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'p' | 'P')
+                && chars.get(i) == Some(&'-')
+                && chars.get(i + 1).is_some_and(|c| *c != ']')
+            {
+                out.push_str("\\-");
+                i += 1;
+            }
             continue;
         }
         if in_class {
@@ -552,6 +562,15 @@ fn quote_meta(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dash_after_a_class_escape_in_a_class_is_itself_as_in_go() {
+        // Go: regexp.MustCompile(`^[\w-\.]+$`).MatchString("a-b.c") is true; `[\d-z]` is
+        // digits, `-` and `z`.
+        assert!(compile(r"^[\w-\.]+$").unwrap().is_match("a-b.c"));
+        let re = compile(r"^[\d-z]+$").unwrap();
+        assert!(re.is_match("1-z") && !re.is_match("y"));
+    }
     use crate::sprig::conv::test_support::*;
 
     #[test]
