@@ -159,6 +159,10 @@ pub fn base_files(
     if !patches.is_empty() {
         kustomization["patchesStrategicMerge"] = json!(patches);
     }
+    if resources.is_empty() {
+        // KOTS leaves an empty list out.
+        kustomization.as_object_mut().expect("an object").remove("resources");
+    }
     base.files.push(GeneratedFile { path: "base/kustomization.yaml".to_owned(), content: to_yaml(&kustomization)? });
     if !base.skipped.is_empty() {
         // KOTS's index of them: each path (inside skippedFiles/) and why.

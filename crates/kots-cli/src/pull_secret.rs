@@ -47,7 +47,8 @@ pub fn docker_config(logins: &[RegistryLogin]) -> String {
         .map(|login| {
             let auth =
                 base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", login.username, login.password));
-            (login.host.clone(), json!({"username": login.username, "password": login.password, "auth": auth}))
+            // As KOTS writes it: the login in `auth` only (what Docker and the kubelet read).
+            (login.host.clone(), json!({ "auth": auth }))
         })
         .collect();
     let config = serde_json::to_vec(&json!({ "auths": auths })).expect("JSON serialises");

@@ -39,12 +39,12 @@ impl Parser<'_> {
     fn until(&mut self, stops: &[char]) -> (String, Option<char>) {
         let mut out = String::new();
         while let Some(c) = self.peek() {
-            if c == '\\' {
-                if let Some(next) = self.chars.get(self.at + 1) {
-                    out.push(*next);
-                    self.at += 2;
-                    continue;
-                }
+            if c == '\\'
+                && let Some(next) = self.chars.get(self.at + 1)
+            {
+                out.push(*next);
+                self.at += 2;
+                continue;
             }
             if stops.contains(&c) {
                 return (out, Some(c));

@@ -26,6 +26,13 @@ pub struct Found {
 }
 
 impl Found {
+    /// The spellings `base/` uses: the only ones the midstream's `images:` can rewrite (KOTS
+    /// kinds and charts are not deployed through it).
+    fn in_base(&self) -> BTreeMap<String, FoundImage> {
+        let in_base = |image: &&FoundImage| image.files.iter().any(|file| file.starts_with("base/"));
+        self.images.iter().filter(|(_, image)| in_base(image)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
     /// The spellings of each image, by its full reference.
     fn by_image(&self) -> BTreeMap<String, Vec<&FoundImage>> {
         let mut by_image: BTreeMap<String, Vec<&FoundImage>> = BTreeMap::new();
@@ -46,14 +53,15 @@ pub struct Placed {
 }
 
 /// Reads: the `base/` documents, the KOTS kinds (preflight and support-bundle collectors run
-/// images too) and the Application's `additionalImages`. Writes nothing.
-pub fn find(plan: &Plan, base: &Base) -> anyhow::Result<Found> {
+/// images too), the rendered charts and the Application's `additionalImages`. Writes nothing.
+pub fn find(plan: &Plan, base: &Base, charts: &[(String, serde_json::Value)]) -> anyhow::Result<Found> {
     plan.printer.step("Finding images");
     let documents: Vec<(String, serde_json::Value)> = base
         .documents
         .iter()
         .map(|(name, value)| (format!("base/{name}"), value.clone()))
         .chain(base.kots_kind_documents.iter().filter(|(_, value)| value["kind"] != "Application").cloned())
+        .chain(charts.iter().cloned())
         .collect();
     let application_file = format!("upstream/{}", base.application_file);
     let (images, bad) = find_images(&documents, &base.additional_images, &application_file);
@@ -132,7 +140,8 @@ pub async fn place(
             save_and_push(plan, &found.by_image(), &destinations, target, &online).await?
         }
     };
-    let mut placed = Placed { summaries, rewrites: kustomize_images(&found.images, &destinations), logins: Vec::new() };
+    let mut placed =
+        Placed { summaries, rewrites: kustomize_images(&found.in_base(), &destinations), logins: Vec::new() };
     match &plan.registry_credentials {
         Some(credentials) => placed.logins.push(RegistryLogin {
             host: target.host.clone(),
@@ -150,7 +159,7 @@ pub async fn place(
 /// is listed with its new name; nothing is read or pushed, not even to check.
 fn named_only(plan: &Plan, found: &Found, destinations: &BTreeMap<String, String>, target: &RegistryTarget) -> Placed {
     plan.printer.step(format!("Rewriting image names to {} (--no-push: nothing is pushed)", target.prefix()));
-    let mut placed = Placed { rewrites: kustomize_images(&found.images, destinations), ..Placed::default() };
+    let mut placed = Placed { rewrites: kustomize_images(&found.in_base(), destinations), ..Placed::default() };
     for (image, spellings) in &found.by_image() {
         let reference = &spellings[0].reference;
         let destination = destinations

@@ -6,6 +6,7 @@
 //! `render`, `images` (find, then save and push), `overlays`, and the swap-in of the staging
 //! folder. The [`Printer`] decides what the user sees.
 
+mod charts;
 mod images;
 mod overlays;
 mod plan;
@@ -114,7 +115,22 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     for (file, reason) in rendered.base.skipped.iter().filter(|(_, reason)| !reason.is_empty()) {
         plan.printer.detail(format!("{reason}: kept in {}, left out of base/", file.path));
     }
-    let found = images::find(plan, &rendered.base)?;
+    // KOTS's v1beta2 HelmCharts, rendered as `helm template` does (not while config is needed).
+    let charts = match rendered.config_needed.is_empty() {
+        true => charts::v1beta2(
+            &release.files,
+            &rendered.base.kots_kind_documents,
+            &plan.downstream,
+            plan.namespace.as_deref(),
+        )?,
+        false => Vec::new(),
+    };
+    for chart in &charts {
+        plan.printer.detail(format!("Helm chart {} rendered into helm/{0}/", chart.release_name));
+    }
+    let chart_documents: Vec<(String, serde_json::Value)> =
+        charts.iter().flat_map(|chart| chart.documents.iter().cloned()).collect();
+    let found = images::find(plan, &rendered.base, &chart_documents)?;
     let staging = Staging::prepare(&app_dir)?;
     // Until the Config is complete the images are not known yet (KOTS lists none either).
     let known = match rendered.config_needed.is_empty() {
@@ -126,9 +142,11 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         return Err(config_needed(plan, &rendered, staging, complete));
     }
     write_base(&rendered.base, staging.path())?;
+    charts::write(&charts, staging.path())?;
     let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
     overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, staging.path())?;
     overlays::write_rendered(plan, staging.path())?;
+    charts::write_rendered(&charts, staging.path())?;
     staging.commit()?;
     let summary = PullSummary {
         app_slug: app.app_slug.clone(),
@@ -177,7 +195,7 @@ fn write_records(
     encryption_key: &str,
     root: &std::path::Path,
 ) -> anyhow::Result<()> {
-    for old in ["upstream", "base", "kotsKinds", "skippedFiles"] {
+    for old in ["upstream", "base", "kotsKinds", "skippedFiles", "helm"] {
         folder::remove(&root.join(old))?;
     }
     for (path, content) in &release.files {
