@@ -11,8 +11,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::Error;
-pub use metadata::{chart_object, chart_object_rooted};
 pub(crate) use metadata::is_compatible_range;
+pub use metadata::{chart_object, chart_object_rooted};
 
 /// One file of a chart, by its path inside the chart (`templates/deployment.yaml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,10 +156,7 @@ fn walk(dir: &Path, rel: &str, rules: &ignore::Rules, out: &mut Vec<(String, Vec
             continue;
         }
         if !meta.is_file() {
-            return Err(format!(
-                "cannot load irregular file {} as it has file mode type bits set",
-                full.display()
-            ));
+            return Err(format!("cannot load irregular file {} as it has file mode type bits set", full.display()));
         }
         if meta.len() > MAX_FILE_SIZE {
             return Err(format!("chart file {name:?} is larger than the maximum file size {MAX_FILE_SIZE}"));
@@ -224,7 +221,8 @@ fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
     let mut have_metadata = false;
     for (name, data) in &files {
         if name == "Chart.yaml" {
-            let value = read_yaml(data).map_err(|e| format!("cannot load Chart.yaml: error converting YAML to JSON: {e}"))?;
+            let value =
+                read_yaml(data).map_err(|e| format!("cannot load Chart.yaml: error converting YAML to JSON: {e}"))?;
             metadata::decode_into(&mut chart.metadata, &value)
                 .map_err(|e| format!("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: {e}"))?;
             if chart.metadata.api_version.is_empty() {
@@ -241,9 +239,8 @@ fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
                 chart.values = crate::values::load_values(data).map_err(|e| format!("cannot load values.yaml: {e}"))?;
             }
             "values.schema.json" => {
-                chart.schema = Some(
-                    serde_json::from_slice(data).map_err(|e| format!("cannot load values.schema.json: {e}"))?,
-                );
+                chart.schema =
+                    Some(serde_json::from_slice(data).map_err(|e| format!("cannot load values.schema.json: {e}"))?);
             }
             "requirements.yaml" => {
                 let value = read_yaml(data)
@@ -285,10 +282,7 @@ fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
     chart.crds = chart
         .files
         .iter()
-        .filter(|f| {
-            f.name.starts_with("crds/")
-                && [".yaml", ".yml", ".json"].iter().any(|ext| f.name.ends_with(ext))
-        })
+        .filter(|f| f.name.starts_with("crds/") && [".yaml", ".yml", ".json"].iter().any(|ext| f.name.ends_with(ext)))
         .cloned()
         .collect();
     let parent = chart.metadata.name.clone();

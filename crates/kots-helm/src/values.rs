@@ -9,9 +9,9 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
+use crate::Error;
 use crate::chart::is_compatible_range;
 use crate::chart::{Chart, Dependency};
-use crate::Error;
 
 /// `values.yaml` (or a user's values file) as Helm's `LoadValues` reads it: every YAML document
 /// of the file (split as Kubernetes' YAML reader does, at `---` lines) read with Helm's reader
@@ -97,9 +97,9 @@ impl Go {
     fn from_json(v: &Value) -> Go {
         match v {
             Value::Null => Go::Nil,
-            Value::Object(m) => Go::Map(Rc::new(RefCell::new(
-                m.iter().map(|(k, v)| (k.clone(), Go::from_json(v))).collect(),
-            ))),
+            Value::Object(m) => {
+                Go::Map(Rc::new(RefCell::new(m.iter().map(|(k, v)| (k.clone(), Go::from_json(v))).collect())))
+            }
             other => Go::Other(other.clone()),
         }
     }
@@ -255,16 +255,16 @@ fn coalesce_chart_values(chart: &Chart, v: &GoMap, prefix: &str, merge: bool) {
             Some(value) => {
                 if value.is_nil() && !merge {
                     v.borrow_mut().remove(&key);
-                } else if let Go::Map(dest) = &value {
-                    if let Go::Map(src) = &val {
-                        let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
-                        // Helm v4.2.3 cleans a chart default's nils before coalescing it
-                        // (checked against Helm: a chart's own `a: {b: null}` disappears).
-                        if !merge {
-                            clean_nil(src);
-                        }
-                        coalesce_tables(dest, src, &concat_prefix(&sub_prefix, &key), merge);
+                } else if let Go::Map(dest) = &value
+                    && let Go::Map(src) = &val
+                {
+                    let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
+                    // Helm v4.2.3 cleans a chart default's nils before coalescing it
+                    // (checked against Helm: a chart's own `a: {b: null}` disappears).
+                    if !merge {
+                        clean_nil(src);
                     }
+                    coalesce_tables(dest, src, &concat_prefix(&sub_prefix, &key), merge);
                 }
             }
             None => {
@@ -301,12 +301,11 @@ fn coalesce_tables(dst: &GoMap, src: &GoMap, prefix: &str, merge: bool) {
             }
             None => set(dst, &key, val),
             Some(dv) => {
-                if let Go::Map(sv) = &val {
-                    if let Go::Map(dm) = &dv {
-                        if !Rc::ptr_eq(dm, sv) {
-                            coalesce_tables(dm, sv, &full, merge);
-                        }
-                    }
+                if let Go::Map(sv) = &val
+                    && let Go::Map(dm) = &dv
+                    && !Rc::ptr_eq(dm, sv)
+                {
+                    coalesce_tables(dm, sv, &full, merge);
                 }
             }
         }
@@ -560,10 +559,10 @@ pub fn validate_schema(chart: &Chart, values: &Value) -> Result<(), Error> {
 
 fn schema_report(chart: &Chart, values: &Value) -> String {
     let mut out = String::new();
-    if let Some(s) = &chart.schema {
-        if let Err(e) = schema::validate_single(s, values) {
-            out.push_str(&format!("{}:\n{e}", chart.name()));
-        }
+    if let Some(s) = &chart.schema
+        && let Err(e) = schema::validate_single(s, values)
+    {
+        out.push_str(&format!("{}:\n{e}", chart.name()));
     }
     for sub in &chart.dependencies {
         match values.get(sub.name()) {

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kots_helm::chart::{load_dir, Chart};
+use kots_helm::chart::{Chart, load_dir};
 use kots_helm::values::{render_values, validate_schema};
 use serde_json::Value;
 
@@ -23,11 +23,7 @@ fn oracle_available() -> bool {
     if std::env::var("KOTS_HELM_SKIP_ORACLE").as_deref() == Ok("1") {
         return false;
     }
-    Command::new("python3")
-        .args(["-c", "import helm_python"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new("python3").args(["-c", "import helm_python"]).output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 fn copy_tree(from: &Path, to: &Path, strip_templates: bool) {
@@ -53,8 +49,7 @@ fn add_probes(dir: &Path) {
     if dir.join("Chart.yaml").is_file() {
         let templates = dir.join("templates");
         std::fs::create_dir_all(&templates).unwrap();
-        std::fs::write(templates.join(PROBE), format!("{{{{ toJson .Values }}}}{SEP}{{{{ toJson .Chart }}}}"))
-            .unwrap();
+        std::fs::write(templates.join(PROBE), format!("{{{{ toJson .Values }}}}{SEP}{{{{ toJson .Chart }}}}")).unwrap();
     }
     let charts = dir.join("charts");
     if let Ok(entries) = std::fs::read_dir(&charts) {
@@ -220,18 +215,17 @@ fn corpus_values_agree_with_helm() {
                 }
             }
             for (p, _, c) in &ours {
-                let renders = c.templates.iter().any(|t| {
-                    !t.name.rsplit('/').next().unwrap_or_default().starts_with('_')
-                }) && c.metadata.kind != "library";
+                let renders =
+                    c.templates.iter().any(|t| !t.name.rsplit('/').next().unwrap_or_default().starts_with('_'))
+                        && c.metadata.kind != "library";
                 if renders && !prefixes.contains(p) {
                     problems.push(format!("we keep {p}, Helm renders nothing of it"));
                 }
             }
         }
-        let expected_error = std::fs::read_to_string(
-            Path::new(CORPUS).join(chart_name).join("expected").join(format!("{name}.error")),
-        )
-        .ok();
+        let expected_error =
+            std::fs::read_to_string(Path::new(CORPUS).join(chart_name).join("expected").join(format!("{name}.error")))
+                .ok();
         let schema_error = expected_error.as_deref().filter(|e| e.starts_with("HelmValuesError: "));
         match (schema_error, &schema) {
             (Some(e), Err(ours)) => {

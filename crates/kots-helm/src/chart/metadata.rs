@@ -281,10 +281,7 @@ pub(crate) fn is_valid_semver(version: &str) -> bool {
 /// that does not parse (an empty constraint among them) never does.
 pub(crate) fn is_compatible_range(constraint: &str, version: &str) -> bool {
     let data = kots_template::Value::from_json(&serde_json::json!({ "c": constraint, "v": version }));
-    matches!(
-        kots_template::render("semver", "{{ semverCompare .c .v }}", &data).as_deref(),
-        Ok("true")
-    )
+    matches!(kots_template::render("semver", "{{ semverCompare .c .v }}", &data).as_deref(), Ok("true"))
 }
 
 /// Helm's `Metadata.Validate` (errors as `validation: …`), sanitizing strings as it does.

@@ -170,7 +170,9 @@ impl<'a> Validator<'a> {
                 if named {
                     return Some(schema);
                 }
-                m.iter().filter(|(k, _)| !matches!(k.as_str(), "enum" | "const")).find_map(|(_, v)| self.find_anchor(v, anchor))
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "enum" | "const"))
+                    .find_map(|(_, v)| self.find_anchor(v, anchor))
             }
             Value::Array(a) => a.iter().find_map(|v| self.find_anchor(v, anchor)),
             _ => None,
@@ -218,29 +220,28 @@ impl<'a> Validator<'a> {
             }
         }
         // const --
-        if self.draft >= Draft::D6 {
-            if let Some(c) = s.get("const") {
-                if !equals(v, c) {
-                    return Err(err(match c {
-                        Value::Array(_) | Value::Object(_) => "'const' failed".into(),
-                        other => format!("value must be {}", display(other)),
-                    }));
-                }
-            }
+        if self.draft >= Draft::D6
+            && let Some(c) = s.get("const")
+            && !equals(v, c)
+        {
+            return Err(err(match c {
+                Value::Array(_) | Value::Object(_) => "'const' failed".into(),
+                other => format!("value must be {}", display(other)),
+            }));
         }
         // enum --
-        if let Some(Value::Array(items)) = s.get("enum") {
-            if !items.iter().any(|i| equals(v, i)) {
-                let primitive = items.iter().all(|i| !matches!(i, Value::Array(_) | Value::Object(_)));
-                let message = if !primitive {
-                    "'enum' failed".to_owned()
-                } else if items.len() == 1 {
-                    format!("value must be {}", display(&items[0]))
-                } else {
-                    format!("value must be one of {}", items.iter().map(display).collect::<Vec<_>>().join(", "))
-                };
-                return Err(err(message));
-            }
+        if let Some(Value::Array(items)) = s.get("enum")
+            && !items.iter().any(|i| equals(v, i))
+        {
+            let primitive = items.iter().all(|i| !matches!(i, Value::Array(_) | Value::Object(_)));
+            let message = if !primitive {
+                "'enum' failed".to_owned()
+            } else if items.len() == 1 {
+                format!("value must be {}", display(&items[0]))
+            } else {
+                format!("value must be one of {}", items.iter().map(display).collect::<Vec<_>>().join(", "))
+            };
+            return Err(err(message));
         }
         let mut errors: Vec<VError> = Vec::new();
         // $ref --
@@ -262,10 +263,10 @@ impl<'a> Validator<'a> {
         }
         if self.draft >= Draft::D2019 {
             for kw in ["$dynamicRef", "$recursiveRef"] {
-                if let Some(Value::String(r)) = s.get(kw) {
-                    if let Err(e) = self.validate_ref(r, kw, v, loc, depth) {
-                        errors.push(e);
-                    }
+                if let Some(Value::String(r)) = s.get(kw)
+                    && let Err(e) = self.validate_ref(r, kw, v, loc, depth)
+                {
+                    errors.push(e);
                 }
             }
         }
@@ -310,20 +311,22 @@ impl<'a> Validator<'a> {
         errors: &mut Vec<VError>,
     ) {
         let err = |m: String| VError::new(loc, m);
-        if let Some(min) = s.get("minProperties").and_then(Value::as_f64) {
-            if (obj.len() as f64) < min {
-                errors.push(err(format!("minProperties: got {}, want {}", obj.len(), min as i64)));
-            }
+        if let Some(min) = s.get("minProperties").and_then(Value::as_f64)
+            && (obj.len() as f64) < min
+        {
+            errors.push(err(format!("minProperties: got {}, want {}", obj.len(), min as i64)));
         }
-        if let Some(max) = s.get("maxProperties").and_then(Value::as_f64) {
-            if (obj.len() as f64) > max {
-                errors.push(err(format!("maxProperties: got {}, want {}", obj.len(), max as i64)));
-            }
+        if let Some(max) = s.get("maxProperties").and_then(Value::as_f64)
+            && (obj.len() as f64) > max
+        {
+            errors.push(err(format!("maxProperties: got {}, want {}", obj.len(), max as i64)));
         }
         let missing = |names: &Value| -> Vec<String> {
             names
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).filter(|n| !obj.contains_key(*n)).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter().filter_map(Value::as_str).filter(|n| !obj.contains_key(*n)).map(str::to_owned).collect()
+                })
                 .unwrap_or_default()
         };
         if let Some(req) = s.get("required") {
@@ -334,27 +337,27 @@ impl<'a> Validator<'a> {
                 errors.push(err(format!("missing properties {}", join_quoted(&m))));
             }
         }
-        if self.draft < Draft::D2019 || s.contains_key("dependencies") {
-            if let Some(Value::Object(deps)) = s.get("dependencies") {
-                for (pname, dep) in deps {
-                    if !obj.contains_key(pname) {
-                        continue;
-                    }
-                    match dep {
-                        Value::Array(_) => {
-                            let m = missing(dep);
-                            if !m.is_empty() {
-                                errors.push(err(format!(
-                                    "properties {} required, if {} exists",
-                                    join_quoted(&m),
-                                    quote(pname)
-                                )));
-                            }
+        if (self.draft < Draft::D2019 || s.contains_key("dependencies"))
+            && let Some(Value::Object(deps)) = s.get("dependencies")
+        {
+            for (pname, dep) in deps {
+                if !obj.contains_key(pname) {
+                    continue;
+                }
+                match dep {
+                    Value::Array(_) => {
+                        let m = missing(dep);
+                        if !m.is_empty() {
+                            errors.push(err(format!(
+                                "properties {} required, if {} exists",
+                                join_quoted(&m),
+                                quote(pname)
+                            )));
                         }
-                        schema => {
-                            if let Err(e) = self.validate(schema, &Value::Object(obj.clone()), loc, depth + 1) {
-                                errors.push(e);
-                            }
+                    }
+                    schema => {
+                        if let Err(e) = self.validate(schema, &Value::Object(obj.clone()), loc, depth + 1) {
+                            errors.push(e);
                         }
                     }
                 }
@@ -415,10 +418,10 @@ impl<'a> Validator<'a> {
         }
         if let Some(Value::Object(deps)) = s.get("dependentSchemas") {
             for (pname, sch) in deps {
-                if obj.contains_key(pname) {
-                    if let Err(e) = self.validate(sch, &Value::Object(obj.clone()), loc, depth + 1) {
-                        errors.push(e);
-                    }
+                if obj.contains_key(pname)
+                    && let Err(e) = self.validate(sch, &Value::Object(obj.clone()), loc, depth + 1)
+                {
+                    errors.push(e);
                 }
             }
         }
@@ -447,15 +450,15 @@ impl<'a> Validator<'a> {
         errors: &mut Vec<VError>,
     ) {
         let err = |m: String| VError::new(loc, m);
-        if let Some(min) = s.get("minItems").and_then(Value::as_f64) {
-            if (arr.len() as f64) < min {
-                errors.push(err(format!("minItems: got {}, want {}", arr.len(), min as i64)));
-            }
+        if let Some(min) = s.get("minItems").and_then(Value::as_f64)
+            && (arr.len() as f64) < min
+        {
+            errors.push(err(format!("minItems: got {}, want {}", arr.len(), min as i64)));
         }
-        if let Some(max) = s.get("maxItems").and_then(Value::as_f64) {
-            if (arr.len() as f64) > max {
-                errors.push(err(format!("maxItems: got {}, want {}", arr.len(), max as i64)));
-            }
+        if let Some(max) = s.get("maxItems").and_then(Value::as_f64)
+            && (arr.len() as f64) > max
+        {
+            errors.push(err(format!("maxItems: got {}, want {}", arr.len(), max as i64)));
         }
         if s.get("uniqueItems") == Some(&Value::Bool(true)) && arr.len() > 1 {
             'outer: for i in 0..arr.len() {
@@ -490,7 +493,9 @@ impl<'a> Validator<'a> {
                 None => {}
             }
             match s.get("additionalItems") {
-                Some(Value::Bool(false)) if evaluated != arr.len() && matches!(s.get("items"), Some(Value::Array(_))) => {
+                Some(Value::Bool(false))
+                    if evaluated != arr.len() && matches!(s.get("items"), Some(Value::Array(_))) =>
+                {
                     errors.push(err(format!("last {} additionalItem(s) not allowed", arr.len() - evaluated)));
                 }
                 Some(sch @ Value::Object(_)) if matches!(s.get("items"), Some(Value::Array(_))) => {
@@ -520,50 +525,49 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        if self.draft >= Draft::D6 {
-            if let Some(contains) = s.get("contains") {
-                let mut errs = Vec::new();
-                let mut matched = Vec::new();
-                for (i, item) in arr.iter().enumerate() {
-                    match self.sub(contains, item, loc, &i.to_string(), depth) {
-                        Ok(()) => matched.push(i),
-                        Err(e) => errs.push(e),
-                    }
+        if self.draft >= Draft::D6
+            && let Some(contains) = s.get("contains")
+        {
+            let mut errs = Vec::new();
+            let mut matched = Vec::new();
+            for (i, item) in arr.iter().enumerate() {
+                match self.sub(contains, item, loc, &i.to_string(), depth) {
+                    Ok(()) => matched.push(i),
+                    Err(e) => errs.push(e),
                 }
-                let list = |m: &[usize]| m.iter().map(usize::to_string).collect::<Vec<_>>().join(" ");
-                let min = if self.draft >= Draft::D2019 { s.get("minContains").and_then(Value::as_f64) } else { None };
-                if let Some(min) = min {
-                    if (matched.len() as f64) < min {
-                        let mut node = err(if matched.is_empty() {
-                            format!("min {} items required to match contains schema, but none matched", min as i64)
-                        } else {
-                            format!(
-                                "min {} items required to match contains schema, but matched {} items at {}",
-                                min as i64,
-                                matched.len(),
-                                list(&matched)
-                            )
-                        });
-                        node.causes = errs;
-                        errors.push(node);
-                    }
-                } else if matched.is_empty() {
-                    let mut node = err("no items match contains schema".into());
+            }
+            let list = |m: &[usize]| m.iter().map(usize::to_string).collect::<Vec<_>>().join(" ");
+            let min = if self.draft >= Draft::D2019 { s.get("minContains").and_then(Value::as_f64) } else { None };
+            if let Some(min) = min {
+                if (matched.len() as f64) < min {
+                    let mut node = err(if matched.is_empty() {
+                        format!("min {} items required to match contains schema, but none matched", min as i64)
+                    } else {
+                        format!(
+                            "min {} items required to match contains schema, but matched {} items at {}",
+                            min as i64,
+                            matched.len(),
+                            list(&matched)
+                        )
+                    });
                     node.causes = errs;
                     errors.push(node);
                 }
-                if self.draft >= Draft::D2019 {
-                    if let Some(max) = s.get("maxContains").and_then(Value::as_f64) {
-                        if (matched.len() as f64) > max {
-                            errors.push(err(format!(
-                                "max {} items required to match contains schema, but matched {} items at {}",
-                                max as i64,
-                                matched.len(),
-                                list(&matched)
-                            )));
-                        }
-                    }
-                }
+            } else if matched.is_empty() {
+                let mut node = err("no items match contains schema".into());
+                node.causes = errs;
+                errors.push(node);
+            }
+            if self.draft >= Draft::D2019
+                && let Some(max) = s.get("maxContains").and_then(Value::as_f64)
+                && (matched.len() as f64) > max
+            {
+                errors.push(err(format!(
+                    "max {} items required to match contains schema, but matched {} items at {}",
+                    max as i64,
+                    matched.len(),
+                    list(&matched)
+                )));
             }
         }
     }
@@ -571,22 +575,21 @@ impl<'a> Validator<'a> {
     fn string(&self, s: &serde_json::Map<String, Value>, st: &str, loc: &[String], errors: &mut Vec<VError>) {
         let err = |m: String| VError::new(loc, m);
         let len = st.chars().count();
-        if let Some(min) = s.get("minLength").and_then(Value::as_f64) {
-            if (len as f64) < min {
-                errors.push(err(format!("minLength: got {len}, want {}", min as i64)));
-            }
+        if let Some(min) = s.get("minLength").and_then(Value::as_f64)
+            && (len as f64) < min
+        {
+            errors.push(err(format!("minLength: got {len}, want {}", min as i64)));
         }
-        if let Some(max) = s.get("maxLength").and_then(Value::as_f64) {
-            if (len as f64) > max {
-                errors.push(err(format!("maxLength: got {len}, want {}", max as i64)));
-            }
+        if let Some(max) = s.get("maxLength").and_then(Value::as_f64)
+            && (len as f64) > max
+        {
+            errors.push(err(format!("maxLength: got {len}, want {}", max as i64)));
         }
-        if let Some(Value::String(p)) = s.get("pattern") {
-            if let Ok(re) = regex::Regex::new(p) {
-                if !re.is_match(st) {
-                    errors.push(err(format!("{} does not match pattern {}", quote(st), quote(p))));
-                }
-            }
+        if let Some(Value::String(p)) = s.get("pattern")
+            && let Ok(re) = regex::Regex::new(p)
+            && !re.is_match(st)
+        {
+            errors.push(err(format!("{} does not match pattern {}", quote(st), quote(p))));
         }
     }
 
@@ -635,10 +638,10 @@ impl<'a> Validator<'a> {
         errors: &mut Vec<VError>,
     ) {
         let err = |m: String| VError::new(loc, m);
-        if let Some(not) = s.get("not") {
-            if self.validate(not, v, loc, depth + 1).is_ok() {
-                errors.push(err("'not' failed".into()));
-            }
+        if let Some(not) = s.get("not")
+            && self.validate(not, v, loc, depth + 1).is_ok()
+        {
+            errors.push(err("'not' failed".into()));
         }
         if let Some(Value::Array(all)) = s.get("allOf") {
             let errs: Vec<VError> = all.iter().filter_map(|sch| self.validate(sch, v, loc, depth + 1).err()).collect();
@@ -691,14 +694,14 @@ impl<'a> Validator<'a> {
                 errors.push(node);
             }
         }
-        if self.draft >= Draft::D7 {
-            if let Some(cond) = s.get("if") {
-                let branch = if self.validate(cond, v, loc, depth + 1).is_ok() { s.get("then") } else { s.get("else") };
-                if let Some(b) = branch {
-                    if let Err(e) = self.validate(b, v, loc, depth + 1) {
-                        errors.push(e);
-                    }
-                }
+        if self.draft >= Draft::D7
+            && let Some(cond) = s.get("if")
+        {
+            let branch = if self.validate(cond, v, loc, depth + 1).is_ok() { s.get("then") } else { s.get("else") };
+            if let Some(b) = branch
+                && let Err(e) = self.validate(b, v, loc, depth + 1)
+            {
+                errors.push(e);
             }
         }
     }
@@ -709,12 +712,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
