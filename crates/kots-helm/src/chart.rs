@@ -203,13 +203,12 @@ fn archive_files(bytes: &[u8], _name: &str) -> Result<Vec<(String, Vec<u8>)>, St
         return Err("gzip: invalid header".to_owned());
     }
     let mut tar_bytes = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_CHART_SIZE + 1)
-        .read_to_end(&mut tar_bytes)
-        .map_err(|e| match e.kind() {
+    flate2::read::MultiGzDecoder::new(bytes).take(MAX_CHART_SIZE + 1).read_to_end(&mut tar_bytes).map_err(
+        |e| match e.kind() {
             std::io::ErrorKind::UnexpectedEof => "unexpected EOF".to_owned(),
             _ => format!("gzip: {e}"),
-        })?;
+        },
+    )?;
     if tar_bytes.len() as u64 > MAX_CHART_SIZE {
         return Err(format!("decompressed chart exceeds the maximum size of {MAX_CHART_SIZE} bytes"));
     }
