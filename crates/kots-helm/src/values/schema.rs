@@ -61,26 +61,58 @@ fn join_quoted(items: &[String]) -> String {
     items.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")
 }
 
-/// Go's `%v` of a float64: `%g` with the shortest digits, so the exponent form below 1e-4 and
-/// from 1e6 up (`1e+06`), as strconv's `'g'` with precision -1 decides.
+/// A float64 as santhosh-tekuri's messages print it: `%v` through golang.org/x/text's English
+/// printer, so Go's `%g` choice (exponent below 1e-4 and from 1e6 up) written `1.5×10⁰⁶`, and
+/// plain numbers with grouped thousands (`1,234.5`). Checked against Helm (render.py).
 pub(crate) fn go_float(f: f64) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 { "∞".into() } else { "-∞".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return "0".into();
     }
     let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
+        const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+        let mut out = format!("{mantissa}×10");
+        if exp < 0 {
+            out.push('⁻');
+        }
+        for d in format!("{:02}", exp.abs()).bytes() {
+            out.push(SUPER[(d - b'0') as usize]);
+        }
+        return out;
     }
-    format!("{f}")
+    let plain = format!("{f}");
+    let (int, frac) = plain.split_once('.').map_or((plain.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = group_digits(int);
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// An integer as x/text's English `%d` prints it: thousands grouped.
+pub(crate) fn go_int(n: usize) -> String {
+    group_digits(&n.to_string())
+}
+
+fn group_digits(int: &str) -> String {
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
 }
 
 fn display(v: &Value) -> String {
@@ -215,7 +247,10 @@ impl<'a> Validator<'a> {
                 let got = type_of(v);
                 let ok = wants.contains(&got) || (wants.contains(&"integer") && got == "number" && is_integer(v));
                 if !ok {
-                    return Err(err(format!("got {got}, want {}", wants.join(" or "))));
+                    // The validator keeps types as a set, listed in its own order.
+                    let order = ["null", "boolean", "number", "integer", "string", "array", "object"];
+                    let listed: Vec<&str> = order.iter().copied().filter(|t| wants.contains(t)).collect();
+                    return Err(err(format!("got {got}, want {}", listed.join(" or "))));
                 }
             }
         }
@@ -314,12 +349,12 @@ impl<'a> Validator<'a> {
         if let Some(min) = s.get("minProperties").and_then(Value::as_f64)
             && (obj.len() as f64) < min
         {
-            errors.push(err(format!("minProperties: got {}, want {}", obj.len(), min as i64)));
+            errors.push(err(format!("minProperties: got {}, want {}", go_int(obj.len()), go_int(min as usize))));
         }
         if let Some(max) = s.get("maxProperties").and_then(Value::as_f64)
             && (obj.len() as f64) > max
         {
-            errors.push(err(format!("maxProperties: got {}, want {}", obj.len(), max as i64)));
+            errors.push(err(format!("maxProperties: got {}, want {}", go_int(obj.len()), go_int(max as usize))));
         }
         let missing = |names: &Value| -> Vec<String> {
             names
@@ -407,7 +442,8 @@ impl<'a> Validator<'a> {
         if let Some(names) = s.get("propertyNames") {
             for pname in obj.keys() {
                 if let Err(e) = self.validate(names, &Value::String(pname.clone()), &[], depth + 1) {
-                    let mut node = err(format!("invalid propertyName {}", quote(pname)));
+                    // Helm prints these at '' whatever the object's place.
+                    let mut node = VError::new(&[], format!("invalid propertyName {}", quote(pname)));
                     node.causes = if e.group { e.causes } else { vec![e] };
                     errors.push(node);
                 }
@@ -453,12 +489,12 @@ impl<'a> Validator<'a> {
         if let Some(min) = s.get("minItems").and_then(Value::as_f64)
             && (arr.len() as f64) < min
         {
-            errors.push(err(format!("minItems: got {}, want {}", arr.len(), min as i64)));
+            errors.push(err(format!("minItems: got {}, want {}", go_int(arr.len()), go_int(min as usize))));
         }
         if let Some(max) = s.get("maxItems").and_then(Value::as_f64)
             && (arr.len() as f64) > max
         {
-            errors.push(err(format!("maxItems: got {}, want {}", arr.len(), max as i64)));
+            errors.push(err(format!("maxItems: got {}, want {}", go_int(arr.len()), go_int(max as usize))));
         }
         if s.get("uniqueItems") == Some(&Value::Bool(true)) && arr.len() > 1 {
             'outer: for i in 0..arr.len() {
@@ -518,7 +554,9 @@ impl<'a> Validator<'a> {
                 }
             }
             if let Some(items) = s.get("items") {
-                for (i, item) in arr.iter().enumerate().skip(evaluated) {
+                // v6 names these items by their index after the prefix (`/a/0` for the
+                // first item past one prefixItem), as Helm prints them.
+                for (i, item) in arr.iter().skip(evaluated).enumerate() {
                     if let Err(e) = self.sub(items, item, loc, &i.to_string(), depth) {
                         errors.push(e);
                     }
@@ -578,12 +616,12 @@ impl<'a> Validator<'a> {
         if let Some(min) = s.get("minLength").and_then(Value::as_f64)
             && (len as f64) < min
         {
-            errors.push(err(format!("minLength: got {len}, want {}", min as i64)));
+            errors.push(err(format!("minLength: got {}, want {}", go_int(len), go_int(min as usize))));
         }
         if let Some(max) = s.get("maxLength").and_then(Value::as_f64)
             && (len as f64) > max
         {
-            errors.push(err(format!("maxLength: got {len}, want {}", max as i64)));
+            errors.push(err(format!("maxLength: got {}, want {}", go_int(len), go_int(max as usize))));
         }
         if let Some(Value::String(p)) = s.get("pattern")
             && let Ok(re) = regex::Regex::new(p)
@@ -772,9 +810,15 @@ mod tests {
     fn go_float_formatting() {
         assert_eq!(go_float(1.0), "1");
         assert_eq!(go_float(0.5), "0.5");
-        assert_eq!(go_float(1e6), "1e+06");
-        assert_eq!(go_float(123456.0), "123456");
-        assert_eq!(go_float(1e-5), "1e-05");
+        // Texts from Helm (render.py, `maximum` messages).
+        assert_eq!(go_float(2e6), "2×10⁰⁶");
+        assert_eq!(go_float(123456.0), "123,456");
+        assert_eq!(go_float(1234.5), "1,234.5");
+        assert_eq!(go_float(1e-5), "1×10⁻⁰⁵");
+        assert_eq!(go_float(0.0001), "0.0001");
+        assert_eq!(go_float(-2.5e6), "-2.5×10⁰⁶");
+        assert_eq!(go_float(1.2345678901234567e19), "1.2345678901234567×10¹⁹");
+        assert_eq!(go_int(1234), "1,234");
     }
 
     #[test]
