@@ -103,6 +103,24 @@ impl Chart {
     pub fn name(&self) -> &str {
         &self.metadata.name
     }
+
+    /// Helm's `CRDObjects`: the `crds/` files of this chart and (after dependency processing,
+    /// the enabled) subcharts, each named by its chart path (`top/charts/sub/crds/a.yaml`), in
+    /// Helm's order (the chart's own first, then each dependency's).
+    pub fn crd_objects(&self) -> Vec<(String, &ChartFile)> {
+        let mut out = Vec::new();
+        self.collect_crds(self.name(), &mut out);
+        out
+    }
+
+    fn collect_crds<'a>(&'a self, path: &str, out: &mut Vec<(String, &'a ChartFile)>) {
+        for f in &self.crds {
+            out.push((format!("{path}/{}", f.name), f));
+        }
+        for dep in &self.dependencies {
+            dep.collect_crds(&format!("{path}/charts/{}", dep.name()), out);
+        }
+    }
 }
 
 fn load_error(chart: &str, message: impl Into<String>) -> Error {

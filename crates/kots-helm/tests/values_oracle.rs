@@ -223,6 +223,18 @@ fn corpus_values_agree_with_helm() {
                 }
             }
         }
+        // The crds/ Helm would install for the case (expected/CASE.crds.json).
+        let crds_file = Path::new(CORPUS).join(chart_name).join("expected").join(format!("{name}.crds.json"));
+        if let Ok(text) = std::fs::read_to_string(&crds_file) {
+            let want: Vec<String> = serde_json::from_str(&text).unwrap();
+            let mut got: Vec<String> = chart.crd_objects().into_iter().map(|(n, _)| n).collect();
+            got.sort();
+            if got != want {
+                problems.push(format!("crds: ours {got:?} helm {want:?}"));
+            }
+        } else if case["crds"].as_u64() == Some(0) && !chart.crd_objects().is_empty() {
+            problems.push("crds: Helm installs none, we have some".to_owned());
+        }
         let expected_error =
             std::fs::read_to_string(Path::new(CORPUS).join(chart_name).join("expected").join(format!("{name}.error")))
                 .ok();
