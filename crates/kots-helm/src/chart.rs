@@ -85,6 +85,9 @@ pub struct Chart {
     pub values: Value,
     /// `values.schema.json`, parsed.
     pub schema: Option<Value>,
+    /// Why `values.schema.json` is not JSON: Helm loads such a chart and fails only when it
+    /// validates values (see [`crate::values::validate_schema`]).
+    pub schema_error: Option<String>,
     /// `templates/**`, partials included, sorted by name.
     pub templates: Vec<ChartFile>,
     /// `crds/**` files with a manifest extension (`.yaml`, `.yml`, `.json`), as Helm's
@@ -325,10 +328,10 @@ fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
             "values.yaml" => {
                 chart.values = crate::values::load_values(data).map_err(|e| format!("cannot load values.yaml: {e}"))?;
             }
-            "values.schema.json" => {
-                chart.schema =
-                    Some(serde_json::from_slice(data).map_err(|e| format!("cannot load values.schema.json: {e}"))?);
-            }
+            "values.schema.json" => match serde_json::from_slice(data) {
+                Ok(schema) => chart.schema = Some(schema),
+                Err(e) => chart.schema_error = Some(e.to_string()),
+            },
             "requirements.yaml" => {
                 let value = read_yaml(data)
                     .map_err(|e| format!("cannot load requirements.yaml: error converting YAML to JSON: {e}"))?;

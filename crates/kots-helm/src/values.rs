@@ -576,7 +576,10 @@ pub fn validate_schema(chart: &Chart, values: &Value) -> Result<(), Error> {
 
 fn schema_report(chart: &Chart, values: &Value) -> String {
     let mut out = String::new();
-    if let Some(s) = &chart.schema
+    if let Some(e) = &chart.schema_error {
+        // Helm reads values.schema.json only now: a file that is not JSON fails here.
+        out.push_str(&format!("{}:\n{e}", chart.name()));
+    } else if let Some(s) = &chart.schema
         && let Err(e) = schema::validate_single(s, values)
     {
         out.push_str(&format!("{}:\n{e}", chart.name()));

@@ -182,6 +182,7 @@ fn cases() -> Vec<(&'static str, Value, Value, bool)> {
         ("number-grouping", json!({"properties": {"a": {"maximum": 100000}}}), json!({"a": 123456}), true),
         ("number-exponent", json!({"properties": {"a": {"maximum": 1}}}), json!({"a": 1e21}), true),
         ("length-grouping", json!({"properties": {"a": {"maxLength": 1}}}), json!({"a": "x".repeat(1234)}), true),
+        ("ref-missing", json!({"properties": {"a": {"$ref": "#/definitions/nope"}}}), json!({"a": 1}), true),
         ("escape", json!({"properties": {"a/b~c": {"type": "string"}}}), json!({"a/b~c": 1}), true),
     ]
 }

@@ -764,6 +764,35 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+fn check_refs(validator: &Validator<'_>, schema: &Value) -> Result<(), String> {
+    match schema {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("enum" | "const" | "default" | "examples", _) => {}
+                    ("$ref", Value::String(r)) => {
+                        if let Err(e) = validator.resolve(r) {
+                            let absolute =
+                                if r.starts_with('#') { format!("file:///values.schema.json{r}") } else { r.clone() };
+                            return Err(if e.starts_with("JSON pointer") {
+                                format!("json-pointer in {absolute:?} not found")
+                            } else if e.starts_with("anchor") {
+                                format!("anchor in {absolute:?} not found")
+                            } else {
+                                e
+                            });
+                        }
+                    }
+                    (_, other) => check_refs(validator, other)?,
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(|i| check_refs(validator, i)),
+        _ => Ok(()),
+    }
+}
+
 fn display_tree(e: &VError, indent: usize, out: &mut String) {
     let skip = e.reference && e.causes.len() == 1;
     let mut indent = indent;
@@ -787,6 +816,9 @@ fn display_tree(e: &VError, indent: usize, out: &mut String) {
 /// `ValidateAgainstSingleSchema` returns (the tree, then a newline).
 pub(crate) fn validate_single(schema: &Value, values: &Value) -> Result<(), String> {
     let validator = Validator { root: schema, draft: draft_of(schema) };
+    // Compiling first: a reference that leads nowhere fails the whole schema, as in v6
+    // (`json-pointer in "file:///values.schema.json#/definitions/x" not found`, no newline).
+    check_refs(&validator, schema)?;
     match validator.validate(schema, values, &[], 0) {
         Ok(()) => Ok(()),
         Err(e) => {
