@@ -557,6 +557,7 @@ pub fn render_values(chart: &mut Chart, user: &Value) -> Result<Value, Error> {
     Ok(map_to_json(&values))
 }
 
+mod format;
 mod schema;
 
 /// Helm's `ValidateAgainstSchema` on the processed chart (after [`render_values`]): the

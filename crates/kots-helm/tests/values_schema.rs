@@ -183,6 +183,48 @@ fn cases() -> Vec<(&'static str, Value, Value, bool)> {
         ("number-exponent", json!({"properties": {"a": {"maximum": 1}}}), json!({"a": 1e21}), true),
         ("length-grouping", json!({"properties": {"a": {"maxLength": 1}}}), json!({"a": "x".repeat(1234)}), true),
         ("ref-missing", json!({"properties": {"a": {"$ref": "#/definitions/nope"}}}), json!({"a": 1}), true),
+        (
+            "format-d7-email",
+            json!({"$schema": d7, "properties": {"a": {"format": "email"}}}),
+            json!({"a": "bad"}),
+            true,
+        ),
+        (
+            "format-d4-ipv4",
+            json!({"$schema": d4, "properties": {"a": {"format": "ipv4"}}}),
+            json!({"a": "1.2.3.400"}),
+            true,
+        ),
+        (
+            "format-d7-hostname",
+            json!({"$schema": d7, "properties": {"a": {"format": "hostname"}}}),
+            json!({"a": "a_b.com"}),
+            true,
+        ),
+        (
+            "format-d7-datetime",
+            json!({"$schema": d7, "properties": {"a": {"format": "date-time"}}}),
+            json!({"a": "2024-02-30T00:00:00Z"}),
+            true,
+        ),
+        (
+            "format-d7-date",
+            json!({"$schema": d7, "properties": {"a": {"format": "date"}}}),
+            json!({"a": "yesterday"}),
+            true,
+        ),
+        (
+            "format-d7-uuid",
+            json!({"$schema": d7, "properties": {"a": {"format": "uuid"}}}),
+            json!({"a": "1234-5678"}),
+            true,
+        ),
+        (
+            "format-d7-ok",
+            json!({"$schema": d7, "properties": {"a": {"format": "email"}}}),
+            json!({"a": "me@example.com"}),
+            false,
+        ),
         ("escape", json!({"properties": {"a/b~c": {"type": "string"}}}), json!({"a/b~c": 1}), true),
     ]
 }

@@ -1,8 +1,8 @@
 //! `values.schema.json` checked as Helm v4 checks it: santhosh-tekuri/jsonschema v6 (drafts 4,
 //! 6, 7, 2019-09 and 2020-12; 2020-12 when `$schema` is absent), with its error tree and texts
 //! (`- at '/image': additional properties 'colour' not allowed`), keyword by keyword in the
-//! order its validator runs them. Not covered: `format` (v6 asserts it only when asked, which
-//! Helm does not for 2019+; older drafts' format assertions are skipped too),
+//! order its validator runs them. `format` is asserted for drafts 4, 6 and 7 only, as v6 does
+//! (see [`super::format`] for the formats covered). Not covered:
 //! `unevaluatedProperties`/`unevaluatedItems`, `$dynamicRef`/`$recursiveRef` beyond a plain
 //! reference, and references to other documents.
 
@@ -277,6 +277,13 @@ impl<'a> Validator<'a> {
                 format!("value must be one of {}", items.iter().map(display).collect::<Vec<_>>().join(", "))
             };
             return Err(err(message));
+        }
+        // format -- (an assertion in drafts 4, 6 and 7 only, as v6 does by default)
+        if self.draft <= Draft::D7
+            && let (Some(Value::String(f)), Value::String(st)) = (s.get("format"), v)
+            && let Some(why) = super::format::check(f, st)
+        {
+            return Err(err(format!("{} is not valid {f}: {why}", quote(st))));
         }
         let mut errors: Vec<VError> = Vec::new();
         // $ref --
