@@ -153,27 +153,20 @@ fn expected_prefixes(dir: &Path) -> BTreeSet<String> {
     }
     let mut all = Vec::new();
     files(dir, "", &mut all);
+    // The chart path of a file is its `NAME(/charts/NAME)*` head (templates may sit in
+    // subfolders of templates/).
     all.iter()
         .filter_map(|f| {
-            // The chart path is everything before the last `/templates/` that is not inside
-            // a deeper `charts/` (templates may sit in subfolders).
-            let idx = f.find("/templates/").map(|i| (i, f[i..].rfind("/charts/")));
-            let mut prefix = f.as_str();
-            let mut rest = f.as_str();
-            let mut acc = String::new();
-            let _ = idx;
-            // Walk `NAME(/charts/NAME)*` from the start.
-            let first = rest.split('/').next()?;
-            acc.push_str(first);
-            rest = &rest[first.len()..];
+            let first = f.split('/').next()?;
+            let mut acc = first.to_owned();
+            let mut rest = &f[first.len()..];
             while let Some(r) = rest.strip_prefix("/charts/") {
                 let n = r.split('/').next()?;
                 acc.push_str("/charts/");
                 acc.push_str(n);
                 rest = &r[n.len()..];
             }
-            prefix = &prefix[..acc.len()];
-            Some(prefix.to_owned())
+            Some(acc)
         })
         .collect()
 }
