@@ -225,6 +225,42 @@ fn cases() -> Vec<(&'static str, Value, Value, bool)> {
             json!({"a": "me@example.com"}),
             false,
         ),
+        (
+            "uneval-props",
+            json!({"properties": {"a": {"unevaluatedProperties": false, "properties": {"x": {}}}}}),
+            json!({"a": {"x": 1, "zz": 2}}),
+            true,
+        ),
+        (
+            "uneval-allof",
+            json!({"properties": {"a": {"allOf": [{"properties": {"x": {}}}], "unevaluatedProperties": false}}}),
+            json!({"a": {"x": 1, "y": 2}}),
+            true,
+        ),
+        (
+            "uneval-allof-ok",
+            json!({"properties": {"a": {"allOf": [{"properties": {"x": {}}}], "unevaluatedProperties": false}}}),
+            json!({"a": {"x": 1}}),
+            false,
+        ),
+        (
+            "uneval-anyof",
+            json!({"properties": {"a": {"anyOf": [{"properties": {"x": {"type": "string"}}}, {"properties": {"y": {}}}], "unevaluatedProperties": false}}}),
+            json!({"a": {"x": 1, "y": 2}}),
+            true,
+        ),
+        (
+            "uneval-ref",
+            json!({"$defs": {"b": {"properties": {"x": {}}}}, "properties": {"a": {"$ref": "#/$defs/b", "unevaluatedProperties": {"type": "string"}}}}),
+            json!({"a": {"x": 1, "y": 2}}),
+            true,
+        ),
+        (
+            "uneval-items",
+            json!({"properties": {"a": {"prefixItems": [{}], "unevaluatedItems": false}}}),
+            json!({"a": [1, 2]}),
+            true,
+        ),
         ("escape", json!({"properties": {"a/b~c": {"type": "string"}}}), json!({"a/b~c": 1}), true),
     ]
 }

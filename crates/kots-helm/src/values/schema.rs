@@ -2,9 +2,10 @@
 //! 6, 7, 2019-09 and 2020-12; 2020-12 when `$schema` is absent), with its error tree and texts
 //! (`- at '/image': additional properties 'colour' not allowed`), keyword by keyword in the
 //! order its validator runs them. `format` is asserted for drafts 4, 6 and 7 only, as v6 does
-//! (see [`super::format`] for the formats covered). Not covered:
-//! `unevaluatedProperties`/`unevaluatedItems`, `$dynamicRef`/`$recursiveRef` beyond a plain
-//! reference, and references to other documents.
+//! (see [`super::format`] for the formats covered). `unevaluatedProperties`/`unevaluatedItems`
+//! follow the applicators that held; `contains` does not count items as evaluated. Not covered:
+//! `$dynamicRef`/`$recursiveRef` beyond a plain reference, references to other documents, and
+//! the check of the schema itself against its metaschema (Helm refuses an invalid schema).
 
 use serde_json::Value;
 
@@ -313,6 +314,9 @@ impl<'a> Validator<'a> {
             }
         }
         self.conditions(s, v, loc, depth, &mut errors);
+        if self.draft >= Draft::D2019 {
+            self.unevaluated(schema, s, v, loc, depth, &mut errors);
+        }
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.pop().unwrap_or_else(|| err(String::new()))),
@@ -323,6 +327,132 @@ impl<'a> Validator<'a> {
                 Err(g)
             }
         }
+    }
+
+    /// `unevaluatedProperties` / `unevaluatedItems`: the members no keyword of this schema
+    /// (or of a subschema that held: `$ref`, `allOf`, the `anyOf`/`oneOf` branches that
+    /// matched, `if`/`then`/`else`, `dependentSchemas`) looked at.
+    fn unevaluated(
+        &self,
+        schema: &'a Value,
+        s: &'a serde_json::Map<String, Value>,
+        v: &Value,
+        loc: &[String],
+        depth: usize,
+        errors: &mut Vec<VError>,
+    ) {
+        if let (Some(extra), Value::Object(obj)) = (s.get("unevaluatedProperties"), v) {
+            let seen = self.evaluated_props(schema, v, depth, true);
+            for (pname, pvalue) in obj {
+                if !seen.contains(pname)
+                    && let Err(e) = self.sub(extra, pvalue, loc, pname, depth)
+                {
+                    errors.push(e);
+                }
+            }
+        }
+        if let (Some(extra), Value::Array(arr)) = (s.get("unevaluatedItems"), v) {
+            let seen = self.evaluated_items(schema, v, depth, true);
+            for (i, item) in arr.iter().enumerate().skip(seen) {
+                if let Err(e) = self.sub(extra, item, loc, &i.to_string(), depth) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+
+    /// The applicators of `schema` that count for unevaluated*: (subschema, applies).
+    fn in_place(&self, s: &'a serde_json::Map<String, Value>, v: &Value, depth: usize) -> Vec<&'a Value> {
+        let mut out = Vec::new();
+        let holds = |sch: &'a Value| self.validate(sch, v, &[], depth + 1).is_ok();
+        for kw in ["$ref", "$dynamicRef", "$recursiveRef"] {
+            if let Some(Value::String(r)) = s.get(kw)
+                && let Ok(target) = self.resolve(r)
+            {
+                out.push(target);
+            }
+        }
+        if let Some(Value::Array(all)) = s.get("allOf") {
+            out.extend(all.iter());
+        }
+        for kw in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(list)) = s.get(kw) {
+                out.extend(list.iter().filter(|sch| holds(sch)));
+            }
+        }
+        if let Some(cond) = s.get("if") {
+            if holds(cond) {
+                out.push(cond);
+                out.extend(s.get("then"));
+            } else {
+                out.extend(s.get("else"));
+            }
+        }
+        if let (Some(Value::Object(deps)), Value::Object(obj)) = (s.get("dependentSchemas"), v) {
+            out.extend(deps.iter().filter(|(k, _)| obj.contains_key(*k)).map(|(_, sch)| sch));
+        }
+        out
+    }
+
+    fn evaluated_props(
+        &self,
+        schema: &'a Value,
+        v: &Value,
+        depth: usize,
+        top: bool,
+    ) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let (Value::Object(s), Value::Object(obj)) = (schema, v) else { return seen };
+        if depth > 64 {
+            return seen;
+        }
+        if !top && s.contains_key("unevaluatedProperties") {
+            return obj.keys().cloned().collect();
+        }
+        if s.contains_key("additionalProperties") {
+            return obj.keys().cloned().collect();
+        }
+        if let Some(Value::Object(props)) = s.get("properties") {
+            seen.extend(obj.keys().filter(|k| props.contains_key(*k)).cloned());
+        }
+        if let Some(Value::Object(pats)) = s.get("patternProperties") {
+            for p in pats.keys() {
+                if let Ok(re) = regex::Regex::new(p) {
+                    seen.extend(obj.keys().filter(|k| re.is_match(k)).cloned());
+                }
+            }
+        }
+        for sub in self.in_place(s, v, depth) {
+            seen.extend(self.evaluated_props(sub, v, depth + 1, false));
+        }
+        seen
+    }
+
+    fn evaluated_items(&self, schema: &'a Value, v: &Value, depth: usize, top: bool) -> usize {
+        let (Value::Object(s), Value::Array(arr)) = (schema, v) else { return 0 };
+        if depth > 64 {
+            return 0;
+        }
+        if (!top && s.contains_key("unevaluatedItems")) || s.contains_key("items") && self.draft >= Draft::D2020 {
+            return arr.len();
+        }
+        let mut n = s.get("prefixItems").and_then(Value::as_array).map_or(0, |p| p.len().min(arr.len()));
+        if self.draft < Draft::D2020 {
+            match s.get("items") {
+                Some(Value::Array(items)) => {
+                    n = n.max(items.len().min(arr.len()));
+                    if s.contains_key("additionalItems") {
+                        return arr.len();
+                    }
+                }
+                Some(_) => return arr.len(),
+                None => {}
+            }
+        }
+        for sub in self.in_place(s, v, depth) {
+            n = n.max(self.evaluated_items(sub, v, depth + 1, false));
+        }
+        n
     }
 
     fn validate_ref(&self, r: &str, _kw: &str, v: &Value, loc: &[String], depth: usize) -> Result<(), VError> {
