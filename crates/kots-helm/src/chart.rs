@@ -85,6 +85,9 @@ pub struct Chart {
     pub values: Value,
     /// `values.schema.json`, parsed.
     pub schema: Option<Value>,
+    /// Why `values.schema.json` is not JSON: Helm loads such a chart and fails only when it
+    /// validates values (see [`crate::values::validate_schema`]).
+    pub schema_error: Option<String>,
     /// `templates/**`, partials included, sorted by name.
     pub templates: Vec<ChartFile>,
     /// `crds/**` files with a manifest extension (`.yaml`, `.yml`, `.json`), as Helm's
@@ -102,6 +105,24 @@ pub struct Chart {
 impl Chart {
     pub fn name(&self) -> &str {
         &self.metadata.name
+    }
+
+    /// Helm's `CRDObjects`: the `crds/` files of this chart and (after dependency processing,
+    /// the enabled) subcharts, each named by its chart path (`top/charts/sub/crds/a.yaml`), in
+    /// Helm's order (the chart's own first, then each dependency's).
+    pub fn crd_objects(&self) -> Vec<(String, &ChartFile)> {
+        let mut out = Vec::new();
+        self.collect_crds(self.name(), &mut out);
+        out
+    }
+
+    fn collect_crds<'a>(&'a self, path: &str, out: &mut Vec<(String, &'a ChartFile)>) {
+        for f in &self.crds {
+            out.push((format!("{path}/{}", f.name), f));
+        }
+        for dep in &self.dependencies {
+            dep.collect_crds(&format!("{path}/charts/{}", dep.name()), out);
+        }
     }
 }
 
@@ -184,30 +205,99 @@ pub fn load_archive(bytes: &[u8], name: &str) -> Result<Chart, Error> {
     Ok(chart)
 }
 
-fn archive_files(bytes: &[u8], name: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// Helm's `MaxDecompressedChartSize`: an archive may expand to this much at most.
+const MAX_CHART_SIZE: u64 = 100 * 1024 * 1024;
+
+/// The files of a chart archive as Helm's `archive.LoadArchiveFiles` reads them: gzip, then
+/// tar; folders and PAX headers skipped; every path relative to the archive's top folder,
+/// cleaned, refusing absolute paths, `..` and files outside the top folder, with Helm's
+/// messages (`gzip: invalid header`, `unexpected EOF`, `archive/tar: invalid tar header`, …).
+/// Memory stays bounded: at most [`MAX_CHART_SIZE`] is expanded, files are limited to
+/// [`MAX_FILE_SIZE`] as declared, before they are read.
+fn archive_files(bytes: &[u8], _name: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use std::io::Read;
     // Go's gzip.NewReader reads a 10-byte header first.
     if bytes.len() < 10 {
         return Err("unexpected EOF".to_owned());
     }
-    if bytes[0] != 0x1f || bytes[1] != 0x8b {
+    if bytes[0] != 0x1f || bytes[1] != 0x8b || bytes[2] != 8 {
         return Err("gzip: invalid header".to_owned());
     }
-    let entries = kots_release::archive::unpack_tgz(bytes, name).map_err(|e| e.to_string())?;
+    let mut tar_bytes = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).take(MAX_CHART_SIZE + 1).read_to_end(&mut tar_bytes).map_err(
+        |e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "unexpected EOF".to_owned(),
+            _ => format!("gzip: {e}"),
+        },
+    )?;
+    if tar_bytes.len() as u64 > MAX_CHART_SIZE {
+        return Err(format!("decompressed chart exceeds the maximum size of {MAX_CHART_SIZE} bytes"));
+    }
+    let tar_error = |e: std::io::Error| {
+        if e.to_string().contains("entire block") || e.kind() == std::io::ErrorKind::UnexpectedEof {
+            "unexpected EOF".to_owned()
+        } else {
+            "archive/tar: invalid tar header".to_owned()
+        }
+    };
+    if tar_bytes.len() % 512 != 0 && tar_bytes.len() < 512 {
+        return Err("unexpected EOF".to_owned());
+    }
+    let mut archive = tar::Archive::new(&tar_bytes[..]);
     let mut files = Vec::new();
-    for (path, data) in entries {
-        let parts: Vec<&str> = path.split('/').collect();
-        if parts[0] == "Chart.yaml" && parts.len() == 1 {
-            return Err("chart yaml not in base directory".to_owned());
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+            continue;
         }
-        if parts.len() < 2 {
-            return Err(format!("chart illegally contains content outside the base directory: {path:?}"));
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let parts: Vec<&str> = raw.split('/').collect();
+        let n = parts[1..].join("/").replace('\\', "/");
+        if n.starts_with('/') {
+            return Err("chart illegally contains absolute paths".to_owned());
         }
-        files.push((parts[1..].join("/"), strip_bom(data)));
+        let n = clean_path(&n);
+        if n == "." {
+            return Err(format!("chart illegally contains content outside the base directory: {raw:?}"));
+        }
+        if n.starts_with("..") {
+            return Err("chart illegally references parent directory".to_owned());
+        }
+        let b = n.as_bytes();
+        if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+            return Err("chart contains illegally named files".to_owned());
+        }
+        if entry.size() > MAX_FILE_SIZE {
+            return Err(format!("decompressed chart file {n:?} exceeds the maximum file size {MAX_FILE_SIZE}"));
+        }
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).map_err(tar_error)?;
+        files.push((n, strip_bom(data)));
     }
     if files.is_empty() {
         return Err("no files in chart archive".to_owned());
     }
     Ok(files)
+}
+
+/// Go's `path.Clean` on a relative path.
+fn clean_path(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|l| *l != "..") {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() { ".".to_owned() } else { out.join("/") }
 }
 
 fn file(name: &str, data: &[u8]) -> ChartFile {
@@ -238,10 +328,10 @@ fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
             "values.yaml" => {
                 chart.values = crate::values::load_values(data).map_err(|e| format!("cannot load values.yaml: {e}"))?;
             }
-            "values.schema.json" => {
-                chart.schema =
-                    Some(serde_json::from_slice(data).map_err(|e| format!("cannot load values.schema.json: {e}"))?);
-            }
+            "values.schema.json" => match serde_json::from_slice(data) {
+                Ok(schema) => chart.schema = Some(schema),
+                Err(e) => chart.schema_error = Some(e.to_string()),
+            },
             "requirements.yaml" => {
                 let value = read_yaml(data)
                     .map_err(|e| format!("cannot load requirements.yaml: error converting YAML to JSON: {e}"))?;

@@ -50,10 +50,7 @@ fn split_documents(text: &str) -> Result<Vec<String>, String> {
         if let Some(rest) = line.strip_prefix("---") {
             let trimmed = rest.trim();
             if !trimmed.is_empty() && !trimmed.starts_with('#') {
-                return Err(format!(
-                    "error reading yaml document: invalid Yaml document separator: {}",
-                    line.trim_end()
-                ));
+                return Err(format!("error reading yaml document: invalid Yaml document separator: {trimmed}"));
             }
             if !current.is_empty() {
                 docs.push(std::mem::take(&mut current));
@@ -190,10 +187,7 @@ fn coalesce_deps(chart: &Chart, dest: &GoMap, prefix: &str, merge: bool) -> Resu
             Some(Go::Map(m)) => m,
             Some(other) => {
                 // Go prints a non-bool with %t as `%!t(TYPE=VALUE)`.
-                return Err(Error::Values(format!(
-                    "type mismatch on {name}: %!t({})",
-                    go_type_value(&other.to_json())
-                )));
+                return Err(Error::Values(format!("type mismatch on {name}: {}", go_percent_t(&other.to_json()))));
             }
         };
         let sub_prefix = concat_prefix(prefix, &chart.metadata.name);
@@ -204,13 +198,33 @@ fn coalesce_deps(chart: &Chart, dest: &GoMap, prefix: &str, merge: bool) -> Resu
     Ok(())
 }
 
-fn go_type_value(v: &Value) -> String {
+/// Go's `%t` of a value that is not a bool (`%!t(float64=1)`), as Helm's message prints it.
+fn go_percent_t(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("string={s}"),
-        Value::Number(n) => format!("float64={n}"),
-        Value::Array(_) => format!("[]interface {{}}={v}"),
-        other => format!("{other}"),
+        Value::Bool(b) => b.to_string(),
+        Value::String(s) => format!("%!t(string={s})"),
+        Value::Number(n) => format!("%!t(float64={})", go_v_float(n.as_f64().unwrap_or(0.0))),
+        Value::Array(items) => format!("[{}]", items.iter().map(go_percent_t).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            format!("map[{}]", m.iter().map(|(k, v)| format!("{k}:{}", go_percent_t(v))).collect::<Vec<_>>().join(" "))
+        }
+        Value::Null => "%!t(<nil>)".to_owned(),
     }
+}
+
+/// Go's `%v` of a float64 (`1`, `0.5`, `1e+06`).
+fn go_v_float(f: f64) -> String {
+    if f == 0.0 || !f.is_finite() {
+        return format!("{f}");
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    format!("{f}")
 }
 
 fn coalesce_globals(dest: &GoMap, src: &GoMap, prefix: &str) {
@@ -255,16 +269,16 @@ fn coalesce_chart_values(chart: &Chart, v: &GoMap, prefix: &str, merge: bool) {
             Some(value) => {
                 if value.is_nil() && !merge {
                     v.borrow_mut().remove(&key);
-                } else if let Go::Map(dest) = &value {
-                    if let Go::Map(src) = &val {
-                        let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
-                        // Helm v4.2.3 cleans a chart default's nils before coalescing it
-                        // (checked against Helm: a chart's own `a: {b: null}` disappears).
-                        if !merge {
-                            clean_nil(src);
-                        }
-                        coalesce_tables(dest, src, &concat_prefix(&sub_prefix, &key), merge);
+                } else if let Go::Map(dest) = &value
+                    && let Go::Map(src) = &val
+                {
+                    let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
+                    // Helm v4.2.3 cleans a chart default's nils before coalescing it
+                    // (checked against Helm: a chart's own `a: {b: null}` disappears).
+                    if !merge {
+                        clean_nil(src);
                     }
+                    coalesce_tables(dest, src, &concat_prefix(&sub_prefix, &key), merge);
                 }
             }
             None => {
@@ -301,12 +315,11 @@ fn coalesce_tables(dst: &GoMap, src: &GoMap, prefix: &str, merge: bool) {
             }
             None => set(dst, &key, val),
             Some(dv) => {
-                if let Go::Map(sv) = &val {
-                    if let Go::Map(dm) = &dv {
-                        if !Rc::ptr_eq(dm, sv) {
-                            coalesce_tables(dm, sv, &full, merge);
-                        }
-                    }
+                if let Go::Map(sv) = &val
+                    && let Go::Map(dm) = &dv
+                    && !Rc::ptr_eq(dm, sv)
+                {
+                    coalesce_tables(dm, sv, &full, merge);
                 }
             }
         }
@@ -455,11 +468,14 @@ fn path_to_map(path: &str, data: GoMap) -> GoMap {
     cur
 }
 
+/// Go's `fmt.Sprintf("%v", …)` of an import-values `child`/`parent`.
 fn go_sprint(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => "<nil>".to_owned(),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(Value::Number(n)) => go_v_float(n.as_f64().unwrap_or(0.0)),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(other) => go_percent_t(other).replace("%!t(float64=", "").replace("%!t(string=", "").replace(')', ""),
     }
 }
 
@@ -541,6 +557,7 @@ pub fn render_values(chart: &mut Chart, user: &Value) -> Result<Value, Error> {
     Ok(map_to_json(&values))
 }
 
+mod format;
 mod schema;
 
 /// Helm's `ValidateAgainstSchema` on the processed chart (after [`render_values`]): the
@@ -560,10 +577,13 @@ pub fn validate_schema(chart: &Chart, values: &Value) -> Result<(), Error> {
 
 fn schema_report(chart: &Chart, values: &Value) -> String {
     let mut out = String::new();
-    if let Some(s) = &chart.schema {
-        if let Err(e) = schema::validate_single(s, values) {
-            out.push_str(&format!("{}:\n{e}", chart.name()));
-        }
+    if let Some(e) = &chart.schema_error {
+        // Helm reads values.schema.json only now: a file that is not JSON fails here.
+        out.push_str(&format!("{}:\n{e}", chart.name()));
+    } else if let Some(s) = &chart.schema
+        && let Err(e) = schema::validate_single(s, values)
+    {
+        out.push_str(&format!("{}:\n{e}", chart.name()));
     }
     for sub in &chart.dependencies {
         match values.get(sub.name()) {
@@ -584,4 +604,45 @@ fn schema_report(chart: &Chart, values: &Value) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn go_formatting_in_messages() {
+        // Helm's texts (render.py with `sub: 1`, `sub: "str"`, `sub: [1, "a"]`, `sub: true`).
+        assert_eq!(go_percent_t(&json!(1.0)), "%!t(float64=1)");
+        assert_eq!(go_percent_t(&json!("str")), "%!t(string=str)");
+        assert_eq!(go_percent_t(&json!([1.0, "a"])), "[%!t(float64=1) %!t(string=a)]");
+        assert_eq!(go_percent_t(&json!(true)), "true");
+        assert_eq!(go_v_float(1e6), "1e+06");
+        assert_eq!(go_v_float(0.25), "0.25");
+    }
+
+    #[test]
+    fn documents_split_as_kubernetes_yaml_reader() {
+        assert_eq!(split_documents("a: 1\n---\nb: 2\n--- # c\nc: 3\n").unwrap().len(), 3);
+        assert!(split_documents("a: 1\n--- x\n").is_err());
+    }
+
+    #[test]
+    fn subchart_value_not_a_map() {
+        let sub = Chart {
+            metadata: crate::Metadata { name: "sub".into(), version: "0.1.0".into(), ..Default::default() },
+            values: json!({}),
+            ..Default::default()
+        };
+        let mut top = Chart {
+            metadata: crate::Metadata { name: "top".into(), version: "0.1.0".into(), ..Default::default() },
+            values: json!({}),
+            dependencies: vec![sub],
+            ..Default::default()
+        };
+        // Helm: "type mismatch on sub: %!t(float64=1)".
+        let err = render_values(&mut top, &json!({"sub": 1.0})).unwrap_err();
+        assert_eq!(err.to_string(), "type mismatch on sub: %!t(float64=1)");
+    }
 }

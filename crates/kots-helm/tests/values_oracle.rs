@@ -153,27 +153,20 @@ fn expected_prefixes(dir: &Path) -> BTreeSet<String> {
     }
     let mut all = Vec::new();
     files(dir, "", &mut all);
+    // The chart path of a file is its `NAME(/charts/NAME)*` head (templates may sit in
+    // subfolders of templates/).
     all.iter()
         .filter_map(|f| {
-            // The chart path is everything before the last `/templates/` that is not inside
-            // a deeper `charts/` (templates may sit in subfolders).
-            let idx = f.find("/templates/").map(|i| (i, f[i..].rfind("/charts/")));
-            let mut prefix = f.as_str();
-            let mut rest = f.as_str();
-            let mut acc = String::new();
-            let _ = idx;
-            // Walk `NAME(/charts/NAME)*` from the start.
-            let first = rest.split('/').next()?;
-            acc.push_str(first);
-            rest = &rest[first.len()..];
+            let first = f.split('/').next()?;
+            let mut acc = first.to_owned();
+            let mut rest = &f[first.len()..];
             while let Some(r) = rest.strip_prefix("/charts/") {
                 let n = r.split('/').next()?;
                 acc.push_str("/charts/");
                 acc.push_str(n);
                 rest = &r[n.len()..];
             }
-            prefix = &prefix[..acc.len()];
-            Some(prefix.to_owned())
+            Some(acc)
         })
         .collect()
 }
@@ -222,6 +215,18 @@ fn corpus_values_agree_with_helm() {
                     problems.push(format!("we keep {p}, Helm renders nothing of it"));
                 }
             }
+        }
+        // The crds/ Helm would install for the case (expected/CASE.crds.json).
+        let crds_file = Path::new(CORPUS).join(chart_name).join("expected").join(format!("{name}.crds.json"));
+        if let Ok(text) = std::fs::read_to_string(&crds_file) {
+            let want: Vec<String> = serde_json::from_str(&text).unwrap();
+            let mut got: Vec<String> = chart.crd_objects().into_iter().map(|(n, _)| n).collect();
+            got.sort();
+            if got != want {
+                problems.push(format!("crds: ours {got:?} helm {want:?}"));
+            }
+        } else if case["expect"] == "ok" && case["crds"].as_u64() == Some(0) && !chart.crd_objects().is_empty() {
+            problems.push("crds: Helm installs none, we have some".to_owned());
         }
         let expected_error =
             std::fs::read_to_string(Path::new(CORPUS).join(chart_name).join("expected").join(format!("{name}.error")))

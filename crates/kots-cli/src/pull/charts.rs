@@ -227,3 +227,72 @@ fn preflight_of(document: &Value) -> Option<Value> {
     }
     Some(preflight)
 }
+
+/// Where the charts' documents go in the midstream, so that `kubectl apply -k` deploys them
+/// with the rest (KOTS installs v1beta2 charts with Helm; `helm/` still allows that).
+pub const OVERLAY_FILE: &str = "kots/charts.yaml";
+
+/// An object's identity as kustomize sees it: two with the same one cannot be applied together.
+fn object_id(document: &Value) -> String {
+    let metadata = &document["metadata"];
+    [&document["apiVersion"], &document["kind"], &metadata["name"], &metadata["namespace"]]
+        .map(Value::to_string)
+        .join("/")
+}
+
+/// `kots/charts.yaml`: every chart's documents, their images rewritten as the rest of the app's
+/// (`placed`) and each pod spec given the app's pull secret; `None` without charts. A document
+/// whose object `base` (or an earlier chart) has already is left out, and named in the second
+/// value: kustomize cannot apply both (`helm install` from `helm/` can install them apart).
+pub fn overlay_file(
+    charts: &[ChartRelease],
+    base: &[(String, Value)],
+    placed: &super::images::Placed,
+    app_slug: &str,
+) -> (Option<GeneratedFile>, Vec<String>) {
+    let secret = crate::pull_secret::secret_name(app_slug);
+    let mut seen: std::collections::BTreeSet<String> = base.iter().map(|(_, d)| object_id(d)).collect();
+    let (mut texts, mut left_out) = (Vec::new(), Vec::new());
+    for chart in charts {
+        for (path, document) in &chart.documents {
+            if !seen.insert(object_id(document)) {
+                let what = format!(
+                    "{} {}",
+                    document["kind"].as_str().unwrap_or("?"),
+                    document["metadata"]["name"].as_str().unwrap_or("?")
+                );
+                left_out.push(format!("{what} ({path}, release {})", chart.release_name));
+                continue;
+            }
+            texts.push(overlay_document(document, placed, &secret));
+        }
+    }
+    let file =
+        (!texts.is_empty()).then(|| GeneratedFile { path: OVERLAY_FILE.to_owned(), content: texts.join("---\n") });
+    (file, left_out)
+}
+
+/// A chart document for the overlay: images rewritten, the pull secret on each pod spec.
+fn overlay_document(document: &Value, placed: &super::images::Placed, secret: &str) -> String {
+    {
+        let mut document = document.clone();
+        for pointer in kots_release::images::pod_spec_pointers(&document) {
+            let Some(spec) = document.pointer_mut(&pointer) else { continue };
+            for list in ["containers", "initContainers", "ephemeralContainers"] {
+                for container in spec[list].as_array_mut().into_iter().flatten() {
+                    if let Some(image) = container["image"].as_str() {
+                        container["image"] = Value::String(placed.rewritten(image));
+                    }
+                }
+            }
+            let secrets =
+                spec.as_object_mut().expect("a pod spec").entry("imagePullSecrets").or_insert(serde_json::json!([]));
+            if let Some(list) = secrets.as_array_mut()
+                && !list.iter().any(|s| s["name"] == secret)
+            {
+                list.push(serde_json::json!({ "name": secret }));
+            }
+        }
+        crate::folder::to_yaml(&document)
+    }
+}

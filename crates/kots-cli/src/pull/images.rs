@@ -50,6 +50,20 @@ pub struct Placed {
     pub summaries: Vec<ImageSummary>,
     pub rewrites: Vec<ImageRewrite>,
     pub logins: Vec<RegistryLogin>,
+    /// Source name (`registry/repository`) → destination name, for every image moved: what
+    /// rewrites the images outside `base/` (the charts' documents).
+    pub destinations: BTreeMap<String, String>,
+}
+
+impl Placed {
+    /// `image` as it is to be pulled now: its destination (same tag and digest), or itself.
+    pub fn rewritten(&self, image: &str) -> String {
+        let Ok(reference) = ImageReference::parse(image) else { return image.to_owned() };
+        match self.destinations.get(&reference.name()).and_then(|name| name.split_once('/')) {
+            Some((host, repository)) => reference.with_name(host, repository).to_string(),
+            None => image.to_owned(),
+        }
+    }
 }
 
 /// Reads: the `base/` documents, the KOTS kinds (preflight and support-bundle collectors run
@@ -140,8 +154,12 @@ pub async fn place(
             save_and_push(plan, &found.by_image(), &destinations, target, &online).await?
         }
     };
-    let mut placed =
-        Placed { summaries, rewrites: kustomize_images(&found.in_base(), &destinations), logins: Vec::new() };
+    let mut placed = Placed {
+        summaries,
+        rewrites: kustomize_images(&found.in_base(), &destinations),
+        logins: Vec::new(),
+        destinations: destinations.clone(),
+    };
     match &plan.registry_credentials {
         Some(credentials) => placed.logins.push(RegistryLogin {
             host: target.host.clone(),
@@ -159,7 +177,11 @@ pub async fn place(
 /// is listed with its new name; nothing is read or pushed, not even to check.
 fn named_only(plan: &Plan, found: &Found, destinations: &BTreeMap<String, String>, target: &RegistryTarget) -> Placed {
     plan.printer.step(format!("Rewriting image names to {} (--no-push: nothing is pushed)", target.prefix()));
-    let mut placed = Placed { rewrites: kustomize_images(&found.in_base(), destinations), ..Placed::default() };
+    let mut placed = Placed {
+        rewrites: kustomize_images(&found.in_base(), destinations),
+        destinations: destinations.clone(),
+        ..Placed::default()
+    };
     for (image, spellings) in &found.by_image() {
         let reference = &spellings[0].reference;
         let destination = destinations

@@ -144,7 +144,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     write_base(&rendered.base, staging.path())?;
     charts::write(&charts, staging.path())?;
     let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
-    overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, staging.path())?;
+    overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, &charts, staging.path())?;
     overlays::write_rendered(plan, staging.path())?;
     charts::write_rendered(&charts, staging.path())?;
     staging.commit()?;

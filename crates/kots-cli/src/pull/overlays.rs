@@ -23,6 +23,7 @@ pub fn write(
     base: &Base,
     license: &License,
     placed: &Placed,
+    charts: &[super::charts::ChartRelease],
     root: &Path,
 ) -> anyhow::Result<()> {
     let midstream_dir = root.join("overlays/midstream");
@@ -64,6 +65,16 @@ pub fn write(
     };
     owned.transformers.push(labels.path.clone());
     generated.push(labels);
+    let (charts_file, left_out) = super::charts::overlay_file(charts, &base.documents, placed, app_slug);
+    if let Some(charts) = charts_file {
+        owned.resources.push(charts.path.clone());
+        generated.push(charts);
+    }
+    for object in left_out {
+        plan.printer.detail(format!(
+            "{object} is not in the overlay: another object of the app has its kind and name (helm install from helm/ deploys it apart)"
+        ));
+    }
     folder::write_files(&midstream_dir, &generated)?;
     if !placed.logins.is_empty() {
         plan.printer.detail(format!(

@@ -109,7 +109,7 @@ fn set_aside(path: &str, ours: &mut [Value], wanted: &mut [Value]) -> Vec<&'stat
             // The folder's own copy for `kubectl kots download`.
             if let Some(resources) = document["resources"].as_array_mut() {
                 let before = resources.len();
-                resources.retain(|r| r != "kots/archive.yaml");
+                resources.retain(|r| r != "kots/archive.yaml" && r != "kots/charts.yaml");
                 if resources.len() != before {
                     applied.push("archive resource");
                 }

@@ -92,10 +92,20 @@ impl Rules {
     }
 }
 
+/// Go's `filepath.ErrBadPattern`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPattern;
+
+impl std::fmt::Display for BadPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("syntax error in pattern")
+    }
+}
+
 /// Go's `path/filepath.Match` on `/`-separated names: `*` (no `/`), `?`, `[...]` classes with
 /// ranges and `^` negation, `\` escapes. An error is Go's `ErrBadPattern`. A line-for-line port,
 /// so that odd patterns fail or match exactly as Helm's do.
-pub fn glob_match(pattern: &str, name: &str) -> Result<bool, ()> {
+pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     let mut pattern: &[char] = &pattern.chars().collect::<Vec<_>>();
     let name_chars: Vec<char> = name.chars().collect();
     let mut name: &[char] = &name_chars;
@@ -146,10 +156,8 @@ fn scan_chunk(pattern: &[char]) -> (bool, &[char], &[char]) {
     let mut i = 0;
     while i < pattern.len() {
         match pattern[i] {
-            '\\' => {
-                if i + 1 < pattern.len() {
-                    i += 1;
-                }
+            '\\' if i + 1 < pattern.len() => {
+                i += 1;
             }
             '[' => in_range = true,
             ']' => in_range = false,
@@ -162,7 +170,7 @@ fn scan_chunk(pattern: &[char]) -> (bool, &[char], &[char]) {
 }
 
 /// Go's `matchChunk`: the rest of `s` after the chunk, and whether it matched.
-fn match_chunk<'a>(chunk: &[char], s: &'a [char]) -> Result<(&'a [char], bool), ()> {
+fn match_chunk<'a>(chunk: &[char], s: &'a [char]) -> Result<(&'a [char], bool), BadPattern> {
     let mut chunk = chunk;
     let mut s = s;
     let mut failed = false;
@@ -221,7 +229,7 @@ fn match_chunk<'a>(chunk: &[char], s: &'a [char]) -> Result<(&'a [char], bool), 
                 if c == '\\' {
                     chunk = &chunk[1..];
                     if chunk.is_empty() {
-                        return Err(());
+                        return Err(BadPattern);
                     }
                     c = chunk[0];
                 }
@@ -238,21 +246,21 @@ fn match_chunk<'a>(chunk: &[char], s: &'a [char]) -> Result<(&'a [char], bool), 
     if failed { Ok((&[], false)) } else { Ok((s, true)) }
 }
 
-fn get_esc(chunk: &[char]) -> Result<(char, &[char]), ()> {
+fn get_esc(chunk: &[char]) -> Result<(char, &[char]), BadPattern> {
     let mut chunk = chunk;
     if chunk.is_empty() || chunk[0] == '-' || chunk[0] == ']' {
-        return Err(());
+        return Err(BadPattern);
     }
     if chunk[0] == '\\' {
         chunk = &chunk[1..];
         if chunk.is_empty() {
-            return Err(());
+            return Err(BadPattern);
         }
     }
     let r = chunk[0];
     let next = &chunk[1..];
     if next.is_empty() {
-        return Err(());
+        return Err(BadPattern);
     }
     Ok((r, next))
 }
@@ -285,11 +293,11 @@ mod tests {
         assert_eq!(glob_match("a\\*b", "ab"), Ok(false));
         assert_eq!(glob_match("a?b", "a☺b"), Ok(true));
         assert_eq!(glob_match("*x", "xxx"), Ok(true));
-        assert_eq!(glob_match("[]a]", "]"), Err(()));
-        assert_eq!(glob_match("[-]", "-"), Err(()));
-        assert_eq!(glob_match("[x-]", "x"), Err(()));
-        assert_eq!(glob_match("\\", "a"), Err(()));
-        assert_eq!(glob_match("a[", "a"), Err(()));
+        assert_eq!(glob_match("[]a]", "]"), Err(BadPattern));
+        assert_eq!(glob_match("[-]", "-"), Err(BadPattern));
+        assert_eq!(glob_match("[x-]", "x"), Err(BadPattern));
+        assert_eq!(glob_match("\\", "a"), Err(BadPattern));
+        assert_eq!(glob_match("a[", "a"), Err(BadPattern));
         assert_eq!(glob_match("*x", "xxx"), Ok(true));
         assert_eq!(glob_match(".?*", ".git"), Ok(true));
         assert_eq!(glob_match("*.txt", "a.txt"), Ok(true));

@@ -307,7 +307,13 @@ pub(super) fn validate(md: &mut Metadata) -> Result<(), String> {
     if md.name.is_empty() {
         return fail("chart.metadata.name is required".into());
     }
-    if md.name.contains('/') || md.name == "." || md.name == ".." {
+    if md.name == "." || md.name == ".." {
+        return fail(format!("chart.metadata.name {:?} is not allowed", md.name));
+    }
+    // Go's `filepath.Base` on Linux: trailing slashes dropped, then the last element.
+    let trimmed = md.name.trim_end_matches('/');
+    let base = if trimmed.is_empty() { "/" } else { trimmed.rsplit('/').next().unwrap_or(trimmed) };
+    if md.name != base {
         return fail(format!("chart.metadata.name {:?} is invalid", md.name));
     }
     if md.version.is_empty() {

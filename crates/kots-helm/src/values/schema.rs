@@ -1,10 +1,11 @@
 //! `values.schema.json` checked as Helm v4 checks it: santhosh-tekuri/jsonschema v6 (drafts 4,
 //! 6, 7, 2019-09 and 2020-12; 2020-12 when `$schema` is absent), with its error tree and texts
 //! (`- at '/image': additional properties 'colour' not allowed`), keyword by keyword in the
-//! order its validator runs them. Not covered: `format` (v6 asserts it only when asked, which
-//! Helm does not for 2019+; older drafts' format assertions are skipped too),
-//! `unevaluatedProperties`/`unevaluatedItems`, `$dynamicRef`/`$recursiveRef` beyond a plain
-//! reference, and references to other documents.
+//! order its validator runs them. `format` is asserted for drafts 4, 6 and 7 only, as v6 does
+//! (see [`super::format`] for the formats covered). `unevaluatedProperties`/`unevaluatedItems`
+//! follow the applicators that held; `contains` does not count items as evaluated. Not covered:
+//! `$dynamicRef`/`$recursiveRef` beyond a plain reference, references to other documents, and
+//! the check of the schema itself against its metaschema (Helm refuses an invalid schema).
 
 use serde_json::Value;
 
@@ -61,26 +62,58 @@ fn join_quoted(items: &[String]) -> String {
     items.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")
 }
 
-/// Go's `%v` of a float64: `%g` with the shortest digits, so the exponent form below 1e-4 and
-/// from 1e6 up (`1e+06`), as strconv's `'g'` with precision -1 decides.
+/// A float64 as santhosh-tekuri's messages print it: `%v` through golang.org/x/text's English
+/// printer, so Go's `%g` choice (exponent below 1e-4 and from 1e6 up) written `1.5×10⁰⁶`, and
+/// plain numbers with grouped thousands (`1,234.5`). Checked against Helm (render.py).
 pub(crate) fn go_float(f: f64) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 { "∞".into() } else { "-∞".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return "0".into();
     }
     let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
+        const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+        let mut out = format!("{mantissa}×10");
+        if exp < 0 {
+            out.push('⁻');
+        }
+        for d in format!("{:02}", exp.abs()).bytes() {
+            out.push(SUPER[(d - b'0') as usize]);
+        }
+        return out;
     }
-    format!("{f}")
+    let plain = format!("{f}");
+    let (int, frac) = plain.split_once('.').map_or((plain.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = group_digits(int);
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// An integer as x/text's English `%d` prints it: thousands grouped.
+pub(crate) fn go_int(n: usize) -> String {
+    group_digits(&n.to_string())
+}
+
+fn group_digits(int: &str) -> String {
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
 }
 
 fn display(v: &Value) -> String {
@@ -215,34 +248,43 @@ impl<'a> Validator<'a> {
                 let got = type_of(v);
                 let ok = wants.contains(&got) || (wants.contains(&"integer") && got == "number" && is_integer(v));
                 if !ok {
-                    return Err(err(format!("got {got}, want {}", wants.join(" or "))));
+                    // The validator keeps types as a set, listed in its own order.
+                    let order = ["null", "boolean", "number", "integer", "string", "array", "object"];
+                    let listed: Vec<&str> = order.iter().copied().filter(|t| wants.contains(t)).collect();
+                    return Err(err(format!("got {got}, want {}", listed.join(" or "))));
                 }
             }
         }
         // const --
-        if self.draft >= Draft::D6 {
-            if let Some(c) = s.get("const") {
-                if !equals(v, c) {
-                    return Err(err(match c {
-                        Value::Array(_) | Value::Object(_) => "'const' failed".into(),
-                        other => format!("value must be {}", display(other)),
-                    }));
-                }
-            }
+        if self.draft >= Draft::D6
+            && let Some(c) = s.get("const")
+            && !equals(v, c)
+        {
+            return Err(err(match c {
+                Value::Array(_) | Value::Object(_) => "'const' failed".into(),
+                other => format!("value must be {}", display(other)),
+            }));
         }
         // enum --
-        if let Some(Value::Array(items)) = s.get("enum") {
-            if !items.iter().any(|i| equals(v, i)) {
-                let primitive = items.iter().all(|i| !matches!(i, Value::Array(_) | Value::Object(_)));
-                let message = if !primitive {
-                    "'enum' failed".to_owned()
-                } else if items.len() == 1 {
-                    format!("value must be {}", display(&items[0]))
-                } else {
-                    format!("value must be one of {}", items.iter().map(display).collect::<Vec<_>>().join(", "))
-                };
-                return Err(err(message));
-            }
+        if let Some(Value::Array(items)) = s.get("enum")
+            && !items.iter().any(|i| equals(v, i))
+        {
+            let primitive = items.iter().all(|i| !matches!(i, Value::Array(_) | Value::Object(_)));
+            let message = if !primitive {
+                "'enum' failed".to_owned()
+            } else if items.len() == 1 {
+                format!("value must be {}", display(&items[0]))
+            } else {
+                format!("value must be one of {}", items.iter().map(display).collect::<Vec<_>>().join(", "))
+            };
+            return Err(err(message));
+        }
+        // format -- (an assertion in drafts 4, 6 and 7 only, as v6 does by default)
+        if self.draft <= Draft::D7
+            && let (Some(Value::String(f)), Value::String(st)) = (s.get("format"), v)
+            && let Some(why) = super::format::check(f, st)
+        {
+            return Err(err(format!("{} is not valid {f}: {why}", quote(st))));
         }
         let mut errors: Vec<VError> = Vec::new();
         // $ref --
@@ -264,14 +306,17 @@ impl<'a> Validator<'a> {
         }
         if self.draft >= Draft::D2019 {
             for kw in ["$dynamicRef", "$recursiveRef"] {
-                if let Some(Value::String(r)) = s.get(kw) {
-                    if let Err(e) = self.validate_ref(r, kw, v, loc, depth) {
-                        errors.push(e);
-                    }
+                if let Some(Value::String(r)) = s.get(kw)
+                    && let Err(e) = self.validate_ref(r, kw, v, loc, depth)
+                {
+                    errors.push(e);
                 }
             }
         }
         self.conditions(s, v, loc, depth, &mut errors);
+        if self.draft >= Draft::D2019 {
+            self.unevaluated(schema, s, v, loc, depth, &mut errors);
+        }
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.pop().unwrap_or_else(|| err(String::new()))),
@@ -282,6 +327,132 @@ impl<'a> Validator<'a> {
                 Err(g)
             }
         }
+    }
+
+    /// `unevaluatedProperties` / `unevaluatedItems`: the members no keyword of this schema
+    /// (or of a subschema that held: `$ref`, `allOf`, the `anyOf`/`oneOf` branches that
+    /// matched, `if`/`then`/`else`, `dependentSchemas`) looked at.
+    fn unevaluated(
+        &self,
+        schema: &'a Value,
+        s: &'a serde_json::Map<String, Value>,
+        v: &Value,
+        loc: &[String],
+        depth: usize,
+        errors: &mut Vec<VError>,
+    ) {
+        if let (Some(extra), Value::Object(obj)) = (s.get("unevaluatedProperties"), v) {
+            let seen = self.evaluated_props(schema, v, depth, true);
+            for (pname, pvalue) in obj {
+                if !seen.contains(pname)
+                    && let Err(e) = self.sub(extra, pvalue, loc, pname, depth)
+                {
+                    errors.push(e);
+                }
+            }
+        }
+        if let (Some(extra), Value::Array(arr)) = (s.get("unevaluatedItems"), v) {
+            let seen = self.evaluated_items(schema, v, depth, true);
+            for (i, item) in arr.iter().enumerate().skip(seen) {
+                if let Err(e) = self.sub(extra, item, loc, &i.to_string(), depth) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+
+    /// The applicators of `schema` that count for unevaluated*: (subschema, applies).
+    fn in_place(&self, s: &'a serde_json::Map<String, Value>, v: &Value, depth: usize) -> Vec<&'a Value> {
+        let mut out = Vec::new();
+        let holds = |sch: &'a Value| self.validate(sch, v, &[], depth + 1).is_ok();
+        for kw in ["$ref", "$dynamicRef", "$recursiveRef"] {
+            if let Some(Value::String(r)) = s.get(kw)
+                && let Ok(target) = self.resolve(r)
+            {
+                out.push(target);
+            }
+        }
+        if let Some(Value::Array(all)) = s.get("allOf") {
+            out.extend(all.iter());
+        }
+        for kw in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(list)) = s.get(kw) {
+                out.extend(list.iter().filter(|sch| holds(sch)));
+            }
+        }
+        if let Some(cond) = s.get("if") {
+            if holds(cond) {
+                out.push(cond);
+                out.extend(s.get("then"));
+            } else {
+                out.extend(s.get("else"));
+            }
+        }
+        if let (Some(Value::Object(deps)), Value::Object(obj)) = (s.get("dependentSchemas"), v) {
+            out.extend(deps.iter().filter(|(k, _)| obj.contains_key(*k)).map(|(_, sch)| sch));
+        }
+        out
+    }
+
+    fn evaluated_props(
+        &self,
+        schema: &'a Value,
+        v: &Value,
+        depth: usize,
+        top: bool,
+    ) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let (Value::Object(s), Value::Object(obj)) = (schema, v) else { return seen };
+        if depth > 64 {
+            return seen;
+        }
+        if !top && s.contains_key("unevaluatedProperties") {
+            return obj.keys().cloned().collect();
+        }
+        if s.contains_key("additionalProperties") {
+            return obj.keys().cloned().collect();
+        }
+        if let Some(Value::Object(props)) = s.get("properties") {
+            seen.extend(obj.keys().filter(|k| props.contains_key(*k)).cloned());
+        }
+        if let Some(Value::Object(pats)) = s.get("patternProperties") {
+            for p in pats.keys() {
+                if let Ok(re) = regex::Regex::new(p) {
+                    seen.extend(obj.keys().filter(|k| re.is_match(k)).cloned());
+                }
+            }
+        }
+        for sub in self.in_place(s, v, depth) {
+            seen.extend(self.evaluated_props(sub, v, depth + 1, false));
+        }
+        seen
+    }
+
+    fn evaluated_items(&self, schema: &'a Value, v: &Value, depth: usize, top: bool) -> usize {
+        let (Value::Object(s), Value::Array(arr)) = (schema, v) else { return 0 };
+        if depth > 64 {
+            return 0;
+        }
+        if (!top && s.contains_key("unevaluatedItems")) || s.contains_key("items") && self.draft >= Draft::D2020 {
+            return arr.len();
+        }
+        let mut n = s.get("prefixItems").and_then(Value::as_array).map_or(0, |p| p.len().min(arr.len()));
+        if self.draft < Draft::D2020 {
+            match s.get("items") {
+                Some(Value::Array(items)) => {
+                    n = n.max(items.len().min(arr.len()));
+                    if s.contains_key("additionalItems") {
+                        return arr.len();
+                    }
+                }
+                Some(_) => return arr.len(),
+                None => {}
+            }
+        }
+        for sub in self.in_place(s, v, depth) {
+            n = n.max(self.evaluated_items(sub, v, depth + 1, false));
+        }
+        n
     }
 
     fn validate_ref(&self, r: &str, _kw: &str, v: &Value, loc: &[String], depth: usize) -> Result<(), VError> {
@@ -312,15 +483,15 @@ impl<'a> Validator<'a> {
         errors: &mut Vec<VError>,
     ) {
         let err = |m: String| VError::new(loc, m);
-        if let Some(min) = s.get("minProperties").and_then(Value::as_f64) {
-            if (obj.len() as f64) < min {
-                errors.push(err(format!("minProperties: got {}, want {}", obj.len(), min as i64)));
-            }
+        if let Some(min) = s.get("minProperties").and_then(Value::as_f64)
+            && (obj.len() as f64) < min
+        {
+            errors.push(err(format!("minProperties: got {}, want {}", go_int(obj.len()), go_int(min as usize))));
         }
-        if let Some(max) = s.get("maxProperties").and_then(Value::as_f64) {
-            if (obj.len() as f64) > max {
-                errors.push(err(format!("maxProperties: got {}, want {}", obj.len(), max as i64)));
-            }
+        if let Some(max) = s.get("maxProperties").and_then(Value::as_f64)
+            && (obj.len() as f64) > max
+        {
+            errors.push(err(format!("maxProperties: got {}, want {}", go_int(obj.len()), go_int(max as usize))));
         }
         let missing = |names: &Value| -> Vec<String> {
             names
@@ -338,27 +509,27 @@ impl<'a> Validator<'a> {
                 errors.push(err(format!("missing properties {}", join_quoted(&m))));
             }
         }
-        if self.draft < Draft::D2019 || s.contains_key("dependencies") {
-            if let Some(Value::Object(deps)) = s.get("dependencies") {
-                for (pname, dep) in deps {
-                    if !obj.contains_key(pname) {
-                        continue;
-                    }
-                    match dep {
-                        Value::Array(_) => {
-                            let m = missing(dep);
-                            if !m.is_empty() {
-                                errors.push(err(format!(
-                                    "properties {} required, if {} exists",
-                                    join_quoted(&m),
-                                    quote(pname)
-                                )));
-                            }
+        if (self.draft < Draft::D2019 || s.contains_key("dependencies"))
+            && let Some(Value::Object(deps)) = s.get("dependencies")
+        {
+            for (pname, dep) in deps {
+                if !obj.contains_key(pname) {
+                    continue;
+                }
+                match dep {
+                    Value::Array(_) => {
+                        let m = missing(dep);
+                        if !m.is_empty() {
+                            errors.push(err(format!(
+                                "properties {} required, if {} exists",
+                                join_quoted(&m),
+                                quote(pname)
+                            )));
                         }
-                        schema => {
-                            if let Err(e) = self.validate(schema, &Value::Object(obj.clone()), loc, depth + 1) {
-                                errors.push(e);
-                            }
+                    }
+                    schema => {
+                        if let Err(e) = self.validate(schema, &Value::Object(obj.clone()), loc, depth + 1) {
+                            errors.push(e);
                         }
                     }
                 }
@@ -408,7 +579,8 @@ impl<'a> Validator<'a> {
         if let Some(names) = s.get("propertyNames") {
             for pname in obj.keys() {
                 if let Err(e) = self.validate(names, &Value::String(pname.clone()), &[], depth + 1) {
-                    let mut node = err(format!("invalid propertyName {}", quote(pname)));
+                    // Helm prints these at '' whatever the object's place.
+                    let mut node = VError::new(&[], format!("invalid propertyName {}", quote(pname)));
                     node.causes = if e.group { e.causes } else { vec![e] };
                     errors.push(node);
                 }
@@ -419,10 +591,10 @@ impl<'a> Validator<'a> {
         }
         if let Some(Value::Object(deps)) = s.get("dependentSchemas") {
             for (pname, sch) in deps {
-                if obj.contains_key(pname) {
-                    if let Err(e) = self.validate(sch, &Value::Object(obj.clone()), loc, depth + 1) {
-                        errors.push(e);
-                    }
+                if obj.contains_key(pname)
+                    && let Err(e) = self.validate(sch, &Value::Object(obj.clone()), loc, depth + 1)
+                {
+                    errors.push(e);
                 }
             }
         }
@@ -451,15 +623,15 @@ impl<'a> Validator<'a> {
         errors: &mut Vec<VError>,
     ) {
         let err = |m: String| VError::new(loc, m);
-        if let Some(min) = s.get("minItems").and_then(Value::as_f64) {
-            if (arr.len() as f64) < min {
-                errors.push(err(format!("minItems: got {}, want {}", arr.len(), min as i64)));
-            }
+        if let Some(min) = s.get("minItems").and_then(Value::as_f64)
+            && (arr.len() as f64) < min
+        {
+            errors.push(err(format!("minItems: got {}, want {}", go_int(arr.len()), go_int(min as usize))));
         }
-        if let Some(max) = s.get("maxItems").and_then(Value::as_f64) {
-            if (arr.len() as f64) > max {
-                errors.push(err(format!("maxItems: got {}, want {}", arr.len(), max as i64)));
-            }
+        if let Some(max) = s.get("maxItems").and_then(Value::as_f64)
+            && (arr.len() as f64) > max
+        {
+            errors.push(err(format!("maxItems: got {}, want {}", go_int(arr.len()), go_int(max as usize))));
         }
         if s.get("uniqueItems") == Some(&Value::Bool(true)) && arr.len() > 1 {
             'outer: for i in 0..arr.len() {
@@ -519,57 +691,58 @@ impl<'a> Validator<'a> {
                 }
             }
             if let Some(items) = s.get("items") {
-                for (i, item) in arr.iter().enumerate().skip(evaluated) {
+                // v6 names these items by their index after the prefix (`/a/0` for the
+                // first item past one prefixItem), as Helm prints them.
+                for (i, item) in arr.iter().skip(evaluated).enumerate() {
                     if let Err(e) = self.sub(items, item, loc, &i.to_string(), depth) {
                         errors.push(e);
                     }
                 }
             }
         }
-        if self.draft >= Draft::D6 {
-            if let Some(contains) = s.get("contains") {
-                let mut errs = Vec::new();
-                let mut matched = Vec::new();
-                for (i, item) in arr.iter().enumerate() {
-                    match self.sub(contains, item, loc, &i.to_string(), depth) {
-                        Ok(()) => matched.push(i),
-                        Err(e) => errs.push(e),
-                    }
+        if self.draft >= Draft::D6
+            && let Some(contains) = s.get("contains")
+        {
+            let mut errs = Vec::new();
+            let mut matched = Vec::new();
+            for (i, item) in arr.iter().enumerate() {
+                match self.sub(contains, item, loc, &i.to_string(), depth) {
+                    Ok(()) => matched.push(i),
+                    Err(e) => errs.push(e),
                 }
-                let list = |m: &[usize]| m.iter().map(usize::to_string).collect::<Vec<_>>().join(" ");
-                let min = if self.draft >= Draft::D2019 { s.get("minContains").and_then(Value::as_f64) } else { None };
-                if let Some(min) = min {
-                    if (matched.len() as f64) < min {
-                        let mut node = err(if matched.is_empty() {
-                            format!("min {} items required to match contains schema, but none matched", min as i64)
-                        } else {
-                            format!(
-                                "min {} items required to match contains schema, but matched {} items at {}",
-                                min as i64,
-                                matched.len(),
-                                list(&matched)
-                            )
-                        });
-                        node.causes = errs;
-                        errors.push(node);
-                    }
-                } else if matched.is_empty() {
-                    let mut node = err("no items match contains schema".into());
+            }
+            let list = |m: &[usize]| m.iter().map(usize::to_string).collect::<Vec<_>>().join(" ");
+            let min = if self.draft >= Draft::D2019 { s.get("minContains").and_then(Value::as_f64) } else { None };
+            if let Some(min) = min {
+                if (matched.len() as f64) < min {
+                    let mut node = err(if matched.is_empty() {
+                        format!("min {} items required to match contains schema, but none matched", min as i64)
+                    } else {
+                        format!(
+                            "min {} items required to match contains schema, but matched {} items at {}",
+                            min as i64,
+                            matched.len(),
+                            list(&matched)
+                        )
+                    });
                     node.causes = errs;
                     errors.push(node);
                 }
-                if self.draft >= Draft::D2019 {
-                    if let Some(max) = s.get("maxContains").and_then(Value::as_f64) {
-                        if (matched.len() as f64) > max {
-                            errors.push(err(format!(
-                                "max {} items required to match contains schema, but matched {} items at {}",
-                                max as i64,
-                                matched.len(),
-                                list(&matched)
-                            )));
-                        }
-                    }
-                }
+            } else if matched.is_empty() {
+                let mut node = err("no items match contains schema".into());
+                node.causes = errs;
+                errors.push(node);
+            }
+            if self.draft >= Draft::D2019
+                && let Some(max) = s.get("maxContains").and_then(Value::as_f64)
+                && (matched.len() as f64) > max
+            {
+                errors.push(err(format!(
+                    "max {} items required to match contains schema, but matched {} items at {}",
+                    max as i64,
+                    matched.len(),
+                    list(&matched)
+                )));
             }
         }
     }
@@ -577,22 +750,21 @@ impl<'a> Validator<'a> {
     fn string(&self, s: &serde_json::Map<String, Value>, st: &str, loc: &[String], errors: &mut Vec<VError>) {
         let err = |m: String| VError::new(loc, m);
         let len = st.chars().count();
-        if let Some(min) = s.get("minLength").and_then(Value::as_f64) {
-            if (len as f64) < min {
-                errors.push(err(format!("minLength: got {len}, want {}", min as i64)));
-            }
+        if let Some(min) = s.get("minLength").and_then(Value::as_f64)
+            && (len as f64) < min
+        {
+            errors.push(err(format!("minLength: got {}, want {}", go_int(len), go_int(min as usize))));
         }
-        if let Some(max) = s.get("maxLength").and_then(Value::as_f64) {
-            if (len as f64) > max {
-                errors.push(err(format!("maxLength: got {len}, want {}", max as i64)));
-            }
+        if let Some(max) = s.get("maxLength").and_then(Value::as_f64)
+            && (len as f64) > max
+        {
+            errors.push(err(format!("maxLength: got {}, want {}", go_int(len), go_int(max as usize))));
         }
-        if let Some(Value::String(p)) = s.get("pattern") {
-            if let Ok(re) = regex::Regex::new(p) {
-                if !re.is_match(st) {
-                    errors.push(err(format!("{} does not match pattern {}", quote(st), quote(p))));
-                }
-            }
+        if let Some(Value::String(p)) = s.get("pattern")
+            && let Ok(re) = regex::Regex::new(p)
+            && !re.is_match(st)
+        {
+            errors.push(err(format!("{} does not match pattern {}", quote(st), quote(p))));
         }
     }
 
@@ -641,10 +813,10 @@ impl<'a> Validator<'a> {
         errors: &mut Vec<VError>,
     ) {
         let err = |m: String| VError::new(loc, m);
-        if let Some(not) = s.get("not") {
-            if self.validate(not, v, loc, depth + 1).is_ok() {
-                errors.push(err("'not' failed".into()));
-            }
+        if let Some(not) = s.get("not")
+            && self.validate(not, v, loc, depth + 1).is_ok()
+        {
+            errors.push(err("'not' failed".into()));
         }
         if let Some(Value::Array(all)) = s.get("allOf") {
             let errs: Vec<VError> = all.iter().filter_map(|sch| self.validate(sch, v, loc, depth + 1).err()).collect();
@@ -697,14 +869,14 @@ impl<'a> Validator<'a> {
                 errors.push(node);
             }
         }
-        if self.draft >= Draft::D7 {
-            if let Some(cond) = s.get("if") {
-                let branch = if self.validate(cond, v, loc, depth + 1).is_ok() { s.get("then") } else { s.get("else") };
-                if let Some(b) = branch {
-                    if let Err(e) = self.validate(b, v, loc, depth + 1) {
-                        errors.push(e);
-                    }
-                }
+        if self.draft >= Draft::D7
+            && let Some(cond) = s.get("if")
+        {
+            let branch = if self.validate(cond, v, loc, depth + 1).is_ok() { s.get("then") } else { s.get("else") };
+            if let Some(b) = branch
+                && let Err(e) = self.validate(b, v, loc, depth + 1)
+            {
+                errors.push(e);
             }
         }
     }
@@ -715,17 +887,47 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+fn check_refs(validator: &Validator<'_>, schema: &Value) -> Result<(), String> {
+    match schema {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("enum" | "const" | "default" | "examples", _) => {}
+                    ("$ref", Value::String(r)) => {
+                        if let Err(e) = validator.resolve(r) {
+                            let absolute =
+                                if r.starts_with('#') { format!("file:///values.schema.json{r}") } else { r.clone() };
+                            return Err(if e.starts_with("JSON pointer") {
+                                format!("json-pointer in {absolute:?} not found")
+                            } else if e.starts_with("anchor") {
+                                format!("anchor in {absolute:?} not found")
+                            } else {
+                                e
+                            });
+                        }
+                    }
+                    (_, other) => check_refs(validator, other)?,
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(|i| check_refs(validator, i)),
+        _ => Ok(()),
+    }
 }
 
 fn display_tree(e: &VError, indent: usize, out: &mut String) {
@@ -751,6 +953,9 @@ fn display_tree(e: &VError, indent: usize, out: &mut String) {
 /// `ValidateAgainstSingleSchema` returns (the tree, then a newline).
 pub(crate) fn validate_single(schema: &Value, values: &Value) -> Result<(), String> {
     let validator = Validator { root: schema, draft: draft_of(schema) };
+    // Compiling first: a reference that leads nowhere fails the whole schema, as in v6
+    // (`json-pointer in "file:///values.schema.json#/definitions/x" not found`, no newline).
+    check_refs(&validator, schema)?;
     match validator.validate(schema, values, &[], 0) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -774,9 +979,15 @@ mod tests {
     fn go_float_formatting() {
         assert_eq!(go_float(1.0), "1");
         assert_eq!(go_float(0.5), "0.5");
-        assert_eq!(go_float(1e6), "1e+06");
-        assert_eq!(go_float(123456.0), "123456");
-        assert_eq!(go_float(1e-5), "1e-05");
+        // Texts from Helm (render.py, `maximum` messages).
+        assert_eq!(go_float(2e6), "2×10⁰⁶");
+        assert_eq!(go_float(123456.0), "123,456");
+        assert_eq!(go_float(1234.5), "1,234.5");
+        assert_eq!(go_float(1e-5), "1×10⁻⁰⁵");
+        assert_eq!(go_float(0.0001), "0.0001");
+        assert_eq!(go_float(-2.5e6), "-2.5×10⁰⁶");
+        assert_eq!(go_float(1.2345678901234567e19), "1.2345678901234567×10¹⁹");
+        assert_eq!(go_int(1234), "1,234");
     }
 
     #[test]
