@@ -939,3 +939,105 @@ fn a_configured_release_end_to_end_and_an_update_that_adds_an_item() {
     );
     assert!(refused.0 == 400 && refused.1.contains("cm.yaml") && refused.1.contains("NoSuchFunction"), "{refused:?}");
 }
+
+/// A chart archive as `helm package` writes one: a gzip'd tar under the chart's folder.
+fn chart_archive(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    let chart_yaml = format!("apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"{version}\"\n");
+    for (path, text) in [("Chart.yaml", chart_yaml.as_str())].into_iter().chain(files.iter().copied()) {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, format!("{name}/{path}"), text.as_bytes()).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
+    // A release as most KOTS vendors ship today: a chart archive and its kots.io/v1beta2
+    // HelmChart, with a private image of the vendor's registry and a public one, one of them
+    // behind optionalValues.
+    let world = World::start();
+    let vendor = world.vendor.clone();
+    let archive = chart_archive(
+        "shop",
+        "1.2.0",
+        &[
+            ("values.yaml", "replicas: 1\napi: {repository: example.com/api, tag: latest}\ncache: {enabled: false}\n"),
+            (
+                "templates/_helpers.tpl",
+                "{{- define \"shop.name\" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}\n",
+            ),
+            (
+                "templates/api.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"shop.name\" . }}-api\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n        - name: api\n          image: {{ .Values.api.repository }}:{{ .Values.api.tag }}\n",
+            ),
+            (
+                "templates/cache.yaml",
+                "{{- if .Values.cache.enabled }}\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {{ include \"shop.name\" . }}-cache\nspec:\n  serviceName: cache\n  selector:\n    matchLabels: {app: cache}\n  template:\n    metadata:\n      labels: {app: cache}\n    spec:\n      containers:\n        - name: cache\n          image: redis:7\n{{- end }}\n",
+            ),
+            ("templates/NOTES.txt", "Installed {{ .Release.Name }}.\n"),
+        ],
+    );
+    let helm_chart = format!(
+        "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: shop\nspec:\n  chart:\n    name: shop\n    chartVersion: 1.2.0\n  releaseName: storefront\n  values:\n    replicas: 2\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n  optionalValues:\n    - when: 'repl{{{{ eq (LicenseFieldValue \"isAirgapSupported\") \"false\" }}}}'\n      recursiveMerge: true\n      values:\n        cache:\n          enabled: true\n"
+    );
+    world.release_with(
+        "1.0.0",
+        "stable",
+        |_, content| content,
+        vec![
+            ReleaseFile { path: "shop-1.2.0.tgz".into(), content: archive.clone() },
+            ReleaseFile::text("shop-chart.yaml", helm_chart),
+        ],
+    );
+    let license = world.customer("myapp", "globex", &["stable"], None);
+    let keys = world.keys.display().to_string();
+    let customer = world.customer.clone();
+    let rootdir = world.path("globex");
+    let (ok, _, stderr) =
+        world.pull(&license, &rootdir, &as_strs(&rewrite_as_alice(&keys, format!("http://{customer}"))));
+    assert!(ok, "{stderr}");
+    let app = rootdir.join("myapp");
+
+    // KOTS's folder for it: the archive and the values in helm/RELEASE/, what helm template
+    // makes of them in rendered/, the HelmChart rendered in kotsKinds/.
+    assert_eq!(std::fs::read(app.join("helm/storefront/shop-1.2.0.tgz")).unwrap(), archive);
+    let values: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(app.join("helm/storefront/values.yaml")).unwrap()).unwrap();
+    assert_eq!(values["replicas"], 2);
+    assert_eq!(values["cache"]["enabled"], true, "the optional values whose when is true");
+    let all = std::fs::read_to_string(app.join("rendered/this-cluster/helm/storefront/all.yaml")).unwrap();
+    assert!(all.starts_with("---\n# Source: shop/templates/api.yaml\n"), "{all}");
+    assert!(all.contains("name: storefront-shop-api") && all.contains("replicas: 2"), "{all}");
+    assert!(!all.contains("Installed"), "NOTES.txt is not a manifest");
+    assert!(app.join("kotsKinds/shop-chart.yaml").is_file());
+
+    // Deployed with the rest by kubectl apply -k: every image from the customer's registry, with
+    // the pull secret.
+    let rendered = kustomize(&app.join("overlays/downstreams/this-cluster"));
+    assert!(
+        rendered.contains("name: storefront-shop-api") && rendered.contains("name: storefront-shop-cache"),
+        "{rendered}"
+    );
+    assert!(rendered.contains(&format!("image: {customer}/myapp/api:1.0")), "{rendered}");
+    assert!(rendered.contains(&format!("image: {customer}/myapp/redis:7")), "{rendered}");
+    let images = rendered_images(&rendered);
+    assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
+    assert_eq!(
+        rendered.matches("- name: myapp-registry").count(),
+        7,
+        "5 workloads of the app, 2 of the chart:\n{rendered}"
+    );
+
+    // A HelmChart naming a chart the release does not carry is refused by name.
+    let broken = world.path("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("chart.yaml"), "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: gone\nspec:\n  chart:\n    name: gone\n    chartVersion: 9.9.9\n").unwrap();
+    let before = snapshot(&app);
+    let local = ["myapp", "--trusted-key", keys.as_str(), "--local-path", broken.to_str().unwrap()];
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &local);
+    assert!(!ok && stderr.contains("names chart gone 9.9.9, which no .tgz of the release holds"), "{stderr}");
+    assert_eq!(snapshot(&app), before);
+}
