@@ -9,6 +9,7 @@ pub mod chart;
 pub mod engine;
 pub mod error;
 pub mod glob;
+pub mod helmchart;
 pub mod manifests;
 pub mod strvals;
 pub mod values;

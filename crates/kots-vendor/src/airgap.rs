@@ -178,7 +178,8 @@ async fn bundle(
         .ok()
         .and_then(|license| serde_json::to_value(&license).ok())
         .map(|license| license["spec"].clone());
-    let documents = crate::release::rendered_documents(&files, license)?;
+    let mut documents = crate::release::rendered_documents(&files, license)?;
+    documents.extend(crate::release::chart_documents(&files, &documents)?);
     let application = documents.iter().rev().find(|(_, d)| kots_release::documents::is_application(d));
     let application_file = application.map(|(file, _)| file.clone()).unwrap_or_default();
     let additional_images = application.map(|(_, d)| kots_release::documents::additional_images(d)).unwrap_or_default();

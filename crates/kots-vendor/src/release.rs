@@ -166,6 +166,31 @@ pub fn rendered_documents(files: &[ReleaseFile], license: Option<Value>) -> Resu
     Ok(documents)
 }
 
+/// The documents of the release's v1beta2 HelmCharts (among `documents`, the rendered
+/// release), rendered as a pull renders them and again with their `builder` values, as KOTS
+/// does to find every image an airgap bundle needs (those the values turn off too).
+pub fn chart_documents(files: &[ReleaseFile], documents: &[(String, Value)]) -> Result<Vec<(String, Value)>> {
+    use kots_helm::helmchart;
+    let helm_charts: Vec<&(String, Value)> =
+        documents.iter().filter(|(_, d)| helmchart::is_v1beta2(d) && !helmchart::is_excluded(d)).collect();
+    if helm_charts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.content.clone())).collect();
+    let archives = helmchart::archives(&pairs);
+    let mut out = Vec::new();
+    for (file, helm_chart) in helm_charts {
+        let refused = |e: kots_helm::Error| Error::Invalid(e.to_string());
+        let values = helmchart::chart_values(helm_chart, file).map_err(refused)?;
+        out.extend(helmchart::render(helm_chart, file, &archives, values, None).map_err(refused)?.documents());
+        if let Some(builder) = helm_chart["spec"]["builder"].as_object() {
+            let builder = Value::Object(builder.clone());
+            out.extend(helmchart::render(helm_chart, file, &archives, builder, None).map_err(refused)?.documents());
+        }
+    }
+    Ok(out)
+}
+
 /// Validates `files` and packs them, sorted by path, into a reproducible gzip tar.
 pub fn build(mut files: Vec<ReleaseFile>) -> Result<BuiltRelease> {
     if files.is_empty() {

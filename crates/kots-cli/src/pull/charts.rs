@@ -5,8 +5,7 @@
 //! values (`values.yaml`), and `rendered/DOWNSTREAM/helm/RELEASE/all.yaml` what `helm template`
 //! makes of them (rendered by kots-helm). Charts whose `exclude` is true are left out.
 
-use anyhow::{Context, anyhow, bail};
-use kots_helm::{Chart, chart, engine, manifests, values};
+use kots_helm::{helmchart, manifests};
 use serde_json::Value;
 
 use crate::folder::GeneratedFile;
@@ -23,83 +22,8 @@ pub struct ChartRelease {
     pub documents: Vec<(String, Value)>,
 }
 
-/// `values`, then the `optionalValues` whose `when` holds.
-fn chart_values(helm_chart: &Value, file: &str) -> anyhow::Result<Value> {
-    let spec = &helm_chart["spec"];
-    let mut merged = match &spec["values"] {
-        Value::Null => serde_json::json!({}),
-        Value::Object(_) => spec["values"].clone(),
-        other => bail!("{file}: HelmChart spec.values must be a mapping, not {other}"),
-    };
-    for (index, optional) in spec["optionalValues"].as_array().into_iter().flatten().enumerate() {
-        let when = match &optional["when"] {
-            Value::Bool(b) => *b,
-            Value::String(s) => kots_template::kots::parse_bool(s.trim()).ok_or_else(|| {
-                anyhow!(
-                    "{file}: HelmChart spec.optionalValues[{index}].when: {s:?} is neither true nor false once rendered"
-                )
-            })?,
-            Value::Null => false,
-            other => bail!("{file}: HelmChart spec.optionalValues[{index}].when: {other} is neither true nor false"),
-        };
-        if !when {
-            continue;
-        }
-        let recursive = match &optional["recursiveMerge"] {
-            Value::Bool(b) => *b,
-            Value::String(s) => kots_template::kots::parse_bool(s.trim()).unwrap_or(false),
-            _ => false,
-        };
-        let Some(extra) = optional["values"].as_object() else { continue };
-        let target = merged.as_object_mut().expect("an object");
-        for (key, value) in extra {
-            match (recursive, target.get_mut(key)) {
-                (true, Some(existing)) => deep_merge(existing, value.clone()),
-                _ => {
-                    target.insert(key.clone(), value.clone());
-                }
-            }
-        }
-    }
-    Ok(merged)
-}
-
-/// Maps merged key by key (the later value wins), anything else replaced.
-fn deep_merge(into: &mut Value, from: Value) {
-    match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (key, value) in b {
-                match a.get_mut(&key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        a.insert(key, value);
-                    }
-                }
-            }
-        }
-        (into, from) => *into = from,
-    }
-}
-
-fn flag(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::String(s) => kots_template::kots::parse_bool(s.trim()).unwrap_or(false),
-        _ => false,
-    }
-}
-
-/// The release's chart archives, loaded (each `.tgz` that is a chart), with their file names.
-fn archives(files: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>, Chart)> {
-    files
-        .iter()
-        .filter(|(path, _)| path.ends_with(".tgz"))
-        .filter_map(|(path, bytes)| chart::load_archive(bytes, path).ok().map(|c| (path.clone(), bytes.clone(), c)))
-        .collect()
-}
-
 /// Every v1beta2 HelmChart of `kots_kinds` (rendered `(file, document)` pairs) that is not
-/// excluded, rendered for `downstream` in `namespace`.
+/// excluded, rendered for `downstream` in `namespace` (kots-helm's `helmchart`).
 pub fn v1beta2(
     release_files: &[(String, Vec<u8>)],
     kots_kinds: &[(String, Value)],
@@ -107,68 +31,30 @@ pub fn v1beta2(
     namespace: Option<&str>,
 ) -> anyhow::Result<Vec<ChartRelease>> {
     let helm_charts: Vec<&(String, Value)> =
-        kots_kinds.iter().filter(|(_, d)| d["apiVersion"] == "kots.io/v1beta2" && d["kind"] == "HelmChart").collect();
+        kots_kinds.iter().filter(|(_, d)| helmchart::is_v1beta2(d) && !helmchart::is_excluded(d)).collect();
     if helm_charts.is_empty() {
         return Ok(Vec::new());
     }
-    let archives = archives(release_files);
+    let archives = helmchart::archives(release_files);
     let mut out = Vec::new();
     for (file, helm_chart) in helm_charts {
-        let spec = &helm_chart["spec"];
-        if flag(&spec["exclude"]) {
-            continue;
-        }
-        let (name, version) = (
-            spec["chart"]["name"].as_str().unwrap_or_default(),
-            spec["chart"]["chartVersion"].as_str().unwrap_or_default(),
-        );
-        let Some((archive_path, bytes, loaded)) = archives
-            .iter()
-            .find(|(_, _, c)| c.metadata.name == name && (version.is_empty() || c.metadata.version == version))
-        else {
-            bail!(
-                "{file}: HelmChart {:?} names chart {name} {version}, which no .tgz of the release holds",
-                helm_chart["metadata"]["name"].as_str().unwrap_or_default()
-            );
-        };
-        let release_name = spec["releaseName"].as_str().filter(|s| !s.is_empty()).unwrap_or(name).to_owned();
-        let given = chart_values(helm_chart, file)?;
-        let values_yaml = kots_helm::yaml::to_yaml(&crate::folder::sorted_keys(&given)).map_err(anyhow::Error::msg)?;
-        let mut chart = loaded.clone();
-        let top = values::render_values(&mut chart, &given)
-            .with_context(|| format!("chart {name} {version} ({archive_path})"))?;
-        values::validate_schema(&chart, &top).with_context(|| format!("chart {name} {version} ({archive_path})"))?;
-        let options = engine::Options {
-            release_name: release_name.clone(),
-            namespace: spec["namespace"]
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .or(namespace)
-                .unwrap_or("default")
-                .to_owned(),
-            ..engine::Options::default()
-        };
-        let rendered = engine::render(&chart, &top, &options)
-            .with_context(|| format!("chart {name} {version} ({archive_path})"))?;
-        let (manifests, hooks) = manifests::sort(&rendered).map_err(anyhow::Error::msg)?;
-        let mut documents = Vec::new();
-        for (path, content) in manifests::print_each(&manifests, &hooks, false) {
-            if let Ok(value) = serde_saphyr::from_str::<Value>(&content) {
-                documents.push((path, value));
-            }
-        }
-        let archive_name = archive_path.rsplit('/').next().unwrap_or(archive_path).to_owned();
+        let values = helmchart::chart_values(helm_chart, file)?;
+        let rendered = helmchart::render(helm_chart, file, &archives, values, namespace)?;
+        let release_name = rendered.release_name.clone();
+        let values_yaml =
+            kots_helm::yaml::to_yaml(&crate::folder::sorted_keys(&rendered.values)).map_err(anyhow::Error::msg)?;
+        let archive_name = rendered.archive.path.rsplit('/').next().unwrap_or(&rendered.archive.path).to_owned();
         out.push(ChartRelease {
             files: vec![
                 GeneratedFile { path: format!("helm/{release_name}/values.yaml"), content: values_yaml },
                 GeneratedFile {
                     path: format!("rendered/{downstream}/helm/{release_name}/all.yaml"),
-                    content: manifests::print(&manifests, &hooks, false),
+                    content: manifests::print(&rendered.manifests, &rendered.hooks, false),
                 },
             ],
-            archive: (format!("helm/{release_name}/{archive_name}"), bytes.clone()),
+            archive: (format!("helm/{release_name}/{archive_name}"), rendered.archive.bytes.clone()),
+            documents: rendered.documents(),
             release_name,
-            documents,
         });
     }
     Ok(out)

@@ -981,7 +981,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
         ],
     );
     let helm_chart = format!(
-        "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: shop\nspec:\n  chart:\n    name: shop\n    chartVersion: 1.2.0\n  releaseName: storefront\n  values:\n    replicas: 2\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n  optionalValues:\n    - when: 'repl{{{{ eq (LicenseFieldValue \"isAirgapSupported\") \"false\" }}}}'\n      recursiveMerge: true\n      values:\n        cache:\n          enabled: true\n"
+        "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: shop\nspec:\n  chart:\n    name: shop\n    chartVersion: 1.2.0\n  releaseName: storefront\n  values:\n    replicas: 2\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n  optionalValues:\n    - when: 'repl{{{{ eq (LicenseFieldValue \"isAirgapSupported\") \"false\" }}}}'\n      recursiveMerge: true\n      values:\n        cache:\n          enabled: true\n  builder:\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n    cache:\n      enabled: true\n"
     );
     world.release_with(
         "1.0.0",
@@ -1029,6 +1029,41 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
         rendered.matches("- name: myapp-registry").count(),
         7,
         "5 workloads of the app, 2 of the chart:\n{rendered}"
+    );
+
+    // An airgap bundle carries the chart's images, those only its builder values turn on too
+    // (this license supports airgap, so the cache is off in its render).
+    let airgapped = world.customer_with("myapp", "initech", &["stable"], None, true);
+    let bundle = world.path("shop.airgap.tar.zst");
+    world.airgap_bundle(&airgapped, "stable", &bundle).unwrap();
+    let site = world.path("site");
+    let args = [
+        "--airgap-bundle",
+        bundle.to_str().unwrap(),
+        "--trusted-key",
+        &keys,
+        "--rewrite-images",
+        "--registry-endpoint",
+        &format!("http://{customer}"),
+        "--image-namespace",
+        "site",
+        "--registry-username",
+        "alice",
+        "--registry-password",
+        "wonderland",
+    ];
+    let (ok, _, stderr) = world.pull(&airgapped, &site, &args);
+    assert!(ok, "{stderr}");
+    for (repository, tag) in [("site/redis", "7"), ("site/api", "1.0")] {
+        assert!(
+            served_digest(&customer, repository, tag, Some(("alice", "wonderland"))).is_some(),
+            "{repository}:{tag}"
+        );
+    }
+    let rendered = kustomize(&site.join("myapp/overlays/downstreams/this-cluster"));
+    assert!(
+        rendered.contains("name: storefront-shop-api") && !rendered.contains("storefront-shop-cache"),
+        "{rendered}"
     );
 
     // A HelmChart naming a chart the release does not carry is refused by name.

@@ -1,0 +1,204 @@
+//! KOTS's `kots.io/v1beta2` HelmChart resources, as KOTS reads them: the chart named by
+//! `spec.chart.name` and `chartVersion` found among the release's archives, its values (the
+//! HelmChart's `values`, then each `optionalValues` entry whose `when` is true, merged key by
+//! key or recursively with `recursiveMerge`), `exclude`, `releaseName`, `namespace`, and
+//! `builder` (the values KOTS renders with to find every image an airgap bundle needs). Shared
+//! by `pull` (which writes `helm/RELEASE/`) and the vendor's airgap bundles.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::manifests::Manifest;
+use crate::{Chart, Error, chart, engine, manifests, values};
+
+/// A chart archive of the release.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub chart: Chart,
+}
+
+/// The release's `.tgz` files that are charts, loaded.
+pub fn archives(files: &[(String, Vec<u8>)]) -> Vec<Archive> {
+    files
+        .iter()
+        .filter(|(path, _)| path.ends_with(".tgz"))
+        .filter_map(|(path, bytes)| {
+            chart::load_archive(bytes, path).ok().map(|chart| Archive {
+                path: path.clone(),
+                bytes: bytes.clone(),
+                chart,
+            })
+        })
+        .collect()
+}
+
+/// Whether a (rendered) document is a v1beta2 HelmChart.
+pub fn is_v1beta2(document: &Value) -> bool {
+    document["apiVersion"] == "kots.io/v1beta2" && document["kind"] == "HelmChart"
+}
+
+/// `spec.exclude`, true or a text strconv reads as true once rendered.
+pub fn is_excluded(helm_chart: &Value) -> bool {
+    flag(&helm_chart["spec"]["exclude"])
+}
+
+fn flag(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => kots_template::kots::parse_bool(s.trim()).unwrap_or(false),
+        _ => false,
+    }
+}
+
+fn chart_error(file: &str, message: String) -> Error {
+    Error::Render(format!("{file}: {message}"))
+}
+
+/// `values`, then the `optionalValues` whose `when` holds; `file` names the HelmChart in errors.
+pub fn chart_values(helm_chart: &Value, file: &str) -> Result<Value, Error> {
+    let spec = &helm_chart["spec"];
+    let mut merged = match &spec["values"] {
+        Value::Null => serde_json::json!({}),
+        Value::Object(_) => spec["values"].clone(),
+        other => return Err(chart_error(file, format!("HelmChart spec.values must be a mapping, not {other}"))),
+    };
+    for (index, optional) in spec["optionalValues"].as_array().into_iter().flatten().enumerate() {
+        let when = match &optional["when"] {
+            Value::Bool(b) => *b,
+            Value::String(s) => kots_template::kots::parse_bool(s.trim()).ok_or_else(|| {
+                chart_error(
+                    file,
+                    format!(
+                        "HelmChart spec.optionalValues[{index}].when: {s:?} is neither true nor false once rendered"
+                    ),
+                )
+            })?,
+            Value::Null => false,
+            other => {
+                return Err(chart_error(
+                    file,
+                    format!("HelmChart spec.optionalValues[{index}].when: {other} is neither true nor false"),
+                ));
+            }
+        };
+        if !when {
+            continue;
+        }
+        let recursive = flag(&optional["recursiveMerge"]);
+        let Some(extra) = optional["values"].as_object() else { continue };
+        let target = merged.as_object_mut().expect("an object");
+        for (key, value) in extra {
+            match (recursive, target.get_mut(key)) {
+                (true, Some(existing)) => deep_merge(existing, value.clone()),
+                _ => {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Maps merged key by key (the later value wins), anything else replaced.
+fn deep_merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, value) in b {
+                match a.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        a.insert(key, value);
+                    }
+                }
+            }
+        }
+        (into, from) => *into = from,
+    }
+}
+
+/// One HelmChart rendered.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub release_name: String,
+    pub archive: Archive,
+    /// The HelmChart's values (what KOTS writes to `helm/RELEASE/values.yaml`).
+    pub values: Value,
+    pub manifests: Vec<Manifest>,
+    pub hooks: Vec<Manifest>,
+}
+
+impl Rendered {
+    /// Every document, parsed, by template path (manifests, then hooks).
+    pub fn documents(&self) -> Vec<(String, Value)> {
+        manifests::print_each(&self.manifests, &self.hooks, false)
+            .into_iter()
+            .filter_map(|(path, content)| serde_saphyr::from_str::<Value>(&content).ok().map(|v| (path, v)))
+            .collect()
+    }
+}
+
+/// Renders the HelmChart `helm_chart` (from release file `file`) with `values` (its
+/// [`chart_values`], or its `builder`) from its archive among `archives`, into `namespace`
+/// unless it names its own.
+pub fn render(
+    helm_chart: &Value,
+    file: &str,
+    archives: &[Archive],
+    values: Value,
+    namespace: Option<&str>,
+) -> Result<Rendered, Error> {
+    let spec = &helm_chart["spec"];
+    let name = spec["chart"]["name"].as_str().unwrap_or_default();
+    let version = spec["chart"]["chartVersion"].as_str().unwrap_or_default();
+    let archive = archives
+        .iter()
+        .find(|a| a.chart.metadata.name == name && (version.is_empty() || a.chart.metadata.version == version))
+        .ok_or_else(|| {
+            chart_error(
+                file,
+                format!(
+                    "HelmChart {:?} names chart {name} {version}, which no .tgz of the release holds",
+                    helm_chart["metadata"]["name"].as_str().unwrap_or_default()
+                ),
+            )
+        })?;
+    let release_name = spec["releaseName"].as_str().filter(|s| !s.is_empty()).unwrap_or(name).to_owned();
+    let context = |e: Error| Error::Render(format!("chart {name} {version} ({}): {e}", archive.path));
+    let mut chart = archive.chart.clone();
+    let top = values::render_values(&mut chart, &values).map_err(context)?;
+    values::validate_schema(&chart, &top).map_err(context)?;
+    let options = engine::Options {
+        release_name: release_name.clone(),
+        namespace: spec["namespace"].as_str().filter(|s| !s.is_empty()).or(namespace).unwrap_or("default").to_owned(),
+        ..engine::Options::default()
+    };
+    let rendered: BTreeMap<String, String> = engine::render(&chart, &top, &options).map_err(context)?;
+    let (manifests, hooks) = manifests::sort(&rendered).map_err(|e| context(Error::Render(e)))?;
+    Ok(Rendered { release_name, archive: archive.clone(), values, manifests, hooks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn optional_values_merge_as_kots_merges_them() {
+        let helm_chart = json!({"spec": {
+            "values": {"a": {"x": 1, "y": 2}, "b": 1},
+            "optionalValues": [
+                {"when": "true", "recursiveMerge": true, "values": {"a": {"y": 3, "z": 4}}},
+                {"when": "1", "recursiveMerge": false, "values": {"b": {"c": 5}}},
+                {"when": "false", "values": {"never": true}},
+            ],
+        }});
+        assert_eq!(chart_values(&helm_chart, "f.yaml").unwrap(), json!({"a": {"x": 1, "y": 3, "z": 4}, "b": {"c": 5}}));
+        let bad = json!({"spec": {"optionalValues": [{"when": "maybe", "values": {}}]}});
+        let error = chart_values(&bad, "f.yaml").unwrap_err().to_string();
+        assert!(error.contains("f.yaml: HelmChart spec.optionalValues[0].when: \"maybe\""), "{error}");
+        assert!(is_excluded(&json!({"spec": {"exclude": "true"}})) && !is_excluded(&json!({"spec": {}})));
+    }
+}
