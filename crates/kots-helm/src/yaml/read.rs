@@ -36,7 +36,18 @@ fn parse_error(e: &libyaml_safer::Error) -> String {
 /// go-yaml v2 stops at 10,000 levels of flow or block nesting (its scanner's limit).
 const MAX_DEPTH: usize = 10_000;
 
+/// An open collection while building: its node, children so far, and what go-yaml's quirk with
+/// empty flow collections as keys needs to know of it.
+struct Open {
+    id: usize,
+    children: Vec<usize>,
+    is_map: bool,
+    is_flow: bool,
+    start: u64,
+}
+
 struct Builder<'a> {
+    text: &'a str,
     parser: Parser<&'a mut &'a [u8]>,
     nodes: Vec<Node>,
     anchors: std::collections::HashMap<String, usize>,
@@ -62,10 +73,43 @@ impl Builder<'_> {
         self.nodes.len() - 1
     }
 
+    /// go-yaml v2 loses an empty flow collection (`[]`, `{}`) that starts a simple key: leaving
+    /// the collection drops the scanner's record of the key (`simple_keys_by_tok`), so the
+    /// `KEY` token comes after the collection instead of before it. The parser then fails where
+    /// it finds that token, or, for the first key of the document's root mapping, takes the
+    /// empty collection for the whole document. `Ok(true)`: the collection is the root.
+    fn empty_flow_key(&self, open: &[Open], start: &libyaml_safer::Mark) -> Result<bool, String> {
+        let Some(parent) = open.last() else { return Ok(false) };
+        if !parent.is_map || parent.children.len() % 2 != 0 {
+            return Ok(false);
+        }
+        // An explicit key (`? []`) has its KEY token already.
+        let before = self.text.as_bytes()[..start.index as usize].trim_ascii_end();
+        if before.ends_with(b"?") {
+            return Ok(false);
+        }
+        let problem = if parent.is_flow {
+            if parent.start == start.index {
+                "did not find expected ',' or ']'"
+            } else {
+                "did not find expected ',' or '}'"
+            }
+        } else if parent.children.is_empty() {
+            match open.len().checked_sub(2).map(|i| &open[i]) {
+                None => return Ok(true),
+                Some(grandparent) if !grandparent.is_map => "did not find expected '-' indicator",
+                Some(_) => "did not find expected key",
+            }
+        } else {
+            "did not find expected key"
+        };
+        let line = start.line;
+        Err(if line != 0 { format!("yaml: line {line}: {problem}") } else { format!("yaml: {problem}") })
+    }
+
     /// One node and everything under it, without recursion (a stack of open collections).
     fn node(&mut self) -> Result<usize, String> {
-        // Open collections: (node, children so far).
-        let mut open: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut open: Vec<Open> = Vec::new();
         loop {
             let event = self.next()?;
             let line = event.start_mark.line + 1;
@@ -84,19 +128,16 @@ impl Builder<'_> {
                     };
                     Some(self.push(Kind::Alias { name: anchor, target }))
                 }
-                EventData::SequenceStart { anchor, .. } | EventData::MappingStart { anchor, .. } => {
-                    let id = self.push(if is_seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) });
-                    if let Some(anchor) = anchor {
-                        self.anchors.insert(anchor, id);
-                    }
-                    if open.len() >= MAX_DEPTH {
-                        return Err(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}"));
-                    }
-                    open.push((id, Vec::new()));
-                    None
+                EventData::SequenceStart { anchor, style, .. } => {
+                    let is_flow = style == libyaml_safer::SequenceStyle::Flow;
+                    self.open(&mut open, anchor, is_seq, is_flow, &event.start_mark, line)?
+                }
+                EventData::MappingStart { anchor, style, .. } => {
+                    let is_flow = style == libyaml_safer::MappingStyle::Flow;
+                    self.open(&mut open, anchor, is_seq, is_flow, &event.start_mark, line)?
                 }
                 EventData::SequenceEnd | EventData::MappingEnd => {
-                    let (id, children) = open.pop().expect("an end event closes an open collection");
+                    let Open { id, children, .. } = open.pop().expect("an end event closes an open collection");
                     match &mut self.nodes[id].kind {
                         Kind::Seq(c) | Kind::Map(c) => *c = children,
                         _ => unreachable!("open collections are collections"),
@@ -107,13 +148,43 @@ impl Builder<'_> {
             };
             if let Some(id) = finished {
                 match open.last_mut() {
-                    Some((_, children)) => children.push(id),
+                    Some(parent) => parent.children.push(id),
                     None => return Ok(id),
                 }
             }
         }
     }
+
+    /// A collection starts: `Ok(Some(id))` when it is, whole, the document (see
+    /// [`Builder::empty_flow_key`]), else it is opened.
+    fn open(
+        &mut self,
+        open: &mut Vec<Open>,
+        anchor: Option<String>,
+        is_seq: bool,
+        is_flow: bool,
+        start: &libyaml_safer::Mark,
+        line: u64,
+    ) -> Result<Option<usize>, String> {
+        let id = self.push(if is_seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) });
+        if let Some(anchor) = anchor {
+            self.anchors.insert(anchor, id);
+        }
+        if is_flow && matches!(self.peek()?.data, EventData::SequenceEnd | EventData::MappingEnd) && self.empty_flow_key(open, start)? {
+            self.next()?;
+            // The rest of the document is not go-yaml's first document's any more.
+            return Err(format!("{ROOT_IS}{id}"));
+        }
+        if open.len() >= MAX_DEPTH {
+            return Err(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}"));
+        }
+        open.push(Open { id, children: Vec::new(), is_map: !is_seq, is_flow, start: start.index });
+        Ok(None)
+    }
 }
+
+/// The marker of [`Builder::open`]'s "this node is the document" (never a go-yaml message).
+const ROOT_IS: &str = "\u{0}root:";
 
 /// The first document of `text` as go-yaml v2 decodes it into an `interface{}` (`None` for a
 /// stream without documents).
@@ -121,19 +192,28 @@ pub fn unmarshal(text: &str) -> Result<Option<GoValue>, String> {
     let text = if text.is_empty() { "\n" } else { text };
     // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
     // character of U+F000..U+FFFF that is not the BOM (go-yaml v2 reads it); a BOM is skipped.
-    let mut bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut bytes = text.as_bytes();
     let mut parser = Parser::new();
     parser.set_encoding(libyaml_safer::Encoding::Utf8);
     parser.set_input_string(&mut bytes);
-    let mut b = Builder { parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
+    let mut b = Builder { text, parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
     b.next()?; // STREAM-START
     if matches!(b.peek()?.data, EventData::StreamEnd) {
         return Ok(None);
     }
     b.next()?; // DOCUMENT-START
-    let root = b.node()?;
-    // DOCUMENT-END: go-yaml reads it (its errors count), and nothing after it.
-    b.next()?;
+    let root = match b.node() {
+        Ok(root) => {
+            // DOCUMENT-END: go-yaml reads it (its errors count), and nothing after it.
+            b.next()?;
+            root
+        }
+        Err(e) => match e.strip_prefix(ROOT_IS) {
+            Some(id) => id.parse().expect("a node id"),
+            None => return Err(e),
+        },
+    };
     let mut d = Decoder { nodes: &b.nodes, active: Vec::new(), decode_count: 0, alias_count: 0, alias_depth: 0 };
     d.unmarshal(root).map(Some)
 }
