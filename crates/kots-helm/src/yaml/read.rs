@@ -46,9 +46,49 @@ struct Open {
     start: u64,
 }
 
+/// The text in go-yaml's reading windows: go-yaml decodes (and refuses control characters in)
+/// 512 bytes at a time as its scanner needs them, from the start of the first character it
+/// could not finish, so a bad character past a syntax error is never seen. libyaml-safer reads
+/// whatever `fill_buf` gives, so it is given what go-yaml would decode.
+struct Windows<'a> {
+    text: &'a str,
+    pos: usize,
+    end: usize,
+}
+
+impl std::io::Read for Windows<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = std::io::BufRead::fill_buf(self)?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Windows<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let width = match self.text.as_bytes().get(self.pos) {
+            Some(b) if b & 0xE0 == 0xC0 => 2,
+            Some(b) if b & 0xF0 == 0xE0 => 3,
+            Some(b) if b & 0xF8 == 0xF0 => 4,
+            _ => 1,
+        };
+        let tail_is_partial = self.end > self.pos && self.pos + width > self.end;
+        if self.pos >= self.end || tail_is_partial {
+            self.end = (self.pos + 512).min(self.text.len());
+        }
+        Ok(&self.text.as_bytes()[self.pos..self.end])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos += amount;
+    }
+}
+
 struct Builder<'a> {
     text: &'a str,
-    parser: Parser<&'a mut &'a [u8]>,
+    parser: Parser<Windows<'a>>,
     nodes: Vec<Node>,
     anchors: std::collections::HashMap<String, usize>,
     peeked: Option<libyaml_safer::Event>,
@@ -193,10 +233,9 @@ pub fn unmarshal(text: &str) -> Result<Option<GoValue>, String> {
     // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
     // character of U+F000..U+FFFF that is not the BOM (go-yaml v2 reads it); a BOM is skipped.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut bytes = text.as_bytes();
     let mut parser = Parser::new();
     parser.set_encoding(libyaml_safer::Encoding::Utf8);
-    parser.set_input_string(&mut bytes);
+    parser.set_input(Windows { text, pos: 0, end: 0 });
     let mut b = Builder { text, parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
     b.next()?; // STREAM-START
     if matches!(b.peek()?.data, EventData::StreamEnd) {
