@@ -235,6 +235,17 @@ fn known(case: &Case, go: &Outcome, ours: &Outcome) -> Option<&'static str> {
             return Some("go-yaml's key order cycles; Go's random map order decides");
         }
     }
+    let bad_key = |o: &Outcome| matches!(o, Outcome::Error(e) if e.starts_with("error converting YAML to JSON: unsupported map key"));
+    if bad_key(go) && bad_key(ours) {
+        return Some("several keys JSON cannot have: Go's random map order picks the one named");
+    }
+    let empty_flow_key = ["{}:", "[]:", "{} ", "[] ", "{}\n", "[]\n"].iter().any(|p| case.input.contains(p));
+    if case.op != "to_yaml" && empty_flow_key && matches!((go, ours), (Outcome::Error(_), Outcome::Error(_))) {
+        // go-yaml v2 loses the simple key of an empty flow collection (`{}: a`); the common
+        // shapes are emulated (see kots_helm::yaml's read.rs), a scanner error that libyaml
+        // finds before the collection reaches the parser is not.
+        return Some("go-yaml v2's lost simple key of an empty flow collection");
+    }
     if RANDOM_IN_GO.contains(&case.input.as_str()) {
         return Some("Go's random map order decides");
     }

@@ -9,7 +9,8 @@ use libyaml_safer::{ErrorKind, EventData, Parser};
 use super::resolve::{BINARY_TAG, GoValue, MERGE_TAG, Resolved, TIMESTAMP_TAG, resolve};
 
 enum Kind {
-    Scalar { value: String, tag: String, implicit: bool },
+    /// `absent`: libyaml's empty scalar for a value that is not there (`a:` and a line break).
+    Scalar { value: String, tag: String, implicit: bool, absent: bool },
     Seq(Vec<usize>),
     Map(Vec<usize>),
     Alias { name: String, target: usize },
@@ -97,10 +98,30 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn peek(&mut self) -> Result<&libyaml_safer::Event, String> {
         if self.peeked.is_none() {
-            let event = self.parser.parse().map_err(|e| parse_error(&e))?;
+            let event = self.parser.parse().map_err(|e| self.error(&e))?;
             self.peeked = Some(event);
         }
         Ok(self.peeked.as_ref().expect("just peeked"))
+    }
+
+    /// go-yaml's message for a parse error. A required simple key that starts with an empty
+    /// flow collection is not an error in go-yaml's scanner (it has lost the key, see
+    /// [`Builder::empty_flow_key`]): its parser fails at the collection instead.
+    fn error(&self, e: &libyaml_safer::Error) -> String {
+        if e.problem() == "could not find expected ':'" {
+            if let Some(mark) = e.context_mark() {
+                let rest = &self.text.as_bytes()[mark.index as usize..];
+                if rest.starts_with(b"[]") || rest.starts_with(b"{}") {
+                    let line = mark.line;
+                    return if line != 0 {
+                        format!("yaml: line {line}: did not find expected key")
+                    } else {
+                        "yaml: did not find expected key".to_string()
+                    };
+                }
+            }
+        }
+        parse_error(e)
     }
 
     fn next(&mut self) -> Result<libyaml_safer::Event, String> {
@@ -117,16 +138,24 @@ impl Builder<'_> {
     /// the collection drops the scanner's record of the key (`simple_keys_by_tok`), so the
     /// `KEY` token comes after the collection instead of before it. The parser then fails where
     /// it finds that token, or, for the first key of the document's root mapping, takes the
-    /// empty collection for the whole document. `Ok(true)`: the collection is the root.
-    fn empty_flow_key(&self, open: &[Open], start: &libyaml_safer::Mark) -> Result<bool, String> {
-        let Some(parent) = open.last() else { return Ok(false) };
+    /// empty collection for the whole document, or, after a key without a value, for that
+    /// key's value (and the `KEY` token then makes a null key of this one).
+    fn empty_flow_key(&self, open: &[Open], start: &libyaml_safer::Mark) -> Result<Quirk, String> {
+        let Some(parent) = open.last() else { return Ok(Quirk::None) };
         if !parent.is_map || parent.children.len() % 2 != 0 {
-            return Ok(false);
+            return Ok(Quirk::None);
         }
         // An explicit key (`? []`) has its KEY token already.
         let before = self.text.as_bytes()[..start.index as usize].trim_ascii_end();
         if before.ends_with(b"?") {
-            return Ok(false);
+            return Ok(Quirk::None);
+        }
+        let after_absent = parent
+            .children
+            .last()
+            .is_some_and(|&last| matches!(self.nodes[last].kind, Kind::Scalar { absent: true, .. }));
+        if !parent.is_flow && after_absent {
+            return Ok(Quirk::ValueOfPrevious);
         }
         let problem = if parent.is_flow {
             if parent.start == start.index {
@@ -136,7 +165,7 @@ impl Builder<'_> {
             }
         } else if parent.children.is_empty() {
             match open.len().checked_sub(2).map(|i| &open[i]) {
-                None => return Ok(true),
+                None => return Ok(Quirk::Root),
                 Some(grandparent) if !grandparent.is_map => "did not find expected '-' indicator",
                 Some(_) => "did not find expected key",
             }
@@ -156,7 +185,9 @@ impl Builder<'_> {
             let is_seq = matches!(event.data, EventData::SequenceStart { .. });
             let finished = match event.data {
                 EventData::Scalar { anchor, tag, value, plain_implicit: implicit, .. } => {
-                    let id = self.push(Kind::Scalar { value, tag: tag.unwrap_or_default(), implicit });
+                    let absent = value.is_empty() && implicit && tag.is_none() && anchor.is_none()
+                        && event.start_mark == event.end_mark;
+                    let id = self.push(Kind::Scalar { value, tag: tag.unwrap_or_default(), implicit, absent });
                     if let Some(anchor) = anchor {
                         self.anchors.insert(anchor, id);
                     }
@@ -210,10 +241,25 @@ impl Builder<'_> {
         if let Some(anchor) = anchor {
             self.anchors.insert(anchor, id);
         }
-        if is_flow && matches!(self.peek()?.data, EventData::SequenceEnd | EventData::MappingEnd) && self.empty_flow_key(open, start)? {
-            self.next()?;
-            // The rest of the document is not go-yaml's first document's any more.
-            return Err(format!("{ROOT_IS}{id}"));
+        if is_flow && matches!(self.peek()?.data, EventData::SequenceEnd | EventData::MappingEnd) {
+            match self.empty_flow_key(open, start)? {
+                Quirk::None => {}
+                Quirk::Root => {
+                    self.next()?;
+                    // The rest of the document is not go-yaml's first document's any more.
+                    return Err(format!("{ROOT_IS}{id}"));
+                }
+                Quirk::ValueOfPrevious => {
+                    self.next()?;
+                    let null_key =
+                        self.push(Kind::Scalar { value: String::new(), tag: String::new(), implicit: true, absent: true });
+                    let parent = open.last_mut().expect("a parent mapping");
+                    parent.children.pop();
+                    parent.children.push(id);
+                    parent.children.push(null_key);
+                    return Ok(None);
+                }
+            }
         }
         if open.len() >= MAX_DEPTH {
             return Err(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}"));
@@ -221,6 +267,14 @@ impl Builder<'_> {
         open.push(Open { id, children: Vec::new(), is_map: !is_seq, is_flow, start: start.index });
         Ok(None)
     }
+}
+
+/// What go-yaml makes of an empty flow collection where a key starts (see
+/// [`Builder::empty_flow_key`]).
+enum Quirk {
+    None,
+    Root,
+    ValueOfPrevious,
 }
 
 /// The marker of [`Builder::open`]'s "this node is the document" (never a go-yaml message).
@@ -306,7 +360,7 @@ impl Decoder<'_> {
                 self.leave_alias();
                 value
             }
-            Kind::Scalar { value, tag, implicit } => scalar(value, tag, *implicit),
+            Kind::Scalar { value, tag, implicit, .. } => scalar(value, tag, *implicit),
             Kind::Seq(children) => {
                 let children = children.clone();
                 let mut items = Vec::with_capacity(children.len());
@@ -361,7 +415,7 @@ impl Decoder<'_> {
     }
 
     fn is_merge(&self, id: usize) -> bool {
-        matches!(&self.nodes[id].kind, Kind::Scalar { value, tag, implicit } if value == "<<" && (*implicit || tag == MERGE_TAG))
+        matches!(&self.nodes[id].kind, Kind::Scalar { value, tag, implicit, .. } if value == "<<" && (*implicit || tag == MERGE_TAG))
     }
 
     fn is_mapping(&self, id: usize) -> bool {
