@@ -16,8 +16,13 @@
 //! copy of sigs.k8s.io/yaml's conversions, `tests/yaml_oracle/main.go`). Known differences, all
 //! in inputs that values files and templates hardly have:
 //! - the scanner and parser are libyaml 0.2.5's (libyaml-safer), go-yaml v2's are an older
-//!   libyaml: in flow collections a plain scalar followed by `:` and `,[]{}` is an error here
-//!   ("found unexpected ':'") and `?` does not end a plain scalar;
+//!   libyaml with changes of its own: in flow collections a plain scalar followed by `:` and
+//!   `,[]{}` is an error here ("found unexpected ':'"), `?` does not end a plain scalar, and a
+//!   tag may not hold `[`, `]` or be followed by `,`; go-yaml checks whether a simple key went
+//!   stale only when its token is next (libyaml at every token), so when a "could not find
+//!   expected ':'" and another error are near each other, which one is reported can differ;
+//!   go-yaml's lost simple key of an empty flow collection (`{}: a`) is emulated in the shapes
+//!   it takes in block mappings (see `read.rs`), not where libyaml errs before the collection;
 //! - Go iterates maps in random order: when two keys name the same JSON key (`1` and `"1"`),
 //!   which value wins, and which of several bad keys an error names, is random in Go; and
 //!   go-yaml's key order is not transitive where numbers with leading zeros meet letters

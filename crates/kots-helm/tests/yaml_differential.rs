@@ -246,6 +246,18 @@ fn known(case: &Case, go: &Outcome, ours: &Outcome) -> Option<&'static str> {
         // finds before the collection reaches the parser is not.
         return Some("go-yaml v2's lost simple key of an empty flow collection");
     }
+    let stale = |o: &Outcome| matches!(o, Outcome::Error(e) if e.contains("could not find expected ':'"));
+    if case.op != "to_yaml" && (stale(go) || stale(ours)) && matches!((go, ours), (Outcome::Error(_), Outcome::Error(_))) {
+        // go-yaml v2 checks whether a simple key went stale only when its token is next for
+        // the parser, libyaml 0.2.5 at every token: when another error is near, which one is
+        // met first can differ.
+        return Some("stale simple keys checked later in go-yaml v2");
+    }
+    let tag_uri = |o: &Outcome| matches!(o, Outcome::Error(e) if e.contains("did not find expected tag URI"));
+    if case.op != "to_yaml" && tag_uri(ours) && case.input.contains("!![") {
+        // go-yaml v2 takes `[` and `]` in a tag (`!![str`), libyaml 0.2.5 does not.
+        return Some("flow indicators in tags");
+    }
     if RANDOM_IN_GO.contains(&case.input.as_str()) {
         return Some("Go's random map order decides");
     }
