@@ -160,7 +160,9 @@ fn type_error(value: &Value, target: &str) -> String {
         Value::Object(_) => "object",
         Value::Null => "null",
     };
-    format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type {target}")
+    format!(
+        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type {target}"
+    )
 }
 
 /// sigs' `yamlToJSON` and `json.Unmarshal` into `interface{}`.

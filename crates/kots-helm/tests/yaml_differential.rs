@@ -198,7 +198,9 @@ fn ours(case: &Case) -> Outcome {
 
 fn agree(case: &Case, go: &Outcome, ours: &Outcome) -> bool {
     match (go, ours) {
-        (Outcome::Output(g), Outcome::Output(o)) if case.op.starts_with("from_yaml") && case.op != "from_yaml_to_yaml" => {
+        (Outcome::Output(g), Outcome::Output(o))
+            if case.op.starts_with("from_yaml") && case.op != "from_yaml_to_yaml" =>
+        {
             let g: Value = serde_json::from_str(g).expect("the oracle prints JSON");
             let o: Value = serde_json::from_str(o).expect("we print JSON");
             same_json(&g, &o)
@@ -247,7 +249,10 @@ fn known(case: &Case, go: &Outcome, ours: &Outcome) -> Option<&'static str> {
         return Some("go-yaml v2's lost simple key of an empty flow collection");
     }
     let stale = |o: &Outcome| matches!(o, Outcome::Error(e) if e.contains("could not find expected ':'"));
-    if case.op != "to_yaml" && (stale(go) || stale(ours)) && matches!((go, ours), (Outcome::Error(_), Outcome::Error(_))) {
+    if case.op != "to_yaml"
+        && (stale(go) || stale(ours))
+        && matches!((go, ours), (Outcome::Error(_), Outcome::Error(_)))
+    {
         // go-yaml v2 checks whether a simple key went stale only when its token is next for
         // the parser, libyaml 0.2.5 at every token: when another error is near, which one is
         // met first can differ.
@@ -290,7 +295,9 @@ fn compare(label: &str, cases: &[Case]) -> Tally {
             if matches!((go, &ours), (Outcome::Error(_), Outcome::Error(_))) {
                 tally.wording += 1;
             }
-            tally.failures.push(format!("--- {label} {}: {:?}\n  go:   {:?}\n  ours: {:?}", case.op, case.input, go, ours));
+            tally
+                .failures
+                .push(format!("--- {label} {}: {:?}\n  go:   {:?}\n  ours: {:?}", case.op, case.input, go, ours));
         }
     }
     let _ = writeln!(
@@ -325,17 +332,139 @@ fn assert_all_agree(label: &str, cases: &[Case]) {
 
 /// Strings whose quoting, folding or reading is a trap.
 const TRICKY_STRINGS: &[&str] = &[
-    "", " ", "yes", "Yes", "YES", "no", "y", "n", "Y", "N", "on", "off", "true", "False", "null", "Null", "~", "1.0",
-    "1", "-1", "+1", "0755", "08", "0x1F", "0o17", "0b101", "-0b101", "1_000", "1e3", "1e+06", ".5", "5.", ".inf",
-    "-.inf", ".nan", ".NaN", "1:20", "1:60", "190:20:30.15", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
-    "2001-12-14 21:59:43.10", "2001-02-30", "2001-12-14T21:59:43Z", "12:30", "-", "--", "---", "...", "- a", ":",
-    "::", "a:", "a: b", "a:b", "?", "? a", "#a", "a #b", "a#b", "&a", "*a", "!a", "|", ">", "'", "\"", "%", "@",
-    "`", ",", "[", "]", "{", "}", "a,b", "a[0]", "{a}", " lead", "trail ", " both ", "\ttab", "a\tb", "tab\t",
-    "a\nb", "a\n", "a\n\n", "\n", "\n\n", "\na", " \na", "a \nb", "a\n b", "a\n\nb\n", "line1\nline2\n\n\n",
-    "\r", "a\rb", "a\r\nb", "\u{85}", "a\u{85}b", "\u{2028}", "a\u{2029}b", "\u{a0}", "a\u{a0}b", "\u{feff}a",
-    "a\u{feff}", "\u{7f}", "\u{1}", "\0", "\u{1b}[0m", "é", "日本語", "😀", "a😀b", "\u{fffe}", "\u{fffd}",
-    "\u{e000}", "\u{d7ff}", "<<", "=", "\\", "\\n", "'quoted'", "\"dq\"", "it's", "say \"hi\"", "a'b\"c",
-    "https://example.com/path?q=1#frag", "C:\\path", "key=value", "a b", "a  b", "a   b",
+    "",
+    " ",
+    "yes",
+    "Yes",
+    "YES",
+    "no",
+    "y",
+    "n",
+    "Y",
+    "N",
+    "on",
+    "off",
+    "true",
+    "False",
+    "null",
+    "Null",
+    "~",
+    "1.0",
+    "1",
+    "-1",
+    "+1",
+    "0755",
+    "08",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "-0b101",
+    "1_000",
+    "1e3",
+    "1e+06",
+    ".5",
+    "5.",
+    ".inf",
+    "-.inf",
+    ".nan",
+    ".NaN",
+    "1:20",
+    "1:60",
+    "190:20:30.15",
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43.10",
+    "2001-02-30",
+    "2001-12-14T21:59:43Z",
+    "12:30",
+    "-",
+    "--",
+    "---",
+    "...",
+    "- a",
+    ":",
+    "::",
+    "a:",
+    "a: b",
+    "a:b",
+    "?",
+    "? a",
+    "#a",
+    "a #b",
+    "a#b",
+    "&a",
+    "*a",
+    "!a",
+    "|",
+    ">",
+    "'",
+    "\"",
+    "%",
+    "@",
+    "`",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    "a,b",
+    "a[0]",
+    "{a}",
+    " lead",
+    "trail ",
+    " both ",
+    "\ttab",
+    "a\tb",
+    "tab\t",
+    "a\nb",
+    "a\n",
+    "a\n\n",
+    "\n",
+    "\n\n",
+    "\na",
+    " \na",
+    "a \nb",
+    "a\n b",
+    "a\n\nb\n",
+    "line1\nline2\n\n\n",
+    "\r",
+    "a\rb",
+    "a\r\nb",
+    "\u{85}",
+    "a\u{85}b",
+    "\u{2028}",
+    "a\u{2029}b",
+    "\u{a0}",
+    "a\u{a0}b",
+    "\u{feff}a",
+    "a\u{feff}",
+    "\u{7f}",
+    "\u{1}",
+    "\0",
+    "\u{1b}[0m",
+    "é",
+    "日本語",
+    "😀",
+    "a😀b",
+    "\u{fffe}",
+    "\u{fffd}",
+    "\u{e000}",
+    "\u{d7ff}",
+    "<<",
+    "=",
+    "\\",
+    "\\n",
+    "'quoted'",
+    "\"dq\"",
+    "it's",
+    "say \"hi\"",
+    "a'b\"c",
+    "https://example.com/path?q=1#frag",
+    "C:\\path",
+    "key=value",
+    "a b",
+    "a  b",
+    "a   b",
 ];
 
 fn long_strings() -> Vec<String> {
@@ -359,10 +488,38 @@ fn long_strings() -> Vec<String> {
 }
 
 const TRICKY_NUMBERS: &[&str] = &[
-    "0", "-0", "1", "-1", "0.0", "-0.0", "1.5", "0.1", "0.000001", "0.0000001", "1e-7", "1e21", "1e20", "1e22",
-    "123456789", "1234567.5", "1000000", "1000000.0", "1e6", "9007199254740993", "9223372036854775807",
-    "9223372036854775808", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-    "-9223372036854775809", "3.141592653589793", "1.7976931348623157e308", "5e-324", "100", "2.5e-5", "12e3",
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "0.0",
+    "-0.0",
+    "1.5",
+    "0.1",
+    "0.000001",
+    "0.0000001",
+    "1e-7",
+    "1e21",
+    "1e20",
+    "1e22",
+    "123456789",
+    "1234567.5",
+    "1000000",
+    "1000000.0",
+    "1e6",
+    "9007199254740993",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "3.141592653589793",
+    "1.7976931348623157e308",
+    "5e-324",
+    "100",
+    "2.5e-5",
+    "12e3",
 ];
 
 fn corpus_values() -> Vec<String> {
@@ -380,18 +537,30 @@ fn corpus_values() -> Vec<String> {
         values.push(n.to_string());
         values.push(format!("{{\"k\": {n}, \"l\": [{n}]}}"));
     }
-    let keys: Vec<String> =
-        ["a", "B", "b", "a1", "a10", "a2", "a01", "a001", "1", "01", "10", "2", "-1", "", " ", "_", "Z", "z", "é", "É",
-         "日", "a.b", "a b", "ab", "aB", "a_", "1a", "1b", "10a", "x9y", "x10y", "x09y", "00", "0", "000a", "a0", "a00"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let keys: Vec<String> = [
+        "a", "B", "b", "a1", "a10", "a2", "a01", "a001", "1", "01", "10", "2", "-1", "", " ", "_", "Z", "z", "é", "É",
+        "日", "a.b", "a b", "ab", "aB", "a_", "1a", "1b", "10a", "x9y", "x10y", "x09y", "00", "0", "000a", "a0", "a00",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let all: serde_json::Map<String, Value> = keys.iter().map(|k| (k.clone(), Value::from(k.clone()))).collect();
     values.push(Value::Object(all).to_string());
     values.extend(
         [
-            "null", "true", "{}", "[]", "[{}]", "[[]]", "{\"a\":{}}", "{\"a\":[]}", "[null]", "{\"a\":null}",
-            "[[1,2],[3,[4,[5]]]]", "[{\"a\":1,\"b\":[1,2]},{\"c\":{\"d\":[]}}]", "{\"a\":[[{\"b\":1}]]}",
+            "null",
+            "true",
+            "{}",
+            "[]",
+            "[{}]",
+            "[[]]",
+            "{\"a\":{}}",
+            "{\"a\":[]}",
+            "[null]",
+            "{\"a\":null}",
+            "[[1,2],[3,[4,[5]]]]",
+            "[{\"a\":1,\"b\":[1,2]},{\"c\":{\"d\":[]}}]",
+            "{\"a\":[[{\"b\":1}]]}",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -418,32 +587,160 @@ fn corpus_texts() -> Vec<String> {
         texts.push(format!("{n}: v\n"));
     }
     let more = [
-        "", "\n", "# c\n", "---\n", "---\na: 1\n", "a: 1\n---\nb: 2\n", "a: 1\n...\n", "--- a\n", "null\n", "~\n",
-        "a\n", "1\n", "[1]\n", "- a\n- b\n", "a: b: c", "a: [1, 2", "a: {b: 1", "a:\n  - b\n - c\n", "a: 'x\n",
-        "a: \"x\n", "\"a\n", "a: |\n  x\n  y\n", "a: |-\n  x\n", "a: |+\n  x\n\n", "a: >\n  x\n  y\n\n  z\n",
-        "a: >-\n  folded\n  text\n", "a: |2\n   x\n", "a: |\n\tx\n", "a:\n\tb: 1\n", "\ta: 1\n", "a: 1\n\tb: 2\n",
-        "a: &x 1\nb: *x\n", "a: *x\n", "a: &x [*x]\n", "a: &x {b: *x}\n", "base: &b {x: 1, z: 2}\nd:\n  <<: *b\n  z: 3\n",
-        "b1: &b1 {p: 1}\nb2: &b2 {p: 2, q: 2}\nd:\n  <<: [*b1, *b2]\n", "d:\n  p: 0\n  <<: {p: 1}\n", "d:\n  <<: 1\n",
-        "d:\n  <<: [1]\n", "d:\n  <<: [*x]\n", "x: &x 1\nd:\n  <<: [*x]\n", "d:\n  '<<': {a: 1}\n", "d:\n  !!merge <<: {a: 1}\n",
-        "a: !!str 1\n", "a: !!int \"12\"\n", "a: !!int x\n", "a: !!float 1\n", "a: !!bool yes\n", "a: !!null ~\n",
-        "a: !!null x\n", "a: !!binary aGVsbG8=\n", "a: !!binary '!!'\n", "a: !foo bar\n", "a: !!timestamp 2001-12-14\n",
-        "a: !!timestamp x\n", "a: !<tag:yaml.org,2002:str> 1\n", "%YAML 1.1\n---\na: 1\n", "%YAML 2.0\n---\na: 1\n",
-        "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n", "a: !e!x 1\n", "? a\n: b\n", "? [a, b]\n: c\n", "? {a: 1}\n: c\n",
-        "[a, b]: c\n", "{a: 1}: c\n", "~: a\n", "null: a\n", "1: a\n1.5: b\n3.14159265358979: c\ntrue: d\n",
-        "18446744073709551615: a\n", "0x10: a\n16: b\n", "1: a\n\"1\": b\n", "a: 1\na: 2\n", "a: .inf\n", "a: [.nan]\n",
-        "a: -.inf\n", "a: {b: .inf}\n", "a: 1e400\n", "a: -1e400\n", "a: 1e-400\n", "a:b\n", "a :b\n", "a : b\n",
-        "a:\n", "a: \n", "a: -\n", "a: - b\n", "- - a\n  - b\n- c\n", "-\n  a: 1\n", "a:\n- 1\n- 2\nb: 1\n",
-        "{a: 1, b: [1, 2], c: {d: e}}\n", "[a: 1, b]\n", "{a, b: c}\n", "[a, b, ]\n", "[, a]\n", "{a: b,}\n",
-        "a: 'it''s'\n", "a: \"\\t\\n\\u00e9\\x41\\U0001F600\\N\\_\\L\\P\\e\\0\"\n", "a: \"\\q\"\n", "a: \"x\\\n  y\"\n",
-        "a: 'a\n  b\n\n  c'\n", "a: b\n  c\n  d\n", "a: b\n\n  c\n", "a: b # comment\n", "a: b#c\n", "a: #c\n",
-        "a: [1, 2]   # c\n", "a: &anc\n  b: 1\nc: *anc\n", "&a a: b\n*a : c\n", "a: &a\nb: *a\n",
-        "x: \u{feff}\n", "\u{feff}a: 1\n", "a: \u{1}\n", "a: \"\u{7f}\"\n", "a: é\n", "é: ü\n", "a: 😀\n",
-        "a: b\r\nc: d\r\n", "a: |\r\n  x\r\n", "a: 'x\r\n  y'\n", "a:\n  b:\n    c:\n      d: [1, {e: [2]}]\n",
-        "- a: 1\n  b: 2\n- c: 3\n", "a:\n  - b: 1\n    c: 2\n", "a:\n- b\n-\n- c\n", "[[[[[]]]]]\n", "a: [[1, 2], [3]]\n",
-        "a: {b: {c: {}}}\n", "a: 0o17\n", "a: 0b101\n", "a: -0b101\n", "a: 0b2\n", "a: +0x10\n", "a: -0x10\n",
-        "a: 0x\n", "a: 0_1\n", "a: 1__0\n", "a: _1\n", "a: 1_\n", "a: 1.0_0\n", "a: +.5\n", "a: -.5\n", "a: .5.\n",
-        "a: 1e\n", "a: 1.e5\n", "a: +1e5\n", "a: 0.\n", "a: 00\n", "a: 09.5\n", "a: 2001-1-2\n", "a: 2001-13-01\n",
-        "a: 2000-02-29\n", "a: 1900-02-29\n", "a: 2001-12-14T21:59:43.1-05:00\n", "a: 2001-12-14 21:59:43\n",
+        "",
+        "\n",
+        "# c\n",
+        "---\n",
+        "---\na: 1\n",
+        "a: 1\n---\nb: 2\n",
+        "a: 1\n...\n",
+        "--- a\n",
+        "null\n",
+        "~\n",
+        "a\n",
+        "1\n",
+        "[1]\n",
+        "- a\n- b\n",
+        "a: b: c",
+        "a: [1, 2",
+        "a: {b: 1",
+        "a:\n  - b\n - c\n",
+        "a: 'x\n",
+        "a: \"x\n",
+        "\"a\n",
+        "a: |\n  x\n  y\n",
+        "a: |-\n  x\n",
+        "a: |+\n  x\n\n",
+        "a: >\n  x\n  y\n\n  z\n",
+        "a: >-\n  folded\n  text\n",
+        "a: |2\n   x\n",
+        "a: |\n\tx\n",
+        "a:\n\tb: 1\n",
+        "\ta: 1\n",
+        "a: 1\n\tb: 2\n",
+        "a: &x 1\nb: *x\n",
+        "a: *x\n",
+        "a: &x [*x]\n",
+        "a: &x {b: *x}\n",
+        "base: &b {x: 1, z: 2}\nd:\n  <<: *b\n  z: 3\n",
+        "b1: &b1 {p: 1}\nb2: &b2 {p: 2, q: 2}\nd:\n  <<: [*b1, *b2]\n",
+        "d:\n  p: 0\n  <<: {p: 1}\n",
+        "d:\n  <<: 1\n",
+        "d:\n  <<: [1]\n",
+        "d:\n  <<: [*x]\n",
+        "x: &x 1\nd:\n  <<: [*x]\n",
+        "d:\n  '<<': {a: 1}\n",
+        "d:\n  !!merge <<: {a: 1}\n",
+        "a: !!str 1\n",
+        "a: !!int \"12\"\n",
+        "a: !!int x\n",
+        "a: !!float 1\n",
+        "a: !!bool yes\n",
+        "a: !!null ~\n",
+        "a: !!null x\n",
+        "a: !!binary aGVsbG8=\n",
+        "a: !!binary '!!'\n",
+        "a: !foo bar\n",
+        "a: !!timestamp 2001-12-14\n",
+        "a: !!timestamp x\n",
+        "a: !<tag:yaml.org,2002:str> 1\n",
+        "%YAML 1.1\n---\na: 1\n",
+        "%YAML 2.0\n---\na: 1\n",
+        "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
+        "a: !e!x 1\n",
+        "? a\n: b\n",
+        "? [a, b]\n: c\n",
+        "? {a: 1}\n: c\n",
+        "[a, b]: c\n",
+        "{a: 1}: c\n",
+        "~: a\n",
+        "null: a\n",
+        "1: a\n1.5: b\n3.14159265358979: c\ntrue: d\n",
+        "18446744073709551615: a\n",
+        "0x10: a\n16: b\n",
+        "1: a\n\"1\": b\n",
+        "a: 1\na: 2\n",
+        "a: .inf\n",
+        "a: [.nan]\n",
+        "a: -.inf\n",
+        "a: {b: .inf}\n",
+        "a: 1e400\n",
+        "a: -1e400\n",
+        "a: 1e-400\n",
+        "a:b\n",
+        "a :b\n",
+        "a : b\n",
+        "a:\n",
+        "a: \n",
+        "a: -\n",
+        "a: - b\n",
+        "- - a\n  - b\n- c\n",
+        "-\n  a: 1\n",
+        "a:\n- 1\n- 2\nb: 1\n",
+        "{a: 1, b: [1, 2], c: {d: e}}\n",
+        "[a: 1, b]\n",
+        "{a, b: c}\n",
+        "[a, b, ]\n",
+        "[, a]\n",
+        "{a: b,}\n",
+        "a: 'it''s'\n",
+        "a: \"\\t\\n\\u00e9\\x41\\U0001F600\\N\\_\\L\\P\\e\\0\"\n",
+        "a: \"\\q\"\n",
+        "a: \"x\\\n  y\"\n",
+        "a: 'a\n  b\n\n  c'\n",
+        "a: b\n  c\n  d\n",
+        "a: b\n\n  c\n",
+        "a: b # comment\n",
+        "a: b#c\n",
+        "a: #c\n",
+        "a: [1, 2]   # c\n",
+        "a: &anc\n  b: 1\nc: *anc\n",
+        "&a a: b\n*a : c\n",
+        "a: &a\nb: *a\n",
+        "x: \u{feff}\n",
+        "\u{feff}a: 1\n",
+        "a: \u{1}\n",
+        "a: \"\u{7f}\"\n",
+        "a: é\n",
+        "é: ü\n",
+        "a: 😀\n",
+        "a: b\r\nc: d\r\n",
+        "a: |\r\n  x\r\n",
+        "a: 'x\r\n  y'\n",
+        "a:\n  b:\n    c:\n      d: [1, {e: [2]}]\n",
+        "- a: 1\n  b: 2\n- c: 3\n",
+        "a:\n  - b: 1\n    c: 2\n",
+        "a:\n- b\n-\n- c\n",
+        "[[[[[]]]]]\n",
+        "a: [[1, 2], [3]]\n",
+        "a: {b: {c: {}}}\n",
+        "a: 0o17\n",
+        "a: 0b101\n",
+        "a: -0b101\n",
+        "a: 0b2\n",
+        "a: +0x10\n",
+        "a: -0x10\n",
+        "a: 0x\n",
+        "a: 0_1\n",
+        "a: 1__0\n",
+        "a: _1\n",
+        "a: 1_\n",
+        "a: 1.0_0\n",
+        "a: +.5\n",
+        "a: -.5\n",
+        "a: .5.\n",
+        "a: 1e\n",
+        "a: 1.e5\n",
+        "a: +1e5\n",
+        "a: 0.\n",
+        "a: 00\n",
+        "a: 09.5\n",
+        "a: 2001-1-2\n",
+        "a: 2001-13-01\n",
+        "a: 2000-02-29\n",
+        "a: 1900-02-29\n",
+        "a: 2001-12-14T21:59:43.1-05:00\n",
+        "a: 2001-12-14 21:59:43\n",
     ];
     texts.extend(more.iter().map(|s| s.to_string()));
     texts
@@ -544,18 +841,58 @@ fn random_json(rng: &mut StdRng, depth: usize) -> String {
 }
 
 const SCALARS: &[&str] = &[
-    "a", "b c", "yes", "No", "on", "y", "~", "null", "", "0755", "0x1F", "1_000", "1e3", ".inf", "-.inf", ".nan",
-    "2001-12-14", "08", "+1", "-0b11", "1.5", "-0", "12345678901234567890", "1e400", "'q'", "'it''s'", "\"d\\tq\"",
-    "\"\"", "''", "<<", "é", "x: y", "a#b", "a #c", "-", "?", "!!str 1", "!!int 2", "!!float 3", "!foo x", "&an v",
-    "*an", "[1, 2]", "{a: 1}", "[]", "{}", "|\n  lit\n", ">-\n  fold\n  ed\n",
+    "a",
+    "b c",
+    "yes",
+    "No",
+    "on",
+    "y",
+    "~",
+    "null",
+    "",
+    "0755",
+    "0x1F",
+    "1_000",
+    "1e3",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "2001-12-14",
+    "08",
+    "+1",
+    "-0b11",
+    "1.5",
+    "-0",
+    "12345678901234567890",
+    "1e400",
+    "'q'",
+    "'it''s'",
+    "\"d\\tq\"",
+    "\"\"",
+    "''",
+    "<<",
+    "é",
+    "x: y",
+    "a#b",
+    "a #c",
+    "-",
+    "?",
+    "!!str 1",
+    "!!int 2",
+    "!!float 3",
+    "!foo x",
+    "&an v",
+    "*an",
+    "[1, 2]",
+    "{a: 1}",
+    "[]",
+    "{}",
+    "|\n  lit\n",
+    ">-\n  fold\n  ed\n",
 ];
 
 fn random_scalar(rng: &mut StdRng) -> String {
-    if rng.random_bool(0.8) {
-        SCALARS[rng.random_range(0..SCALARS.len())].to_string()
-    } else {
-        random_number(rng)
-    }
+    if rng.random_bool(0.8) { SCALARS[rng.random_range(0..SCALARS.len())].to_string() } else { random_number(rng) }
 }
 
 /// A random block-style YAML node at `indent`.
@@ -589,7 +926,11 @@ fn random_yaml(rng: &mut StdRng, indent: usize, depth: usize, out: &mut String) 
                     _ => format!("k{i}"),
                 };
                 if key == "<<" {
-                    let target = if rng.random_bool(0.7) { format!("*m{}", depth.saturating_sub(1)) } else { "{z: 1}".to_string() };
+                    let target = if rng.random_bool(0.7) {
+                        format!("*m{}", depth.saturating_sub(1))
+                    } else {
+                        "{z: 1}".to_string()
+                    };
                     out.push_str(&format!("{pad}<<: {target}\n"));
                     continue;
                 }
@@ -611,7 +952,10 @@ fn mutate(rng: &mut StdRng, text: &str) -> String {
             0 => {
                 chars.remove(at);
             }
-            1 => chars.insert(at, [':', ' ', '-', '\n', '[', '{', '"', '\'', '\t', '&', '*', '#', '|'][rng.random_range(0..13)]),
+            1 => chars.insert(
+                at,
+                [':', ' ', '-', '\n', '[', '{', '"', '\'', '\t', '&', '*', '#', '|'][rng.random_range(0..13)],
+            ),
             _ => {
                 let other = rng.random_range(0..chars.len());
                 chars.swap(at, other);
@@ -704,7 +1048,9 @@ fn the_oracle_answers_as_helm_does() {
     let answers = run_go(go, &cases);
     assert_eq!(
         answers[0],
-        Outcome::Error("error converting YAML to JSON: yaml: mapping values are not allowed in this context".to_string())
+        Outcome::Error(
+            "error converting YAML to JSON: yaml: mapping values are not allowed in this context".to_string()
+        )
     );
     assert_eq!(answers[1], Outcome::Output("big: 12345678901234567000\noct: 493\n\"true\": true\n".to_string()));
 }

@@ -11,8 +11,8 @@
 
 use std::cmp::Ordering;
 
-use super::resolve::{GoValue, is_base60_float, resolve_plain, Resolved};
 use super::gonum::format_g;
+use super::resolve::{GoValue, Resolved, is_base60_float, resolve_plain};
 
 const BEST_INDENT: i64 = 2;
 const BEST_WIDTH: i64 = 80;
@@ -138,11 +138,9 @@ fn analyze(value: &[u8]) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                b'-' => {
-                    if followed_by_whitespace {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                b'-' if followed_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -155,11 +153,9 @@ fn analyze(value: &[u8]) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                b'#' => {
-                    if preceded_by_whitespace {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                b'#' if preceded_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -827,7 +823,10 @@ mod tests {
     #[test]
     fn collections_are_block_style_with_sequences_under_keys_not_indented() {
         let v = GoValue::Map(vec![
-            (s("b"), GoValue::Seq(vec![GoValue::Int(1), GoValue::Map(vec![(s("x"), s("y")), (s("a"), GoValue::Null)])])),
+            (
+                s("b"),
+                GoValue::Seq(vec![GoValue::Int(1), GoValue::Map(vec![(s("x"), s("y")), (s("a"), GoValue::Null)])]),
+            ),
             (s("a"), GoValue::Map(vec![])),
             (s("c"), GoValue::Seq(vec![])),
         ]);
@@ -836,9 +835,10 @@ mod tests {
 
     #[test]
     fn keys_sort_with_numbers_inside_as_numbers() {
-        let mut keys = vec![s("a10"), s("a9"), s("B"), s("a"), s("1"), s("01")];
+        let mut keys = [s("a10"), s("a9"), s("B"), s("a"), s("1"), s("01")];
         keys.sort_by(key_order);
-        let names: Vec<String> = keys.iter().map(|k| if let GoValue::Str(t) = k { t.clone() } else { String::new() }).collect();
+        let names: Vec<String> =
+            keys.iter().map(|k| if let GoValue::Str(t) = k { t.clone() } else { String::new() }).collect();
         assert_eq!(names, ["1", "01", "B", "a", "a9", "a10"]);
     }
 }

@@ -67,7 +67,7 @@ pub fn format_g(f: f64) -> String {
     let negative = f.is_sign_negative();
     let exp = if digits == [b'0'] { 0 } else { point - 1 };
     // With the shortest digits Go decides with a precision of 6.
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         format_e(negative, &digits, point)
     } else {
         format_f(negative, &digits, if digits == [b'0'] { 1 } else { point })
@@ -90,7 +90,7 @@ pub fn format_g32(f: f64) -> String {
     let point = exponent.parse::<i32>().unwrap_or(0) + 1;
     let negative = g.is_sign_negative();
     let exp = if digits == [b'0'] { 0 } else { point - 1 };
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         format_e(negative, &digits, point)
     } else {
         format_f(negative, &digits, if digits == [b'0'] { 1 } else { point })
@@ -152,11 +152,7 @@ pub fn parse_int0(s: &str) -> Option<i64> {
     };
     let magnitude = parse_uint0(rest)?;
     if negative {
-        if magnitude <= 1 << 63 {
-            Some((magnitude as i64).wrapping_neg())
-        } else {
-            None
-        }
+        if magnitude <= 1 << 63 { Some((magnitude as i64).wrapping_neg()) } else { None }
     } else {
         i64::try_from(magnitude).ok()
     }
@@ -246,7 +242,7 @@ mod tests {
         assert_eq!(format_g(-0.0), "-0");
         assert_eq!(format_g(2.5), "2.5");
         assert_eq!(format_g(1e21), "1e+21");
-        assert_eq!(format_g32(3.14159265358979), "3.1415927");
+        assert_eq!(format_g32(1.23456789012345), "1.2345679");
         assert_eq!(json_float(1e21), "1e+21");
         assert_eq!(json_float(1e20), "100000000000000000000");
         assert_eq!(json_float(1e-7), "1e-7");

@@ -10,10 +10,18 @@ use super::resolve::{BINARY_TAG, GoValue, MERGE_TAG, Resolved, TIMESTAMP_TAG, re
 
 enum Kind {
     /// `absent`: libyaml's empty scalar for a value that is not there (`a:` and a line break).
-    Scalar { value: String, tag: String, implicit: bool, absent: bool },
+    Scalar {
+        value: String,
+        tag: String,
+        implicit: bool,
+        absent: bool,
+    },
     Seq(Vec<usize>),
     Map(Vec<usize>),
-    Alias { name: String, target: usize },
+    Alias {
+        name: String,
+        target: usize,
+    },
 }
 
 struct Node {
@@ -108,17 +116,17 @@ impl Builder<'_> {
     /// flow collection is not an error in go-yaml's scanner (it has lost the key, see
     /// [`Builder::empty_flow_key`]): its parser fails at the collection instead.
     fn error(&self, e: &libyaml_safer::Error) -> String {
-        if e.problem() == "could not find expected ':'" {
-            if let Some(mark) = e.context_mark() {
-                let rest = &self.text.as_bytes()[mark.index as usize..];
-                if rest.starts_with(b"[]") || rest.starts_with(b"{}") {
-                    let line = mark.line;
-                    return if line != 0 {
-                        format!("yaml: line {line}: did not find expected key")
-                    } else {
-                        "yaml: did not find expected key".to_string()
-                    };
-                }
+        if e.problem() == "could not find expected ':'"
+            && let Some(mark) = e.context_mark()
+        {
+            let rest = &self.text.as_bytes()[mark.index as usize..];
+            if rest.starts_with(b"[]") || rest.starts_with(b"{}") {
+                let line = mark.line;
+                return if line != 0 {
+                    format!("yaml: line {line}: did not find expected key")
+                } else {
+                    "yaml: did not find expected key".to_string()
+                };
             }
         }
         parse_error(e)
@@ -185,7 +193,10 @@ impl Builder<'_> {
             let is_seq = matches!(event.data, EventData::SequenceStart { .. });
             let finished = match event.data {
                 EventData::Scalar { anchor, tag, value, plain_implicit: implicit, .. } => {
-                    let absent = value.is_empty() && implicit && tag.is_none() && anchor.is_none()
+                    let absent = value.is_empty()
+                        && implicit
+                        && tag.is_none()
+                        && anchor.is_none()
                         && event.start_mark == event.end_mark;
                     let id = self.push(Kind::Scalar { value, tag: tag.unwrap_or_default(), implicit, absent });
                     if let Some(anchor) = anchor {
@@ -251,8 +262,12 @@ impl Builder<'_> {
                 }
                 Quirk::ValueOfPrevious => {
                     self.next()?;
-                    let null_key =
-                        self.push(Kind::Scalar { value: String::new(), tag: String::new(), implicit: true, absent: true });
+                    let null_key = self.push(Kind::Scalar {
+                        value: String::new(),
+                        tag: String::new(),
+                        implicit: true,
+                        absent: true,
+                    });
                     let parent = open.last_mut().expect("a parent mapping");
                     parent.children.pop();
                     parent.children.push(id);
@@ -492,7 +507,7 @@ fn scalar(value: &str, tag: &str, implicit: bool) -> Result<GoValue, String> {
 /// `base64.StdEncoding.DecodeString`: padded, no whitespace but CR and LF (which Go skips).
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let clean: Vec<u8> = text.bytes().filter(|&c| c != b'\n' && c != b'\r').collect();
-    if clean.len() % 4 != 0 {
+    if !clean.len().is_multiple_of(4) {
         return None;
     }
     let value = |c: u8| -> Option<u32> {

@@ -3,9 +3,7 @@
 //! values that decoding gives (`int`, `uint64`, `float64`, `string`, `bool`, nil, slices and
 //! `map[interface{}]interface{}`).
 
-use super::gonum::{
-    is_yaml_style_float, parse_decimal_float, parse_int0, parse_int2, parse_uint0, parse_uint2,
-};
+use super::gonum::{is_yaml_style_float, parse_decimal_float, parse_int0, parse_int2, parse_uint0, parse_uint2};
 
 pub const STR_TAG: &str = "tag:yaml.org,2002:str";
 pub const BOOL_TAG: &str = "tag:yaml.org,2002:bool";
@@ -101,10 +99,11 @@ fn resolve_text(s: &str, timestamps: bool) -> Resolved {
     match hint {
         b'.' => {
             // ParseFloat of a text starting with '.': a decimal fraction, nothing else.
-            if is_yaml_style_float(s) && !s.starts_with(['+', '-']) {
-                if let Some(f) = parse_decimal_float(s) {
-                    return Resolved::Float(f);
-                }
+            if is_yaml_style_float(s)
+                && !s.starts_with(['+', '-'])
+                && let Some(f) = parse_decimal_float(s)
+            {
+                return Resolved::Float(f);
             }
         }
         b'D' | b'S' => {
@@ -118,10 +117,10 @@ fn resolve_text(s: &str, timestamps: bool) -> Resolved {
             if let Some(u) = parse_uint0(&plain) {
                 return Resolved::Uint(u);
             }
-            if is_yaml_style_float(&plain) {
-                if let Some(f) = parse_decimal_float(&plain) {
-                    return Resolved::Float(f);
-                }
+            if is_yaml_style_float(&plain)
+                && let Some(f) = parse_decimal_float(&plain)
+            {
+                return Resolved::Float(f);
             }
             if let Some(rest) = plain.strip_prefix("0b") {
                 if let Some(i) = parse_int2(rest) {
@@ -130,10 +129,10 @@ fn resolve_text(s: &str, timestamps: bool) -> Resolved {
                 if let Some(u) = parse_uint2(rest) {
                     return Resolved::Uint(u);
                 }
-            } else if let Some(rest) = plain.strip_prefix("-0b") {
-                if let Some(i) = parse_int2(&format!("-{rest}")) {
-                    return Resolved::Int(i);
-                }
+            } else if let Some(rest) = plain.strip_prefix("-0b")
+                && let Some(i) = parse_int2(&format!("-{rest}"))
+            {
+                return Resolved::Int(i);
             }
         }
         _ => {}
@@ -160,19 +159,15 @@ pub fn resolve(tag: &str, s: &str) -> Result<(String, Resolved), String> {
     if !resolvable {
         return Ok((tag.to_string(), Resolved::Str));
     }
-    let resolved = if tag == STR_TAG {
-        Resolved::Str
-    } else {
-        resolve_text(s, tag.is_empty() || tag == TIMESTAMP_TAG)
-    };
+    let resolved = if tag == STR_TAG { Resolved::Str } else { resolve_text(s, tag.is_empty() || tag == TIMESTAMP_TAG) };
     let rtag = resolved.tag();
     if tag.is_empty() || tag == rtag || tag == STR_TAG {
         return Ok((rtag.to_string(), resolved));
     }
-    if tag == FLOAT_TAG {
-        if let Resolved::Int(i) = resolved {
-            return Ok((FLOAT_TAG.to_string(), Resolved::Float(i as f64)));
-        }
+    if tag == FLOAT_TAG
+        && let Resolved::Int(i) = resolved
+    {
+        return Ok((FLOAT_TAG.to_string(), Resolved::Float(i as f64)));
     }
     Err(format!("yaml: cannot decode {} `{}` as a {}", short_tag(rtag), s, short_tag(tag)))
 }
