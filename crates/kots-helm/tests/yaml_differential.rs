@@ -178,6 +178,13 @@ fn same_json(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// JSON of any depth (the deep cases nest 10,000 levels).
+fn read_json(text: &str) -> serde_json::Result<Value> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    Value::deserialize(&mut de)
+}
+
 /// Ours, as the oracle would print it (outputs that are JSON compared as JSON).
 fn ours(case: &Case) -> Outcome {
     let result = match case.op {
@@ -201,8 +208,8 @@ fn agree(case: &Case, go: &Outcome, ours: &Outcome) -> bool {
         (Outcome::Output(g), Outcome::Output(o))
             if case.op.starts_with("from_yaml") && case.op != "from_yaml_to_yaml" =>
         {
-            let g: Value = serde_json::from_str(g).expect("the oracle prints JSON");
-            let o: Value = serde_json::from_str(o).expect("we print JSON");
+            let g = read_json(g).expect("the oracle prints JSON");
+            let o = read_json(o).expect("we print JSON");
             same_json(&g, &o)
         }
         _ => go == ours,
@@ -1053,4 +1060,35 @@ fn the_oracle_answers_as_helm_does() {
         )
     );
     assert_eq!(answers[1], Outcome::Output("big: 12345678901234567000\noct: 493\n\"true\": true\n".to_string()));
+}
+
+#[test]
+fn deep_nesting_stops_where_go_stops() {
+    if oracle().is_none() {
+        return;
+    }
+    // Compared as YAML text where the value is deep (serde_json's own reading and printing stop
+    // at 128 levels), on a thread with room for serde_json's recursive drop of 10,000 levels.
+    let mut cases = Vec::new();
+    for n in [9_999, 10_000] {
+        for inner in ["", "1", "{}", "{b: 1}"] {
+            cases.push(Case { op: "from_yaml", input: format!("a: {}{inner}{}", "[".repeat(n), "]".repeat(n)) });
+        }
+    }
+    cases.push(Case { op: "from_yaml_to_yaml", input: format!("a: {}1{}", "[".repeat(9_998), "]".repeat(9_998)) });
+    for n in [10_000, 10_001] {
+        cases.push(Case { op: "from_yaml_to_yaml", input: format!("a:\n{}{}", "[\n".repeat(n), "]".repeat(n)) });
+    }
+    for n in [10_000, 10_001] {
+        let text: String = (0..n).map(|i| format!("{}k:\n", "  ".repeat(i))).collect();
+        cases.push(Case { op: "from_yaml_to_yaml", input: text });
+        let text: String = (0..n).map(|i| format!("{}-\n", "  ".repeat(i))).collect();
+        cases.push(Case { op: "from_yaml_to_yaml", input: format!("a:\n{text}") });
+    }
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || assert_all_agree("deep", &cases))
+        .unwrap()
+        .join()
+        .unwrap();
 }

@@ -42,7 +42,7 @@ fn parse_error(e: &libyaml_safer::Error) -> String {
     if line != 0 { format!("yaml: line {line}: {problem}") } else { format!("yaml: {problem}") }
 }
 
-/// go-yaml v2 stops at 10,000 levels of flow or block nesting (its scanner's limit).
+/// go-yaml v2 stops at 10,000 levels of flow nesting, and at 10,000 of indentation.
 const MAX_DEPTH: usize = 10_000;
 
 /// An open collection while building: its node, children so far, and what go-yaml's quirk with
@@ -52,7 +52,14 @@ struct Open {
     children: Vec<usize>,
     is_map: bool,
     is_flow: bool,
+    /// Whether go-yaml's scanner pushed an indentation level for it.
+    indents: bool,
+    /// The indentation levels up to and including this one.
+    indent_depth: usize,
+    /// The flow collections up to and including this one.
+    flow_depth: usize,
     start: u64,
+    column: u64,
 }
 
 /// The text in go-yaml's reading windows: go-yaml decodes (and refuses control characters in)
@@ -189,7 +196,6 @@ impl Builder<'_> {
         let mut open: Vec<Open> = Vec::new();
         loop {
             let event = self.next()?;
-            let line = event.start_mark.line + 1;
             let is_seq = matches!(event.data, EventData::SequenceStart { .. });
             let finished = match event.data {
                 EventData::Scalar { anchor, tag, value, plain_implicit: implicit, .. } => {
@@ -212,11 +218,11 @@ impl Builder<'_> {
                 }
                 EventData::SequenceStart { anchor, style, .. } => {
                     let is_flow = style == libyaml_safer::SequenceStyle::Flow;
-                    self.open(&mut open, anchor, is_seq, is_flow, &event.start_mark, line)?
+                    self.open(&mut open, anchor, is_seq, is_flow, &event.start_mark)?
                 }
                 EventData::MappingStart { anchor, style, .. } => {
                     let is_flow = style == libyaml_safer::MappingStyle::Flow;
-                    self.open(&mut open, anchor, is_seq, is_flow, &event.start_mark, line)?
+                    self.open(&mut open, anchor, is_seq, is_flow, &event.start_mark)?
                 }
                 EventData::SequenceEnd | EventData::MappingEnd => {
                     let Open { id, children, .. } = open.pop().expect("an end event closes an open collection");
@@ -246,7 +252,6 @@ impl Builder<'_> {
         is_seq: bool,
         is_flow: bool,
         start: &libyaml_safer::Mark,
-        line: u64,
     ) -> Result<Option<usize>, String> {
         let id = self.push(if is_seq { Kind::Seq(Vec::new()) } else { Kind::Map(Vec::new()) });
         if let Some(anchor) = anchor {
@@ -276,10 +281,34 @@ impl Builder<'_> {
                 }
             }
         }
-        if open.len() >= MAX_DEPTH {
-            return Err(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}"));
+        // go-yaml's scanner stops at 10,000 levels of flow collections, and apart from them at
+        // 10,000 indentation levels (a sequence at its key's column is not one).
+        let indentless = is_seq
+            && !is_flow
+            && open.last().is_some_and(|parent| parent.is_map && !parent.is_flow && parent.column == start.column);
+        let indents = !is_flow && !indentless;
+        let flow_depth = open.last().map_or(0, |o| o.flow_depth) + usize::from(is_flow);
+        let indent_depth = open.last().map_or(0, |o| o.indent_depth) + usize::from(indents);
+        let depth = if is_flow { flow_depth } else { indent_depth };
+        if (is_flow || indents) && depth > MAX_DEPTH {
+            let line = start.line + 1;
+            return Err(if start.line != 0 {
+                format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}")
+            } else {
+                format!("yaml: exceeded max depth of {MAX_DEPTH}")
+            });
         }
-        open.push(Open { id, children: Vec::new(), is_map: !is_seq, is_flow, start: start.index });
+        open.push(Open {
+            id,
+            children: Vec::new(),
+            is_map: !is_seq,
+            is_flow,
+            indents,
+            indent_depth,
+            flow_depth,
+            start: start.index,
+            column: start.column,
+        });
         Ok(None)
     }
 }
