@@ -52,8 +52,6 @@ struct Open {
     children: Vec<usize>,
     is_map: bool,
     is_flow: bool,
-    /// Whether go-yaml's scanner pushed an indentation level for it.
-    indents: bool,
     /// The indentation levels up to and including this one.
     indent_depth: usize,
     /// The flow collections up to and including this one.
@@ -303,7 +301,6 @@ impl Builder<'_> {
             children: Vec::new(),
             is_map: !is_seq,
             is_flow,
-            indents,
             indent_depth,
             flow_depth,
             start: start.index,
