@@ -17,8 +17,8 @@
 //! in inputs that values files and templates hardly have:
 //! - the scanner and parser are libyaml 0.2.5's (libyaml-safer), go-yaml v2's are an older
 //!   libyaml with changes of its own: in flow collections a plain scalar followed by `:` and
-//!   `,[]{}` is an error here ("found unexpected ':'"), `?` does not end a plain scalar, and a
-//!   tag may not hold `[`, `]` or be followed by `,`; go-yaml checks whether a simple key went
+//!   `,[]{}` is an error here ("found unexpected ':'") and `?` does not end a plain scalar
+//!   (go-yaml's `,`, `[` and `]` in tags are emulated, see `read.rs`); go-yaml checks whether a simple key went
 //!   stale only when its token is next (libyaml at every token), so when a "could not find
 //!   expected ':'" and another error are near each other, which one is reported can differ;
 //!   go-yaml's lost simple key of an empty flow collection (`{}: a`) is emulated in the shapes

@@ -321,9 +321,103 @@ enum Quirk {
 /// The marker of [`Builder::open`]'s "this node is the document" (never a go-yaml message).
 const ROOT_IS: &str = "\u{0}root:";
 
+/// go-yaml v2 (an older libyaml) takes `,`, `[` and `]` into a tag (`!a,` in `[!a, b]` tags
+/// `b`; `!![str`), libyaml 0.2.5 ends the tag there in a flow collection, and libyaml-safer
+/// even panics (a `TODO`) when a `,` ends one. Percent-escaped, the same characters are in the
+/// tag for libyaml too. The text with them escaped, and whether libyaml-safer would panic on
+/// the original; `None` when no tag has them. Tags are found roughly (quotes and comments are
+/// skipped, brackets counted), so the escaped text is only read when the original is refused.
+fn escape_tag_indicators(text: &str) -> Option<(String, bool)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    let (mut depth, mut changed, mut would_panic) = (0usize, false, false);
+    let uri = |c: char| c.is_ascii_alphanumeric() || "-_;/?:@&=+$,.!~*'()[]%".contains(c);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let previous = if i == 0 { ' ' } else { chars[i - 1] };
+        match c {
+            '\'' | '"' if previous.is_whitespace() || "[{,:".contains(previous) => {
+                // A quoted scalar: copied to its closing quote.
+                out.push(c);
+                i += 1;
+                while i < chars.len() {
+                    out.push(chars[i]);
+                    if chars[i] == '\\' && c == '"' && i + 1 < chars.len() {
+                        out.push(chars[i + 1]);
+                        i += 1;
+                    } else if chars[i] == c {
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
+            '#' if previous.is_whitespace() => {
+                while i < chars.len() && chars[i] != '\n' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+                continue;
+            }
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '!' if previous.is_whitespace() || "[{,".contains(previous) => {
+                out.push('!');
+                i += 1;
+                let mut plain_end = false;
+                while i < chars.len() && uri(chars[i]) {
+                    let escaped = match chars[i] {
+                        ',' => "%2C",
+                        '[' => "%5B",
+                        ']' => "%5D",
+                        other => {
+                            out.push(other);
+                            i += 1;
+                            continue;
+                        }
+                    };
+                    if depth > 0 && !plain_end {
+                        plain_end = true;
+                        would_panic |= chars[i] == ',';
+                    }
+                    out.push_str(escaped);
+                    changed = true;
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    changed.then_some((out, would_panic))
+}
+
 /// The first document of `text` as go-yaml v2 decodes it into an `interface{}` (`None` for a
 /// stream without documents).
 pub fn unmarshal(text: &str) -> Result<Option<GoValue>, String> {
+    let escaped = if text.contains('!') { escape_tag_indicators(text) } else { None };
+    // A last guard: a panic of the parser is an error, not the caller's crash.
+    let guarded = |text: &str| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unmarshal_text(text)))
+            .unwrap_or_else(|_| Err("yaml: unknown problem parsing YAML content".to_string()))
+    };
+    match escaped {
+        None => guarded(text),
+        Some((escaped, true)) => guarded(&escaped),
+        Some((escaped, false)) => match guarded(text) {
+            Err(e) if ["tag URI", "whitespace or line break", "expected ',' or"].iter().any(|m| e.contains(m)) => {
+                guarded(&escaped)
+            }
+            other => other,
+        },
+    }
+}
+
+fn unmarshal_text(text: &str) -> Result<Option<GoValue>, String> {
     let text = if text.is_empty() { "\n" } else { text };
     // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
     // character of U+F000..U+FFFF that is not the BOM (go-yaml v2 reads it); a BOM is skipped.
@@ -641,6 +735,15 @@ mod tests {
         assert_eq!(unmarshal("a: *b").unwrap_err(), "yaml: unknown anchor 'b' referenced");
         assert_eq!(unmarshal("a: &a [*a]").unwrap_err(), "yaml: anchor 'a' value contains itself");
         assert_eq!(unmarshal("<<: 1").unwrap_err(), want_map());
+    }
+
+    #[test]
+    fn commas_and_brackets_are_in_tags_as_in_go_yaml_v2() {
+        // Expected values from go-yaml v2 (libyaml-safer panics on the first).
+        assert_eq!(unmarshal("[!a, b]").unwrap(), Some(GoValue::Seq(vec![s("b")])));
+        assert_eq!(unmarshal("a: !t,x").unwrap(), Some(GoValue::Map(vec![(s("a"), s(""))])));
+        assert_eq!(unmarshal("a: !![str 1").unwrap(), Some(GoValue::Map(vec![(s("a"), s("1"))])));
+        assert_eq!(unmarshal("k: [!a]").unwrap_err(), "yaml: line 1: did not find expected ',' or ']'");
     }
 
     #[test]
