@@ -16,13 +16,14 @@
 //! copy of sigs.k8s.io/yaml's conversions, `tests/yaml_oracle/main.go`). Known differences, all
 //! in inputs that values files and templates hardly have:
 //! - the scanner and parser are libyaml 0.2.5's (libyaml-safer), go-yaml v2's are an older
-//!   libyaml with changes of its own: in flow collections a plain scalar followed by `:` and
-//!   `,[]{}` is an error here ("found unexpected ':'") and `?` does not end a plain scalar
-//!   (go-yaml's `,`, `[` and `]` in tags are emulated, see `read.rs`); go-yaml checks whether a simple key went
-//!   stale only when its token is next (libyaml at every token), so when a "could not find
-//!   expected ':'" and another error are near each other, which one is reported can differ;
-//!   go-yaml's lost simple key of an empty flow collection (`{}: a`) is emulated in the shapes
-//!   it takes in block mappings (see `read.rs`), not where libyaml errs before the collection;
+//!   libyaml with changes of its own. Emulated here (see `read.rs`): `,`, `[` and `]` inside
+//!   tags, go-yaml's lost simple key of an empty flow collection (`{}: a`) in the shapes it
+//!   takes in block mappings, its 512-byte reading windows, its depth limits. Not emulated: in
+//!   flow collections a plain scalar followed by `:` and `,[]{}` is an error here ("found
+//!   unexpected ':'") and `?` does not end a plain scalar; go-yaml checks whether a simple key
+//!   went stale only when its token is next (libyaml at every token), so when "could not find
+//!   expected ':'" and another error are near, which one is reported can differ; U+0085, U+2028
+//!   and U+2029 in the text (line breaks to both) are counted differently;
 //! - Go iterates maps in random order: when two keys name the same JSON key (`1` and `"1"`),
 //!   which value wins, and which of several bad keys an error names, is random in Go; and
 //!   go-yaml's key order is not transitive where numbers with leading zeros meet letters
@@ -60,7 +61,10 @@ pub fn from_yaml_array(text: &str) -> Result<Vec<Value>, String> {
     }
 }
 
-/// `sigs.k8s.io/yaml.Marshal(value)`: the text ends in a line break (Helm's `toYaml` trims it).
+/// `sigs.k8s.io/yaml.Marshal(value)`: the text ends in a line break (Helm's `toYaml` trims
+/// it: `strings.TrimSuffix(s, "\n")`, and gives "" on an error). JSON integers are Go ints
+/// (a template's `add 1 2`), JSON floats float64s (values): `3` and `3.0` both print `3`,
+/// `1e6` prints `1000000`, `1234567.5` prints `1.2345675e+06`, as in Helm.
 pub fn to_yaml(value: &Value) -> Result<String, String> {
     let go = if reads_back_as_is(value, 0) {
         json_to_go(value)
