@@ -16,8 +16,14 @@
 //! copy of sigs.k8s.io/yaml's conversions, `tests/yaml_oracle/main.go`). Known differences, all
 //! in inputs that values files and templates hardly have:
 //! - the scanner and parser are libyaml 0.2.5's (libyaml-safer), go-yaml v2's are an older
-//!   libyaml: in flow collections a plain scalar followed by `:` and `,[]{}` is an error here
-//!   ("found unexpected ':'") and `?` does not end a plain scalar;
+//!   libyaml with changes of its own. Emulated here (see `read.rs`): `,`, `[` and `]` inside
+//!   tags, go-yaml's lost simple key of an empty flow collection (`{}: a`) in the shapes it
+//!   takes in block mappings, its 512-byte reading windows, its depth limits. Not emulated: in
+//!   flow collections a plain scalar followed by `:` and `,[]{}` is an error here ("found
+//!   unexpected ':'") and `?` does not end a plain scalar; go-yaml checks whether a simple key
+//!   went stale only when its token is next (libyaml at every token), so when "could not find
+//!   expected ':'" and another error are near, which one is reported can differ; U+0085, U+2028
+//!   and U+2029 in the text (line breaks to both) are counted differently;
 //! - Go iterates maps in random order: when two keys name the same JSON key (`1` and `"1"`),
 //!   which value wins, and which of several bad keys an error names, is random in Go; and
 //!   go-yaml's key order is not transitive where numbers with leading zeros meet letters
@@ -55,7 +61,10 @@ pub fn from_yaml_array(text: &str) -> Result<Vec<Value>, String> {
     }
 }
 
-/// `sigs.k8s.io/yaml.Marshal(value)`: the text ends in a line break (Helm's `toYaml` trims it).
+/// `sigs.k8s.io/yaml.Marshal(value)`: the text ends in a line break (Helm's `toYaml` trims
+/// it: `strings.TrimSuffix(s, "\n")`, and gives "" on an error). JSON integers are Go ints
+/// (a template's `add 1 2`), JSON floats float64s (values): `3` and `3.0` both print `3`,
+/// `1e6` prints `1000000`, `1234567.5` prints `1.2345675e+06`, as in Helm.
 pub fn to_yaml(value: &Value) -> Result<String, String> {
     let go = if reads_back_as_is(value, 0) {
         json_to_go(value)
@@ -73,6 +82,10 @@ pub fn to_yaml(value: &Value) -> Result<String, String> {
 /// refused), a key is too long to be a simple key (libyaml gives up after 1024 characters), or
 /// the nesting reaches go-yaml's depth limit.
 fn reads_back_as_is(value: &Value, depth: usize) -> bool {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || reads_back_as_is_here(value, depth))
+}
+
+fn reads_back_as_is_here(value: &Value, depth: usize) -> bool {
     let plain = |s: &str| !s.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}');
     match value {
         Value::String(s) => plain(s),
@@ -104,6 +117,9 @@ fn go_json_text(value: &Value) -> String {
         out.push('"');
     }
     fn write(value: &Value, out: &mut String) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || write_here(value, out))
+    }
+    fn write_here(value: &Value, out: &mut String) {
         match value {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -167,12 +183,40 @@ fn unmarshal_json(text: &str) -> Result<Value, String> {
         return Ok(Value::Null);
     };
     let jsonable = jsonable(go).map_err(wrap)?;
+    // encoding/json writes no value inside more than 10,000 levels, and reads no more than
+    // 10,000 levels of nesting.
+    let (containers, elements) = nesting(&jsonable);
+    if elements > 10_000 {
+        return Err(wrap("exceeded max depth".to_string()));
+    }
     check_marshal(&jsonable).map_err(wrap)?;
+    if containers > 10_000 {
+        return Err("error unmarshaling JSON: while decoding JSON: exceeded max depth".to_string());
+    }
     Ok(to_json(jsonable))
+}
+
+/// The levels of collections, and the levels of collections around the deepest value in one
+/// (an empty collection has none inside: `[[]]` is 2 and 1).
+fn nesting(value: &GoValue) -> (usize, usize) {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+        let children: Vec<(usize, usize)> = match value {
+            GoValue::Seq(items) => items.iter().map(nesting).collect(),
+            GoValue::Map(entries) => entries.iter().map(|(_, v)| nesting(v)).collect(),
+            _ => return (0, 0),
+        };
+        let containers = 1 + children.iter().map(|c| c.0).max().unwrap_or(0);
+        let elements = if children.is_empty() { 0 } else { 1 + children.iter().map(|c| c.1).max().unwrap_or(0) };
+        (containers, elements)
+    })
 }
 
 /// sigs' `convertToJSONableObject` (towards `interface{}` elements: no string coercion).
 fn jsonable(value: GoValue) -> Result<GoValue, String> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || jsonable_here(value))
+}
+
+fn jsonable_here(value: GoValue) -> Result<GoValue, String> {
     Ok(match value {
         GoValue::Map(entries) => {
             let mut out: Vec<(GoValue, GoValue)> = Vec::with_capacity(entries.len());
@@ -215,6 +259,10 @@ fn jsonable(value: GoValue) -> Result<GoValue, String> {
 
 /// `json.Marshal`'s refusal of NaN and infinities, the first in its order (sorted keys).
 fn check_marshal(value: &GoValue) -> Result<(), String> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || check_marshal_here(value))
+}
+
+fn check_marshal_here(value: &GoValue) -> Result<(), String> {
     match value {
         GoValue::Float(f) if !f.is_finite() => Err(format!("json: unsupported value: {}", gonum::format_g(*f))),
         GoValue::Seq(items) => items.iter().try_for_each(check_marshal),
@@ -238,6 +286,10 @@ fn number(f: f64) -> Value {
 
 /// The JSON that `json.Marshal` writes and `json.Unmarshal` reads back into `interface{}`.
 fn to_json(value: GoValue) -> Value {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || to_json_here(value))
+}
+
+fn to_json_here(value: GoValue) -> Value {
     match value {
         GoValue::Null => Value::Null,
         GoValue::Bool(b) => Value::Bool(b),
@@ -262,6 +314,10 @@ fn to_json(value: GoValue) -> Value {
 /// (uint64 past int64), other numbers go through encoding/json's float text and YAML's
 /// resolution (`1e+21` a float, `100000000000000000000` a float, `3` an int, `-0` the int 0).
 fn json_to_go(value: &Value) -> GoValue {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || json_to_go_here(value))
+}
+
+fn json_to_go_here(value: &Value) -> GoValue {
     match value {
         Value::Null => GoValue::Null,
         Value::Bool(b) => GoValue::Bool(*b),

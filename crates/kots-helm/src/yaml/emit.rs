@@ -138,11 +138,9 @@ fn analyze(value: &[u8]) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                b'-' => {
-                    if followed_by_whitespace {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                b'-' if followed_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -155,11 +153,9 @@ fn analyze(value: &[u8]) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                b'#' => {
-                    if preceded_by_whitespace {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                b'#' if preceded_by_whitespace => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -839,7 +835,7 @@ mod tests {
 
     #[test]
     fn keys_sort_with_numbers_inside_as_numbers() {
-        let mut keys = vec![s("a10"), s("a9"), s("B"), s("a"), s("1"), s("01")];
+        let mut keys = [s("a10"), s("a9"), s("B"), s("a"), s("1"), s("01")];
         keys.sort_by(key_order);
         let names: Vec<String> =
             keys.iter().map(|k| if let GoValue::Str(t) = k { t.clone() } else { String::new() }).collect();

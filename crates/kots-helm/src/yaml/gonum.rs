@@ -2,109 +2,27 @@
 //! and `ParseUint` with base 0, `ParseFloat`'s refusals, and `FormatFloat` with the shortest
 //! digits in the `'g'`, `'e'` and `'f'` formats (what `toYaml` and JSON print).
 
-/// The shortest digits that read back as `f` (no sign), and the decimal point's place:
-/// `f = 0.DIGITS × 10^point`. Zero is `("0", 1)`.
-fn shortest(f: f64) -> (Vec<u8>, i32) {
-    // Rust's `{:e}` prints the shortest round-trip digits, as Go's strconv does with -1.
-    let text = format!("{:e}", f.abs());
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    (digits, exponent + 1)
-}
+use kots_template::FloatKind;
+use kots_template::fmt::format_float;
 
-fn format_e(negative: bool, digits: &[u8], point: i32) -> String {
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    out.push(digits[0] as char);
-    if digits.len() > 1 {
-        out.push('.');
-        out.extend(digits[1..].iter().map(|&d| d as char));
-    }
-    out.push('e');
-    let exp = if digits == [b'0'] { 0 } else { point - 1 };
-    out.push(if exp < 0 { '-' } else { '+' });
-    let exp = exp.unsigned_abs();
-    if exp < 10 {
-        out.push('0');
-    }
-    out.push_str(&exp.to_string());
-    out
-}
-
-fn format_f(negative: bool, digits: &[u8], point: i32) -> String {
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    if point <= 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', point.unsigned_abs() as usize));
-        out.extend(digits.iter().map(|&d| d as char));
-    } else if point as usize >= digits.len() {
-        out.extend(digits.iter().map(|&d| d as char));
-        out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
-    } else {
-        let (int, frac) = digits.split_at(point as usize);
-        out.extend(int.iter().map(|&d| d as char));
-        out.push('.');
-        out.extend(frac.iter().map(|&d| d as char));
-    }
-    out
-}
-
-/// `strconv.FormatFloat(f, 'g', -1, 64)`: `1e+06`, `1.5`, `1e-05`, `+Inf`, `NaN`.
+/// `strconv.FormatFloat(f, 'g', -1, 64)`: `1e+06`, `1.5`, `1e-05`, `+Inf`, `NaN` (kots-template's
+/// port of strconv, whose shortest digits break ties to even as Go's do).
 pub fn format_g(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".to_string();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    let (digits, point) = shortest(f);
-    let negative = f.is_sign_negative();
-    let exp = if digits == [b'0'] { 0 } else { point - 1 };
-    // With the shortest digits Go decides with a precision of 6.
-    if exp < -4 || exp >= 6 {
-        format_e(negative, &digits, point)
-    } else {
-        format_f(negative, &digits, if digits == [b'0'] { 1 } else { point })
-    }
+    format_float(f, b'g', -1, FloatKind::Float64)
 }
 
-/// `strconv.FormatFloat(float64(float32(f)), 'g', -1, 32)`: sigs.k8s.io/yaml names float map
-/// keys this way (`3.1415927` for `3.14159265358979`).
+/// `strconv.FormatFloat(f, 'g', -1, 32)`: sigs.k8s.io/yaml names float map keys this way
+/// (`3.1415927` for `3.14159265358979`).
 pub fn format_g32(f: f64) -> String {
-    let g = f as f32;
-    if g.is_nan() {
-        return "NaN".to_string();
-    }
-    if g.is_infinite() {
-        return if g > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    let text = format!("{:e}", g.abs());
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let point = exponent.parse::<i32>().unwrap_or(0) + 1;
-    let negative = g.is_sign_negative();
-    let exp = if digits == [b'0'] { 0 } else { point - 1 };
-    if exp < -4 || exp >= 6 {
-        format_e(negative, &digits, point)
-    } else {
-        format_f(negative, &digits, if digits == [b'0'] { 1 } else { point })
-    }
+    format_float(f64::from(f as f32), b'g', -1, FloatKind::Float32)
 }
 
 /// encoding/json's text of a float64: `'f'` digits, or `'e'` below 1e-6 and from 1e21 on,
 /// with a one-digit negative exponent (`1e-7`, not `1e-07`).
 pub fn json_float(f: f64) -> String {
     let abs = f.abs();
-    let (digits, point) = shortest(f);
-    let negative = f.is_sign_negative();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let mut text = format_e(negative, &digits, point);
+        let mut text = format_float(f, b'e', -1, FloatKind::Float64);
         let n = text.len();
         let bytes = text.as_bytes();
         if n >= 4 && bytes[n - 4] == b'e' && bytes[n - 3] == b'-' && bytes[n - 2] == b'0' {
@@ -112,7 +30,7 @@ pub fn json_float(f: f64) -> String {
         }
         text
     } else {
-        format_f(negative, &digits, if digits == [b'0'] { 1 } else { point })
+        format_float(f, b'f', -1, FloatKind::Float64)
     }
 }
 
@@ -242,13 +160,15 @@ mod tests {
         assert_eq!(format_g(-0.0), "-0");
         assert_eq!(format_g(2.5), "2.5");
         assert_eq!(format_g(1e21), "1e+21");
-        assert_eq!(format_g32(3.14159265358979), "3.1415927");
+        assert_eq!(format_g32(1.23456789012345), "1.2345679");
         assert_eq!(json_float(1e21), "1e+21");
         assert_eq!(json_float(1e20), "100000000000000000000");
         assert_eq!(json_float(1e-7), "1e-7");
         assert_eq!(json_float(0.000001), "0.000001");
         assert_eq!(json_float(-0.0), "-0");
         assert_eq!(json_float(1.5e-10), "1.5e-10");
+        // A tie between two shortest texts goes to the even digit, as in Go.
+        assert_eq!(format_g(623656087152026.3), "6.236560871520262e+14");
     }
 
     #[test]

@@ -99,10 +99,11 @@ fn resolve_text(s: &str, timestamps: bool) -> Resolved {
     match hint {
         b'.' => {
             // ParseFloat of a text starting with '.': a decimal fraction, nothing else.
-            if is_yaml_style_float(s) && !s.starts_with(['+', '-']) {
-                if let Some(f) = parse_decimal_float(s) {
-                    return Resolved::Float(f);
-                }
+            if is_yaml_style_float(s)
+                && !s.starts_with(['+', '-'])
+                && let Some(f) = parse_decimal_float(s)
+            {
+                return Resolved::Float(f);
             }
         }
         b'D' | b'S' => {
@@ -116,10 +117,10 @@ fn resolve_text(s: &str, timestamps: bool) -> Resolved {
             if let Some(u) = parse_uint0(&plain) {
                 return Resolved::Uint(u);
             }
-            if is_yaml_style_float(&plain) {
-                if let Some(f) = parse_decimal_float(&plain) {
-                    return Resolved::Float(f);
-                }
+            if is_yaml_style_float(&plain)
+                && let Some(f) = parse_decimal_float(&plain)
+            {
+                return Resolved::Float(f);
             }
             if let Some(rest) = plain.strip_prefix("0b") {
                 if let Some(i) = parse_int2(rest) {
@@ -128,10 +129,10 @@ fn resolve_text(s: &str, timestamps: bool) -> Resolved {
                 if let Some(u) = parse_uint2(rest) {
                     return Resolved::Uint(u);
                 }
-            } else if let Some(rest) = plain.strip_prefix("-0b") {
-                if let Some(i) = parse_int2(&format!("-{rest}")) {
-                    return Resolved::Int(i);
-                }
+            } else if let Some(rest) = plain.strip_prefix("-0b")
+                && let Some(i) = parse_int2(&format!("-{rest}"))
+            {
+                return Resolved::Int(i);
             }
         }
         _ => {}
@@ -163,10 +164,10 @@ pub fn resolve(tag: &str, s: &str) -> Result<(String, Resolved), String> {
     if tag.is_empty() || tag == rtag || tag == STR_TAG {
         return Ok((rtag.to_string(), resolved));
     }
-    if tag == FLOAT_TAG {
-        if let Resolved::Int(i) = resolved {
-            return Ok((FLOAT_TAG.to_string(), Resolved::Float(i as f64)));
-        }
+    if tag == FLOAT_TAG
+        && let Resolved::Int(i) = resolved
+    {
+        return Ok((FLOAT_TAG.to_string(), Resolved::Float(i as f64)));
     }
     Err(format!("yaml: cannot decode {} `{}` as a {}", short_tag(rtag), s, short_tag(tag)))
 }

@@ -266,6 +266,22 @@ mod tests {
                         [[tables]]\n  a = 1.0\n  [tables.sub]\n    q = 1.0\n\n[[tables]]\n  b = 2.0\n";
         assert_eq!(encode(&v).unwrap(), expected);
         assert_eq!(encode(&json!([1, 2])).unwrap(), "[1, 2]");
+        // Arrays of tables inside a table, an inline table with a nil value (its comma stays),
+        // a quoted table name; from render.py as well.
+        let v = json!({
+            "a": {
+                "list": [{"x": 1.0, "deep": {"q": [1.0, 2.0]}}, {"true": "two"}],
+                "inl": [{"m": 1.0, "z": null, "false": 2.0}, 3.0],
+                "with.dot": {"k": "v"},
+                "key-ok_1": true
+            },
+            "top": [[1.0, 2.0], ["a"]], "big": 1e21, "small": 1e-7, "int": 3.0
+        });
+        let expected = "big = 1e+21\nint = 3.0\nsmall = 1e-07\ntop = [[1.0, 2.0], [\"a\"]]\n\n[a]\n  \
+                        inl = [{false = 2.0, m = 1.0, }, 3.0]\n  key-ok_1 = true\n\n  [[a.list]]\n    x = 1.0\n    \
+                        [a.list.deep]\n      q = [1.0, 2.0]\n\n  [[a.list]]\n    true = \"two\"\n  [a.\"with.dot\"]\n    \
+                        k = \"v\"\n";
+        assert_eq!(encode(&v).unwrap(), expected);
         assert_eq!(encode(&json!({"a": [1, null]})).unwrap_err(), NIL_ELEMENT);
         assert_eq!(encode(&json!({"a": [{"x": 1}, 2]})).unwrap(), "a = [{x = 1}, 2]\n");
     }
