@@ -115,10 +115,11 @@ pub fn run(options: &HelmTemplate, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Some(dir) => {
             let mut written = std::collections::BTreeSet::new();
-            let docs = crds
-                .iter()
-                .map(|(p, c)| (p.clone(), c.clone()))
-                .chain(manifests::print_each(&manifests, &hooks, options.skip_tests).into_iter());
+            let docs = crds.iter().map(|(p, c)| (p.clone(), c.clone())).chain(manifests::print_each(
+                &manifests,
+                &hooks,
+                options.skip_tests,
+            ));
             for (path, content) in docs {
                 let file = dir.join(&path);
                 if let Some(parent) = file.parent() {

@@ -20,8 +20,8 @@ pub fn load_values(data: &[u8]) -> Result<Value, String> {
     let text = String::from_utf8_lossy(data);
     let mut out = serde_json::Map::new();
     for doc in split_documents(&text)? {
-        let value = crate::yaml::from_yaml(&doc)
-            .map_err(|e| format!("cannot unmarshal yaml document: error converting YAML to JSON: {e}"))?;
+        // Any value (a non-map is refused below, in Helm's words).
+        let value = crate::yaml::unmarshal_json(&doc).map_err(|e| format!("cannot unmarshal yaml document: {e}"))?;
         match value {
             Value::Null => {}
             Value::Object(map) => merge_maps(&mut out, map),

@@ -177,7 +177,7 @@ fn type_error(value: &Value, target: &str) -> String {
 }
 
 /// sigs' `yamlToJSON` and `json.Unmarshal` into `interface{}`.
-fn unmarshal_json(text: &str) -> Result<Value, String> {
+pub(crate) fn unmarshal_json(text: &str) -> Result<Value, String> {
     let wrap = |e: String| format!("error converting YAML to JSON: {e}");
     let Some(go) = read::unmarshal(text).map_err(wrap)? else {
         return Ok(Value::Null);

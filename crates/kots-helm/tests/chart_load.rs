@@ -173,7 +173,8 @@ fn chart_object_as_helm_prints_it() {
     );
     assert_eq!(chart_object(&chart.metadata)["IsRoot"], json!(false));
     // values.yaml's documents merged, as Helm's LoadValues does.
-    assert_eq!(chart.values, json!({"a": 1, "b": {"c": 2, "d": 3}}));
+    // Numbers are float64, as Helm reads them.
+    assert_eq!(chart.values, json!({"a": 1.0, "b": {"c": 2.0, "d": 3.0}}));
 }
 
 fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -214,7 +215,7 @@ fn archives_as_helm() {
     assert_eq!(names(&chart.templates), ["templates/b.yaml", "templates/a.yaml"]);
     assert_eq!(chart.files[0].data, b"hello", "the BOM goes, as in Helm");
     assert_eq!(chart.dependencies[0].name(), "sub");
-    assert_eq!(chart.dependencies[0].values, json!({"s": 1}));
+    assert_eq!(chart.dependencies[0].values, json!({"s": 1.0}));
 
     // Helm's errors (helm_python Chart.load_archive on the same bytes).
     assert_eq!(archive_err(b"garbage"), "unexpected EOF");

@@ -141,7 +141,21 @@ fn run(name: &str, files: &[(&str, &str)], user: &str) -> (Chart, Value) {
     } else {
         eprintln!("values_small: python3 with helm_python missing or KOTS_HELM_SKIP_ORACLE=1: Helm's side skipped");
     }
-    (chart, values)
+    (chart, whole_numbers(values))
+}
+
+/// The values with whole float64s written as integers, so the expectations below read `1`
+/// for Helm's float64 1 (Helm reads every number as a float64; that is checked above).
+fn whole_numbers(value: Value) -> Value {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, whole_numbers(v))).collect()),
+        other => other,
+    }
 }
 
 const SUB: &str = "apiVersion: v2\nname: sub\nversion: 1.2.3\n";

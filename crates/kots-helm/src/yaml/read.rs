@@ -102,6 +102,10 @@ impl std::io::BufRead for Windows<'_> {
 
 struct Builder<'a> {
     text: &'a str,
+    /// When the text did not end in a line break and one was added for the parser (which
+    /// panics on a block scalar at the very end without one): the original's length in
+    /// characters. A block scalar reaching it gives back the break it did not have.
+    added_break_at: Option<u64>,
     parser: Parser<Windows<'a>>,
     nodes: Vec<Node>,
     anchors: std::collections::HashMap<String, usize>,
@@ -196,7 +200,14 @@ impl Builder<'_> {
             let event = self.next()?;
             let is_seq = matches!(event.data, EventData::SequenceStart { .. });
             let finished = match event.data {
-                EventData::Scalar { anchor, tag, value, plain_implicit: implicit, .. } => {
+                EventData::Scalar { anchor, tag, mut value, plain_implicit: implicit, style, .. } => {
+                    if let Some(end) = self.added_break_at
+                        && matches!(style, libyaml_safer::ScalarStyle::Literal | libyaml_safer::ScalarStyle::Folded)
+                        && event.end_mark.index >= end
+                        && value.ends_with('\n')
+                    {
+                        value.pop();
+                    }
                     let absent = value.is_empty()
                         && implicit
                         && tag.is_none()
@@ -419,13 +430,21 @@ pub fn unmarshal(text: &str) -> Result<Option<GoValue>, String> {
 
 fn unmarshal_text(text: &str) -> Result<Option<GoValue>, String> {
     let text = if text.is_empty() { "\n" } else { text };
+    let with_break;
+    let (text, added_break_at) = match text.ends_with('\n') || text.ends_with('\r') {
+        true => (text, None),
+        false => {
+            with_break = format!("{text}\n");
+            (with_break.as_str(), Some(text.chars().count() as u64))
+        }
+    };
     // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
     // character of U+F000..U+FFFF that is not the BOM (go-yaml v2 reads it); a BOM is skipped.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new();
     parser.set_encoding(libyaml_safer::Encoding::Utf8);
     parser.set_input(Windows { text, pos: 0, end: 0 });
-    let mut b = Builder { text, parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
+    let mut b = Builder { text, added_break_at, parser, nodes: Vec::new(), anchors: Default::default(), peeked: None };
     b.next()?; // STREAM-START
     if matches!(b.peek()?.data, EventData::StreamEnd) {
         return Ok(None);
@@ -751,5 +770,25 @@ mod tests {
         assert_eq!(unmarshal("a\n---\n: : [").unwrap(), Some(s("a")));
         assert_eq!(unmarshal("").unwrap(), None);
         assert_eq!(unmarshal("# only a comment\n").unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod block_scalar_at_the_end {
+    /// go-yaml v2 reads a block scalar that ends the text without a line break (the parser
+    /// beneath panicked there); the values are Go's (go-yaml v2 and Helm's `fromYaml` agree).
+    #[test]
+    fn reads_as_go_reads_it() {
+        for (text, value) in [
+            ("a: |\n  x", "x"),
+            ("a: |+\n  x", "x"),
+            ("a: |-\n  x\n  y", "x\ny"),
+            ("a: >\n  x", "x"),
+            ("a: |2\n   x", " x"),
+            ("a: |\n  x\n", "x\n"),
+        ] {
+            let read = crate::yaml::from_yaml(text).unwrap();
+            assert_eq!(read["a"], value, "{text:?}");
+        }
     }
 }
