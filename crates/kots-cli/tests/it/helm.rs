@@ -7,28 +7,15 @@
 //! The corpus lives beside the repository (`$KOTS_COMPAT_DIR`, else `../shared/compat`, else
 //! `/work/shared/compat`); without it, or without python3 and PyYAML, the test says so and passes.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
 use crate::BINARY;
 
-fn compat_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        std::env::var_os("KOTS_COMPAT_DIR").map(PathBuf::from),
-        Some(manifest.join("../../../shared/compat")),
-        Some(PathBuf::from("/work/shared/compat")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|dir| dir.join("helm-charts/cases.json").is_file())
-}
-
 #[test]
 fn public_charts_render_as_helm_renders_them() {
-    let Some(compat) = compat_dir() else {
+    let Some(compat) = crate::compat_dir("helm-charts/cases.json") else {
         eprintln!("helm-charts corpus not found (set KOTS_COMPAT_DIR): skipped");
         return;
     };

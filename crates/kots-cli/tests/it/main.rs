@@ -24,6 +24,20 @@ mod template;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-kots");
 
+/// The shared compatibility data beside the repository (`$KOTS_COMPAT_DIR`, else
+/// `../shared/compat`, else `/work/shared/compat`), if it holds `marker`.
+fn compat_dir(marker: &str) -> Option<std::path::PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        std::env::var_os("KOTS_COMPAT_DIR").map(std::path::PathBuf::from),
+        Some(manifest.join("../../../shared/compat")),
+        Some(std::path::PathBuf::from("/work/shared/compat")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|dir| dir.join(marker).exists())
+}
+
 /// A `kots-registry` with one htpasswd user, alice, on its own runtime.
 struct Registry {
     address: String,

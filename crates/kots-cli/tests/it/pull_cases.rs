@@ -12,24 +12,12 @@
 //! `/work/shared/compat`); where they are absent the test says so and passes.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
 use crate::BINARY;
-
-fn compat_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        std::env::var_os("KOTS_COMPAT_DIR").map(PathBuf::from),
-        Some(manifest.join("../../../shared/compat")),
-        Some(PathBuf::from("/work/shared/compat")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|dir| dir.join("kots-pull-cases").is_dir())
-}
 
 /// The cases the test requires, and whether the pull ends in "config needed".
 const REQUIRED: &[(&str, bool)] = &[
@@ -256,7 +244,7 @@ fn run_case(compat: &Path, case: &str, work: &Path) -> (Tally, String, bool) {
 
 #[test]
 fn kots_pull_cases_give_the_folder_kots_writes() {
-    let Some(compat) = compat_dir() else {
+    let Some(compat) = crate::compat_dir("kots-pull-cases") else {
         eprintln!("kots-pull-cases not found (set KOTS_COMPAT_DIR): skipped");
         return;
     };
