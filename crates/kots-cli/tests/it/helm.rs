@@ -112,3 +112,40 @@ fn public_charts_render_as_helm_renders_them() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn helm_template_prints_as_helm_template_does_and_writes_an_output_dir() {
+    let Some(compat) = crate::compat_dir("helm-charts/cases.json") else {
+        eprintln!("helm-charts corpus not found (set KOTS_COMPAT_DIR): skipped");
+        return;
+    };
+    let chart = compat.join("helm-charts/fluent-bit/chart");
+    let run = |extra: &[&str]| {
+        let output = Command::new(BINARY).args(["helm", "template", "rel"]).arg(&chart).args(extra).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let printed = run(&["-n", "ns"]);
+    assert!(
+        printed.starts_with("---\n# Source: fluent-bit/templates/serviceaccount.yaml\n"),
+        "ServiceAccounts first: {printed}"
+    );
+    assert!(!printed.contains("NOTES.txt"), "NOTES.txt is not printed");
+    let sources: Vec<&str> = printed.lines().filter_map(|l| l.strip_prefix("# Source: ")).collect();
+    let kinds: Vec<&str> = printed.lines().filter_map(|l| l.strip_prefix("kind: ")).collect();
+    assert_eq!(sources.len(), kinds.len(), "one # Source per document");
+    let service = kinds.iter().position(|k| *k == "Service").unwrap();
+    let daemonset = kinds.iter().position(|k| *k == "DaemonSet").unwrap();
+    assert!(service < daemonset, "Helm's install order: {kinds:?}");
+    assert!(sources.last().unwrap().contains("tests/"), "the test hook last: {sources:?}");
+    assert!(!run(&["--skip-tests"]).contains("tests/test-connection.yaml"));
+
+    let dir = tempfile::tempdir().unwrap();
+    run(&["--output-dir", dir.path().to_str().unwrap()]);
+    let written = std::fs::read_to_string(dir.path().join("fluent-bit/templates/daemonset.yaml")).unwrap();
+    assert!(
+        written.starts_with("---\n# Source: fluent-bit/templates/daemonset.yaml\nkind: DaemonSet\n")
+            || written.starts_with("---\n# Source: fluent-bit/templates/daemonset.yaml\napiVersion"),
+        "{written}"
+    );
+}
