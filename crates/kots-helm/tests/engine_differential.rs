@@ -453,6 +453,13 @@ fn error_charts() -> Vec<(&'static str, Vec<(String, String)>)> {
     ]
 }
 
+/// Kept differences: charts both engines refuse, with other words. Helm v4.2.3 reports a Go
+/// runtime error in a method (here `Lines` of an empty file) as text/template's raw
+/// `template: FILE:L:C: executing "FILE" at <.Files.Lines>: error calling Lines: …`, not in
+/// the `execution error at (…)` form it gives `fail` and `required`; the engine words every
+/// function error the second way.
+const ERROR_WORDING_DIFFERS: &[&str] = &["lines-of-empty-file"];
+
 /// One disagreement, in full, for the report.
 fn show(label: &str, template: &str, ours: &str, helm: &str) -> String {
     format!("--- {label}\n--- template:\n{template}\n--- ours:\n{ours}\n--- helm:\n{helm}\n")
@@ -482,7 +489,7 @@ fn compare(label: &str, dir: &Path, ours: &Rendered, helm: &Rendered, known: &[&
             }
             (agree, paths.len(), bad)
         }
-        (Err(a), Err(b)) if a == b => (1, 1, Vec::new()),
+        (Err(a), Err(b)) if a == b || ERROR_WORDING_DIFFERS.contains(&label) => (1, 1, Vec::new()),
         (a, b) => (0, 1, vec![show(label, "(whole chart)", &format!("{a:?}"), &format!("{b:?}"))]),
     }
 }
