@@ -522,3 +522,346 @@ fn hand_written_charts_render_as_helm_renders() {
     assert!(bad.is_empty(), "{} disagreements:\n{}", bad.len(), bad.join("\n"));
     assert!(total >= 30, "every hand-written template compared: {total}");
 }
+
+// ---- the generated chart ----
+
+fn seed_and_count() -> (u64, usize) {
+    let seed = std::env::var("KOTS_HELM_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_201);
+    let count = std::env::var("KOTS_HELM_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let _ = writeln!(std::io::stderr(), "KOTS_HELM_SEED={seed} KOTS_HELM_CASES={count}");
+    (seed, count)
+}
+
+const WORDS: &[&str] = &[
+    "alpha", "beta", "Gamma", "delta-x", "hello world", "foo_bar", "CamelCase", "snake_case_here", "with.dot", "a:b",
+    "#hash", "  spaced  ", "", "123", "0x1F", "010", "true", "yes", "null", "~", "1e3", "3.14", "multi\nline\ntext\n",
+    "tab\there", "quote\"d", "back\\slash", "ünïcødé", "日本語", "emoji😀", "-", "a,b,c", "key=value", "<html>&amp;",
+    "%s %d", "x", "nginx", "IfNotPresent", "ClusterIP", "v1.2.3", "'single'", "trailing ", "@at", "*star", "!bang",
+];
+
+const KEY_PARTS: &[&str] = &["app", "svc", "img", "port", "name", "tag", "cfg", "env", "rep", "res", "lim", "vol", "x", "y"];
+
+/// Values of Helm's numbers (all float64): bounded ones go through every number function;
+/// [`BIG`] ones (beyond int64 or float64's exact integers) only through those that print.
+const BIG: f64 = 1e15;
+
+fn number(rng: &mut StdRng) -> Value {
+    match rng.random_range(0..8) {
+        0..=2 => json!(rng.random_range(-1000i64..1000)),
+        3 => json!([0, 1, -1, 1_000_000, 123_456_789, 3_000_000, 65535, 10][rng.random_range(0..8)]),
+        4 | 5 => json!(f64::from(rng.random_range(-100_000i32..100_000)) / 1000.0),
+        6 => json!([0.1, 0.5, 1.5e-7, 2.5, -0.25, 99.99, 1e-3][rng.random_range(0..7)]),
+        _ => json!([1e21, 1.5e300, 9.007_199_254_740_993e15, 1e15, -2.5e18][rng.random_range(0..5)]),
+    }
+}
+
+fn string(rng: &mut StdRng) -> String {
+    let n = rng.random_range(1..=3);
+    let seps = [" ", "-", "_", "", ".", "/"];
+    let sep = seps[rng.random_range(0..seps.len())];
+    (0..n).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect::<Vec<_>>().join(sep)
+}
+
+fn key(rng: &mut StdRng, taken: &serde_json::Map<String, Value>) -> String {
+    loop {
+        let mut k = KEY_PARTS[rng.random_range(0..KEY_PARTS.len())].to_owned();
+        if rng.random_bool(0.6) {
+            let part = KEY_PARTS[rng.random_range(0..KEY_PARTS.len())];
+            k.push_str(&part[..1].to_uppercase());
+            k.push_str(&part[1..]);
+        }
+        if rng.random_bool(0.3) {
+            k.push_str(&rng.random_range(0..10).to_string());
+        }
+        if rng.random_bool(0.05) {
+            k.push_str("-d"); // only reachable with `index`
+        }
+        if !taken.contains_key(&k) {
+            return k;
+        }
+    }
+}
+
+fn value(rng: &mut StdRng, depth: usize) -> Value {
+    let pick = if depth >= 3 { rng.random_range(0..6) } else { rng.random_range(0..9) };
+    match pick {
+        0 | 1 => Value::String(string(rng)),
+        2 | 3 => number(rng),
+        4 => Value::Bool(rng.random_bool(0.5)),
+        5 => {
+            if rng.random_bool(0.5) {
+                Value::Null
+            } else {
+                Value::String(string(rng))
+            }
+        }
+        6 => {
+            let n = rng.random_range(0..5);
+            Value::Array((0..n).map(|_| value(rng, depth + 2)).collect())
+        }
+        _ => {
+            let n = rng.random_range(0..6);
+            let mut map = serde_json::Map::new();
+            for _ in 0..n {
+                let k = key(rng, &map);
+                map.insert(k, value(rng, depth + 1));
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+/// How a template reaches a value: `.Values.a.b` or `index .Values "a-d" "b"`.
+fn access(path: &[String]) -> String {
+    if path.iter().all(|k| !k.contains('-')) {
+        format!(".Values.{}", path.join("."))
+    } else {
+        let keys: Vec<String> = path.iter().map(|k| format!("{k:?}")).collect();
+        format!("(index .Values {})", keys.join(" "))
+    }
+}
+
+/// Every value of the tree with its access expression (map members; list items by `index`),
+/// and for each map one key it lacks (a missing value: nil, as Go's map index gives).
+fn paths(v: &Value, path: &mut Vec<String>, expr: &str, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, item) in map {
+                path.push(k.clone());
+                let e = access(path);
+                out.push((e.clone(), item.clone()));
+                paths(item, path, &e, out);
+                path.pop();
+            }
+            path.push("nothere".into());
+            out.push((access(path), Value::Null));
+            path.pop();
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let e = format!("(index {expr} {i})");
+                out.push((e.clone(), item.clone()));
+                // Below a list item, maps are reached with `index` only.
+                let mut sub = Vec::new();
+                index_paths(item, &e, &mut sub, out);
+                let _ = &mut sub;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn index_paths(v: &Value, expr: &str, _path: &mut Vec<String>, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, item) in map {
+                let e = format!("(index {expr} {k:?})");
+                out.push((e.clone(), item.clone()));
+                index_paths(item, &e, _path, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let e = format!("(index {expr} {i})");
+                out.push((e.clone(), item.clone()));
+                index_paths(item, &e, _path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
+    items[rng.random_range(0..items.len())]
+}
+
+/// One expression over `x` (whose value is `v`) that cannot fail.
+fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
+    let any = |rng: &mut StdRng| -> String {
+        let f = pick(
+            rng,
+            &[
+                "include \"gen.dump\" X",
+                "include \"gen.nested\" (dict \"name\" \"n\" \"val\" X \"root\" $)",
+                "tpl \"{{ toJson .v }}\" (dict \"v\" X)",
+                "X | toJson | b64enc",
+                "X | toJson | sha256sum | trunc 12",
+                "typeOf X",
+                "kindOf X",
+                "empty X",
+                "coalesce X \"fallback\"",
+                "X | default \"fallback\"",
+                "ternary \"set\" \"unset\" (empty X)",
+                "list X X | toJson",
+                "dict \"k\" X | toYaml",
+                "toJson X",
+                "toYaml X | nindent 2",
+                "printf \"%v\" X",
+                "X | toString | quote",
+            ],
+        );
+        f.replace('X', x)
+    };
+    if rng.random_bool(0.25) {
+        return wrap(&any(rng));
+    }
+    let f = match v {
+        Value::Null => pick(
+            rng,
+            &["X", "X | default \"d\"", "empty X", "quote X", "toJson X", "toYaml X", "coalesce X \"c\"", "typeOf X", "kindOf X", "X | toString", "printf \"%v\" X"],
+        ),
+        Value::Bool(_) => pick(
+            rng,
+            &["X", "not X", "and X true", "or X false", "ternary \"y\" \"n\" X", "toString X", "quote X", "toJson X", "toYaml X", "empty X", "X | default \"d\"", "eq X true", "typeOf X", "int X"],
+        ),
+        Value::String(s) => {
+            let mut fs = vec![
+                "X", "X | quote", "squote X", "upper X", "lower X", "title X", "X | b64enc", "X | sha256sum", "X | len",
+                "trim X", "X | toJson", "X | toYaml", "X | nospace", "X | replace \"a\" \"_\"", "regexMatch \"^[a-z]+$\" X",
+                "regexReplaceAll \"[aeiou]\" X \"_\"", "contains \"e\" X", "hasPrefix \"a\" X", "trimSuffix \"s\" X",
+                "trimPrefix \"a\" X", "X | default \"dflt\"", "empty X", "X | repeat 2", "printf \"%s|%q\" X X",
+                "tpl X $", "X | indent 2", "X | nindent 4", "X | toString", "int X", "float64 X", "atoi X",
+                "splitList \",\" X | toJson", "X | splitList \" \" | join \"+\"", "cat X \"z\"", "regexFind \"[0-9]+\" X",
+                "ternary \"a\" \"b\" (eq X \"alpha\")", "X | b64enc | b64dec", "X | sha1sum", "X | adler32sum",
+            ];
+            if s.is_ascii() {
+                fs.extend([
+                    "trunc 5 X", "trunc 63 X", "trunc -3 X", "substr 0 3 X", "X | snakecase", "X | kebabcase",
+                    "X | camelcase", "X | trunc 4 | trimSuffix \"-\"",
+                ]);
+            }
+            pick(rng, &fs)
+        }
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(0.0);
+            let mut fs = vec![
+                "X", "X | toString", "quote X", "float64 X", "printf \"%v\" X", "printf \"%g\" X", "toJson X", "toYaml X",
+                "empty X", "X | default 42", "gt X 0.0", "lt X 100.0", "eq X 3.0", "typeOf X",
+            ];
+            if f.abs() < BIG {
+                fs.extend([
+                    "int X", "int64 X", "add X 1", "add1 X", "sub X 2", "mul X 3", "div X 7", "mod X 5", "max X 10",
+                    "min X -10", "addf X 0.5", "mulf X 2", "subf X 1.25", "divf X 4", "round X 2", "ceil X", "floor X",
+                    "printf \"%.3f\" X", "printf \"%d\" (int X)", "printf \"%05.1f\" X", "ternary \"pos\" \"neg\" (ge X 0.0)",
+                    "int X | toString", "X | int64 | quote",
+                ]);
+            }
+            pick(rng, &fs)
+        }
+        Value::Array(items) => {
+            let mut fs = vec![
+                "X | toJson", "toYaml X | nindent 2", "len X", "first X", "last X", "join \",\" X", "X | sortAlpha | toJson",
+                "uniq X | toJson", "has \"alpha\" X", "rest X | toJson", "initial X | toJson", "compact X | toJson",
+                "{{ range $i, $v := X }}[{{ $i }}:{{ $v }}]{{ end }}", "concat X (list 1) | toJson", "append X \"z\" | toJson",
+                "prepend X \"a\" | toJson", "without X \"alpha\" | toJson", "toStrings X | toJson", "deepCopy X | toJson",
+                "printf \"%v\" X", "toString X", "empty X", "X | default (list \"d\") | toJson", "kindOf X", "typeOf X",
+                "{{ range X }}<{{ . }}|{{ $.Chart.Name }}>{{ else }}none{{ end }}", "fromYamlArray (toYaml X) | toJson",
+            ];
+            if !items.is_empty() {
+                fs.extend(["slice X 0 1 | toJson", "X | last | toJson"]);
+            }
+            pick(rng, &fs)
+        }
+        Value::Object(map) => {
+            let k = map.keys().next().cloned().unwrap_or_else(|| "none".into());
+            let f = pick(
+                rng,
+                &[
+                    "toJson X", "toYaml X | nindent 2", "len X", "keys X | sortAlpha | join \",\"", "hasKey X \"@K\"",
+                    "hasKey X \"nothere\"", "{{ range $k, $v := X }}{{ $k }}={{ $v }};{{ end }}", "X | toString",
+                    "printf \"%v\" X", "pick X \"@K\" | toJson", "omit X \"@K\" | toJson", "dig \"@K\" \"dflt\" X", "get X \"@K\"",
+                    "deepCopy X | toJson", "merge (dict \"zz\" 1) X | toJson", "mergeOverwrite (deepCopy X) (dict \"@K\" 1) | toJson",
+                    "pluck \"@K\" X (dict \"@K\" 2) | toJson", "toToml X", "fromYaml (toYaml X) | toJson",
+                    "fromJson (toJson X) | toJson", "{{ with X }}{{ len . }} {{ $.Release.Name }}{{ else }}empty{{ end }}",
+                    "kindOf X", "typeOf X", "X | values | len",
+                ],
+            );
+            return wrap(&f.replace("@K", &k).replace('X', x));
+        }
+    };
+    wrap(&f.replace('X', x))
+}
+
+/// An expression as template text: in `{{ }}` unless it is a block already.
+fn wrap(e: &str) -> String {
+    if e.starts_with("{{") { e.to_owned() } else { format!("{{{{ {e} }}}}") }
+}
+
+const GEN_HELPERS: &str = r#"{{/* Helpers of the generated chart. */}}
+{{- define "gen.dump" -}}{{ toJson . }}{{- end -}}
+{{- define "gen.kv" -}}{{ .k }}={{ .v | toJson }}{{- end -}}
+{{- define "gen.nested" -}}{{ include "gen.kv" (dict "k" .name "v" .val) }}/{{ .root.Chart.Name }}/{{ .root.Release.Name }}{{- end -}}
+{{- define "gen.labels" -}}
+app: {{ .Chart.Name }}
+release: {{ .Release.Name | quote }}
+{{- end -}}
+"#;
+
+/// One template of a few lines, each over a random value (or a missing one).
+fn template(rng: &mut StdRng, paths: &[(String, Value)]) -> String {
+    let mut out = String::new();
+    let lines = rng.random_range(3..8);
+    for i in 0..lines {
+        let (x, v) = &paths[rng.random_range(0..paths.len())];
+        let e = expression(rng, x, v);
+        match rng.random_range(0..12) {
+            0 => {
+                let _ = writeln!(out, "{{{{- if {x} }}}}\nif{i}: {e}\n{{{{- else }}}}\nelse{i}: none\n{{{{- end }}}}");
+            }
+            1 => {
+                let _ = writeln!(out, "{{{{- $v{i} := {x} }}}}\nvar{i}: {}", expression(rng, &format!("$v{i}"), v));
+            }
+            2 => {
+                let _ = writeln!(out, "labels{i}:\n  {{{{- include \"gen.labels\" . | nindent 2 }}}}");
+            }
+            3 => {
+                let _ = writeln!(out, "{{{{/* line {i} */}}}}\nk{i}:   {{{{- \" \" }}}}{e}  {{{{- \"\" }}}}");
+            }
+            _ => {
+                let _ = writeln!(out, "k{i}: {e}");
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn generated_charts_render_as_helm_renders() {
+    if !oracle_available() {
+        return;
+    }
+    let (seed, count) = seed_and_count();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut top = serde_json::Map::new();
+    for _ in 0..40 {
+        let k = key(&mut rng, &top);
+        let v = value(&mut rng, 0);
+        top.insert(k, v);
+    }
+    let values = Value::Object(top);
+    let mut all = Vec::new();
+    paths(&values, &mut Vec::new(), ".Values", &mut all);
+    let mut chart = files(&[
+        ("Chart.yaml", &chart_yaml("gen", "")),
+        ("values.yaml", &serde_json::to_string_pretty(&values).unwrap()),
+        ("templates/_helpers.tpl", GEN_HELPERS),
+    ]);
+    for n in 1..=count {
+        chart.push((format!("templates/gen-{n:04}.yaml"), template(&mut rng, &all)));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("gen");
+    write_chart(&dir, &chart);
+    let (a, b) = (ours(&dir), helm(&dir));
+    assert!(b.is_ok(), "Helm refused the generated chart (seed {seed}): {b:?}");
+    let (agree, total, bad) = compare("generated", &dir, &a, &b, &[]);
+    let _ = writeln!(std::io::stderr(), "generated (seed {seed}): {agree}/{total} agree");
+    assert!(total >= count, "every generated template compared: {total} < {count}");
+    let shown: Vec<&String> = bad.iter().take(5).collect();
+    assert!(
+        bad.is_empty(),
+        "seed {seed}: {} of {total} generated templates disagree; the first:\n{}",
+        bad.len(),
+        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+    );
+}
