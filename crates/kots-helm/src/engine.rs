@@ -494,7 +494,9 @@ fn toml_json(value: &Value) -> Option<serde_json::Value> {
         Value::Bool(b) => serde_json::Value::Bool(*b),
         Value::Int(i, _) => serde_json::Value::from(*i),
         Value::Uint(u, _) => serde_json::Value::from(*u),
-        Value::Float(f, _) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Float(f, _) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
         Value::String(s) => serde_json::Value::String(s.to_string()),
         Value::List(list) => serde_json::Value::Array(list.items.iter().map(toml_json).collect::<Option<_>>()?),
         Value::Map(map) => serde_json::Value::Object(
@@ -679,7 +681,10 @@ mod tests {
     fn lines_of_an_empty_file_is_an_error_as_in_helm() {
         let chart = Chart {
             metadata: metadata("c", "1.0.0", json!({"name": "c", "version": "1.0.0"})),
-            templates: files(&[("templates/t.yaml", "{{ .Files.Lines \"none\" | len }}{{ .Files.Lines \"e\" | len }}")]),
+            templates: files(&[(
+                "templates/t.yaml",
+                "{{ .Files.Lines \"none\" | len }}{{ .Files.Lines \"e\" | len }}",
+            )]),
             files: files(&[("e", "")]),
             ..Chart::default()
         };
