@@ -750,6 +750,16 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                 "toYaml X | nindent 2",
                 "printf \"%v\" X",
                 "X | toString | quote",
+                "printf \"%#v\" X",
+                "printf \"%T\" X",
+                "toPrettyJson X",
+                "toRawJson X",
+                "kindIs \"map\" X",
+                "typeIs \"string\" X",
+                "typeIsLike \"float64\" X",
+                "tpl \"{{ include \\\"gen.dump\\\" .v }}\" (dict \"v\" X)",
+                "quote X",
+                "print X",
             ],
         );
         f.replace('X', x)
@@ -834,16 +844,39 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                 "X | b64enc | b64dec",
                 "X | sha1sum",
                 "X | adler32sum",
+                "urlquery X",
+                "html X",
+                "js X",
+                "printf \"%q|%x|%10s|%-6s|\" X X X X",
+                "initials X",
+                "swapcase X",
+                "plural \"one\" \"many\" (len X)",
+                "regexReplaceAll \"(a)(b)?\" X \"${1}x\"",
+                "regexSplit \"[ ,]\" X -1 | toJson",
+                "regexFindAll \"[a-z]+\" X 2 | toJson",
+                "splitn \",\" 2 X | toJson",
+                "split \" \" X | toJson",
+                "X | indent 4 | trim",
+                "X | snakecase",
+                "X | kebabcase",
+                "abbrev 10 X",
+                "hasSuffix \"a\" X",
+                "X | lower | title",
+                "untitle X",
             ];
+            // KNOWN DIFFERENCE: functions that cut strings at byte offsets (sprig's `trunc`,
+            // `substr`, `wrapWith`) can cut a UTF-8 sequence in Go, leaving bytes that are not
+            // UTF-8 in Helm's output; the engine's strings are always UTF-8 (a cut sequence
+            // becomes one U+FFFD), so these run on ASCII strings only.
             if s.is_ascii() {
                 fs.extend([
                     "trunc 5 X",
                     "trunc 63 X",
                     "trunc -3 X",
                     "substr 0 3 X",
-                    "X | snakecase",
-                    "X | kebabcase",
                     "X | camelcase",
+                    "wrap 6 X",
+                    "wrapWith 5 \"|\" X",
                     "X | trunc 4 | trimSuffix \"-\"",
                 ]);
             }
@@ -865,6 +898,7 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                 "gt X 0.0",
                 "lt X 100.0",
                 "eq X 3.0",
+                "printf \"%.1e\" X",
                 "typeOf X",
             ];
             if f.abs() < BIG {
@@ -892,6 +926,15 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                     "ternary \"pos\" \"neg\" (ge X 0.0)",
                     "int X | toString",
                     "X | int64 | quote",
+                    "printf \"%e\" X",
+                    "printf \"%8.2f|\" X",
+                    "printf \"%x\" (int X)",
+                    "toString (int64 X)",
+                    "atoi (toString (int X))",
+                    "X | int | add 1 | mul 2",
+                    "round X 0",
+                    "ceil X | int",
+                    "div (int X) 3",
                 ]);
             }
             pick(rng, &fs)
@@ -924,12 +967,17 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                 "kindOf X",
                 "typeOf X",
                 "{{ range X }}<{{ . }}|{{ $.Chart.Name }}>{{ else }}none{{ end }}",
+                "join \"-\" (toStrings X)",
+                "len (uniq X)",
+                "quote X",
+                "toPrettyJson X",
+                "sortAlpha X | join \",\"",
             ];
             if !multi_line(v) {
                 fs.push("fromYamlArray (toYaml X) | toJson");
             }
             if !items.is_empty() {
-                fs.extend(["slice X 0 1 | toJson", "X | last | toJson"]);
+                fs.extend(["slice X 0 1 | toJson", "X | last | toJson", "has (first X) X", "first X | typeOf"]);
             }
             pick(rng, &fs)
         }
@@ -962,6 +1010,11 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                     "kindOf X",
                     "typeOf X",
                     "X | values | len",
+                    "keys X | sortAlpha | toJson",
+                    "X | toPrettyJson",
+                    "dig \"a\" \"@K\" \"none\" (dict \"a\" X)",
+                    "toRawJson X",
+                    "include \"gen.dump\" (pick X \"@K\")",
                 ],
             );
             let f = if multi_line(v) || rng.random_bool(0.7) { f } else { "fromYaml (toYaml X) | toJson" };
