@@ -859,15 +859,14 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                 "X | indent 4 | trim",
                 "X | snakecase",
                 "X | kebabcase",
-                "abbrev 10 X",
                 "hasSuffix \"a\" X",
                 "X | lower | title",
                 "untitle X",
             ];
             // KNOWN DIFFERENCE: functions that cut strings at byte offsets (sprig's `trunc`,
-            // `substr`, `wrapWith`) can cut a UTF-8 sequence in Go, leaving bytes that are not
-            // UTF-8 in Helm's output; the engine's strings are always UTF-8 (a cut sequence
-            // becomes one U+FFFD), so these run on ASCII strings only.
+            // `substr`, `wrapWith`, `abbrev`) can cut a UTF-8 sequence in Go, leaving bytes
+            // that are not UTF-8 in Helm's output; the engine's strings are always UTF-8 (a
+            // cut sequence becomes one U+FFFD), so these run on ASCII strings only.
             if s.is_ascii() {
                 fs.extend([
                     "trunc 5 X",
@@ -877,6 +876,7 @@ fn expression(rng: &mut StdRng, x: &str, v: &Value) -> String {
                     "X | camelcase",
                     "wrap 6 X",
                     "wrapWith 5 \"|\" X",
+                    "abbrev 10 X",
                     "X | trunc 4 | trimSuffix \"-\"",
                 ]);
             }
@@ -1061,7 +1061,29 @@ fn template(rng: &mut StdRng, paths: &[(String, Value)]) -> String {
     for i in 0..lines {
         let (x, v) = &paths[rng.random_range(0..paths.len())];
         let e = expression(rng, x, v);
-        match rng.random_range(0..12) {
+        match rng.random_range(0..14) {
+            12 => {
+                let op = pick(rng, &[">=", "<", "^", "~", ">", "<=", "!="]);
+                let minor = rng.random_range(20..40);
+                let api =
+                    pick(rng, &["apps/v1", "batch/v1beta1", "policy/v1", "nope/v1", "v1", "networking.k8s.io/v1"]);
+                let _ = writeln!(
+                    out,
+                    "kube{i}: {{{{ semverCompare \"{op}1.{minor}-0\" .Capabilities.KubeVersion.Version }}}} \
+                     {{{{ .Capabilities.APIVersions.Has \"{api}\" }}}} {{{{ .Capabilities.KubeVersion.Minor }}}}"
+                );
+            }
+            13 => {
+                let file = pick(rng, &["files/a.txt", "files/b.yaml", "files/none.txt", "files/sub/c.txt"]);
+                let glob = pick(rng, &["files/*", "files/**", "files/*.txt", "*.none"]);
+                let _ = writeln!(
+                    out,
+                    "meta{i}: {{{{ .Release.Name }}}} {{{{ .Release.Namespace }}}} {{{{ .Chart.Name }}}} {{{{ .Chart.Version }}}} \
+                     {{{{ .Chart.IsRoot }}}} {{{{ .Template.Name }}}} {{{{ .Template.BasePath }}}}\n\
+                     file{i}: {{{{ .Files.Get \"{file}\" | quote }}}} {{{{ .Files.Lines \"{file}\" | len }}}} \
+                     {{{{ (.Files.Glob \"{glob}\").AsConfig | nindent 2 }}}}"
+                );
+            }
             0 => {
                 let _ = writeln!(out, "{{{{- if {x} }}}}\nif{i}: {e}\n{{{{- else }}}}\nelse{i}: none\n{{{{- end }}}}");
             }
@@ -1095,16 +1117,55 @@ fn generated_charts_render_as_helm_renders() {
         let v = value(&mut rng, 0);
         top.insert(k, v);
     }
+    // A subchart `sub` with values of its own, some of its scalars overridden by the parent
+    // (same kind, so that its templates' paths still hold), and the parent's globals.
+    let mut sub_values = serde_json::Map::new();
+    for _ in 0..15 {
+        let k = key(&mut rng, &sub_values);
+        let v = value(&mut rng, 0);
+        sub_values.insert(k, v);
+    }
+    let mut overrides = serde_json::Map::new();
+    for (k, v) in &sub_values {
+        let new = match v {
+            Value::String(_) if rng.random_bool(0.5) => Value::String(string(&mut rng)),
+            Value::Number(_) if rng.random_bool(0.5) => number(&mut rng),
+            _ => continue,
+        };
+        overrides.insert(k.clone(), new);
+    }
+    let mut global = serde_json::Map::new();
+    for _ in 0..5 {
+        let k = key(&mut rng, &global);
+        let v = value(&mut rng, 1);
+        global.insert(k, v);
+    }
+    top.insert("sub".into(), Value::Object(overrides.clone()));
+    top.insert("global".into(), Value::Object(global.clone()));
+    let mut effective = sub_values.clone();
+    effective.extend(overrides);
+    effective.insert("global".into(), Value::Object(global));
     let values = Value::Object(top);
     let mut all = Vec::new();
     paths(&values, &mut Vec::new(), ".Values", &mut all);
+    let mut sub_paths = Vec::new();
+    paths(&Value::Object(effective), &mut Vec::new(), ".Values", &mut sub_paths);
     let mut chart = files(&[
         ("Chart.yaml", &chart_yaml("gen", "")),
         ("values.yaml", &serde_json::to_string_pretty(&values).unwrap()),
         ("templates/_helpers.tpl", GEN_HELPERS),
+        ("files/a.txt", "alpha\nbeta\n"),
+        ("files/b.yaml", "key: value\nlist: [1, 2]\n"),
+        ("files/sub/c.txt", "nested file"),
+        ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.3.0\n"),
+        ("charts/sub/values.yaml", &serde_json::to_string_pretty(&sub_values).unwrap()),
+        ("charts/sub/files/a.txt", "the subchart's own\n"),
     ]);
     for n in 1..=count {
         chart.push((format!("templates/gen-{n:04}.yaml"), template(&mut rng, &all)));
+    }
+    for n in 1..=count / 5 {
+        chart.push((format!("charts/sub/templates/sub-{n:04}.yaml"), template(&mut rng, &sub_paths)));
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("gen");
@@ -1112,8 +1173,8 @@ fn generated_charts_render_as_helm_renders() {
     let (a, b) = (ours(&dir), helm(&dir));
     if let Err(error) = &b {
         // The template Helm names, to fix the generator with.
-        let named = error.split("gen/templates/").nth(1).and_then(|rest| rest.split(':').next()).unwrap_or_default();
-        let text = std::fs::read_to_string(dir.join("templates").join(named)).unwrap_or_default();
+        let named = error.split("gen/").nth(1).and_then(|rest| rest.split(':').next()).unwrap_or_default();
+        let text = std::fs::read_to_string(dir.join(named)).unwrap_or_default();
         panic!("Helm refused the generated chart (seed {seed}): {error}\n{named}:\n{text}");
     }
     let (agree, total, bad) = compare("generated", &dir, &a, &b, &[]);
