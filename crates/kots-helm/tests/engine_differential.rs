@@ -462,16 +462,33 @@ fn error_charts() -> Vec<(&'static str, Vec<(String, String)>)> {
             f.push(("files/empty.txt".into(), String::new()));
             f
         }),
+        ("wrong-type", base("wt", "a: 1\nb: {{ ternary \"a\" \"b\" .Values.nope }}\n")),
+        ("nil-pointer", base("np", "{{ .Values.nope.deeper }}\n")),
+        ("index-out-of-range", base("ir", "{{ index (list 1 2) 5 }}\n")),
+        ("include-missing", base("im", "{{ include \"not.defined\" . }}\n")),
+        ("undefined-function", base("uf", "{{ nosuchfunc 1 }}\n")),
+        ("unclosed-action", base("ua", "a: {{ .Values.present\n")),
+        ("bad-regex", base("br", "{{ mustRegexMatch \"[\" \"x\" }}\n")),
+        ("fail-in-tpl", base("ft", "x: 1\n{{ tpl \"{{ fail \\\"from tpl\\\" }}\" . }}\n")),
+        ("fail-in-range", base("fr", "{{ range list 1 2 }}{{ if eq . 2 }}{{ fail \"at two\" }}{{ end }}{{ end }}\n")),
         ("fail-in-with", base("fw", "{{ with .Values.present }}\n{{ fail (printf \"with %s\" .) }}\n{{ end }}\n")),
     ]
 }
 
-/// Kept differences: charts both engines refuse, with other words. Helm v4.2.3 reports a Go
-/// runtime error in a method (here `Lines` of an empty file) as text/template's raw
-/// `template: FILE:L:C: executing "FILE" at <.Files.Lines>: error calling Lines: …`, not in
-/// the `execution error at (…)` form it gives `fail` and `required`; the engine words every
-/// function error the second way.
-const ERROR_WORDING_DIFFERS: &[&str] = &["lines-of-empty-file"];
+/// Kept differences: charts both engines refuse (the same charts, so `helm template` and ours
+/// agree on what renders), with other words. Helm v4.2.3 words only `fail` and `required` as
+/// `execution error at (FILE:L:C): MESSAGE`, which the engine matches; for other errors it has
+/// two more forms, seen through render.py and not yet followed by `engine::exec_error`:
+/// - a function's own error (`index` out of range, `mustRegexMatch`'s bad pattern, `Lines` of
+///   an empty file): text/template's raw `template: FILE:L:C: executing "FILE" at <NODE>:
+///   error calling F: MESSAGE`;
+/// - an evaluation error (wrong argument type, nil pointer) or a failed `include`:
+///   `FILE:L:C\n  executing "FILE" at <NODE>:\n    MESSAGE`, where C is that of the second
+///   field of a chain such as `.Values.nope` (text/template's chain node; kots-template names
+///   the first field or the action), and `include`'s message names Helm's template set
+///   `gotpl`.
+const ERROR_WORDING_DIFFERS: &[&str] =
+    &["lines-of-empty-file", "wrong-type", "nil-pointer", "index-out-of-range", "include-missing", "bad-regex"];
 
 /// One disagreement, in full, for the report.
 fn show(label: &str, template: &str, ours: &str, helm: &str) -> String {
@@ -516,7 +533,7 @@ fn hand_written_charts_render_as_helm_renders() {
     let mut charts: Vec<(&str, ChartFiles, bool)> =
         vec![("features", feature_chart(), false), ("subcharts", subchart_chart(), false)];
     charts.extend(error_charts().into_iter().map(|(n, f)| (n, f, true)));
-    let (mut agree, mut total, mut bad) = (0, 0, Vec::new());
+    let (mut agree, mut total, mut bad, mut worded) = (0, 0, Vec::new(), 0);
     for (name, chart, expect_error) in &charts {
         let dir = tmp.path().join(name);
         write_chart(&dir, chart);
@@ -526,12 +543,20 @@ fn hand_written_charts_render_as_helm_renders() {
         } else {
             assert!(b.is_ok(), "{name}: Helm refused the chart: {b:?}");
         }
+        if let (Err(x), Err(y)) = (&a, &b)
+            && x != y
+        {
+            worded += 1;
+        }
         let (x, y, mut z) = compare(name, &dir, &a, &b, &[]);
         agree += x;
         total += y;
         bad.append(&mut z);
     }
-    let _ = writeln!(std::io::stderr(), "hand-written: {agree}/{total} agree");
+    let _ = writeln!(
+        std::io::stderr(),
+        "hand-written: {agree}/{total} agree ({worded} of them refused by both with other words, kept)"
+    );
     assert!(bad.is_empty(), "{} disagreements:\n{}", bad.len(), bad.join("\n"));
     assert!(total >= 30, "every hand-written template compared: {total}");
 }
