@@ -343,13 +343,16 @@ impl Object for Files {
             "GetBytes" => {
                 arg().map(|path| Value::Bytes(self.0.get(&path).cloned().unwrap_or_else(|| Arc::from(&[][..]))))
             }
-            "Lines" => arg().map(|path| match self.0.get(&path) {
-                Some(data) if !data.is_empty() => {
+            // Helm reads the last byte of a file it has without looking at its length: an
+            // empty file is Go's runtime error, which Helm reports (render.py says so).
+            "Lines" => arg().and_then(|path| match self.0.get(&path) {
+                Some(data) if data.is_empty() => Err(FuncError::new("runtime error: index out of range [-1]")),
+                Some(data) => {
                     let text = String::from_utf8_lossy(data);
                     let text = text.strip_suffix('\n').unwrap_or(&text);
-                    Value::string_list(text.split('\n').map(str::to_owned).collect::<Vec<_>>())
+                    Ok(Value::string_list(text.split('\n').map(str::to_owned).collect::<Vec<_>>()))
                 }
-                _ => Value::string_list(Vec::<String>::new()),
+                None => Ok(Value::string_list(Vec::<String>::new())),
             }),
             "Glob" => arg().and_then(|pattern| {
                 let matcher = crate::glob::Glob::new(&pattern).map_err(FuncError::new)?;
@@ -433,9 +436,10 @@ fn funcs(options: &Options, included: Arc<Mutex<BTreeMap<String, usize>>>) -> Fu
             Err(e) => Value::from_json(&serde_json::json!([e.to_string()])),
         })
     });
+    // Helm's `toToml` encodes the Go value itself (no JSON round trip), so a float64 `1` stays
+    // a float (`1.0`) and an int an int.
     map.add("toToml", vec![GoType::Any], move |_, a| {
-        let toml =
-            json_of(a.arg(0)?).ok().and_then(|json| serde_json::from_str(&json).ok()).map(|v| crate::yaml::to_toml(&v));
+        let toml = toml_json(a.arg(0)?).map(|v| crate::yaml::to_toml(&v));
         Ok(Value::string(match toml {
             Some(Ok(text)) => text,
             Some(Err(e)) => e,
@@ -479,6 +483,27 @@ fn funcs(options: &Options, included: Arc<Mutex<BTreeMap<String, usize>>>) -> Fu
     });
     let _ = options;
     map
+}
+
+/// A template value as the JSON `toToml` encodes: floats kept floats (serde_json's `f64`
+/// numbers), ints ints; anything else (bytes, objects) as its JSON marshalling. `None` when
+/// that marshalling fails (Helm's `toToml` then prints nothing).
+fn toml_json(value: &Value) -> Option<serde_json::Value> {
+    Some(match value {
+        Value::Nil | Value::Missing => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i, _) => serde_json::Value::from(*i),
+        Value::Uint(u, _) => serde_json::Value::from(*u),
+        Value::Float(f, _) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::List(list) => serde_json::Value::Array(list.items.iter().map(toml_json).collect::<Option<_>>()?),
+        Value::Map(map) => serde_json::Value::Object(
+            map.entries().iter().map(|(k, v)| Some((k.clone(), toml_json(v)?))).collect::<Option<_>>()?,
+        ),
+        other => serde_json::from_str(&kots_template::sprig::json_marshal(other).ok()?).ok()?,
+    })
 }
 
 /// Helm's limit on one template including itself.
@@ -634,5 +659,36 @@ mod tests {
         };
         let error = render(&chart, &json!({}), &Options::default()).unwrap_err().to_string();
         assert_eq!(error, "execution error at (c/templates/b.yaml:1:3): no", "where the file calls in, as Helm says");
+    }
+
+    /// `toToml` of values (float64s: `1.0`) and of a `dict` of ints (`1`); the expected text is
+    /// what Helm v4.2.3 rendered for the same template and values (render.py).
+    #[test]
+    fn to_toml_keeps_floats_floats() {
+        let chart = Chart {
+            metadata: metadata("c", "1.0.0", json!({"name": "c", "version": "1.0.0"})),
+            templates: files(&[("templates/t.yaml", "{{ toToml .Values }}|{{ toToml (dict \"n\" 1 \"f\" 2.5) }}")]),
+            ..Chart::default()
+        };
+        let values = json!({"a": 1.0, "b": {"c": [1.0, 2.0]}});
+        let out = render(&chart, &values, &Options::default()).unwrap();
+        assert_eq!(out["c/templates/t.yaml"], "a = 1.0\n\n[b]\n  c = [1.0, 2.0]\n|f = 2.5\nn = 1\n");
+    }
+
+    /// Helm v4.2.3 refuses `.Files.Lines` of an empty file (Go's index out of range, seen
+    /// through render.py); a missing file is an empty list.
+    #[test]
+    fn lines_of_an_empty_file_is_an_error_as_in_helm() {
+        let chart = Chart {
+            metadata: metadata("c", "1.0.0", json!({"name": "c", "version": "1.0.0"})),
+            templates: files(&[(
+                "templates/t.yaml",
+                "{{ .Files.Lines \"none\" | len }}{{ .Files.Lines \"e\" | len }}",
+            )]),
+            files: files(&[("e", "")]),
+            ..Chart::default()
+        };
+        let error = render(&chart, &json!({}), &Options::default()).unwrap_err().to_string();
+        assert!(error.contains("runtime error: index out of range [-1]"), "{error}");
     }
 }

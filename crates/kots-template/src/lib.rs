@@ -264,6 +264,10 @@ mod tests {
         );
         let err = run("{{ .a", serde_json::json!({})).unwrap_err().to_string();
         assert!(err.contains("unclosed action"), "{err}");
+        // Go names where the action began (Helm v4.2.3 through render.py: `parse error at
+        // (c/templates/bad.yaml:2): unclosed action started at c/templates/bad.yaml:1`).
+        let err = run("a: {{ .a\n", serde_json::json!({})).unwrap_err().to_string();
+        assert_eq!(err, "template: t:2: unclosed action started at t:1");
         let err = run("line\n{{ nofunc 1 }}", serde_json::json!({})).unwrap_err().to_string();
         assert_eq!(err, "template: t:2: function \"nofunc\" not defined");
         let err = run("{{ .a.b }}", serde_json::json!({"a": null})).unwrap_err().to_string();

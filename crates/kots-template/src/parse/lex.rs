@@ -64,6 +64,9 @@ pub(crate) struct Token {
 pub(crate) struct LexError {
     pub line: usize,
     pub message: String,
+    /// For an action the text ends in: the line its `{{` is on (Go names it, with the
+    /// template's name, which the parser adds: `unclosed action started at NAME:LINE`).
+    pub action_line: Option<usize>,
 }
 
 fn is_space(c: u8) -> bool {
@@ -91,6 +94,8 @@ struct Lexer<'a> {
     start: usize,
     line: usize,
     start_line: usize,
+    /// The line of the current action's `{{`.
+    action_line: usize,
     paren_depth: usize,
     tokens: Vec<Token>,
 }
@@ -108,6 +113,7 @@ pub(crate) fn lex(input: &str, left: &str, right: &str) -> (Vec<Token>, Option<L
         start: 0,
         line: 1,
         start_line: 1,
+        action_line: 1,
         paren_depth: 0,
         tokens: Vec::new(),
     };
@@ -123,7 +129,7 @@ pub(crate) fn lex(input: &str, left: &str, right: &str) -> (Vec<Token>, Option<L
 
 impl Lexer<'_> {
     fn error<T>(&self, message: impl Into<String>) -> Result<T, LexError> {
-        Err(LexError { line: self.start_line, message: message.into() })
+        Err(LexError { line: self.start_line, message: message.into(), action_line: None })
     }
 
     fn emit(&mut self, kind: Tok) {
@@ -197,6 +203,7 @@ impl Lexer<'_> {
     }
 
     fn lex_left_delim(&mut self, trim: bool) -> Result<(), LexError> {
+        self.action_line = self.line;
         self.pos += self.left.len();
         let after_marker = if trim { 2 } else { 0 };
         if self.input[self.pos + after_marker..].starts_with("/*") {
@@ -268,7 +275,9 @@ impl Lexer<'_> {
                 return self.error("unclosed left paren");
             }
             let Some(c) = self.next() else {
-                return self.error("unclosed action");
+                return self
+                    .error("unclosed action")
+                    .map_err(|e| LexError { action_line: Some(self.action_line), ..e });
             };
             match c {
                 ' ' | '\t' | '\r' | '\n' => self.lex_space(),

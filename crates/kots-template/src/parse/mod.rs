@@ -16,7 +16,12 @@ use lex::{Tok, Token};
 
 /// Parses `text` as template `name`: the template itself and every `define`d one.
 pub(crate) fn parse(name: &str, text: &str, options: &Options, funcs: &FuncMap) -> Result<Vec<(String, Tree)>, Error> {
-    let (tokens, lex_error) = lex::lex(text, &options.left_delim, &options.right_delim);
+    let (tokens, mut lex_error) = lex::lex(text, &options.left_delim, &options.right_delim);
+    if let Some(error) = &mut lex_error
+        && let Some(line) = error.action_line
+    {
+        error.message = format!("{} started at {name}:{line}", error.message);
+    }
     let text: Arc<str> = Arc::from(text);
     let mut parser = Parser {
         text: &text,

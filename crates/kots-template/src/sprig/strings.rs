@@ -536,8 +536,9 @@ fn get_shell_name(s: &str) -> (&str, usize) {
     (&s[..i], i)
 }
 
-/// xstrings' `ToCamelCase`: words joined by `_`, `-` or spaces become capitalised; the rest
-/// of each word lowers only when the word was upper case.
+/// xstrings' `ToCamelCase`: words joined by `_`, `-` or spaces become capitalised; a word
+/// that starts with an upper-case letter has the upper-case run after it lowered (`HTTPServer`
+/// is `Httpserver`, `ClusterIP` and `aBC` stay as they are: Helm v4.2.3 through render.py).
 fn to_camel_case(s: &str) -> String {
     fn is_connector(c: char) -> bool {
         c == '-' || c == '_' || is_space(c)
@@ -549,10 +550,13 @@ fn to_camel_case(s: &str) -> String {
     let mut out = String::new();
     let mut idx = 0;
     let mut r0 = '\0';
+    // In the upper-case run after a word's upper-case first letter.
+    let mut lowering = false;
     while idx < chars.len() {
         r0 = chars[idx];
         idx += 1;
         if !is_connector(r0) {
+            lowering = is_upper(r0);
             r0 = to_upper(r0);
             break;
         }
@@ -573,9 +577,14 @@ fn to_camel_case(s: &str) -> String {
             continue;
         }
         if is_connector(r1) {
+            lowering = is_upper(r0);
             r0 = to_upper(r0);
         } else {
-            r0 = to_lower(r0);
+            if lowering && is_upper(r0) {
+                r0 = to_lower(r0);
+            } else {
+                lowering = false;
+            }
             out.push(r1);
         }
     }
@@ -940,6 +949,18 @@ mod tests {
             ("camelcase", vec![s("_some_word")], Ok("_SomeWord"), "string"),
             ("camelcase", vec![s("no-dash__double")], Ok("NoDash_Double"), "string"),
             ("camelcase", vec![s("x")], Ok("X"), "string"),
+            // Helm v4.2.3 (render.py): only the upper-case run after a word's upper-case
+            // first letter lowers.
+            ("camelcase", vec![s("HTTPServer")], Ok("Httpserver"), "string"),
+            ("camelcase", vec![s("ClusterIP")], Ok("ClusterIP"), "string"),
+            ("camelcase", vec![s("0x1F")], Ok("0x1F"), "string"),
+            ("camelcase", vec![s("ABCdEF")], Ok("AbcdEF"), "string"),
+            ("camelcase", vec![s("a-BCD-e")], Ok("ABcdE"), "string"),
+            ("camelcase", vec![s("aBC")], Ok("ABC"), "string"),
+            ("camelcase", vec![s("x AB cD")], Ok("XAbCD"), "string"),
+            ("camelcase", vec![s("AB1C")], Ok("Ab1C"), "string"),
+            ("camelcase", vec![s("ÜBER_x")], Ok("ÜberX"), "string"),
+            ("camelcase", vec![s("A__B")], Ok("A_B"), "string"),
             ("camelcase", vec![s("_")], Ok("__"), "string"),
             ("camelcase", vec![s("__")], Ok("___"), "string"),
             ("camelcase", vec![s("ABC")], Ok("Abc"), "string"),
