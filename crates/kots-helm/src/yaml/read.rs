@@ -435,7 +435,10 @@ fn unmarshal_text(text: &str) -> Result<Option<GoValue>, String> {
         true => (text, None),
         false => {
             with_break = format!("{text}\n");
-            (with_break.as_str(), Some(text.chars().count() as u64))
+            // Only a last line with content owes its break to us; after a blank last line
+            // the scalar's break was the text's own.
+            let content_last = text.rsplit('\n').next().is_some_and(|line| !line.trim().is_empty());
+            (with_break.as_str(), content_last.then(|| text.chars().count() as u64))
         }
     };
     // UTF-8 is said, not guessed: libyaml-safer's guess refuses any text that starts with a
@@ -786,6 +789,7 @@ mod block_scalar_at_the_end {
             ("a: >\n  x", "x"),
             ("a: |2\n   x", " x"),
             ("a: |\n  x\n", "x\n"),
+            ("a: |\n  x\n\n  ", "x\n"),
         ] {
             let read = crate::yaml::from_yaml(text).unwrap();
             assert_eq!(read["a"], value, "{text:?}");
