@@ -3,20 +3,14 @@
 //! `.helmignore` rules (and its negation quirk), what `.Files` holds, `.Chart`, and the errors
 //! for a missing Chart.yaml, missing fields, a broken subchart and broken archives.
 
+mod common;
+use common::write_chart;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use kots_helm::chart::{Chart, chart_object, load_archive, load_dir};
 use serde_json::json;
-
-fn write_chart(root: &Path, files: &[(&str, &str)]) {
-    let _ = std::fs::remove_dir_all(root);
-    for (path, text) in files {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-}
 
 fn dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chart-load").join(name).join(name)

@@ -7,6 +7,9 @@
 //! KOTS_HELM_SKIP_ORACLE=1) the Helm side is skipped with a message, the corpus' expected
 //! paths are still checked.
 
+mod common;
+use common::oracle_available;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,13 +21,6 @@ use serde_json::Value;
 const CORPUS: &str = "/work/shared/compat/helm-charts";
 const PROBE: &str = "zz-values.yaml";
 const SEP: &str = "\n=====CHART=====\n";
-
-fn oracle_available() -> bool {
-    if std::env::var("KOTS_HELM_SKIP_ORACLE").as_deref() == Ok("1") {
-        return false;
-    }
-    Command::new("python3").args(["-c", "import helm_python"]).output().map(|o| o.status.success()).unwrap_or(false)
-}
 
 fn copy_tree(from: &Path, to: &Path, strip_templates: bool) {
     std::fs::create_dir_all(to).unwrap();

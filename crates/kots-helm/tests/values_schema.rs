@@ -4,21 +4,15 @@
 //! render.py); the error texts are compared with Helm live when python3 + helm_python are
 //! there (cached under target/tmp; KOTS_HELM_SKIP_ORACLE=1 skips), and a few are written out.
 
+mod common;
+use common::oracle_available;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use kots_helm::chart::load_dir;
 use kots_helm::values::{render_values, validate_schema};
 use serde_json::{Value, json};
-
-fn oracle_available() -> bool {
-    std::env::var("KOTS_HELM_SKIP_ORACLE").as_deref() != Ok("1")
-        && Command::new("python3")
-            .args(["-c", "import helm_python"])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-}
 
 /// (name, schema, values, Helm refuses).
 fn cases() -> Vec<(&'static str, Value, Value, bool)> {

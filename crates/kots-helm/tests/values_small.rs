@@ -6,6 +6,9 @@
 //! and `.Chart` of every chart Helm renders, and the set of enabled charts. Helm's answers are
 //! cached under target/tmp.
 
+mod common;
+use common::{oracle_available, write_chart};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,24 +19,6 @@ use serde_json::{Value, json};
 
 const SEP: &str = "\n=====CHART=====\n";
 const PROBE: &str = "zz-probe.yaml";
-
-fn oracle_available() -> bool {
-    std::env::var("KOTS_HELM_SKIP_ORACLE").as_deref() != Ok("1")
-        && Command::new("python3")
-            .args(["-c", "import helm_python"])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-}
-
-fn write_chart(root: &Path, files: &[(&str, &str)]) {
-    let _ = std::fs::remove_dir_all(root);
-    for (path, text) in files {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-}
 
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
