@@ -225,6 +225,10 @@ struct PullArgs {
     /// The downstream overlay, created once and then the customer's.
     #[arg(long, default_value = "this-cluster")]
     downstream: String,
+    /// `.Capabilities.KubeVersion` for the release's Helm charts (no cluster is asked; default
+    /// v1.36.0, Helm 4.2's).
+    #[arg(long)]
+    kube_version: Option<String>,
     /// Leave KOTS's own kinds (Application, Config, preflights …) out of base/.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     exclude_kots_kinds: bool,
@@ -426,6 +430,7 @@ async fn pull(args: PullArgs) -> anyhow::Result<()> {
         rootdir: args.rootdir,
         namespace: args.namespace,
         downstream: args.downstream,
+        kube_version: args.kube_version,
         exclude_kots_kinds: args.exclude_kots_kinds,
         image_naming: args.image_naming,
         trusted_keys: args.trusted_keys,

@@ -224,17 +224,27 @@ fn release_object(options: &Options) -> Value {
     ]))
 }
 
-fn capabilities_object(options: &Options) -> Result<Value, Error> {
-    let version = options.kube_version.trim_start_matches('v');
-    let mut parts = version.split('.');
-    let (major, minor) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-    if major.parse::<u64>().is_err() || minor.parse::<u64>().is_err() {
-        return Err(Error::Values(format!(
-            "kube version `{}` is not a Kubernetes version (vMAJOR.MINOR.PATCH)",
-            options.kube_version
-        )));
+/// A Kubernetes version as `--kube-version` takes it (`v1.30.2`, `1.30`): its `vX.Y.Z` form,
+/// or an error naming it.
+pub fn check_kube_version(text: &str) -> Result<String, Error> {
+    kube_version(text).map(|k| k.version)
+}
+
+fn kube_version(text: &str) -> Result<KubeVersion, Error> {
+    let version = text.trim_start_matches('v');
+    let parts: Vec<&str> = version.split('.').collect();
+    let numeric = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(2..=3).contains(&parts.len()) || !parts[..2].iter().all(numeric) {
+        return Err(Error::Values(format!("kube version `{text}` is not a Kubernetes version (vMAJOR.MINOR.PATCH)")));
     }
-    let kube = KubeVersion { version: format!("v{version}"), major: major.to_owned(), minor: minor.to_owned() };
+    let (major, minor) = (parts[0].trim_start_matches('0'), parts[1].trim_start_matches('0'));
+    let (major, minor) = (if major.is_empty() { "0" } else { major }, if minor.is_empty() { "0" } else { minor });
+    let patch = parts.get(2).copied().unwrap_or("0");
+    Ok(KubeVersion { version: format!("v{major}.{minor}.{patch}"), major: major.to_owned(), minor: minor.to_owned() })
+}
+
+fn capabilities_object(options: &Options) -> Result<Value, Error> {
+    let kube = kube_version(&options.kube_version)?;
     let mut api_versions: Vec<String> = DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
     api_versions.extend(options.api_versions.iter().cloned());
     let helm = BTreeMap::from([

@@ -20,19 +20,25 @@ pub struct Archive {
     pub chart: Chart,
 }
 
-/// The release's `.tgz` files that are charts, loaded.
-pub fn archives(files: &[(String, Vec<u8>)]) -> Vec<Archive> {
-    files
-        .iter()
-        .filter(|(path, _)| path.ends_with(".tgz"))
-        .filter_map(|(path, bytes)| {
-            chart::load_archive(bytes, path).ok().map(|chart| Archive {
-                path: path.clone(),
-                bytes: bytes.clone(),
-                chart,
-            })
-        })
-        .collect()
+/// The release's `.tgz` files: those that are charts, loaded, and why the others are not
+/// (named when a HelmChart finds no chart, since a broken archive is the likely cause).
+#[derive(Debug, Clone, Default)]
+pub struct Archives {
+    pub charts: Vec<Archive>,
+    /// `(path, why it is not a chart)`.
+    pub broken: Vec<(String, String)>,
+}
+
+/// Every `.tgz` of the release, loaded as a chart where it is one.
+pub fn archives(files: &[(String, Vec<u8>)]) -> Archives {
+    let mut archives = Archives::default();
+    for (path, bytes) in files.iter().filter(|(path, _)| path.ends_with(".tgz")) {
+        match chart::load_archive(bytes, path) {
+            Ok(chart) => archives.charts.push(Archive { path: path.clone(), bytes: bytes.clone(), chart }),
+            Err(e) => archives.broken.push((path.clone(), e.to_string())),
+        }
+    }
+    archives
 }
 
 /// Whether a (rendered) document is a v1beta2 HelmChart.
@@ -141,39 +147,47 @@ impl Rendered {
 }
 
 /// Renders the HelmChart `helm_chart` (from release file `file`) with `values` (its
-/// [`chart_values`], or its `builder`) from its archive among `archives`, into `namespace`
-/// unless it names its own.
+/// [`chart_values`], or its `builder`) from its archive among `archives`, with `settings`
+/// (`.Capabilities`, and the namespace unless the HelmChart names its own; the release name
+/// is the HelmChart's).
 pub fn render(
     helm_chart: &Value,
     file: &str,
-    archives: &[Archive],
+    archives: &Archives,
     values: Value,
-    namespace: Option<&str>,
+    settings: &engine::Options,
 ) -> Result<Rendered, Error> {
     let spec = &helm_chart["spec"];
     let name = spec["chart"]["name"].as_str().unwrap_or_default();
     let version = spec["chart"]["chartVersion"].as_str().unwrap_or_default();
     let archive = archives
+        .charts
         .iter()
         .find(|a| a.chart.metadata.name == name && (version.is_empty() || a.chart.metadata.version == version))
         .ok_or_else(|| {
+            let broken: Vec<String> =
+                archives.broken.iter().map(|(path, why)| format!("{path} is not a chart: {why}")).collect();
+            let broken = match broken.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", broken.join("; ")),
+            };
             chart_error(
                 file,
                 format!(
-                    "HelmChart {:?} names chart {name} {version}, which no .tgz of the release holds",
+                    "HelmChart {:?} names chart {name} {version}, which no .tgz of the release holds{broken}",
                     helm_chart["metadata"]["name"].as_str().unwrap_or_default()
                 ),
             )
         })?;
     let release_name = spec["releaseName"].as_str().filter(|s| !s.is_empty()).unwrap_or(name).to_owned();
-    let context = |e: Error| Error::Render(format!("chart {name} {version} ({}): {e}", archive.path));
+    let context = |e: Error| Error::Render(format!("{file}: chart {name} {version} ({}): {e}", archive.path));
     let mut chart = archive.chart.clone();
     let top = values::render_values(&mut chart, &values).map_err(context)?;
     values::validate_schema(&chart, &top).map_err(context)?;
     let options = engine::Options {
         release_name: release_name.clone(),
-        namespace: spec["namespace"].as_str().filter(|s| !s.is_empty()).or(namespace).unwrap_or("default").to_owned(),
-        ..engine::Options::default()
+        namespace: spec["namespace"].as_str().filter(|s| !s.is_empty()).unwrap_or(&settings.namespace).to_owned(),
+        ..settings.clone()
     };
     let rendered: BTreeMap<String, String> = engine::render(&chart, &top, &options).map_err(context)?;
     let (manifests, hooks) = manifests::sort(&rendered).map_err(|e| context(Error::Render(e)))?;

@@ -178,14 +178,16 @@ pub fn chart_documents(files: &[ReleaseFile], documents: &[(String, Value)]) -> 
     }
     let pairs: Vec<(String, Vec<u8>)> = files.iter().map(|f| (f.path.clone(), f.content.clone())).collect();
     let archives = helmchart::archives(&pairs);
-    let mut out = Vec::new();
+    let (mut out, settings) = (Vec::new(), kots_helm::engine::Options::default());
     for (file, helm_chart) in helm_charts {
         let refused = |e: kots_helm::Error| Error::Invalid(e.to_string());
         let values = helmchart::chart_values(helm_chart, file).map_err(refused)?;
-        out.extend(helmchart::render(helm_chart, file, &archives, values, None).map_err(refused)?.documents());
+        out.extend(helmchart::render(helm_chart, file, &archives, values, &settings).map_err(refused)?.documents());
         if let Some(builder) = helm_chart["spec"]["builder"].as_object() {
             let builder = Value::Object(builder.clone());
-            out.extend(helmchart::render(helm_chart, file, &archives, builder, None).map_err(refused)?.documents());
+            out.extend(
+                helmchart::render(helm_chart, file, &archives, builder, &settings).map_err(refused)?.documents(),
+            );
         }
     }
     Ok(out)

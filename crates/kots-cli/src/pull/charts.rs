@@ -28,7 +28,7 @@ pub fn v1beta2(
     release_files: &[(String, Vec<u8>)],
     kots_kinds: &[(String, Value)],
     downstream: &str,
-    namespace: Option<&str>,
+    settings: &kots_helm::engine::Options,
 ) -> anyhow::Result<Vec<ChartRelease>> {
     let helm_charts: Vec<&(String, Value)> =
         kots_kinds.iter().filter(|(_, d)| helmchart::is_v1beta2(d) && !helmchart::is_excluded(d)).collect();
@@ -39,7 +39,7 @@ pub fn v1beta2(
     let mut out = Vec::new();
     for (file, helm_chart) in helm_charts {
         let values = helmchart::chart_values(helm_chart, file)?;
-        let rendered = helmchart::render(helm_chart, file, &archives, values, namespace)?;
+        let rendered = helmchart::render(helm_chart, file, &archives, values, settings)?;
         let release_name = rendered.release_name.clone();
         let values_yaml =
             kots_helm::yaml::to_yaml(&crate::folder::sorted_keys(&rendered.values)).map_err(anyhow::Error::msg)?;

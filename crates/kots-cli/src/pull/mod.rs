@@ -44,6 +44,8 @@ pub struct PullOptions {
     pub rootdir: PathBuf,
     pub namespace: Option<String>,
     pub downstream: String,
+    /// `.Capabilities.KubeVersion` for Helm charts (default [`kots_helm::engine::DEFAULT_KUBE_VERSION`]).
+    pub kube_version: Option<String>,
     pub exclude_kots_kinds: bool,
     pub image_naming: ImageNaming,
     pub trusted_keys: Vec<PathBuf>,
@@ -117,12 +119,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     }
     // KOTS's v1beta2 HelmCharts, rendered as `helm template` does (not while config is needed).
     let charts = match rendered.config_needed.is_empty() {
-        true => charts::v1beta2(
-            &release.files,
-            &rendered.base.kots_kind_documents,
-            &plan.downstream,
-            plan.namespace.as_deref(),
-        )?,
+        true => charts::v1beta2(&release.files, &rendered.base.kots_kind_documents, &plan.downstream, &plan.helm)?,
         false => Vec::new(),
     };
     for chart in &charts {

@@ -46,6 +46,9 @@ pub struct Plan {
     pub rootdir: PathBuf,
     pub namespace: Option<String>,
     pub downstream: String,
+    /// What the release's Helm charts render with: the namespace (`--namespace`, or `default`)
+    /// and `.Capabilities` (`--kube-version`).
+    pub helm: kots_helm::engine::Options,
     pub exclude_kots_kinds: bool,
     /// `--config-values`: the file's text and its values, read and checked up front.
     pub config_values: Option<(String, ConfigValues)>,
@@ -106,11 +109,25 @@ impl Plan {
             rootdir: options.rootdir.clone(),
             namespace: options.namespace.clone(),
             downstream: options.downstream.clone(),
+            helm: helm_settings(options)?,
             exclude_kots_kinds: options.exclude_kots_kinds,
             config_values: options.config_values.as_deref().map(read_config_values).transpose()?,
             printer: Printer { quiet: options.quiet, json: options.json },
         })
     }
+}
+
+/// `--namespace` and `--kube-version` as the charts' renders take them.
+fn helm_settings(options: &PullOptions) -> anyhow::Result<kots_helm::engine::Options> {
+    let mut settings = kots_helm::engine::Options::default();
+    if let Some(namespace) = &options.namespace {
+        settings.namespace = namespace.clone();
+    }
+    if let Some(version) = &options.kube_version {
+        settings.kube_version =
+            kots_helm::engine::check_kube_version(version).map_err(|e| anyhow::anyhow!("--kube-version: {e}"))?;
+    }
+    Ok(settings)
 }
 
 /// A ConfigValues file, refused with its name when it cannot be read or is not one.
@@ -150,6 +167,7 @@ mod tests {
             rootdir: ".".into(),
             namespace: None,
             downstream: "this-cluster".to_owned(),
+            kube_version: None,
             exclude_kots_kinds: true,
             image_naming: ImageNaming::Flatten,
             config_values: None,
@@ -179,6 +197,10 @@ mod tests {
         assert!(refused(rewrite).contains("--rewrite-images needs --registry-endpoint"));
         let mirror = PullOptions { registry_mirrors: vec!["no-equals-sign".to_owned()], ..options() };
         Plan::new(&mirror).expect_err("a mirror without `=` is refused");
+        let kube = PullOptions { kube_version: Some("one.thirty".to_owned()), ..options() };
+        assert!(refused(kube).contains("--kube-version: kube version `one.thirty` is not a Kubernetes version"));
+        let kube = PullOptions { kube_version: Some("1.30".to_owned()), ..options() };
+        assert_eq!(Plan::new(&kube).unwrap().helm.kube_version, "v1.30.0");
     }
 
     #[test]

@@ -971,7 +971,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
             ),
             (
                 "templates/api.yaml",
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"shop.name\" . }}-api\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n        - name: api\n          image: {{ .Values.api.repository }}:{{ .Values.api.tag }}\n",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"shop.name\" . }}-api\n  annotations:\n    kube: {{ .Capabilities.KubeVersion.Version }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n        - name: api\n          image: {{ .Values.api.repository }}:{{ .Values.api.tag }}\n",
             ),
             (
                 "templates/cache.yaml",
@@ -996,8 +996,9 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
     let keys = world.keys.display().to_string();
     let customer = world.customer.clone();
     let rootdir = world.path("globex");
-    let (ok, _, stderr) =
-        world.pull(&license, &rootdir, &as_strs(&rewrite_as_alice(&keys, format!("http://{customer}"))));
+    let mut args = rewrite_as_alice(&keys, format!("http://{customer}"));
+    args.extend(["--kube-version".to_owned(), "1.31".to_owned()]);
+    let (ok, _, stderr) = world.pull(&license, &rootdir, &as_strs(&args));
     assert!(ok, "{stderr}");
     let app = rootdir.join("myapp");
 
@@ -1011,6 +1012,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
     let all = std::fs::read_to_string(app.join("rendered/this-cluster/helm/storefront/all.yaml")).unwrap();
     assert!(all.starts_with("---\n# Source: shop/templates/api.yaml\n"), "{all}");
     assert!(all.contains("name: storefront-shop-api") && all.contains("replicas: 2"), "{all}");
+    assert!(all.contains("kube: v1.31.0"), "--kube-version is .Capabilities.KubeVersion: {all}");
     assert!(!all.contains("Installed"), "NOTES.txt is not a manifest");
     assert!(app.join("kotsKinds/shop-chart.yaml").is_file());
 
@@ -1066,13 +1068,65 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
         "{rendered}"
     );
 
-    // A HelmChart naming a chart the release does not carry is refused by name.
-    let broken = world.path("broken");
-    std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(broken.join("chart.yaml"), "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: gone\nspec:\n  chart:\n    name: gone\n    chartVersion: 9.9.9\n").unwrap();
+    // Bad charts are refused with the HelmChart, the chart, the file and the line named, and
+    // the folder stays as it was.
     let before = snapshot(&app);
-    let local = ["myapp", "--trusted-key", keys.as_str(), "--local-path", broken.to_str().unwrap()];
-    let (ok, _, stderr) = world.pull(&license, &rootdir, &local);
-    assert!(!ok && stderr.contains("names chart gone 9.9.9, which no .tgz of the release holds"), "{stderr}");
+    let refused = |case: &str, files: Vec<(&str, Vec<u8>)>| -> String {
+        let folder = world.path(case);
+        std::fs::create_dir_all(&folder).unwrap();
+        for (path, bytes) in files {
+            std::fs::write(folder.join(path), bytes).unwrap();
+        }
+        let local = ["myapp", "--trusted-key", keys.as_str(), "--local-path", folder.to_str().unwrap()];
+        let (ok, _, stderr) = world.pull(&license, &rootdir, &local);
+        assert!(!ok, "{case} is refused");
+        assert_eq!(snapshot(&app), before, "{case} leaves the folder as it was");
+        stderr
+    };
+    let shop_chart = |values: &str| {
+        format!("apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: shop\nspec:\n  chart:\n    name: shop\n    chartVersion: 1.2.0\n  values: {values}\n").into_bytes()
+    };
+    let gone = "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: gone\nspec:\n  chart:\n    name: gone\n    chartVersion: 9.9.9\n";
+    let stderr = refused("gone", vec![("chart.yaml", gone.as_bytes().to_vec())]);
+    assert!(
+        stderr.contains("chart.yaml: HelmChart \"gone\" names chart gone 9.9.9, which no .tgz of the release holds"),
+        "{stderr}"
+    );
+    let stderr = refused(
+        "truncated",
+        vec![("shop-chart.yaml", shop_chart("{}")), ("shop-1.2.0.tgz", archive[..archive.len() / 2].to_vec())],
+    );
+    assert!(stderr.contains("which no .tgz of the release holds (shop-1.2.0.tgz is not a chart: "), "{stderr}");
+    let strict = chart_archive(
+        "shop",
+        "1.2.0",
+        &[
+            ("values.yaml", "replicas: 1\n"),
+            ("values.schema.json", r#"{"type": "object", "properties": {"replicas": {"type": "integer"}}}"#),
+            (
+                "templates/api.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api\ndata:\n  tag: {{ required \"api.tag is needed\" .Values.tag }}\n",
+            ),
+        ],
+    );
+    let stderr = refused("required", vec![("shop-chart.yaml", shop_chart("{}")), ("shop-1.2.0.tgz", strict.clone())]);
+    assert!(
+        stderr.contains("shop-chart.yaml: chart shop 1.2.0 (shop-1.2.0.tgz): execution error at (shop/templates/api.yaml:6:10): api.tag is needed"),
+        "{stderr}"
+    );
+    let stderr =
+        refused("schema", vec![("shop-chart.yaml", shop_chart("{replicas: two, tag: x}")), ("shop-1.2.0.tgz", strict)]);
+    assert!(
+        stderr.contains(
+            "shop-chart.yaml: chart shop 1.2.0 (shop-1.2.0.tgz): values don't meet the specifications of the schema(s)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("replicas") && stderr.contains("integer"), "{stderr}");
+
+    // `--kube-version` is the charts' .Capabilities.KubeVersion.
+    let (ok, _, stderr) =
+        world.pull(&license, &rootdir, &["myapp", "--trusted-key", keys.as_str(), "--kube-version", "nope"]);
+    assert!(!ok && stderr.contains("--kube-version: kube version `nope` is not a Kubernetes version"), "{stderr}");
     assert_eq!(snapshot(&app), before);
 }
