@@ -99,12 +99,20 @@ pub struct Chart {
     pub files: Vec<ChartFile>,
     /// The charts under `charts/`, loaded.
     pub dependencies: Vec<Chart>,
+    /// `Chart.yaml`, `Chart.lock`, `values.yaml` and `values.schema.json` as they were read,
+    /// byte for byte: KOTS copies them into the folder, and Helm's release record holds them.
+    pub raw: Vec<ChartFile>,
 }
 
 /// The name of the chart: its (possibly aliased) metadata name.
 impl Chart {
     pub fn name(&self) -> &str {
         &self.metadata.name
+    }
+
+    /// One of [`Chart::raw`]'s files (`Chart.yaml`, `Chart.lock`, …) as read, if the chart has it.
+    pub fn raw_file(&self, name: &str) -> Option<&[u8]> {
+        self.raw.iter().find(|f| f.name == name).map(|f| f.data.as_slice())
     }
 
     /// Helm's `CRDObjects`: the `crds/` files of this chart and (after dependency processing,
@@ -323,6 +331,9 @@ fn load_files(files: Vec<(String, Vec<u8>)>) -> Result<Chart, String> {
     }
     let mut subcharts: std::collections::BTreeMap<String, Vec<(String, Vec<u8>)>> = Default::default();
     for (name, data) in &files {
+        if matches!(name.as_str(), "Chart.yaml" | "Chart.lock" | "values.yaml" | "values.schema.json") {
+            chart.raw.push(file(name, data));
+        }
         match name.as_str() {
             "Chart.yaml" | "Chart.lock" => {}
             "values.yaml" => {
