@@ -138,9 +138,46 @@ pub fn base_files(
                 .push(GeneratedFile { path: format!("kotsKinds/{path}"), content: kots_kinds.join("---\n") });
         }
     }
-    // As KOTS: a second object of the same kind, name and namespace is a strategic-merge patch
-    // of the first (kustomize refuses two), in the order of the files' names.
-    let mut names: Vec<&(String, Value)> = base.documents.iter().collect();
+    base.files.push(GeneratedFile {
+        path: "base/kustomization.yaml".to_owned(),
+        content: base_kustomization(&base.documents),
+    });
+    if !base.skipped.is_empty() {
+        // KOTS's index of them: each path (inside skippedFiles/) and why.
+        let entries: Vec<Value> = base
+            .skipped
+            .iter()
+            .map(|(file, reason)| json!({"path": file.path.trim_start_matches("skippedFiles/"), "reason": reason}))
+            .collect();
+        let index = to_yaml(&json!({ "skippedFiles": entries }))?;
+        base.skipped
+            .push((GeneratedFile { path: "skippedFiles/_index.yaml".to_owned(), content: index }, String::new()));
+    }
+    Ok(base)
+}
+
+impl Base {
+    /// Adds the folders of v1beta1 charts that are part of the app's base (`useHelmInstall:
+    /// false`): their files and kustomizations, their documents listed in `base/kustomization.yaml`.
+    pub fn add_charts(&mut self, charts: &[crate::pull::ChartBase]) {
+        let kustomization = self.files.pop().filter(|file| file.path == "base/kustomization.yaml");
+        debug_assert!(kustomization.is_some(), "base/kustomization.yaml is the last file");
+        for chart in charts {
+            self.files.extend(chart.files());
+            self.documents.extend(chart.base_documents());
+        }
+        self.files.push(GeneratedFile {
+            path: "base/kustomization.yaml".to_owned(),
+            content: base_kustomization(&self.documents),
+        });
+    }
+}
+
+/// A base's `kustomization.yaml` for its documents (`(path inside the base, document)`), as
+/// KOTS writes it: the paths sorted, and a second object of the same kind, name and namespace
+/// as a strategic-merge patch of the first (kustomize refuses two).
+pub fn base_kustomization(documents: &[(String, Value)]) -> String {
+    let mut names: Vec<&(String, Value)> = documents.iter().collect();
     names.sort_by(|a, b| a.0.cmp(&b.0));
     let mut seen = std::collections::BTreeSet::new();
     let (mut resources, mut patches) = (Vec::new(), Vec::new());
@@ -163,19 +200,7 @@ pub fn base_files(
         // KOTS leaves an empty list out.
         kustomization.as_object_mut().expect("an object").remove("resources");
     }
-    base.files.push(GeneratedFile { path: "base/kustomization.yaml".to_owned(), content: to_yaml(&kustomization)? });
-    if !base.skipped.is_empty() {
-        // KOTS's index of them: each path (inside skippedFiles/) and why.
-        let entries: Vec<Value> = base
-            .skipped
-            .iter()
-            .map(|(file, reason)| json!({"path": file.path.trim_start_matches("skippedFiles/"), "reason": reason}))
-            .collect();
-        let index = to_yaml(&json!({ "skippedFiles": entries }))?;
-        base.skipped
-            .push((GeneratedFile { path: "skippedFiles/_index.yaml".to_owned(), content: index }, String::new()));
-    }
-    Ok(base)
+    crate::folder::to_yaml(&kustomization)
 }
 
 fn to_yaml(value: &Value) -> Result<String, String> {
@@ -214,18 +239,38 @@ pub fn midstream_kustomization(
     app_slug: &str,
     owned: &MidstreamOwned,
 ) -> Result<String, String> {
+    chart_midstream_kustomization(existing, app_slug, owned, "")
+}
+
+/// [`midstream_kustomization`] for the base at `path` in `base/` (`""` for the app's own;
+/// `charts/DIR/…` for a v1beta1 chart installed with Helm, whose midstream is
+/// `overlays/midstream/PATH/`).
+pub fn chart_midstream_kustomization(
+    existing: Option<&str>,
+    app_slug: &str,
+    owned: &MidstreamOwned,
+    path: &str,
+) -> Result<String, String> {
+    let (file, base) = match path {
+        "" => ("overlays/midstream/kustomization.yaml".to_owned(), "../../base".to_owned()),
+        path => (
+            format!("overlays/midstream/{path}/kustomization.yaml"),
+            format!("{}base/{path}", "../".repeat(path.split('/').count() + 2)),
+        ),
+    };
     let mut kustomization: Map<String, Value> = match existing {
-        Some(text) => serde_saphyr::from_str(text)
-            .map_err(|e| format!("overlays/midstream/kustomization.yaml is not valid YAML: {e}; fix or remove it"))?,
+        Some(text) => {
+            serde_saphyr::from_str(text).map_err(|e| format!("{file} is not valid YAML: {e}; fix or remove it"))?
+        }
         None => Map::new(),
     };
     kustomization.insert("apiVersion".to_owned(), json!("kustomize.config.k8s.io/v1beta1"));
     kustomization.insert("kind".to_owned(), json!("Kustomization"));
     let bases = kustomization.entry("bases").or_insert_with(|| json!([]));
     if let Some(list) = bases.as_array_mut()
-        && !list.iter().any(|base| base == "../../base")
+        && !list.iter().any(|entry| entry == base.as_str())
     {
-        list.insert(0, json!("../../base"));
+        list.insert(0, json!(base));
     }
     let annotations = kustomization.entry("commonAnnotations").or_insert_with(|| json!({}));
     if let Some(map) = annotations.as_object_mut() {
@@ -277,6 +322,12 @@ pub fn backup_label_transformer(app_slug: &str) -> String {
 /// A downstream's kustomization: written once, then the customer's.
 pub fn downstream_kustomization() -> String {
     "apiVersion: kustomize.config.k8s.io/v1beta1\nbases:\n- ../../midstream\nkind: Kustomization\n".to_owned()
+}
+
+/// The downstream kustomization of the chart base at `path` (`charts/DIR/…`): its midstream.
+pub fn chart_downstream_kustomization(path: &str) -> String {
+    let up = "../".repeat(path.split('/').count() + 2);
+    format!("apiVersion: kustomize.config.k8s.io/v1beta1\nbases:\n- {up}midstream/{path}\nkind: Kustomization\n")
 }
 
 #[cfg(test)]

@@ -46,6 +46,15 @@ pub fn is_v1beta2(document: &Value) -> bool {
     document["apiVersion"] == "kots.io/v1beta2" && document["kind"] == "HelmChart"
 }
 
+/// Whether a (rendered) document is a v1beta1 HelmChart.
+pub fn is_v1beta1(document: &Value) -> bool {
+    document["apiVersion"] == "kots.io/v1beta1" && document["kind"] == "HelmChart"
+}
+
+/// What KOTS gives a v1beta1 chart's Helm render as `.Release.Namespace` when the HelmChart
+/// names none: a KOTS template, rendered with the rest of the chart's output afterwards.
+pub const V1BETA1_NAMESPACE: &str = "repl{{ Namespace}}";
+
 /// `spec.exclude`, true or a text strconv reads as true once rendered.
 pub fn is_excluded(helm_chart: &Value) -> bool {
     flag(&helm_chart["spec"]["exclude"])
@@ -134,6 +143,10 @@ pub struct Rendered {
     pub values: Value,
     pub manifests: Vec<Manifest>,
     pub hooks: Vec<Manifest>,
+    /// The chart after dependency processing (aliases, disabled subcharts gone).
+    pub chart: Chart,
+    /// The values the templates saw (`.Values` of the top chart).
+    pub top_values: Value,
 }
 
 impl Rendered {
@@ -179,19 +192,29 @@ pub fn render(
                 ),
             )
         })?;
-    let release_name = spec["releaseName"].as_str().filter(|s| !s.is_empty()).unwrap_or(name).to_owned();
+    // v1beta2 names the release in `spec.releaseName`, v1beta1 in `spec.chart.releaseName`.
+    let release_name = match is_v1beta1(helm_chart) {
+        true => spec["chart"]["releaseName"].as_str(),
+        false => spec["releaseName"].as_str(),
+    };
+    let release_name = release_name.filter(|s| !s.is_empty()).unwrap_or(name).to_owned();
+    let namespace = match spec["namespace"].as_str().filter(|s| !s.is_empty()) {
+        Some(namespace) => namespace,
+        None if is_v1beta1(helm_chart) => V1BETA1_NAMESPACE,
+        None => &settings.namespace,
+    };
     let context = |e: Error| Error::Render(format!("{file}: chart {name} {version} ({}): {e}", archive.path));
     let mut chart = archive.chart.clone();
     let top = values::render_values(&mut chart, &values).map_err(context)?;
     values::validate_schema(&chart, &top).map_err(context)?;
     let options = engine::Options {
         release_name: release_name.clone(),
-        namespace: spec["namespace"].as_str().filter(|s| !s.is_empty()).unwrap_or(&settings.namespace).to_owned(),
+        namespace: namespace.to_owned(),
         ..settings.clone()
     };
     let rendered: BTreeMap<String, String> = engine::render(&chart, &top, &options).map_err(context)?;
     let (manifests, hooks) = manifests::sort(&rendered).map_err(|e| context(Error::Render(e)))?;
-    Ok(Rendered { release_name, archive: archive.clone(), values, manifests, hooks })
+    Ok(Rendered { release_name, archive: archive.clone(), values, manifests, hooks, chart, top_values: top })
 }
 
 #[cfg(test)]

@@ -23,14 +23,38 @@ use crate::pull_secret::RegistryLogin;
 /// Every image the documents use, by each spelling found.
 pub struct Found {
     pub images: BTreeMap<String, FoundImage>,
+    /// The folders of `base/` that are bases of their own (v1beta1 charts installed with Helm,
+    /// `base/charts/DIR/…/`), each with its own midstream.
+    pub helm_bases: Vec<String>,
 }
 
 impl Found {
     /// The spellings `base/` uses: the only ones the midstream's `images:` can rewrite (KOTS
     /// kinds and charts are not deployed through it).
     fn in_base(&self) -> BTreeMap<String, FoundImage> {
-        let in_base = |image: &&FoundImage| image.files.iter().any(|file| file.starts_with("base/"));
-        self.images.iter().filter(|(_, image)| in_base(image)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.in_folder("base/")
+    }
+
+    /// The spellings the files of folder `prefix` (`base/…/`) use, those of the bases of their
+    /// own inside it left out.
+    fn in_folder(&self, prefix: &str) -> BTreeMap<String, FoundImage> {
+        let deeper: Vec<String> =
+            self.helm_bases.iter().map(|path| format!("base/{path}/")).filter(|p| p != prefix).collect();
+        let own = |file: &String| {
+            file.starts_with(prefix) && !deeper.iter().any(|d| d.starts_with(prefix) && file.starts_with(d.as_str()))
+        };
+        let used = |image: &&FoundImage| image.files.iter().any(own);
+        self.images.iter().filter(|(_, image)| used(image)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// The kustomize `images:` of the base and of each base of its own, by its path (`""` for
+    /// the app's base).
+    fn rewrites(&self, destinations: &BTreeMap<String, String>) -> BTreeMap<String, Vec<ImageRewrite>> {
+        let mut rewrites = BTreeMap::from([(String::new(), kustomize_images(&self.in_base(), destinations))]);
+        for path in &self.helm_bases {
+            rewrites.insert(path.clone(), kustomize_images(&self.in_folder(&format!("base/{path}/")), destinations));
+        }
+        rewrites
     }
 
     /// The spellings of each image, by its full reference.
@@ -48,7 +72,8 @@ impl Found {
 #[derive(Default)]
 pub struct Placed {
     pub summaries: Vec<ImageSummary>,
-    pub rewrites: Vec<ImageRewrite>,
+    /// The kustomize `images:` of each base, by its path in `base/` (`""` for the app's).
+    pub rewrites: BTreeMap<String, Vec<ImageRewrite>>,
     pub logins: Vec<RegistryLogin>,
     /// Source name (`registry/repository`) → destination name, for every image moved: what
     /// rewrites the images outside `base/` (the charts' documents).
@@ -68,12 +93,19 @@ impl Placed {
 
 /// Reads: the `base/` documents, the KOTS kinds (preflight and support-bundle collectors run
 /// images too), the rendered charts and the Application's `additionalImages`. Writes nothing.
-pub fn find(plan: &Plan, base: &Base, charts: &[(String, serde_json::Value)]) -> anyhow::Result<Found> {
+pub fn find(
+    plan: &Plan,
+    base: &Base,
+    helm_bases: &[super::ChartBase],
+    charts: &[(String, serde_json::Value)],
+) -> anyhow::Result<Found> {
     plan.printer.step("Finding images");
     let documents: Vec<(String, serde_json::Value)> = base
         .documents
         .iter()
-        .map(|(name, value)| (format!("base/{name}"), value.clone()))
+        .cloned()
+        .chain(helm_bases.iter().flat_map(super::ChartBase::base_documents))
+        .map(|(name, value)| (format!("base/{name}"), value))
         .chain(base.kots_kind_documents.iter().filter(|(_, value)| value["kind"] != "Application").cloned())
         .chain(charts.iter().cloned())
         .collect();
@@ -82,7 +114,7 @@ pub fn find(plan: &Plan, base: &Base, charts: &[(String, serde_json::Value)]) ->
     if let Some(first) = bad.first() {
         bail!("{} uses image `{}`, which is not a valid image reference: {}", first.file, first.text, first.reason);
     }
-    let found = Found { images };
+    let found = Found { images, helm_bases: helm_bases.iter().map(|base| base.path.clone()).collect() };
     for (image, spellings) in &found.by_image() {
         plan.printer.detail(format!("{image}  ({})", files_of(spellings).join(", ")));
     }
@@ -156,7 +188,7 @@ pub async fn place(
     };
     let mut placed = Placed {
         summaries,
-        rewrites: kustomize_images(&found.in_base(), &destinations),
+        rewrites: found.rewrites(&destinations),
         logins: Vec::new(),
         destinations: destinations.clone(),
     };
@@ -178,7 +210,7 @@ pub async fn place(
 fn named_only(plan: &Plan, found: &Found, destinations: &BTreeMap<String, String>, target: &RegistryTarget) -> Placed {
     plan.printer.step(format!("Rewriting image names to {} (--no-push: nothing is pushed)", target.prefix()));
     let mut placed = Placed {
-        rewrites: kustomize_images(&found.in_base(), destinations),
+        rewrites: found.rewrites(destinations),
         destinations: destinations.clone(),
         ..Placed::default()
     };

@@ -13,6 +13,7 @@ mod plan;
 mod printer;
 mod render;
 mod source;
+mod v1beta1;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,7 @@ use crate::naming::ImageNaming;
 use crate::upstream::{self, Cursor};
 pub use plan::{Plan, SourceKind};
 pub use printer::Printer;
+pub use v1beta1::ChartBase;
 use source::{Fetched, Release};
 
 /// Everything `pull` is told.
@@ -127,7 +129,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     }
     let chart_documents: Vec<(String, serde_json::Value)> =
         charts.iter().flat_map(|chart| chart.documents.iter().cloned()).collect();
-    let found = images::find(plan, &rendered.base, &chart_documents)?;
+    let found = images::find(plan, &rendered.base, &rendered.helm_bases, &chart_documents)?;
     let staging = Staging::prepare(&app_dir)?;
     // Until the Config is complete the images are not known yet (KOTS lists none either).
     let known = match rendered.config_needed.is_empty() {
@@ -139,10 +141,14 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         return Err(config_needed(plan, &rendered, staging, complete));
     }
     write_base(&rendered.base, staging.path())?;
+    for chart in &rendered.helm_bases {
+        folder::write_files(staging.path(), &chart.files())?;
+    }
     charts::write(&charts, staging.path())?;
     let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
-    overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, &charts, staging.path())?;
-    overlays::write_rendered(plan, staging.path())?;
+    let all_charts = (charts.as_slice(), rendered.helm_bases.as_slice());
+    overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, all_charts, staging.path())?;
+    overlays::write_rendered(plan, &rendered.helm_bases, staging.path())?;
     charts::write_rendered(&charts, staging.path())?;
     staging.commit()?;
     let summary = PullSummary {

@@ -23,7 +23,7 @@ pub fn write(
     base: &Base,
     license: &License,
     placed: &Placed,
-    charts: &[super::charts::ChartRelease],
+    (charts, helm_bases): (&[super::charts::ChartRelease], &[super::ChartBase]),
     root: &Path,
 ) -> anyhow::Result<()> {
     let midstream_dir = root.join("overlays/midstream");
@@ -34,7 +34,8 @@ pub fn write(
     if let Some(target) = &plan.target {
         folder::write(&midstream_dir.join(TARGET_RECORD), target.record(plan.image_naming).as_bytes())?;
     }
-    let mut owned = MidstreamOwned { images: placed.rewrites.clone(), ..MidstreamOwned::default() };
+    let rewrites = |path: &str| placed.rewrites.get(path).cloned().unwrap_or_default();
+    let mut owned = MidstreamOwned { images: rewrites(""), ..MidstreamOwned::default() };
     // The cluster logs in with the customer's registry login when the images moved to a
     // registry that wants one, else with the license (the vendor's registry and proxy).
     let docker_config = if placed.logins.is_empty() {
@@ -47,24 +48,8 @@ pub fn write(
     } else {
         pull_secret::docker_config(&placed.logins)
     };
-    let secret = pull_secret::secret_file(app_slug, plan.namespace.as_deref(), &docker_config);
-    let mut generated: Vec<GeneratedFile> = vec![secret.clone()];
-    owned.resources.push(secret.path.clone());
-    let (strategic, patches) = pull_secret::patches(app_slug, &base.documents);
-    if let Some(strategic) = strategic {
-        owned.patches_strategic_merge.push(strategic.path.clone());
-        generated.push(strategic);
-    }
-    for patch in patches {
-        owned.patches.push((patch.file.path.clone(), patch.target.clone()));
-        generated.push(patch.file);
-    }
-    let labels = GeneratedFile {
-        path: "backup-label-transformer.yaml".to_owned(),
-        content: app_folder::backup_label_transformer(app_slug),
-    };
-    owned.transformers.push(labels.path.clone());
-    generated.push(labels);
+    let mut generated =
+        pull_secrets(&mut owned, app_slug, app_slug, plan.namespace.as_deref(), &base.documents, &docker_config);
     let (charts_file, left_out) = super::charts::overlay_file(charts, &base.documents, placed, app_slug);
     if let Some(charts) = charts_file {
         owned.resources.push(charts.path.clone());
@@ -89,9 +74,37 @@ pub fn write(
     let midstream =
         app_folder::midstream_kustomization(existing.as_deref(), app_slug, &owned).map_err(anyhow::Error::msg)?;
     folder::write(&kustomization_path, midstream.as_bytes())?;
-    let downstream = root.join("overlays/downstreams").join(&plan.downstream).join("kustomization.yaml");
+    let downstream_dir = root.join("overlays/downstreams").join(&plan.downstream);
+    let downstream = downstream_dir.join("kustomization.yaml");
     if !downstream.exists() {
         folder::write(&downstream, app_folder::downstream_kustomization().as_bytes())?;
+    }
+
+    // v1beta1 charts installed with Helm: each base its own midstream and downstream, its pull
+    // secret named after it (`APP-NAME-registry`), as KOTS writes them.
+    remove_stale_chart_overlays(&[midstream_dir.clone(), downstream_dir.clone()], helm_bases)?;
+    for chart in helm_bases {
+        let dir = midstream_dir.join(&chart.path);
+        folder::remove(&dir.join(pull_secret::OWNED_FOLDER))?;
+        for file in app_folder::MIDSTREAM_FILES {
+            folder::remove(&dir.join(file))?;
+        }
+        let prefix = format!("{app_slug}-{}", chart.name());
+        let mut owned = MidstreamOwned { images: rewrites(&chart.path), ..MidstreamOwned::default() };
+        let documents: Vec<(String, serde_json::Value)> =
+            chart.documents.iter().map(|(name, _, value)| (name.clone(), value.clone())).collect();
+        let generated =
+            pull_secrets(&mut owned, app_slug, &prefix, chart.namespace.as_deref(), &documents, &docker_config);
+        folder::write_files(&dir, &generated)?;
+        let path = dir.join("kustomization.yaml");
+        let existing = std::fs::read_to_string(&path).ok();
+        let kustomization = app_folder::chart_midstream_kustomization(existing.as_deref(), app_slug, &owned, &chart.path)
+            .map_err(anyhow::Error::msg)?;
+        folder::write(&path, kustomization.as_bytes())?;
+        let downstream = downstream_dir.join(&chart.path).join("kustomization.yaml");
+        if !downstream.exists() {
+            folder::write(&downstream, app_folder::chart_downstream_kustomization(&chart.path).as_bytes())?;
+        }
     }
 
     // The folder's own copy, applied with the app, for `kubectl kots download`.
@@ -100,8 +113,70 @@ pub fn write(
     folder::write(&midstream_dir.join(&configmaps.path), configmaps.content.as_bytes())
 }
 
+/// A base's pull secrets (`secret.yaml`, named after `prefix`, in `namespace`), their patches on
+/// its workloads (`documents`), and the backup labels, noted in `owned`.
+fn pull_secrets(
+    owned: &mut MidstreamOwned,
+    app_slug: &str,
+    prefix: &str,
+    namespace: Option<&str>,
+    documents: &[(String, serde_json::Value)],
+    docker_config: &str,
+) -> Vec<GeneratedFile> {
+    let secret = pull_secret::secret_file(prefix, namespace, docker_config);
+    owned.resources.push(secret.path.clone());
+    let mut generated = vec![secret];
+    let (strategic, patches) = pull_secret::patches(prefix, documents);
+    if let Some(strategic) = strategic {
+        owned.patches_strategic_merge.push(strategic.path.clone());
+        generated.push(strategic);
+    }
+    for patch in patches {
+        owned.patches.push((patch.file.path.clone(), patch.target.clone()));
+        generated.push(patch.file);
+    }
+    let labels = GeneratedFile {
+        path: "backup-label-transformer.yaml".to_owned(),
+        content: app_folder::backup_label_transformer(app_slug),
+    };
+    owned.transformers.push(labels.path.clone());
+    generated.push(labels);
+    generated
+}
+
+/// Overlays of chart bases the release no longer has (`charts/NAME/`, `…/charts/SUB/`,
+/// `…/crds/` under the midstream and the downstream), removed as KOTS removes them; the
+/// customer's own folders inside a current one stay.
+fn remove_stale_chart_overlays(overlays: &[std::path::PathBuf], helm_bases: &[super::ChartBase]) -> anyhow::Result<()> {
+    let current = |relative: &str| {
+        helm_bases.iter().any(|base| base.path == relative || base.path.starts_with(&format!("{relative}/")))
+    };
+    for overlay in overlays {
+        // Chart folders to look in, relative to the overlay ("" is the overlay itself).
+        let mut stack = vec![String::new()];
+        while let Some(chart) = stack.pop() {
+            let join = |name: &str| if chart.is_empty() { name.to_owned() } else { format!("{chart}/{name}") };
+            let crds = join("crds");
+            if !chart.is_empty() && overlay.join(&crds).is_dir() && !current(&crds) {
+                folder::remove(&overlay.join(&crds))?;
+            }
+            let Ok(entries) = std::fs::read_dir(overlay.join(join("charts"))) else { continue };
+            for entry in entries.flatten().filter(|e| e.path().is_dir()) {
+                let relative = join(&format!("charts/{}", entry.file_name().to_string_lossy()));
+                match current(&relative) {
+                    true => stack.push(relative),
+                    false => folder::remove(&entry.path())?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The program that builds a kustomization: `kubectl kustomize`, else `kustomize build`.
-fn kustomize() -> Option<(&'static str, &'static [&'static str])> {
+type Kustomize = (&'static str, &'static [&'static str]);
+
+fn kustomize() -> Option<Kustomize> {
     let on_path = |name: &str| {
         std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
     };
@@ -118,30 +193,76 @@ fn kustomize() -> Option<(&'static str, &'static [&'static str])> {
 /// names them (`NAME-KIND.yaml`, then `-1`, `-2` … for the same name and kind). Reads: the
 /// staging folder `root`. Writes: `root/rendered/DOWNSTREAM/`. Without kubectl or kustomize on
 /// the PATH the folder is left out, and the user told.
-pub fn write_rendered(plan: &Plan, root: &Path) -> anyhow::Result<()> {
+pub fn write_rendered(plan: &Plan, helm_bases: &[super::ChartBase], root: &Path) -> anyhow::Result<()> {
     let out_dir = root.join("rendered").join(&plan.downstream);
     folder::remove(&out_dir)?;
-    let Some((program, args)) = kustomize() else {
+    let Some(kustomize) = kustomize() else {
         plan.printer.detail("rendered/ left out: neither kubectl nor kustomize is on the PATH");
         return Ok(());
     };
-    let overlay = root.join("overlays/downstreams").join(&plan.downstream);
+    let overlays = root.join("overlays/downstreams").join(&plan.downstream);
+    for (name, document) in build(kustomize, &overlays, &format!("overlays/downstreams/{}", plan.downstream))? {
+        folder::write(&out_dir.join(name), document.as_bytes())?;
+    }
+    // Each chart installed with Helm: its own build, written as a chart `helm install` takes
+    // (its Chart.yaml, the objects under templates/ with Go's braces escaped; a crds/ folder's
+    // objects in it), as KOTS writes it.
+    for chart in helm_bases {
+        let dir = out_dir.join(&chart.path);
+        for extra in ["Chart.yaml", "Chart.lock"] {
+            if let Ok(bytes) = std::fs::read(root.join("base").join(&chart.path).join(extra)) {
+                folder::write(&dir.join(extra), &bytes)?;
+            }
+        }
+        let label = format!("overlays/downstreams/{}/{}", plan.downstream, chart.path);
+        let is_crds = chart.name() == "crds";
+        for (name, document) in build(kustomize, &overlays.join(&chart.path), &label)? {
+            match is_crds {
+                true => folder::write(&dir.join(name), document.as_bytes())?,
+                false => folder::write(&dir.join("templates").join(name), escape_braces(&document).as_bytes())?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A rendered object inside a chart's `templates/`: `{{` and `}}` written so that Helm prints
+/// them as they are.
+fn escape_braces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("{{").into_iter().chain(rest.find("}}")).min() {
+        out.push_str(&rest[..at]);
+        out.push_str(if rest[at..].starts_with("{{") { "{{`{{`}}" } else { "{{`}}`}}" });
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The objects `overlay` builds to, each with the file name KOTS gives it (`NAME-KIND.yaml`,
+/// then `-1`, `-2` … for the same name and kind), split as KOTS splits it (on "\n---\n") so
+/// that each file holds the same bytes. `label` names the overlay in errors.
+fn build(
+    (program, args): (&str, &[&str]),
+    overlay: &Path,
+    label: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
     let output = std::process::Command::new(program)
         .args(args)
-        .arg(&overlay)
+        .arg(overlay)
         .output()
         .with_context(|| format!("cannot run {program}"))?;
     if !output.status.success() {
         return Err(anyhow!(
-            "overlays/downstreams/{} does not build with {program} {}: {}",
-            plan.downstream,
+            "{label} does not build with {program} {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
     let text = String::from_utf8(output.stdout).map_err(|_| anyhow!("{program} printed text that is not UTF-8"))?;
     let mut used = std::collections::BTreeMap::<String, usize>::new();
-    // Split as KOTS splits it (on "\n---\n"), so each file holds the same bytes.
+    let mut out = Vec::new();
     for document in text.split("\n---\n").filter(|d| !d.trim().is_empty()) {
         let document = document.strip_prefix("---\n").unwrap_or(document);
         let value: serde_json::Value = serde_saphyr::from_str(document)
@@ -151,7 +272,7 @@ pub fn write_rendered(plan: &Plan, root: &Path) -> anyhow::Result<()> {
         let count = used.entry(stem.clone()).or_insert(0);
         let name = if *count == 0 { format!("{stem}.yaml") } else { format!("{stem}-{count}.yaml") };
         *count += 1;
-        folder::write(&out_dir.join(name), document.as_bytes())?;
+        out.push((name, document.to_owned()));
     }
-    Ok(())
+    Ok(out)
 }

@@ -80,6 +80,9 @@ pub struct Rendered {
     pub config_values: Option<String>,
     /// Required items that have neither a value nor a default: `name (title)`.
     pub config_needed: Vec<String>,
+    /// The v1beta1 charts with `useHelmInstall: true`: bases of their own (those without are
+    /// in `base`).
+    pub helm_bases: Vec<super::ChartBase>,
 }
 
 /// Reads: the release files, the license, the config values. Writes nothing; returns the
@@ -116,8 +119,20 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
         bail!("config values refused: {}; fix them in the --config-values file", invalid.join("; "));
     }
     let resolved = whole_config.map(|config| kept_config(config, &passwords, key));
-    let base = app_folder::base_files(&rendered, plan.exclude_kots_kinds, resolved.as_ref(), &included)
+    let mut base = app_folder::base_files(&rendered, plan.exclude_kots_kinds, resolved.as_ref(), &included)
         .map_err(anyhow::Error::msg)?;
+    // KOTS's v1beta1 HelmCharts, rendered by Helm and then as the release's files are (not
+    // while config is needed).
+    let mut helm_bases = Vec::new();
+    if config_needed.is_empty() {
+        let template = |path: &str, text: &str| {
+            kots::render(path, text, &funcs).map_err(|e| anyhow!("{path} does not render: {e}"))
+        };
+        let charts =
+            super::v1beta1::render(&release.files, &base.kots_kind_documents, &plan.helm, &template, &included)?;
+        base.add_charts(&charts.in_base);
+        helm_bases = charts.helm_bases;
+    }
     let app_name = base
         .application
         .as_ref()
@@ -126,7 +141,7 @@ pub fn render(plan: &Plan, release: &Release, license: &License, config: &Config
         .to_owned();
     let config_values = (config_document.is_some() || !config.values.is_empty())
         .then(|| config_values_yaml(&app_name, &context.config_values, &passwords, key));
-    Ok(Rendered { base, app_name, config_values, config_needed })
+    Ok(Rendered { base, app_name, config_values, config_needed, helm_bases })
 }
 
 /// The names of the Config's password items.
