@@ -136,13 +136,26 @@ pub fn kustomize_images(
     found: &BTreeMap<String, FoundImage>,
     destinations: &BTreeMap<String, String>,
 ) -> Vec<ImageRewrite> {
-    let mut entries: BTreeMap<String, String> = BTreeMap::new();
+    // kustomize compares names as text: a Docker Hub image is listed under each of the names it
+    // can be written with (`redis`, `docker.io/library/redis`, `library/redis`,
+    // `docker.io/redis`), as KOTS lists them, each group in the order of its first name.
+    let mut groups: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
     for image in found.values() {
-        if let Some(destination) = destinations.get(&image.reference.name()) {
-            entries.insert(image.reference.original_name().to_owned(), destination.clone());
-        }
+        let Some(destination) = destinations.get(&image.reference.name()) else { continue };
+        let reference = &image.reference;
+        let names = match (reference.registry(), reference.repository().strip_prefix("library/")) {
+            ("docker.io", Some(short)) => {
+                vec![short.to_owned(), format!("docker.io/library/{short}"), format!("library/{short}"), format!("docker.io/{short}")]
+            }
+            ("docker.io", None) => vec![reference.repository().to_owned(), format!("docker.io/{}", reference.repository())],
+            _ => vec![reference.original_name().to_owned()],
+        };
+        groups.entry(names[0].clone()).or_insert((names, destination.clone()));
     }
-    entries.into_iter().map(|(name, new_name)| ImageRewrite { name, new_name }).collect()
+    groups
+        .into_values()
+        .flat_map(|(names, new_name)| names.into_iter().map(move |name| ImageRewrite { name, new_name: new_name.clone() }))
+        .collect()
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ pub fn render(
             base.documents = documents(base, template, included)?;
         }
         if let Some(top) = bases.first_mut() {
-            let values = to_yaml(&sorted_keys(&rendered.top_values));
+            // As sigs.k8s.io/yaml writes Helm's values (numbers as Go prints float64s).
+            let values = kots_helm::yaml::to_yaml(&sorted_keys(&rendered.top_values)).map_err(anyhow::Error::msg)?;
             top.extra.push(("values.yaml".to_owned(), values));
             top.extra.sort();
         }
