@@ -205,11 +205,13 @@ mod tests {
         assert_eq!(
             rendered,
             [
+                ("nginx", "reg.corp:5000/myapp/nginx"),
                 ("docker.io/library/nginx", "reg.corp:5000/myapp/nginx"),
                 ("library/nginx", "reg.corp:5000/myapp/nginx"),
-                ("nginx", "reg.corp:5000/myapp/nginx"),
+                ("docker.io/nginx", "reg.corp:5000/myapp/nginx"),
                 ("quay.io/org/tools/redis", "reg.corp:5000/myapp/redis"),
-            ]
+            ],
+            "a Docker Hub image under each of its four names, in KOTS's order"
         );
     }
 
