@@ -145,16 +145,25 @@ pub fn kustomize_images(
         let reference = &image.reference;
         let names = match (reference.registry(), reference.repository().strip_prefix("library/")) {
             ("docker.io", Some(short)) => {
-                vec![short.to_owned(), format!("docker.io/library/{short}"), format!("library/{short}"), format!("docker.io/{short}")]
+                vec![
+                    short.to_owned(),
+                    format!("docker.io/library/{short}"),
+                    format!("library/{short}"),
+                    format!("docker.io/{short}"),
+                ]
             }
-            ("docker.io", None) => vec![reference.repository().to_owned(), format!("docker.io/{}", reference.repository())],
+            ("docker.io", None) => {
+                vec![reference.repository().to_owned(), format!("docker.io/{}", reference.repository())]
+            }
             _ => vec![reference.original_name().to_owned()],
         };
         groups.entry(names[0].clone()).or_insert((names, destination.clone()));
     }
     groups
         .into_values()
-        .flat_map(|(names, new_name)| names.into_iter().map(move |name| ImageRewrite { name, new_name: new_name.clone() }))
+        .flat_map(|(names, new_name)| {
+            names.into_iter().map(move |name| ImageRewrite { name, new_name: new_name.clone() })
+        })
         .collect()
 }
 

@@ -207,11 +207,8 @@ pub fn render(
     let mut chart = archive.chart.clone();
     let top = values::render_values(&mut chart, &values).map_err(context)?;
     values::validate_schema(&chart, &top).map_err(context)?;
-    let options = engine::Options {
-        release_name: release_name.clone(),
-        namespace: namespace.to_owned(),
-        ..settings.clone()
-    };
+    let options =
+        engine::Options { release_name: release_name.clone(), namespace: namespace.to_owned(), ..settings.clone() };
     let rendered: BTreeMap<String, String> = engine::render(&chart, &top, &options).map_err(context)?;
     let (manifests, hooks) = manifests::sort(&rendered).map_err(|e| context(Error::Render(e)))?;
     Ok(Rendered { release_name, archive: archive.clone(), values, manifests, hooks, chart, top_values: top })

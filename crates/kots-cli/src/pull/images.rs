@@ -209,11 +209,8 @@ pub async fn place(
 /// is listed with its new name; nothing is read or pushed, not even to check.
 fn named_only(plan: &Plan, found: &Found, destinations: &BTreeMap<String, String>, target: &RegistryTarget) -> Placed {
     plan.printer.step(format!("Rewriting image names to {} (--no-push: nothing is pushed)", target.prefix()));
-    let mut placed = Placed {
-        rewrites: found.rewrites(destinations),
-        destinations: destinations.clone(),
-        ..Placed::default()
-    };
+    let mut placed =
+        Placed { rewrites: found.rewrites(destinations), destinations: destinations.clone(), ..Placed::default() };
     for (image, spellings) in &found.by_image() {
         let reference = &spellings[0].reference;
         let destination = destinations

@@ -26,8 +26,8 @@ use crate::naming::ImageNaming;
 use crate::upstream::{self, Cursor};
 pub use plan::{Plan, SourceKind};
 pub use printer::Printer;
-pub use v1beta1::ChartBase;
 use source::{Fetched, Release};
+pub use v1beta1::ChartBase;
 
 /// Everything `pull` is told.
 #[derive(Debug, Clone)]
@@ -160,7 +160,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         channel_sequence: release.cursor.update_cursor.clone(),
         images: placed.summaries,
     };
-    closing_lines(plan, &summary, release.moved.as_deref());
+    closing_lines(plan, &summary, release.moved.as_deref(), &rendered.helm_bases);
     Ok(summary)
 }
 
@@ -260,7 +260,7 @@ fn up_to_date(plan: &Plan, app_slug: &str, app_dir: PathBuf, previous: &Cursor) 
 }
 
 /// What changed, how to deploy it, and how the folder travels.
-fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>) {
+fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>, helm_bases: &[ChartBase]) {
     let (printer, app_slug, app_dir) = (&plan.printer, &summary.app_slug, &summary.app_dir);
     match (&summary.previous_version, moved, &plan.target) {
         (Some(_), Some(was), Some(target)) => printer.outcome(format!(
@@ -283,6 +283,27 @@ fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>) {
         "deploy with: kubectl apply -k {}{namespace}",
         app_dir.join("overlays/downstreams").join(&plan.downstream).display()
     ));
+    // v1beta1 charts with `useHelmInstall: true` are bases of their own, installed with Helm as
+    // KOTS does: rendered/DOWNSTREAM/charts/DIR/ is the chart to install.
+    let rendered = app_dir.join("rendered").join(&plan.downstream);
+    for chart in helm_bases.iter().filter(|chart| chart.is_chart()) {
+        let namespace = chart.namespace.as_ref().or(plan.namespace.as_ref());
+        let namespace = namespace.map(|ns| format!(" -n {ns}")).unwrap_or_default();
+        let folder = rendered.join(&chart.path);
+        printer.outcome(match folder.is_dir() {
+            true => format!(
+                "and chart {}: helm upgrade --install {} {}{namespace}",
+                chart.name(),
+                chart.release_name,
+                folder.display()
+            ),
+            false => format!(
+                "and chart {}: kubectl apply -k {}{namespace} (and each folder with a kustomization.yaml under it)",
+                chart.name(),
+                app_dir.join("overlays/downstreams").join(&plan.downstream).join(&chart.path).display()
+            ),
+        });
+    }
     printer.outcome(format!(
         "the folder travels with the app (kubectl kots download NAMESPACE gets it back); after editing it by hand, run kubectl kots archive refresh {} before applying",
         app_dir.display()

@@ -98,8 +98,9 @@ pub fn write(
         folder::write_files(&dir, &generated)?;
         let path = dir.join("kustomization.yaml");
         let existing = std::fs::read_to_string(&path).ok();
-        let kustomization = app_folder::chart_midstream_kustomization(existing.as_deref(), app_slug, &owned, &chart.path)
-            .map_err(anyhow::Error::msg)?;
+        let kustomization =
+            app_folder::chart_midstream_kustomization(existing.as_deref(), app_slug, &owned, &chart.path)
+                .map_err(anyhow::Error::msg)?;
         folder::write(&path, kustomization.as_bytes())?;
         let downstream = downstream_dir.join(&chart.path).join("kustomization.yaml");
         if !downstream.exists() {
@@ -243,11 +244,7 @@ fn escape_braces(text: &str) -> String {
 /// The objects `overlay` builds to, each with the file name KOTS gives it (`NAME-KIND.yaml`,
 /// then `-1`, `-2` … for the same name and kind), split as KOTS splits it (on "\n---\n") so
 /// that each file holds the same bytes. `label` names the overlay in errors.
-fn build(
-    (program, args): (&str, &[&str]),
-    overlay: &Path,
-    label: &str,
-) -> anyhow::Result<Vec<(String, String)>> {
+fn build((program, args): (&str, &[&str]), overlay: &Path, label: &str) -> anyhow::Result<Vec<(String, String)>> {
     let output = std::process::Command::new(program)
         .args(args)
         .arg(overlay)
@@ -275,4 +272,31 @@ fn build(
         out.push((name, document.to_owned()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlays_of_charts_gone_are_removed_and_the_customers_folders_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let overlay = root.path().join("overlays/midstream");
+        for dir in ["charts/web", "charts/web/charts/db", "charts/web/crds", "charts/web/patches", "charts/old"] {
+            folder::write(&overlay.join(dir).join("kustomization.yaml"), b"kind: Kustomization\n").unwrap();
+        }
+        let base = |path: &str| super::super::ChartBase { path: path.to_owned(), ..Default::default() };
+        remove_stale_chart_overlays(std::slice::from_ref(&overlay), &[base("charts/web")]).unwrap();
+        assert!(overlay.join("charts/web/kustomization.yaml").is_file());
+        assert!(overlay.join("charts/web/patches").is_dir(), "a folder of the customer's stays");
+        for gone in ["charts/old", "charts/web/charts/db", "charts/web/crds"] {
+            assert!(!overlay.join(gone).exists(), "{gone} is no base any more");
+        }
+    }
+
+    #[test]
+    fn braces_in_a_rendered_chart_template_print_as_they_are() {
+        assert_eq!(escape_braces("a: {{ x }} }}"), "a: {{`{{`}} x {{`}}`}} {{`}}`}}");
+        assert_eq!(escape_braces("plain"), "plain");
+    }
 }

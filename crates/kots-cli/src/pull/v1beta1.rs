@@ -29,6 +29,8 @@ pub struct ChartBase {
     pub path: String,
     /// The HelmChart's `spec.namespace` (never for a `crds/` folder), where its pull secrets go.
     pub namespace: Option<String>,
+    /// The Helm release the chart is installed as.
+    pub release_name: String,
     /// Its documents: `(path inside the folder, text, parsed)`.
     pub documents: Vec<(String, String, Value)>,
     /// `Chart.yaml`, `Chart.lock` and (the top chart's) `values.yaml`: written, listed nowhere.
@@ -57,6 +59,11 @@ impl ChartBase {
             content: crate::app_folder::base_kustomization(&documents),
         });
         files
+    }
+
+    /// Whether it is a chart's own folder (`charts/DIR`), not a subchart's or a `crds/`.
+    pub fn is_chart(&self) -> bool {
+        self.path.split('/').count() == 2
     }
 
     /// The last part of its path: what KOTS names its pull secret after (`APP-NAME-registry`).
@@ -118,6 +125,7 @@ pub fn render(
         flatten(&node, &format!("charts/{dir}"), namespace.as_deref(), &mut bases);
         for base in &mut bases {
             base.documents = documents(base, template, included)?;
+            base.release_name = rendered.release_name.clone();
         }
         if let Some(top) = bases.first_mut() {
             // As sigs.k8s.io/yaml writes Helm's values (numbers as Go prints float64s).
@@ -225,7 +233,8 @@ fn with_namespace(pieces: Vec<(String, String)>, namespace: &str) -> Vec<(String
             kept.push((path, text));
             continue;
         };
-        let named = value["apiVersion"].is_string() && value["kind"].is_string() && value["metadata"]["name"].is_string();
+        let named =
+            value["apiVersion"].is_string() && value["kind"].is_string() && value["metadata"]["name"].is_string();
         let has_namespace = value["metadata"]["namespace"].as_str().is_some_and(|ns| !ns.is_empty());
         let kind = value["kind"].as_str().unwrap_or_default();
         let skip = !named
@@ -389,10 +398,8 @@ mod tests {
         let mut pieces = vec![("templates/a.yaml".to_owned(), String::new())];
         strip_common_folders(&mut pieces);
         assert_eq!(pieces[0].0, "a.yaml");
-        let mut pieces = vec![
-            ("templates/a.yaml".to_owned(), String::new()),
-            ("templates/tests/b.yaml".to_owned(), String::new()),
-        ];
+        let mut pieces =
+            vec![("templates/a.yaml".to_owned(), String::new()), ("templates/tests/b.yaml".to_owned(), String::new())];
         strip_common_folders(&mut pieces);
         assert_eq!([&pieces[0].0, &pieces[1].0], ["a.yaml", "tests/b.yaml"]);
         let mut pieces =
@@ -404,12 +411,18 @@ mod tests {
     #[test]
     fn the_namespace_pass_moves_what_it_changes_after_the_rest() {
         let pieces = vec![
-            ("a.yaml".to_owned(), "# Source: c/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n".to_owned()),
+            (
+                "a.yaml".to_owned(),
+                "# Source: c/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n".to_owned(),
+            ),
             (
                 "b.yaml".to_owned(),
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: own\n".to_owned(),
             ),
-            ("r.yaml".to_owned(), "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n".to_owned()),
+            (
+                "r.yaml".to_owned(),
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n".to_owned(),
+            ),
         ];
         let out = with_namespace(pieces, "ns");
         assert_eq!(out[0].0, "b.yaml", "a document with its own namespace keeps its text and comes first");

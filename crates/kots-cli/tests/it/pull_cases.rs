@@ -32,10 +32,8 @@ const REQUIRED: &[(&str, bool)] = &[
     ("subchart-crds", false),
 ];
 /// Cases run and counted, not required yet, with what they wait for.
-const PENDING: &[(&str, &str)] = &[(
-    "replicatedhelm",
-    "private images named as the proxy registry serves them without --rewrite-images (issue 18)",
-)];
+const PENDING: &[(&str, &str)] =
+    &[("replicatedhelm", "private images named as the proxy registry serves them without --rewrite-images (issue 18)")];
 
 fn files_under(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
@@ -164,10 +162,9 @@ fn drop_namespace_fields(ours: &mut Value, wanted: &Value, namespace: &str) -> b
             }
             dropped
         }
-        (Value::Array(ours), Value::Array(wanted)) => ours
-            .iter_mut()
-            .zip(wanted)
-            .fold(false, |dropped, (a, b)| drop_namespace_fields(a, b, namespace) | dropped),
+        (Value::Array(ours), Value::Array(wanted)) => {
+            ours.iter_mut().zip(wanted).fold(false, |dropped, (a, b)| drop_namespace_fields(a, b, namespace) | dropped)
+        }
         _ => false,
     }
 }
@@ -282,7 +279,11 @@ fn run_case(compat: &Path, case: &str, work: &Path) -> (Tally, String, bool) {
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let got = rootdir.join("my-app");
-    let tally = if got.is_dir() { compare(case, &dir.join("wantResults"), &got, options["Namespace"].as_str().unwrap()) } else { Tally::default() };
+    let tally = if got.is_dir() {
+        compare(case, &dir.join("wantResults"), &got, options["Namespace"].as_str().unwrap())
+    } else {
+        Tally::default()
+    };
     (tally, stderr, output.status.success())
 }
 
