@@ -797,6 +797,11 @@ mod tests {
                 v
             };
             assert_eq!(strip(&got), strip(&wanted), "{case}: the Secret around it");
+            // Printed as KOTS prints it (sigs.k8s.io/yaml), with KOTS's gzip bytes, the file is
+            // KOTS's byte for byte.
+            let mut printed = got.clone();
+            printed["data"]["release"] = wanted["data"]["release"].clone();
+            assert_eq!(crate::yaml::to_yaml(&printed).unwrap(), wanted_text, "{case}: the file");
             let keys: Vec<&String> = got.as_object().unwrap().keys().collect();
             assert_eq!(keys, ["apiVersion", "data", "kind", "metadata", "type"]);
         }
@@ -927,6 +932,56 @@ mod tests {
         let secret = release_secret(&bare, "").unwrap();
         assert!(secret["metadata"].get("namespace").is_none());
         assert_eq!(decode_secret(&secret), json);
+    }
+
+    /// Dependencies as Helm records them after `ProcessDependencies` (pkg/chart/v2/util
+    /// dependencies.go, read in Helm's source): enabled ones marked `"enabled":true`, disabled
+    /// ones (here the alias `other`, off by its condition) gone from the metadata, string
+    /// import-values rewritten as `{child, parent}`, the values those imports built recorded;
+    /// subcharts themselves are not in the record.
+    #[test]
+    fn dependencies_are_recorded_as_processed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("top");
+        let files: &[(&str, &str)] = &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: 0.1.0\n  repository: file://sub\n  condition: sub.enabled\n  import-values: [data]\n- name: sub\n  alias: other\n  version: 0.1.0\n  repository: ''\n  condition: other.enabled\n  tags: [t]\n",
+            ),
+            ("values.yaml", "other: {enabled: false}\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+            ("charts/sub/values.yaml", "enabled: true\nexports: {data: {d: 1}}\n"),
+            ("charts/sub/templates/cm.yaml", "kind: ConfigMap\napiVersion: v1\nmetadata: {name: sub}\n"),
+        ];
+        for (path, text) in files {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let mut chart = crate::chart::load_dir(&root).unwrap();
+        let values = crate::values::render_values(&mut chart, &serde_json::json!({})).unwrap();
+        let options = crate::engine::Options { release_name: "r".into(), namespace: "ns".into(), ..Default::default() };
+        let rendered = crate::engine::render(&chart, &values, &options).unwrap();
+        let (manifests, hooks) = crate::manifests::sort(&rendered).unwrap();
+        let release = Release {
+            chart: &chart,
+            name: "r",
+            namespace: "ns",
+            config: &Value::Null,
+            manifests: &manifests,
+            hooks: &hooks,
+            notes: "",
+        };
+        let json = release_json(&release).unwrap();
+        let metadata = r#""metadata":{"name":"top","version":"1.0.0","apiVersion":"v2","dependencies":[{"name":"sub","version":"0.1.0","repository":"file://sub","condition":"sub.enabled","enabled":true,"import-values":[{"child":"exports.data","parent":"."}]}]},"lock":null,"templates":null,"#;
+        assert!(json.contains(metadata), "{json}");
+        let mut recorded = String::new();
+        write_value(&mut recorded, &chart.values);
+        assert!(json.contains(&format!(r#""values":{recorded},"schema":null,"#)), "{json}");
+        // The import of exports.data to the top, and the subchart's defaults under its name.
+        assert_eq!(chart.values["d"], 1.0);
+        assert_eq!(chart.values["sub"]["enabled"], true);
+        assert!(json.contains(r#""manifest":"---\n# Source: top/charts/sub/templates/cm.yaml\n"#), "{json}");
     }
 
     #[test]
