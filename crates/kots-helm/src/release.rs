@@ -253,13 +253,18 @@ fn chart_json(out: &mut String, chart: &Chart) -> Result<(), Error> {
 }
 
 /// `[]*common.File`: `{"name","data"}` each, data base64; an empty list is Go's nil slice.
+/// KOTS writes the chart's files to a folder and Helm loads that folder (`loader.LoadDir`), so
+/// the files come in Helm's walk order (each folder's entries sorted: `templates/a/b.yaml`
+/// before `templates/a.yaml`) whatever the order of the archive they came from.
 fn files_json(out: &mut String, files: &[ChartFile]) {
     if files.is_empty() {
         out.push_str("null");
         return;
     }
+    let mut files: Vec<&ChartFile> = files.iter().collect();
+    files.sort_by(|a, b| a.name.split('/').cmp(b.name.split('/')));
     out.push('[');
-    for (n, f) in files.iter().enumerate() {
+    for (n, f) in files.into_iter().enumerate() {
         if n > 0 {
             out.push(',');
         }
@@ -1006,6 +1011,28 @@ mod tests {
             "{json}"
         );
         assert!(!json.contains("manifest"));
+    }
+
+    #[test]
+    fn files_are_in_helms_walk_order() {
+        let file = |name: &str| ChartFile { name: name.to_owned(), data: b"x".to_vec() };
+        let mut chart = Chart::default();
+        chart.metadata.name = "c".to_owned();
+        // An archive's (lexical) order; a folder walk visits `a/` before `a.yaml`.
+        chart.templates = vec![file("templates/a.yaml"), file("templates/a/b.yaml")];
+        chart.files = vec![file("README.md"), file("crds/x.yaml"), file("crds-notes.txt")];
+        let release = Release {
+            chart: &chart,
+            name: "r",
+            namespace: "",
+            config: &Value::Null,
+            manifests: &[],
+            hooks: &[],
+            notes: "",
+        };
+        let json = release_json(&release).unwrap();
+        let names: Vec<&str> = json.split(r#"{"name":""#).skip(3).map(|s| s.split('"').next().unwrap()).collect();
+        assert_eq!(names, ["templates/a/b.yaml", "templates/a.yaml", "README.md", "crds/x.yaml", "crds-notes.txt"]);
     }
 
     #[test]
