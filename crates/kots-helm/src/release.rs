@@ -658,13 +658,15 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// A value of Go's `map[string]interface{}` world (what JSON and YAML decode into): map keys
-/// sorted, numbers as the float64 Go holds them.
+/// A value of Go's `map[string]interface{}` world: map keys sorted; a float number (what Helm's
+/// YAML and JSON readers give: float64) in encoding/json's float text, an integer one (an
+/// int64 of `--set`'s parser) in its digits.
 fn write_value(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&json_float(n.as_f64().unwrap_or(0.0))),
+        Value::Number(n) if n.is_f64() => out.push_str(&json_float(n.as_f64().unwrap_or(0.0))),
+        Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push('[');
@@ -831,6 +833,10 @@ mod tests {
         let mut out = String::new();
         write_value(&mut out, &serde_json::json!({"b": [1.0, 1e21, 1e20, 0.000001, 1e-7], "a": null}));
         assert_eq!(out, "{\"a\":null,\"b\":[1,1e+21,100000000000000000000,0.000001,1e-7]}");
+        // float64 9007199254740993 is ...992; an int64 keeps its digits (Go prints both so).
+        let mut out = String::new();
+        write_value(&mut out, &serde_json::json!([9007199254740993.0, 9007199254740993i64, -3i64]));
+        assert_eq!(out, "[9007199254740992,9007199254740993,-3]");
     }
 
     #[test]
