@@ -11,6 +11,7 @@ pub mod error;
 pub mod glob;
 pub mod helmchart;
 pub mod manifests;
+pub mod release;
 pub mod strvals;
 pub mod values;
 pub mod yaml;
