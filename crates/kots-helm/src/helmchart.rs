@@ -147,6 +147,8 @@ pub struct Rendered {
     pub chart: Chart,
     /// The values the templates saw (`.Values` of the top chart).
     pub top_values: Value,
+    /// The top chart's `NOTES.txt`, rendered (empty without one): Helm's release record keeps it.
+    pub notes: String,
 }
 
 impl Rendered {
@@ -211,7 +213,8 @@ pub fn render(
         engine::Options { release_name: release_name.clone(), namespace: namespace.to_owned(), ..settings.clone() };
     let rendered: BTreeMap<String, String> = engine::render(&chart, &top, &options).map_err(context)?;
     let (manifests, hooks) = manifests::sort(&rendered).map_err(|e| context(Error::Render(e)))?;
-    Ok(Rendered { release_name, archive: archive.clone(), values, manifests, hooks, chart, top_values: top })
+    let notes = crate::release::notes(&rendered, &chart);
+    Ok(Rendered { release_name, archive: archive.clone(), values, manifests, hooks, chart, top_values: top, notes })
 }
 
 #[cfg(test)]

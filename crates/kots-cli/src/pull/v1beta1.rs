@@ -114,8 +114,20 @@ pub fn render(
         let mut pieces = stream(&rendered);
         if !use_helm_install {
             strip_common_folders(&mut pieces);
-            let secret = release_secret(&rendered, namespace.as_deref().unwrap_or_default());
-            pieces.push(("chartHelmSecret.yaml".to_owned(), to_yaml(&sorted_keys(&secret))));
+            // Helm's record of the release, so that Helm sees the chart as installed.
+            let release = kots_helm::release::Release {
+                chart: &rendered.chart,
+                name: &rendered.release_name,
+                namespace: namespace.as_deref().unwrap_or(&settings.namespace),
+                config: &rendered.values,
+                manifests: &rendered.manifests,
+                hooks: &rendered.hooks,
+                notes: &rendered.notes,
+            };
+            let secret = kots_helm::release::release_secret(&release, namespace.as_deref().unwrap_or_default())
+                .map_err(|e| anyhow!("{file}: chart {}: {e}", rendered.chart.name()))?;
+            let text = kots_helm::yaml::to_yaml(&secret).map_err(anyhow::Error::msg)?;
+            pieces.push(("chartHelmSecret.yaml".to_owned(), text));
         }
         if let Some(namespace) = &namespace {
             pieces = with_namespace(pieces, namespace);
@@ -139,19 +151,6 @@ pub fn render(
         }
     }
     Ok(out)
-}
-
-/// TEMPORARY until kots_helm::release lands: the Secret without Helm's record.
-fn release_secret(rendered: &helmchart::Rendered, namespace: &str) -> Value {
-    let name = &rendered.release_name;
-    let mut secret = json!({"apiVersion": "v1", "data": {"release": ""}, "kind": "Secret",
-        "metadata": {"labels": {"createdAt": "1", "name": name, "owner": "helm", "status": "deployed", "version": "1"},
-                     "name": format!("sh.helm.release.v1.{name}.v1")},
-        "type": "helm.sh/release.v1"});
-    if !namespace.is_empty() {
-        secret["metadata"]["namespace"] = json!(namespace);
-    }
-    secret
 }
 
 /// Helm's output as KOTS reads it: the manifests, the hooks, then the CRDs, each as `(path
