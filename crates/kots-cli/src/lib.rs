@@ -10,6 +10,7 @@ pub mod folder;
 pub mod helm;
 pub mod license;
 pub mod naming;
+pub mod private_images;
 pub mod progress;
 pub mod pull;
 pub mod pull_secret;

@@ -225,6 +225,12 @@ struct PullArgs {
     /// The downstream overlay, created once and then the customer's.
     #[arg(long, default_value = "this-cluster")]
     downstream: String,
+    /// Images on this registry (`host[:port]`) are private, in a registry the vendor linked to
+    /// the app: the cluster pulls them through the vendor's proxy (PROXY/proxy/APP/HOST/…), and
+    /// with --rewrite-images they are read through it. The vendor's release API names its
+    /// linked registries itself; this adds to them (a --local-path release). Repeatable.
+    #[arg(long = "private-registry")]
+    private_registries: Vec<String>,
     /// `.Capabilities.KubeVersion` for the release's Helm charts (no cluster is asked; default
     /// v1.36.0, Helm 4.2's).
     #[arg(long)]
@@ -431,6 +437,7 @@ async fn pull(args: PullArgs) -> anyhow::Result<()> {
         namespace: args.namespace,
         downstream: args.downstream,
         kube_version: args.kube_version,
+        private_registries: args.private_registries,
         exclude_kots_kinds: args.exclude_kots_kinds,
         image_naming: args.image_naming,
         trusted_keys: args.trusted_keys,

@@ -48,7 +48,14 @@ pub struct Release {
     pub cursor: Cursor,
     /// Host (and port) of the vendor's registry, whose images are pulled with the license.
     pub registry_domain: Option<String>,
+    /// Host of the vendor's proxy for the images of its linked registries.
+    pub proxy_domain: Option<String>,
+    /// The registries the vendor linked to the app (`host[:port]`): their images are private.
+    pub linked_registries: Vec<String>,
 }
+
+/// The release API's header naming the app's linked registries, comma-separated.
+pub const LINKED_REGISTRIES_HEADER: &str = "x-kots-linked-registries";
 
 /// Which release of which channel: what `installation.yaml` records.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +219,12 @@ impl VendorApi {
             released_at: header("x-replicated-releasedat"),
         };
         let registry_domain = Some(header("x-replicated-replicatedregistrydomain")).filter(|domain| !domain.is_empty());
+        let proxy_domain = Some(header("x-replicated-proxyregistrydomain")).filter(|domain| !domain.is_empty());
+        let linked_registries: Vec<String> = header(LINKED_REGISTRIES_HEADER)
+            .split(',')
+            .map(|host| host.trim().to_owned())
+            .filter(|host| !host.is_empty())
+            .collect();
         // Read within the limit that unpacking applies anyway: a body past it is refused as it
         // comes, not held whole first.
         let limit = kots_release::archive::MAX_EXPANDED_BYTES;
@@ -230,7 +243,7 @@ impl VendorApi {
             bytes.extend_from_slice(&chunk);
         }
         let files = kots_release::archive::unpack_tgz(&bytes, &format!("the release from {}{path}", self.endpoint))?;
-        Ok(Release { files, cursor, registry_domain })
+        Ok(Release { files, cursor, registry_domain, proxy_domain, linked_registries })
     }
 
     /// Releases promoted to the channel after `cursor`.

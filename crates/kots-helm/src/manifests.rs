@@ -82,7 +82,8 @@ pub fn sort(rendered: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, Vec<M
     let (mut manifests, mut hooks) = (Vec::new(), Vec::new());
     for (path, text) in rendered {
         let base = path.rsplit('/').next().unwrap_or(path);
-        if base.starts_with('_') || base == "NOTES.txt" {
+        // As Helm: partials, and every file whose name ends in NOTES.txt, are not manifests.
+        if base.starts_with('_') || path.ends_with("NOTES.txt") {
             continue;
         }
         for content in split(text) {
@@ -90,6 +91,10 @@ pub fn sort(rendered: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, Vec<M
                 serde_saphyr::from_str(&content).map_err(|e| format!("YAML parse error on {path}: {e}"))?;
             let kind = head["kind"].as_str().unwrap_or_default().to_owned();
             let hook = head["metadata"]["annotations"]["helm.sh/hook"].as_str().map(str::to_owned);
+            // Helm skips a document whose hook list names an event it does not know.
+            if hook.as_deref().is_some_and(|hooks| !hooks.split(',').all(is_hook_event)) {
+                continue;
+            }
             let manifest = Manifest { path: path.clone(), content, kind, hook };
             if manifest.hook.is_some() { hooks.push(manifest) } else { manifests.push(manifest) }
         }
@@ -105,6 +110,23 @@ pub fn sort(rendered: &BTreeMap<String, String>) -> Result<(Vec<Manifest>, Vec<M
     manifests.sort_by(order);
     hooks.sort_by(order);
     Ok((manifests, hooks))
+}
+
+/// Helm's hook events (`test-success` is Helm 2's name for `test`).
+fn is_hook_event(event: &str) -> bool {
+    const EVENTS: [&str; 10] = [
+        "pre-install",
+        "post-install",
+        "pre-delete",
+        "post-delete",
+        "pre-upgrade",
+        "post-upgrade",
+        "pre-rollback",
+        "post-rollback",
+        "test",
+        "test-success",
+    ];
+    EVENTS.contains(&event.trim().to_lowercase().as_str())
 }
 
 /// The documents `helm template` prints, in order: the manifests, then the hooks (test hooks
@@ -161,5 +183,23 @@ mod tests {
             "# Source: c/templates/t.yaml\nkind: Pod\nmetadata:\n  name: t\n  annotations: {\"helm.sh/hook\": test}\n"
         ));
         assert!(!print(&manifests, &hooks, true).contains("t.yaml"));
+    }
+
+    /// As Helm's `releaseutil.SortManifests` and `renderResources` (read from their source): a
+    /// document whose hook list names an unknown event is skipped, and so is every file whose
+    /// name ends in NOTES.txt.
+    #[test]
+    fn unknown_hooks_and_notes_files_are_no_manifests() {
+        let rendered = BTreeMap::from([
+            ("c/templates/MYNOTES.txt".to_owned(), "kind: ConfigMap\nmetadata: {name: n}\n".to_owned()),
+            (
+                "c/templates/h.yaml".to_owned(),
+                "kind: Job\nmetadata:\n  name: a\n  annotations: {\"helm.sh/hook\": \"pre-install, post-deploy\"}\n---\nkind: Job\nmetadata:\n  name: b\n  annotations: {\"helm.sh/hook\": \"Pre-Install,test-success\"}\n".to_owned(),
+            ),
+        ]);
+        let (manifests, hooks) = sort(&rendered).unwrap();
+        assert!(manifests.is_empty(), "{manifests:?}");
+        assert_eq!(hooks.len(), 1);
+        assert!(hooks[0].content.contains("name: b"), "events are read trimmed and lowercased");
     }
 }

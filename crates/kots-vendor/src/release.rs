@@ -166,13 +166,13 @@ pub fn rendered_documents(files: &[ReleaseFile], license: Option<Value>) -> Resu
     Ok(documents)
 }
 
-/// The documents of the release's v1beta2 HelmCharts (among `documents`, the rendered
-/// release), rendered as a pull renders them and again with their `builder` values, as KOTS
-/// does to find every image an airgap bundle needs (those the values turn off too).
+/// The documents of the release's HelmCharts, v1beta1 and v1beta2 (among `documents`, the
+/// rendered release), rendered as a pull renders them and again with their `builder` values, as
+/// KOTS does to find every image an airgap bundle needs (those the values turn off too).
 pub fn chart_documents(files: &[ReleaseFile], documents: &[(String, Value)]) -> Result<Vec<(String, Value)>> {
     use kots_helm::helmchart;
     let helm_charts: Vec<&(String, Value)> =
-        documents.iter().filter(|(_, d)| helmchart::is_v1beta2(d) && !helmchart::is_excluded(d)).collect();
+        documents.iter().filter(|(_, d)| is_helm_chart(d) && !helmchart::is_excluded(d)).collect();
     if helm_charts.is_empty() {
         return Ok(Vec::new());
     }
@@ -191,6 +191,10 @@ pub fn chart_documents(files: &[ReleaseFile], documents: &[(String, Value)]) -> 
         }
     }
     Ok(out)
+}
+
+fn is_helm_chart(document: &Value) -> bool {
+    kots_helm::helmchart::is_v1beta1(document) || kots_helm::helmchart::is_v1beta2(document)
 }
 
 /// Validates `files` and packs them, sorted by path, into a reproducible gzip tar.

@@ -126,8 +126,9 @@ fn object_id(document: &Value) -> String {
         .join("/")
 }
 
-/// `kots/charts.yaml`: every chart's documents, their images rewritten as the rest of the app's
-/// (`placed`) and each pod spec given the app's pull secret; `None` without charts. A document
+/// `kots/charts.yaml`: every chart's documents but its tests, their images rewritten as the
+/// rest of the app's (`placed`) and each pod spec given the app's pull secret; `None` without
+/// charts. Other hooks are applied with the rest (`kubectl apply` has no hook phases). A document
 /// whose object `base` (or an earlier chart) has already is left out, and named in the second
 /// value: kustomize cannot apply both (`helm install` from `helm/` can install them apart).
 pub fn overlay_file(
@@ -140,7 +141,8 @@ pub fn overlay_file(
     let mut seen: std::collections::BTreeSet<String> = base.iter().map(|(_, d)| object_id(d)).collect();
     let (mut texts, mut left_out) = (Vec::new(), Vec::new());
     for chart in charts {
-        for (path, document) in &chart.documents {
+        // Helm's test hooks run on `helm test`, not on install: they are not deployed.
+        for (path, document) in chart.documents.iter().filter(|(_, d)| !is_test_hook(d)) {
             if !seen.insert(object_id(document)) {
                 let what = format!(
                     "{} {}",
@@ -156,6 +158,12 @@ pub fn overlay_file(
     let file =
         (!texts.is_empty()).then(|| GeneratedFile { path: OVERLAY_FILE.to_owned(), content: texts.join("---\n") });
     (file, left_out)
+}
+
+/// Whether a document is a Helm test (`helm.sh/hook: test`, or Helm 2's `test-success`).
+fn is_test_hook(document: &Value) -> bool {
+    let hooks = document["metadata"]["annotations"]["helm.sh/hook"].as_str().unwrap_or_default();
+    hooks.split(',').any(|hook| hook.trim().to_lowercase().starts_with("test"))
 }
 
 /// A chart document for the overlay: images rewritten, the pull secret on each pod spec.

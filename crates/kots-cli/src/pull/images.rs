@@ -18,6 +18,7 @@ use super::plan::Plan;
 use super::source::Release;
 use crate::app_folder::Base;
 use crate::naming::{ImageRewrite, RegistryTarget, destination_names, kustomize_images};
+use crate::private_images::PrivateImages;
 use crate::pull_secret::RegistryLogin;
 
 /// Every image the documents use, by each spelling found.
@@ -127,16 +128,13 @@ pub fn find(
 /// The images for `installation.yaml`'s `knownImages`, as the release spells them; private are
 /// those on the vendor's registry or Replicated's (KOTS also asks other registries whether they
 /// let anyone pull; offline we cannot: docs/kots-compat.md).
-pub fn known_images(found: &Found, registry_domain: Option<&str>) -> Vec<crate::upstream::KnownImage> {
-    let private = |host: &str| {
-        Some(host) == registry_domain || ["registry.replicated.com", "proxy.replicated.com"].contains(&host)
-    };
+pub fn known_images(found: &Found, private: &PrivateImages) -> Vec<crate::upstream::KnownImage> {
     let mut known: Vec<crate::upstream::KnownImage> = found
         .images
         .iter()
         .map(|(spelling, image)| crate::upstream::KnownImage {
             image: spelling.clone(),
-            is_private: private(image.reference.registry()),
+            is_private: private.is_private(&image.reference),
         })
         .collect();
     known.sort_by(|a, b| a.image.cmp(&b.image));
@@ -154,10 +152,10 @@ pub async fn place(
     release: &Release,
     license: &License,
     bundle: Option<&mut BundleReader>,
-    root: &Path,
+    (root, private): (&Path, &PrivateImages),
 ) -> anyhow::Result<Placed> {
-    let Some(target) = &plan.target else { return Ok(left_in_place(found, release, license)) };
-    let mut copy_options = copy_options(plan, release, license);
+    let Some(target) = &plan.target else { return Ok(left_in_place(found, private)) };
+    let mut copy_options = copy_options(plan, release, license, private);
     let carried = carried_images(found, bundle.as_deref())?;
     let destinations = destination_names(&carried, target, plan.image_naming).map_err(anyhow::Error::msg)?;
     let destination_options = ClientOptions {
@@ -182,7 +180,7 @@ pub async fn place(
     let summaries = match bundle {
         Some(bundle) => push_from_bundle(plan, found, (&carried, &destinations), bundle, target, &client).await?,
         None => {
-            let online = OnlineImages { copy_options: &copy_options, mirrors: &plan.mirrors, root };
+            let online = OnlineImages { copy_options: &copy_options, mirrors: &plan.mirrors, root, private };
             save_and_push(plan, &found.by_image(), &destinations, target, &online).await?
         }
     };
@@ -236,10 +234,20 @@ fn named_only(plan: &Plan, found: &Found, destinations: &BTreeMap<String, String
     placed
 }
 
-/// Not rewritten: each image listed as found; the cluster logs in to the vendor's registry with
-/// the license if any image is there.
-fn left_in_place(found: &Found, release: &Release, license: &License) -> Placed {
-    let mut placed = Placed::default();
+/// Not rewritten: each image listed as found, the private ones named as the cluster pulls them
+/// (the vendor's registry domain, or its proxy), which it logs in to with the license (the
+/// midstream's pull secret).
+fn left_in_place(found: &Found, private: &PrivateImages) -> Placed {
+    let destinations: BTreeMap<String, String> = found
+        .images
+        .values()
+        .filter_map(|image| {
+            let name = private.cluster_name(&image.reference)?;
+            (name != image.reference.name()).then(|| (image.reference.name(), name))
+        })
+        .collect();
+    let mut placed =
+        Placed { rewrites: found.rewrites(&destinations), destinations: destinations.clone(), ..Placed::default() };
     for (image, spellings) in &found.by_image() {
         placed.summaries.push(ImageSummary {
             source: image.clone(),
@@ -250,21 +258,12 @@ fn left_in_place(found: &Found, release: &Release, license: &License) -> Placed 
             bytes_sent: 0,
         });
     }
-    if let Some(domain) = &release.registry_domain
-        && found.images.values().any(|image| image.reference.registry() == domain)
-    {
-        placed.logins.push(RegistryLogin {
-            host: domain.clone(),
-            username: license.id().to_string(),
-            password: license.id().to_string(),
-        });
-    }
     placed
 }
 
 /// The transfer engine's settings: the plan's TLS everywhere, the license for the vendor's
 /// registry, plain HTTP for mirrors that asked for it.
-fn copy_options(plan: &Plan, release: &Release, license: &License) -> CopyOptions {
+fn copy_options(plan: &Plan, release: &Release, license: &License, private: &PrivateImages) -> CopyOptions {
     let base = &plan.client_options;
     let mut copy_options = CopyOptions {
         source: base.clone(),
@@ -277,6 +276,14 @@ fn copy_options(plan: &Plan, release: &Release, license: &License) -> CopyOption
         copy_options.registries.insert(
             domain.clone(),
             ClientOptions { credentials: Some(credentials), plain_http: release.vendor_plain_http, ..base.clone() },
+        );
+    }
+    // The vendor's server, where private images are read (its registry and its proxy).
+    if let Some((host, plain_http)) = &private.endpoint {
+        let credentials = Credentials::new(license.id().as_str(), license.id().as_str());
+        copy_options.registries.insert(
+            host.clone(),
+            ClientOptions { credentials: Some(credentials), plain_http: *plain_http, ..base.clone() },
         );
     }
     for (mirror, plain_http) in plan.mirrors.values() {
@@ -353,6 +360,8 @@ struct OnlineImages<'a> {
     mirrors: &'a HashMap<String, (String, bool)>,
     /// The staging folder.
     root: &'a Path,
+    /// Private images are read at the vendor's server.
+    private: &'a PrivateImages,
 }
 
 /// Online: every image from where it lives into `APP/images/`, then from there to the customer's
@@ -364,7 +373,7 @@ async fn save_and_push(
     target: &RegistryTarget,
     context: &OnlineImages<'_>,
 ) -> anyhow::Result<Vec<ImageSummary>> {
-    let OnlineImages { copy_options, mirrors, root } = *context;
+    let OnlineImages { copy_options, mirrors, root, private } = *context;
     let printer = &plan.printer;
     let layout_dir = root.join("images");
     let layout = |image: &str| Endpoint::Layout { directory: layout_dir.clone(), reference: Some(image.to_owned()) };
@@ -372,12 +381,16 @@ async fn save_and_push(
         .keys()
         .map(|image| {
             let reference = ImageReference::parse(image)?;
-            let source = match mirrors.get(reference.registry()) {
-                Some((host, plain_http)) => Endpoint::Registry {
+            let source = match (private.source(&reference), mirrors.get(reference.registry())) {
+                // The vendor's registry, or its proxy for a linked registry, with the license.
+                (Some((host, repository, plain_http)), _) => {
+                    Endpoint::Registry { reference: reference.with_name(&host, &repository), plain_http }
+                }
+                (None, Some((host, plain_http))) => Endpoint::Registry {
                     reference: reference.with_name(host, reference.repository()),
                     plain_http: *plain_http,
                 },
-                None => Endpoint::Registry { reference, plain_http: false },
+                (None, None) => Endpoint::Registry { reference, plain_http: false },
             };
             Ok((source, layout(image)))
         })
@@ -386,9 +399,15 @@ async fn save_and_push(
     let progress = printer.progress("saving images".to_owned());
     let saved = kots_transfer::copy_many(&pairs, copy_options, progress.sender()).await;
     progress.finish().await;
-    for ((source, _), result) in pairs.iter().zip(&saved) {
+    for ((image, (source, _)), result) in by_image.keys().zip(&pairs).zip(&saved) {
         if let Err(error) = result {
-            bail!("{}", image_error(&source.to_string(), error, root));
+            // The image as the release names it, and where it was read when that is elsewhere.
+            let source = source.to_string();
+            let named = match source.ends_with(image.as_str()) || source == *image {
+                true => image.clone(),
+                false => format!("{image} (read as {source})"),
+            };
+            bail!("{}", image_error(&named, error, root));
         }
     }
 

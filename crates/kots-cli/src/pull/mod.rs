@@ -48,6 +48,8 @@ pub struct PullOptions {
     pub downstream: String,
     /// `.Capabilities.KubeVersion` for Helm charts (default [`kots_helm::engine::DEFAULT_KUBE_VERSION`]).
     pub kube_version: Option<String>,
+    /// `--private-registry`: registries whose images are the vendor's, through its proxy.
+    pub private_registries: Vec<String>,
     pub exclude_kots_kinds: bool,
     pub image_naming: ImageNaming,
     pub trusted_keys: Vec<PathBuf>,
@@ -129,11 +131,12 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     }
     let chart_documents: Vec<(String, serde_json::Value)> =
         charts.iter().flat_map(|chart| chart.documents.iter().cloned()).collect();
+    let private = private_images(plan, &app.app_slug, &release, &license.license, &rendered.base)?;
     let found = images::find(plan, &rendered.base, &rendered.helm_bases, &chart_documents)?;
     let staging = Staging::prepare(&app_dir)?;
     // Until the Config is complete the images are not known yet (KOTS lists none either).
     let known = match rendered.config_needed.is_empty() {
-        true => images::known_images(&found, release.registry_domain.as_deref()),
+        true => images::known_images(&found, &private),
         false => Vec::new(),
     };
     write_records(&rendered, &release, &license.yaml, &known, &config.encryption_key, staging.path())?;
@@ -145,9 +148,11 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         folder::write_files(staging.path(), &chart.files())?;
     }
     charts::write(&charts, staging.path())?;
-    let placed = images::place(plan, &found, &release, &license.license, bundle.as_mut(), staging.path()).await?;
+    let placed =
+        images::place(plan, &found, &release, &license.license, bundle.as_mut(), (staging.path(), &private)).await?;
     let all_charts = (charts.as_slice(), rendered.helm_bases.as_slice());
-    overlays::write(plan, &app.app_slug, &rendered.base, &license.license, &placed, all_charts, staging.path())?;
+    let docker_config = license_docker_config(&license.license, &private)?;
+    overlays::write(plan, &app.app_slug, &rendered.base, &placed, (all_charts, &docker_config), staging.path())?;
     overlays::write_rendered(plan, &rendered.helm_bases, staging.path())?;
     charts::write_rendered(&charts, staging.path())?;
     staging.commit()?;
@@ -162,6 +167,57 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     };
     closing_lines(plan, &summary, release.moved.as_deref(), &rendered.helm_bases);
     Ok(summary)
+}
+
+/// How this pull names and reads the app's private images: the vendor's registry and proxy
+/// domains (the release API's, the Application's custom ones, Replicated's), its linked
+/// registries (the release API's and `--private-registry`), the license's endpoint.
+fn private_images(
+    plan: &Plan,
+    app_slug: &str,
+    release: &Release,
+    license: &kots_license::License,
+    base: &Base,
+) -> anyhow::Result<crate::private_images::PrivateImages> {
+    use anyhow::Context as _;
+    let context = kots_template::kots::KotsContext {
+        license: Some(serde_json::to_value(license).context("reading the license's fields")?["spec"].clone()),
+        app: base.application.as_ref().map(|app| app["spec"].clone()),
+        version: Some(kots_template::kots::VersionInfo {
+            replicated_registry_domain: release.registry_domain.clone().unwrap_or_default(),
+            replicated_proxy_domain: release.proxy_domain.clone().unwrap_or_default(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let vendor: Vec<&str> = release.registry_domain.iter().chain(&release.proxy_domain).map(String::as_str).collect();
+    let linked: Vec<String> = release.linked_registries.iter().chain(&plan.private_registries).cloned().collect();
+    Ok(crate::private_images::PrivateImages::new(
+        app_slug,
+        kots_template::kots::registry_domains(&context),
+        &vendor,
+        &linked,
+        Some(license.endpoint()),
+    ))
+}
+
+/// KOTS's pull secret for the license (`LicenseDockerCfg`): its login for the vendor's registry
+/// and proxy domains, as the cluster names them.
+fn license_docker_config(
+    license: &kots_license::License,
+    private: &crate::private_images::PrivateImages,
+) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let context = kots_template::kots::KotsContext {
+        license: Some(serde_json::to_value(license).context("reading the license's fields")?["spec"].clone()),
+        version: Some(kots_template::kots::VersionInfo {
+            replicated_registry_domain: private.registry_domain.clone(),
+            replicated_proxy_domain: private.proxy_domain.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(kots_template::kots::license_docker_cfg(&context))
 }
 
 /// Required Config items have no value: as KOTS does, a new folder (or one an earlier "config

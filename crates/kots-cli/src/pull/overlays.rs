@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use kots_license::License;
 
 use super::images::Placed;
 use super::plan::Plan;
@@ -21,9 +20,8 @@ pub fn write(
     plan: &Plan,
     app_slug: &str,
     base: &Base,
-    license: &License,
     placed: &Placed,
-    (charts, helm_bases): (&[super::charts::ChartRelease], &[super::ChartBase]),
+    ((charts, helm_bases), license_config): ((&[super::charts::ChartRelease], &[super::ChartBase]), &str),
     root: &Path,
 ) -> anyhow::Result<()> {
     let midstream_dir = root.join("overlays/midstream");
@@ -38,15 +36,9 @@ pub fn write(
     let mut owned = MidstreamOwned { images: rewrites(""), ..MidstreamOwned::default() };
     // The cluster logs in with the customer's registry login when the images moved to a
     // registry that wants one, else with the license (the vendor's registry and proxy).
-    let docker_config = if placed.logins.is_empty() {
-        let context = kots_template::kots::KotsContext {
-            license: Some(serde_json::to_value(license).context("reading the license's fields")?["spec"].clone()),
-            app: base.application.as_ref().map(|app| app["spec"].clone()),
-            ..Default::default()
-        };
-        kots_template::kots::license_docker_cfg(&context)
-    } else {
-        pull_secret::docker_config(&placed.logins)
+    let docker_config = match placed.logins.is_empty() {
+        true => license_config.to_owned(),
+        false => pull_secret::docker_config(&placed.logins),
     };
     let mut generated =
         pull_secrets(&mut owned, app_slug, app_slug, plan.namespace.as_deref(), &base.documents, &docker_config);

@@ -49,6 +49,8 @@ pub struct Plan {
     /// What the release's Helm charts render with: the namespace (`--namespace`, or `default`)
     /// and `.Capabilities` (`--kube-version`).
     pub helm: kots_helm::engine::Options,
+    /// `--private-registry`, checked: `host[:port]`, lower case.
+    pub private_registries: Vec<String>,
     pub exclude_kots_kinds: bool,
     /// `--config-values`: the file's text and its values, read and checked up front.
     pub config_values: Option<(String, ConfigValues)>,
@@ -110,11 +112,29 @@ impl Plan {
             namespace: options.namespace.clone(),
             downstream: options.downstream.clone(),
             helm: helm_settings(options)?,
+            private_registries: options
+                .private_registries
+                .iter()
+                .map(|host| private_registry(host))
+                .collect::<anyhow::Result<_>>()?,
             exclude_kots_kinds: options.exclude_kots_kinds,
             config_values: options.config_values.as_deref().map(read_config_values).transpose()?,
             printer: Printer { quiet: options.quiet, json: options.json },
         })
     }
+}
+
+/// A `--private-registry` host: `host[:port]`, as image names write registries.
+fn private_registry(text: &str) -> anyhow::Result<String> {
+    let host = text.trim().trim_end_matches('/').to_lowercase();
+    let probe = format!("{host}/probe:1");
+    let valid = !host.is_empty()
+        && !host.contains('/')
+        && kots_oci::ImageReference::parse(&probe).is_ok_and(|reference| reference.registry() == host);
+    if !valid {
+        bail!("--private-registry `{text}` is not a registry host (host[:port], no scheme or path)");
+    }
+    Ok(host)
 }
 
 /// `--namespace` and `--kube-version` as the charts' renders take them.
@@ -168,6 +188,7 @@ mod tests {
             namespace: None,
             downstream: "this-cluster".to_owned(),
             kube_version: None,
+            private_registries: Vec::new(),
             exclude_kots_kinds: true,
             image_naming: ImageNaming::Flatten,
             config_values: None,
@@ -199,6 +220,11 @@ mod tests {
         Plan::new(&mirror).expect_err("a mirror without `=` is refused");
         let kube = PullOptions { kube_version: Some("one.thirty".to_owned()), ..options() };
         assert!(refused(kube).contains("--kube-version: kube version `one.thirty` is not a Kubernetes version"));
+        let bad = PullOptions { private_registries: vec!["https://quay.io/acme".to_owned()], ..options() };
+        assert!(refused(bad).contains("--private-registry `https://quay.io/acme` is not a registry host"));
+        let good =
+            PullOptions { private_registries: vec!["Quay.IO".to_owned(), "127.0.0.1:5001".to_owned()], ..options() };
+        assert_eq!(Plan::new(&good).unwrap().private_registries, ["quay.io", "127.0.0.1:5001"]);
         let kube = PullOptions { kube_version: Some("1.30".to_owned()), ..options() };
         assert_eq!(Plan::new(&kube).unwrap().helm.kube_version, "v1.30.0");
     }

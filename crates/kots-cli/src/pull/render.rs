@@ -273,6 +273,9 @@ fn context(
             version_label: cursor.version_label.clone(),
             release_notes: cursor.release_notes.clone(),
             is_airgap: matches!(plan.source, super::plan::SourceKind::Bundle(_)),
+            // The vendor's names for its registry and proxy (its release API's headers).
+            replicated_registry_domain: release.registry_domain.clone().unwrap_or_default(),
+            replicated_proxy_domain: release.proxy_domain.clone().unwrap_or_default(),
             ..VersionInfo::default()
         }),
         local_registry: plan.target.as_ref().map(|target| LocalRegistry {

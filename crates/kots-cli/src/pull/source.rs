@@ -32,6 +32,9 @@ pub struct Release {
     pub cursor: Cursor,
     /// The vendor registry's host, whose images are pulled with the license.
     pub registry_domain: Option<String>,
+    /// The vendor proxy's host, and the registries it proxies for the app.
+    pub proxy_domain: Option<String>,
+    pub linked_registries: Vec<String>,
     /// Whether the vendor (and so its registry) speaks plain HTTP.
     pub vendor_plain_http: bool,
     /// The release is the installed one, but the images move to another registry: where they
@@ -156,7 +159,15 @@ fn from_bundle(
         }
     }
     let files = kots_release::archive::unpack_tgz(&bundle.app_archive, &format!("{} app.tar.gz", bundle.name()))?;
-    Ok(Fetched::Release(Release { files, cursor, registry_domain: None, vendor_plain_http: false, moved }))
+    Ok(Fetched::Release(Release {
+        files,
+        cursor,
+        registry_domain: None,
+        proxy_domain: None,
+        linked_registries: Vec::new(),
+        vendor_plain_http: false,
+        moved,
+    }))
 }
 
 fn from_folder(plan: &Plan, folder: &Path, license: &VerifiedLicense) -> anyhow::Result<Release> {
@@ -168,7 +179,15 @@ fn from_folder(plan: &Plan, folder: &Path, license: &VerifiedLicense) -> anyhow:
         channel_name: license.license.spec().channel_name.clone(),
         ..Cursor::default()
     };
-    Ok(Release { files, cursor, registry_domain: None, vendor_plain_http: false, moved: None })
+    Ok(Release {
+        files,
+        cursor,
+        registry_domain: None,
+        proxy_domain: None,
+        linked_registries: Vec::new(),
+        vendor_plain_http: false,
+        moved: None,
+    })
 }
 
 async fn from_vendor(
@@ -228,6 +247,8 @@ async fn from_vendor(
         files: release.files,
         cursor,
         registry_domain: release.registry_domain,
+        proxy_domain: release.proxy_domain,
+        linked_registries: release.linked_registries,
         vendor_plain_http: endpoint.starts_with("http://"),
         moved,
     }))

@@ -362,13 +362,40 @@ fn documents(
             continue;
         }
         let mut clean = value.clone();
-        let text = match drop_nulls(&mut clean) {
+        let hook = kots_hook(&mut clean);
+        let text = match drop_nulls(&mut clean) || hook {
             true => to_yaml(&sorted_keys(&clean)),
             false => text,
         };
         out.push((name.clone(), text, clean));
     }
     Ok(out)
+}
+
+/// A Helm hook Job with a delete policy, as KOTS hands it to its own hook runner: the policy
+/// also as `kots.io/hook-delete-policy`, and the fields Kubernetes' serializer adds when KOTS
+/// re-encodes the Job (`status: {}`, `resources: {}` on each container). Whether it changed.
+fn kots_hook(document: &mut Value) -> bool {
+    if document["apiVersion"] != "batch/v1" || document["kind"] != "Job" {
+        return false;
+    }
+    let Some(policy) = document["metadata"]["annotations"]["helm.sh/hook-delete-policy"].as_str().map(str::to_owned)
+    else {
+        return false;
+    };
+    document["metadata"]["annotations"]["kots.io/hook-delete-policy"] = json!(policy);
+    if document.get("status").is_none() {
+        document["status"] = json!({});
+    }
+    let spec = &mut document["spec"]["template"]["spec"];
+    for list in ["initContainers", "containers"] {
+        for container in spec[list].as_array_mut().into_iter().flatten() {
+            if container.get("resources").is_none() {
+                container["resources"] = json!({});
+            }
+        }
+    }
+    true
 }
 
 /// Removes every null field of maps (in lists too); whether there was one.
@@ -428,6 +455,20 @@ mod tests {
         assert!(out[0].1.contains("namespace: own"));
         assert_eq!(out[1].1, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: ns\n");
         assert!(!out[2].1.contains("namespace"), "a cluster-scoped kind gets none");
+    }
+
+    #[test]
+    fn a_hook_job_with_a_delete_policy_gets_kots_own_annotation() {
+        let mut job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate",
+            "annotations": {"helm.sh/hook": "pre-install", "helm.sh/hook-delete-policy": "hook-succeeded"}},
+            "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "alpine"}]}}}});
+        assert!(kots_hook(&mut job));
+        assert_eq!(job["metadata"]["annotations"]["kots.io/hook-delete-policy"], "hook-succeeded");
+        assert_eq!(job["status"], json!({}));
+        assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["resources"], json!({}));
+        let mut plain = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j",
+            "annotations": {"helm.sh/hook": "post-install"}}});
+        assert!(!kots_hook(&mut plain), "a hook without a delete policy stays as Helm wrote it");
     }
 
     #[test]

@@ -978,6 +978,10 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
                 "{{- if .Values.cache.enabled }}\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {{ include \"shop.name\" . }}-cache\nspec:\n  serviceName: cache\n  selector:\n    matchLabels: {app: cache}\n  template:\n    metadata:\n      labels: {app: cache}\n    spec:\n      containers:\n        - name: cache\n          image: redis:7\n{{- end }}\n",
             ),
             ("templates/NOTES.txt", "Installed {{ .Release.Name }}.\n"),
+            (
+                "templates/tests/ping.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ include \"shop.name\" . }}-ping\n  annotations:\n    helm.sh/hook: test\nspec:\n  restartPolicy: Never\n  containers:\n    - name: ping\n      image: {{ .Values.api.repository }}:{{ .Values.api.tag }}\n",
+            ),
         ],
     );
     let helm_chart = format!(
@@ -1014,6 +1018,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
     assert!(all.contains("name: storefront-shop-api") && all.contains("replicas: 2"), "{all}");
     assert!(all.contains("kube: v1.31.0"), "--kube-version is .Capabilities.KubeVersion: {all}");
     assert!(!all.contains("Installed"), "NOTES.txt is not a manifest");
+    assert!(all.contains("name: storefront-shop-ping"), "helm template prints the tests");
     assert!(app.join("kotsKinds/shop-chart.yaml").is_file());
 
     // Deployed with the rest by kubectl apply -k: every image from the customer's registry, with
@@ -1025,6 +1030,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
     );
     assert!(rendered.contains(&format!("image: {customer}/myapp/api:1.0")), "{rendered}");
     assert!(rendered.contains(&format!("image: {customer}/myapp/redis:7")), "{rendered}");
+    assert!(!rendered.contains("storefront-shop-ping"), "a Helm test is not deployed: {rendered}");
     let images = rendered_images(&rendered);
     assert_served(&world, &images, &customer, "myapp", Some(("alice", "wonderland")));
     assert_eq!(

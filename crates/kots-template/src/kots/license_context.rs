@@ -130,7 +130,7 @@ fn json_scalar(value: &serde_json::Value) -> Value {
 /// The registry and proxy domains (`registry.replicated.com`, `proxy.replicated.com` unless the
 /// license's endpoint, the Application or the version info say otherwise, in that order of
 /// precedence; an embedded cluster's environment wins over all).
-pub(crate) fn registry_domains(context: &KotsContext) -> (String, String) {
+pub fn registry_domains(context: &KotsContext) -> (String, String) {
     if !context.env_var("EMBEDDED_CLUSTER_ID").is_empty() {
         return (context.env_var("REPLICATED_REGISTRY_DOMAIN"), context.env_var("PROXY_REGISTRY_DOMAIN"));
     }

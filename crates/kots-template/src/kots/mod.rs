@@ -23,7 +23,7 @@ pub use config::{DepGraph, resolve_config};
 pub use config_context::{ConfigItemValue, LocalRegistry, PrivacyProbe};
 pub use config_document::render_config_document;
 pub use kurl_context::kurl_values_from_installer;
-pub use license_context::{VersionInfo, license_docker_cfg};
+pub use license_context::{VersionInfo, license_docker_cfg, registry_domains};
 pub use release::with_release;
 pub use static_context::parse_bool;
 pub use tls::TlsCaches;
