@@ -2,7 +2,8 @@
 //! slug decides everything.
 //! - a user (email + password, or email + user API token) pushes and pulls its team's apps;
 //! - a service account (any username + its token) likewise, or only pulls when read-only;
-//! - a license (username and password both the license ID) pulls its own app, while valid.
+//! - a license (password the license ID, username the ID too or `LICENSE_ID` as KOTS's pull
+//!   secrets write it) pulls its own app, while valid.
 //!
 //! Nothing is anonymous. The registry asks [`VendorAccess::authorize`] on every request, and
 //! [`still_valid`](AccessPolicy::still_valid) where no repository is named, so every principal
@@ -23,6 +24,9 @@ use crate::identity::{
     secret_matches,
 };
 use crate::store::{Store, User};
+
+/// The user name KOTS's pull secrets give a license (`LICENSE_ID:<license ID>`).
+pub const LICENSE_USER: &str = "LICENSE_ID";
 
 pub struct VendorAccess {
     pub(crate) store: Store,
@@ -81,9 +85,11 @@ impl VendorAccess {
                 display: format!("service account {}", account.name),
             }));
         }
-        if username == password {
-            // A license; whether it is still valid is decided per request, with a clear message.
-            let Some(customer) = self.store.customer_by_license(username).await? else { return Ok(None) };
+        // A license: the license ID as password, and as user either the ID again or
+        // `LICENSE_ID`, as KOTS's pull secrets (`LicenseDockerCfg`) log in. Whether it is still
+        // valid is decided per request, with a clear message.
+        if username == password || username == LICENSE_USER {
+            let Some(customer) = self.store.customer_by_license(password).await? else { return Ok(None) };
             return Ok(Some(Principal {
                 subject: format!("license:{}", customer.license_id),
                 display: format!("license {}", customer.license_id),

@@ -109,6 +109,14 @@ async fn three_vendor_logins_push_and_a_license_pulls_with_skopeo() {
     ]);
     let pulled = OciLayout::open(&pulled).unwrap();
     assert_eq!(pulled.find("v1").unwrap().unwrap().digest, root.digest);
+    // As KOTS's pull secrets log in (`LicenseDockerCfg`): user LICENSE_ID, the ID as password.
+    let kots_secret = format!("LICENSE_ID:{license}");
+    let target = format!("docker://{}/myapp/api:0", server.host());
+    let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", "--creds", &kots_secret, &target]);
+    assert_eq!(raw.as_bytes(), layout.read_blob(&root.digest).unwrap());
+    let (ok, output) =
+        try_skopeo(&["inspect", "--raw", "--tls-verify=false", "--creds", "LICENSE_ID:not-a-license", &target]);
+    assert!(!ok, "LICENSE_ID with an unknown license is refused: {output}");
     let index: serde_json::Value = serde_json::from_slice(&layout.read_blob(&root.digest).unwrap()).unwrap();
     for child in index["manifests"].as_array().unwrap() {
         let digest = Digest::parse(child["digest"].as_str().unwrap()).unwrap();
