@@ -49,8 +49,10 @@ type result struct {
 	InvalidUTF8 bool `json:"invalid_utf8,omitempty"`
 }
 
-// A case that runs longer than this is reported as an error (its goroutine is abandoned).
-const caseTimeout = 5 * time.Second
+// A case that runs longer than this is reported as an error (its goroutine is abandoned). Go's
+// DSA parameter generation (`genPrivateKey "dsa"`) alone can take several seconds on a loaded
+// machine, so the limit is generous: it only has to stop a runaway template.
+const caseTimeout = 60 * time.Second
 
 // sprig's functions, each wrapped to notice when one returns a string that is not valid UTF-8
 // (b64dec of arbitrary bytes, trunc through a multi-byte character, …). Go's strings are bytes;
