@@ -40,7 +40,8 @@ use crate::storage::ByteStream;
 /// refuses this principal (403), [`Error::TooManyRequests`] when it throttles, and
 /// [`Error::Upstream`] (502) when it fails, cannot be reached, or refuses the credentials the
 /// embedding program holds for it (the client's own credentials were fine, so it must not be
-/// told to log in again). Messages name the image as the user knows it.
+/// told to log in again). Messages name the image as the user knows it, and never carry a
+/// credential: 5xx errors are logged.
 #[async_trait]
 pub trait Remote: Send + Sync + 'static {
     /// Whether `repository` is served from elsewhere. Cheap and without I/O: asked on every
