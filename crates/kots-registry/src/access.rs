@@ -445,7 +445,7 @@ mod tests {
             signing_key: KEY.to_vec(),
             throttle: ThrottleOptions::default(),
         };
-        let options = crate::Options { upload_ttl: crate::DEFAULT_UPLOAD_TTL, auth: Some(auth), read_only: false };
+        let options = crate::Options { auth: Some(auth), ..crate::Options::default() };
         Registry::open_embedded(directory, options).await.unwrap()
     }
 

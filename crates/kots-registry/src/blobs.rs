@@ -1,11 +1,14 @@
 //! Reading and deleting blobs: `GET` (whole or one `Range`), `HEAD`, `DELETE`. A blob is served
-//! only through a repository that links it.
+//! only through a repository that links it; a remote repository's come from its [`Remote`].
+//!
+//! [`Remote`]: crate::remote::Remote
 
 use futures_util::StreamExt;
 use kots_oci::Digest;
 
 use crate::Registry;
 use crate::error::{Error, Result};
+use crate::remote;
 use crate::request::{BlobRequest, RangeRequest};
 use crate::storage::ByteStream;
 
@@ -46,6 +49,12 @@ pub enum BlobOutcome {
 impl Registry {
     /// `GET`, `HEAD`, `DELETE` on `/v2/NAME/blobs/DIGEST`.
     pub(crate) async fn blob(&self, name: &str, digest: &Digest, request: BlobRequest) -> Result<BlobOutcome> {
+        if let Some(remote) = self.remote_for(name) {
+            let BlobRequest::Get { head, range } = request else {
+                return Err(remote::read_only(name, "deleting a blob"));
+            };
+            return Ok(BlobOutcome::Content(self.remote_blob(remote.as_ref(), name, digest, head, range).await?));
+        }
         match request {
             BlobRequest::Get { head, range } => self.read_linked_blob(name, digest, head, range).await,
             BlobRequest::Delete => {

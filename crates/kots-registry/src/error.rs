@@ -61,6 +61,11 @@ pub enum Error {
     Denied { message: String, challenge: Option<String> },
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_seconds: u64 },
+    /// The upstream registry of a remote repository failed, could not be reached, or answered
+    /// with something that cannot be served (see [`crate::remote`]): 502, not the registry's
+    /// own fault (500) nor the client's.
+    #[error("cannot get {image} from its upstream registry: {reason}")]
+    Upstream { image: String, reason: String },
     #[error("{0}")]
     Internal(String),
 }
@@ -87,6 +92,7 @@ impl Error {
             Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Error::Denied { .. } => StatusCode::FORBIDDEN,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,7 +117,8 @@ impl Error {
             Error::Unauthorized { .. } => ErrorCode::Unauthorized,
             Error::Denied { .. } => ErrorCode::Denied,
             Error::TooManyRequests { .. } => ErrorCode::TooManyRequests,
-            Error::Internal(_) => ErrorCode::Unknown,
+            // Distribution's proxy mode has no code of its own for an upstream failure.
+            Error::Upstream { .. } | Error::Internal(_) => ErrorCode::Unknown,
         }
     }
 

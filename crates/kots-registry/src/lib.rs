@@ -6,7 +6,9 @@
 //! [`access`] authorises, and [`response`] renders what comes back. The concept modules
 //! ([`upload`], [`blobs`], [`manifests`], [`tags`], [`referrers`]) say what the registry does
 //! and return domain values. [`storage`] keeps bytes and metadata behind traits, failing with
-//! its own [`storage::StorageError`], which [`error`] maps to OCI errors.
+//! its own [`storage::StorageError`], which [`error`] maps to OCI errors. Repositories the
+//! embedding program serves from elsewhere (a proxy of other registries) go to its
+//! [`remote::Remote`] instead of the stores, after the same authorization.
 
 pub mod access;
 pub mod auth;
@@ -17,6 +19,7 @@ pub mod htpasswd;
 pub mod manifests;
 pub mod metrics;
 pub mod referrers;
+pub mod remote;
 pub mod request;
 pub mod response;
 pub mod route;
@@ -37,7 +40,7 @@ use storage::{BlobStore, FilesystemBlobStore, MetadataStore, SqlMetadataStore};
 /// How long an upload session may sit idle before it is removed, unless configured.
 pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub upload_ttl: Duration,
     /// `None`: no authentication at all (loopback labs only).
@@ -45,11 +48,25 @@ pub struct Options {
     /// Pulls only (maintenance, garbage collection): every write is refused with 405
     /// `UNSUPPORTED`, as Distribution's read-only mode does.
     pub read_only: bool,
+    /// Repositories served from elsewhere (read-only, never stored); `None`: every repository
+    /// is local.
+    pub remote: Option<Arc<dyn remote::Remote>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { upload_ttl: DEFAULT_UPLOAD_TTL, auth: None, read_only: false }
+        Options { upload_ttl: DEFAULT_UPLOAD_TTL, auth: None, read_only: false, remote: None }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("upload_ttl", &self.upload_ttl)
+            .field("auth", &self.auth)
+            .field("read_only", &self.read_only)
+            .field("remote", &self.remote.as_ref().map(|_| "…"))
+            .finish()
     }
 }
 
@@ -102,13 +119,27 @@ impl Registry {
         gc::collect(self.blobs.as_ref(), self.metadata.as_ref(), options).await
     }
 
-    /// A manifest of `repository` by tag or digest, straight from storage (for services that
-    /// build on the registry, such as airgap bundles): bytes, media type, digest.
+    /// A manifest of `repository` by tag or digest, straight from storage, or from the remote
+    /// for a remote repository (for services that build on the registry, such as airgap
+    /// bundles): bytes, media type, digest.
     pub async fn read_manifest(
         &self,
         repository: &str,
         reference: &str,
     ) -> Result<Option<(bytes::Bytes, String, kots_oci::Digest)>> {
+        if let Some(remote) = self.remote_for(repository) {
+            let reference = match kots_oci::Digest::parse(reference) {
+                Ok(digest) => route::ManifestReference::Digest(digest),
+                Err(_) => route::ManifestReference::Tag(reference.to_owned()),
+            };
+            let manifest = match remote.manifest(repository, &reference, &[], false).await {
+                Ok(manifest) => remote::check_manifest(repository, &reference, manifest, false)?,
+                Err(Error::ManifestUnknown(_) | Error::NameUnknown(_)) => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let content = manifest.content.expect("checked: a GET's manifest has its bytes");
+            return Ok(Some((content, manifest.media_type, manifest.digest)));
+        }
         let digest = match kots_oci::Digest::parse(reference) {
             Ok(digest) => digest,
             Err(_) => match self.metadata.resolve_tag(repository, reference).await? {
@@ -123,12 +154,20 @@ impl Registry {
             .map(|(record, bytes)| (bytes, record.media_type, digest)))
     }
 
-    /// A blob linked to `repository`, streamed from storage: its size and bytes.
+    /// A blob linked to `repository`, streamed from storage (or from the remote): its size and
+    /// bytes.
     pub async fn read_blob(
         &self,
         repository: &str,
         digest: &kots_oci::Digest,
     ) -> Result<Option<(u64, storage::ByteStream)>> {
+        if let Some(remote) = self.remote_for(repository) {
+            return match self.remote_blob(remote.as_ref(), repository, digest, false, None).await {
+                Ok(content) => Ok(Some((content.size, content.body.expect("a GET has a body")))),
+                Err(Error::BlobUnknown(_) | Error::NameUnknown(_)) => Ok(None),
+                Err(error) => Err(error),
+            };
+        }
         let Some(size) = self.metadata.linked_blob(repository, digest).await? else { return Ok(None) };
         Ok(Some((size, self.blobs.read(digest, 0, size).await?)))
     }

@@ -188,7 +188,7 @@ async fn run() -> anyhow::Result<()> {
                 }
             };
             let open = auth.is_none();
-            let registry = stores.open(shared_store, Options { upload_ttl, auth, read_only }).await?;
+            let registry = stores.open(shared_store, Options { upload_ttl, auth, read_only, remote: None }).await?;
             println!("kots-registry listening on http://{address}");
             if open {
                 tracing::warn!(

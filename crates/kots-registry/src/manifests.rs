@@ -7,16 +7,32 @@ use kots_oci::{Digest, Manifest, ManifestKind};
 
 use crate::Registry;
 use crate::error::{Error, Result};
+use crate::remote;
 use crate::request::ManifestRequest;
 use crate::route::ManifestReference;
 use crate::storage::ManifestRecord;
 
-/// A manifest as stored: served with its media type, under its digest.
+/// `Accept` negotiation: a manifest of a type the client does not list is unknown to it.
+/// `accepted` empty: the client takes any.
+fn negotiate(name: &str, reference: &ManifestReference, media_type: &str, accepted: &[String]) -> Result<()> {
+    if accepted.is_empty() || accepted.iter().any(|wanted| wanted == media_type) {
+        return Ok(());
+    }
+    Err(Error::ManifestUnknown(format!(
+        "manifest `{reference}` of repository `{name}` is `{media_type}`, which the client's Accept header does not list ({})",
+        accepted.join(", ")
+    )))
+}
+
+/// A manifest as served: its media type, digest and length, with its bytes unless the client
+/// asked for the headers only.
 #[derive(Debug, Clone)]
-pub struct StoredManifest {
+pub struct ServedManifest {
     pub digest: Digest,
     pub media_type: String,
-    pub content: Bytes,
+    pub size: u64,
+    /// `None` for `HEAD`.
+    pub content: Option<Bytes>,
 }
 
 /// A manifest just pushed.
@@ -42,11 +58,7 @@ impl PushedManifest {
 /// What a manifest request did.
 #[derive(Debug)]
 pub enum ManifestOutcome {
-    /// `head`: the client asked for the headers only.
-    Found {
-        manifest: StoredManifest,
-        head: bool,
-    },
+    Found(ServedManifest),
     Pushed(PushedManifest),
     Deleted,
 }
@@ -59,10 +71,22 @@ impl Registry {
         reference: &ManifestReference,
         request: ManifestRequest,
     ) -> Result<ManifestOutcome> {
+        if let Some(remote) = self.remote_for(name) {
+            let ManifestRequest::Get { head, accepted } = request else {
+                return Err(remote::read_only(name, "changing a manifest"));
+            };
+            let manifest = remote.manifest(name, reference, &accepted, head).await?;
+            let manifest = remote::check_manifest(name, reference, manifest, head)?;
+            negotiate(name, reference, &manifest.media_type, &accepted)?;
+            return Ok(ManifestOutcome::Found(manifest));
+        }
         match request {
             ManifestRequest::Get { head, accepted } => {
-                let manifest = self.get_manifest(name, reference, &accepted).await?;
-                Ok(ManifestOutcome::Found { manifest, head })
+                let mut manifest = self.get_manifest(name, reference, &accepted).await?;
+                if head {
+                    manifest.content = None;
+                }
+                Ok(ManifestOutcome::Found(manifest))
             }
             ManifestRequest::Put { content_type, bytes, tags } => {
                 let pushed = self.put_manifest(name, reference, content_type.as_deref(), &bytes, tags).await?;
@@ -89,21 +113,15 @@ impl Registry {
         name: &str,
         reference: &ManifestReference,
         accepted: &[String],
-    ) -> Result<StoredManifest> {
+    ) -> Result<ServedManifest> {
         let unknown = || Error::ManifestUnknown(format!("manifest `{reference}` is not in repository `{name}`"));
         let digest = match reference {
             ManifestReference::Digest(digest) => digest.clone(),
             ManifestReference::Tag(tag) => self.metadata.resolve_tag(name, tag).await?.ok_or_else(unknown)?,
         };
         let (record, content) = self.metadata.get_manifest(name, &digest).await?.ok_or_else(unknown)?;
-        if !accepted.is_empty() && !accepted.contains(&record.media_type) {
-            return Err(Error::ManifestUnknown(format!(
-                "manifest `{reference}` is `{}`, which the client's Accept header does not list ({})",
-                record.media_type,
-                accepted.join(", ")
-            )));
-        }
-        Ok(StoredManifest { digest, media_type: record.media_type, content })
+        negotiate(name, reference, &record.media_type, accepted)?;
+        Ok(ServedManifest { digest, media_type: record.media_type, size: content.len() as u64, content: Some(content) })
     }
 
     /// Validates and stores a manifest. `tags`: more tags to point at it (a push's `?tag=`,
@@ -116,6 +134,7 @@ impl Registry {
         bytes: &[u8],
         tags: Vec<String>,
     ) -> Result<PushedManifest> {
+        self.refuse_remote_write(name, "pushing a manifest")?;
         let manifest = Manifest::parse(bytes, content_type)?;
         let digest = match reference {
             ManifestReference::Digest(expected) => {

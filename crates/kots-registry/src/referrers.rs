@@ -1,5 +1,6 @@
 //! `GET /v2/NAME/referrers/DIGEST`: the manifests whose `subject` is DIGEST, optionally filtered
-//! by `artifactType` (served as an OCI index, saying so in `OCI-Filters-Applied`).
+//! by `artifactType` (served as an OCI index, saying so in `OCI-Filters-Applied`). A remote
+//! repository's come from its remote (by default none: an empty index).
 
 use kots_oci::{Descriptor, Digest};
 
@@ -22,7 +23,10 @@ impl Registry {
         digest: &Digest,
         artifact_type: Option<String>,
     ) -> Result<Referrers> {
-        let mut descriptors = self.metadata.referrers(name, digest).await?;
+        let mut descriptors = match self.remote_for(name) {
+            Some(remote) => remote.referrers(name, digest).await?,
+            None => self.metadata.referrers(name, digest).await?,
+        };
         if let Some(wanted) = &artifact_type {
             descriptors.retain(|descriptor| descriptor.artifact_type.as_deref() == Some(wanted.as_str()));
         }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::blobs::{BlobContent, BlobOutcome};
 use crate::error::Error;
-use crate::manifests::{ManifestOutcome, PushedManifest, StoredManifest};
+use crate::manifests::{ManifestOutcome, PushedManifest, ServedManifest};
 use crate::referrers::Referrers;
 use crate::tags::{Catalog, NextPage, TagList};
 use crate::upload::{StoredBlob, UploadOutcome, UploadState};
@@ -147,7 +147,7 @@ impl IntoResponse for BlobOutcome {
     }
 }
 
-fn manifest_found(manifest: StoredManifest, head: bool) -> Response {
+fn manifest_found(manifest: ServedManifest) -> Response {
     let Ok(content_type) = HeaderValue::from_str(&manifest.media_type) else {
         return Error::internal("stored media type is not a header").into_response();
     };
@@ -155,11 +155,11 @@ fn manifest_found(manifest: StoredManifest, head: bool) -> Response {
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert("docker-content-digest", digest_header(&manifest.digest));
     headers.insert(header::ETAG, etag(&manifest.digest));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(manifest.content.len()));
-    if head {
-        return (StatusCode::OK, headers).into_response();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(manifest.size));
+    match manifest.content {
+        None => (StatusCode::OK, headers).into_response(),
+        Some(content) => (StatusCode::OK, headers, content).into_response(),
     }
-    (StatusCode::OK, headers, manifest.content).into_response()
 }
 
 fn manifest_pushed(pushed: &PushedManifest) -> Response {
@@ -182,7 +182,7 @@ fn manifest_pushed(pushed: &PushedManifest) -> Response {
 impl IntoResponse for ManifestOutcome {
     fn into_response(self) -> Response {
         match self {
-            ManifestOutcome::Found { manifest, head } => manifest_found(manifest, head),
+            ManifestOutcome::Found(manifest) => manifest_found(manifest),
             ManifestOutcome::Pushed(pushed) => manifest_pushed(&pushed),
             ManifestOutcome::Deleted => empty(StatusCode::ACCEPTED),
         }

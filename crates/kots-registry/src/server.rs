@@ -102,6 +102,7 @@ async fn handle(
             incoming.method
         )));
     }
+    registry.refuse_remote_writes(route, &incoming.method)?;
     Ok(match route {
         Route::Base => match incoming.method {
             Method::GET | Method::HEAD => ([(header::CONTENT_TYPE, "application/json")], "{}").into_response(),
@@ -121,7 +122,8 @@ async fn handle(
         }
         Route::Blob { name, digest } => registry.blob(name, digest, request::blob(&incoming)?).await?.into_response(),
         Route::StartUpload { name } => {
-            registry.start_upload(name, request::start_upload(incoming)?).await?.into_response()
+            let request = registry.without_remote_mount(request::start_upload(incoming)?);
+            registry.start_upload(name, request).await?.into_response()
         }
         Route::Upload { name, session } => {
             registry.upload(name, session, request::session(incoming)).await?.into_response()

@@ -45,12 +45,17 @@ fn paginate(mut items: Vec<String>, limit: usize) -> (Vec<String>, Option<NextPa
 impl Registry {
     pub(crate) async fn tags(&self, name: &str, page: Page) -> Result<TagList> {
         let Page { limit, last } = page;
-        if !self.metadata.repository_exists(name).await? {
-            return Err(Error::NameUnknown(name.to_owned()));
-        }
         let limit = limit.unwrap_or(usize::MAX - 1);
-        let tags =
-            if limit == 0 { Vec::new() } else { self.metadata.list_tags(name, last.as_deref(), limit + 1).await? };
+        let tags = match self.remote_for(name) {
+            // The remote gives every tag; the page is cut here as the store would cut it.
+            Some(remote) => page_of(remote.tags(name).await?, last.as_deref(), limit + 1),
+            None => {
+                if !self.metadata.repository_exists(name).await? {
+                    return Err(Error::NameUnknown(name.to_owned()));
+                }
+                if limit == 0 { Vec::new() } else { self.metadata.list_tags(name, last.as_deref(), limit + 1).await? }
+            }
+        };
         let (tags, next) = paginate(tags, limit);
         Ok(TagList { repository: name.to_owned(), tags, next })
     }
@@ -89,6 +94,15 @@ impl Registry {
     }
 }
 
+/// At most `wanted` of `tags`, sorted, without repeats, after `last`, as the store lists them.
+fn page_of(mut tags: Vec<String>, last: Option<&str>, wanted: usize) -> Vec<String> {
+    tags.sort();
+    tags.dedup();
+    tags.retain(|tag| last.is_none_or(|last| tag.as_str() > last));
+    tags.truncate(wanted);
+    tags
+}
+
 /// Sorted prefixes, none inside another, so that listing each in turn gives every name once and
 /// in order.
 fn disjoint_prefixes(mut prefixes: Vec<String>) -> Vec<String> {
@@ -105,6 +119,15 @@ fn disjoint_prefixes(mut prefixes: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_tags_are_paged_as_stored_ones() {
+        let tags = ["b", "a", "c", "a"].map(str::to_owned).to_vec();
+        assert_eq!(page_of(tags.clone(), None, usize::MAX), ["a", "b", "c"]);
+        assert_eq!(page_of(tags.clone(), Some("a"), 1), ["b"]);
+        assert_eq!(page_of(tags.clone(), Some("c"), 5), Vec::<String>::new());
+        assert_eq!(page_of(tags, None, 0), Vec::<String>::new());
+    }
 
     #[test]
     fn prefixes_are_sorted_and_disjoint() {

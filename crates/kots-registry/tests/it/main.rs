@@ -8,6 +8,7 @@ mod conformance;
 mod gc;
 mod http;
 mod images;
+mod remote;
 mod replicas;
 mod robustness;
 mod scopes;
