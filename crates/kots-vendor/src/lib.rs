@@ -127,6 +127,8 @@ impl Vendor {
             upload_ttl: options.upload_ttl,
             auth: Some(auth),
             read_only: options.registry_read_only,
+            // The proxy of linked registries comes with them (issue 18).
+            remote: None,
         };
         let registry = match (shared_metadata, &options.storage) {
             (Some(metadata), storage) => {
