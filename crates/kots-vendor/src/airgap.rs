@@ -43,7 +43,7 @@ struct VendorImages {
 impl VendorImages {
     /// The repository in the vendor's own registry, if the image lives there.
     fn own_repository(&self, image: &ImageReference) -> std::result::Result<Option<String>, String> {
-        if image.registry() != self.vendor.registry_domain() {
+        if !self.vendor.is_own_registry(image.registry()) {
             return Ok(None);
         }
         let repository = image.repository();
