@@ -366,6 +366,15 @@ impl Vendor {
         Ok(endpoint.host)
     }
 
+    /// The link of app `app_slug` (any team's: the caller is the proxy, which checked the
+    /// license) to `host`, its credentials opened; `host` is normalised first. `None` when
+    /// the app does not exist or does not link that host.
+    pub async fn linked_registry(&self, app_slug: &str, host: &str) -> Result<Option<LinkedRegistry>> {
+        let Some(app) = self.store.app_by_slug(app_slug).await? else { return Ok(None) };
+        let host = RegistryHost::parse(host)?.host;
+        self.store.linked_registry(&app.id, &host).await
+    }
+
     /// Whether `host` is one of the names this server answers as (its public URL's host, the
     /// registry domain, the proxy domain).
     fn vendor_names_host(&self, host: &str) -> bool {
