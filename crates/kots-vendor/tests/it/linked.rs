@@ -423,3 +423,84 @@ async fn the_release_api_names_the_domains_and_the_linked_hosts() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--registry-domain"));
 }
+
+/// An airgap bundle of a release that names an image in the vendor's own password-protected
+/// registry (here another `kots-vendor`, token auth): refused while the registry is not linked
+/// (read anonymously), built once it is, with the image inside.
+#[tokio::test]
+async fn airgap_bundles_read_linked_registries_with_their_credentials() {
+    use crate::registry::{Auth, push_image};
+    let upstream = Server::start();
+    upstream.cli(&["app", "create", "acme"]);
+    push_image(&upstream, "acme/api", &Auth::Basic(crate::EMAIL.to_owned(), crate::PASSWORD.to_owned())).await;
+
+    // Unlinked, the registry is reached as the operator's mirror of itself (plain HTTP), and
+    // anonymously: refused.
+    let mirror = format!("{0}=http://{0}", upstream.host());
+    let server = Server::start_with(&["--allow-private-registries", "--registry-mirror", &mirror]);
+    server.cli(&["app", "create", "myapp"]);
+    let folder = server.path("release");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("pod.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - name: x\n      image: {}/acme/api:v1\n",
+            upstream.host()
+        ),
+    )
+    .unwrap();
+    server.cli(&["release", "create", "--app", "myapp", "--yaml-dir", folder.to_str().unwrap(), "--promote", "stable"]);
+    let license = server.path("license.yaml");
+    server.cli(&[
+        "customer",
+        "create",
+        "--app",
+        "myapp",
+        "--name",
+        "acme",
+        "--airgap",
+        "--output",
+        license.to_str().unwrap(),
+    ]);
+    let build = |output: &str| {
+        server.try_cli(&[
+            "airgap",
+            "build",
+            "--app",
+            "myapp",
+            "--license-file",
+            license.to_str().unwrap(),
+            "--compression",
+            "none",
+            "--output",
+            server.path(output).to_str().unwrap(),
+        ])
+    };
+    let (ok, _, stderr) = build("unlinked.airgap");
+    assert!(!ok && stderr.contains("authentication failed") && stderr.contains("registry add"), "{stderr}");
+
+    let (ok, _, stderr) = run(
+        &server,
+        &server.token,
+        &[
+            "registry",
+            "add",
+            "--app",
+            "myapp",
+            "--endpoint",
+            upstream.host(),
+            "--username",
+            crate::EMAIL,
+            "--password-stdin",
+        ],
+        &[],
+        Some(crate::PASSWORD),
+    );
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = build("linked.airgap");
+    assert!(ok, "{stderr}");
+    let bundle = std::fs::read(server.path("linked.airgap")).unwrap();
+    // The layer is the repository name's bytes (see push_image), stored as a blob of the bundle.
+    assert!(contains(&bundle, "acme/api"), "the linked image is not in the bundle");
+    assert!(!server.log().contains(crate::PASSWORD));
+}
