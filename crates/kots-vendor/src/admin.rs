@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::customers::{CustomerChange, IssuedLicense};
 use crate::error::Result;
 use crate::identity::{Caller, SERVICE_ACCOUNT_TOKEN_PREFIX, USER_TOKEN_PREFIX, new_token};
+use crate::linked::{LinkedRegistryInfo, NewLinkedRegistry};
 use crate::releases::{CreatedRelease, NewRelease, PromoteRequest, Promotion};
 use crate::{Error, Vendor};
 
@@ -213,6 +214,34 @@ pub(crate) async fn remove_member(
         return Err(not_found());
     }
     Ok(Json(json!({ "email": member.email, "removed": true })))
+}
+
+/// Links a registry of the vendor's to the app (credentials checked against it first, unless
+/// `noCheck`); answers the link as listed, never the password.
+pub(crate) async fn link_registry(
+    State(vendor): State<Arc<Vendor>>,
+    Caller(user): Caller,
+    Path(app): Path<String>,
+    Json(request): Json<NewLinkedRegistry>,
+) -> Result<Json<LinkedRegistryInfo>> {
+    Ok(Json(vendor.link_registry(&user, &app, request).await?))
+}
+
+pub(crate) async fn list_linked_registries(
+    State(vendor): State<Arc<Vendor>>,
+    Caller(user): Caller,
+    Path(app): Path<String>,
+) -> Result<Json<Value>> {
+    Ok(Json(json!({ "registries": vendor.linked_registries_of(&user, &app).await? })))
+}
+
+pub(crate) async fn unlink_registry(
+    State(vendor): State<Arc<Vendor>>,
+    Caller(user): Caller,
+    Path((app, host)): Path<(String, String)>,
+) -> Result<Json<Value>> {
+    let host = vendor.unlink_registry(&user, &app, &host).await?;
+    Ok(Json(json!({ "host": host, "removed": true })))
 }
 
 /// Public: the key customers must trust to verify this vendor's licenses.

@@ -3,11 +3,11 @@
 //! vendor's own images straight from the registry's storage, the others from where they live
 //! (or a configured mirror). Nothing is written to disk first.
 //!
-//! The server fetches on a tenant's behalf, so it fetches as nobody: other registries are read
-//! anonymously, never with the Docker or podman credentials of the account the server runs as
-//! (a tenant could otherwise name an image of a private registry the operator logged in to).
-//! There are no per-team registry credentials yet, so a private image of another registry
-//! cannot go into a bundle. Nor does a release reach loopback or private addresses (the
+//! The server fetches on a tenant's behalf, so it fetches as nobody or as the app: the app's
+//! linked registries ([`crate::linked`]) are read with the credentials the vendor stored for
+//! them, other registries anonymously, never with the Docker or podman credentials of the
+//! account the server runs as (a tenant could otherwise name an image of a private registry the
+//! operator logged in to). Nor does a release reach loopback or private addresses (the
 //! server's own network) unless the operator allows it (`--allow-private-registries`); the
 //! operator's mirrors (`--registry-mirror`) are trusted as configured, and only they speak plain
 //! HTTP.
@@ -27,6 +27,7 @@ use kots_transfer::{ClientOptions, RegistryClient};
 
 use crate::Vendor;
 use crate::error::{Error, Result};
+use crate::linked::LinkedRegistry;
 use crate::release_api::Licensee;
 use crate::store::Customer;
 
@@ -37,13 +38,16 @@ pub type Mirrors = HashMap<String, (String, bool)>;
 struct VendorImages {
     vendor: Arc<Vendor>,
     app_slug: String,
+    /// The app's linked registries by host: read with their stored credentials.
+    linked: HashMap<String, LinkedRegistry>,
+    /// By registry name as images write it.
     clients: Mutex<HashMap<String, Arc<RegistryClient>>>,
 }
 
 impl VendorImages {
     /// The repository in the vendor's own registry, if the image lives there.
     fn own_repository(&self, image: &ImageReference) -> std::result::Result<Option<String>, String> {
-        if image.registry() != self.vendor.registry_domain() {
+        if !self.vendor.is_own_registry(image.registry()) {
             return Ok(None);
         }
         let repository = image.repository();
@@ -54,23 +58,31 @@ impl VendorImages {
     }
 
     fn client(&self, image: &ImageReference) -> std::result::Result<(Arc<RegistryClient>, String), String> {
-        let (host, plain_http, mirror) = match self.vendor.registry_mirrors.get(image.registry()) {
-            Some((host, plain_http)) => (host.clone(), *plain_http, true),
-            None => (image.registry().to_owned(), false, false),
-        };
+        let registry = image.registry().to_ascii_lowercase();
         let mut clients = self.clients.lock().expect("never poisoned");
-        if let Some(client) = clients.get(&host) {
+        let (host, options) = if let Some(linked) = self.linked.get(&registry) {
+            // The vendor's own registry, linked to this app: its credentials, the address checks
+            // of the server's --allow-private-registries.
+            (linked.host.clone(), linked.client_options(self.vendor.allow_private_registries))
+        } else {
+            let (host, plain_http, mirror) = match self.vendor.registry_mirrors.get(image.registry()) {
+                Some((host, plain_http)) => (host.clone(), *plain_http, true),
+                None => (image.registry().to_owned(), false, false),
+            };
+            let options = ClientOptions {
+                plain_http,
+                ambient_credentials: false,
+                loopback_plain_http: false,
+                public_addresses_only: !mirror && !self.vendor.allow_private_registries,
+                ..ClientOptions::default()
+            };
+            (host, options)
+        };
+        if let Some(client) = clients.get(&registry) {
             return Ok((client.clone(), host));
         }
-        let options = ClientOptions {
-            plain_http,
-            ambient_credentials: false,
-            loopback_plain_http: false,
-            public_addresses_only: !mirror && !self.vendor.allow_private_registries,
-            ..ClientOptions::default()
-        };
         let client = Arc::new(RegistryClient::new(&host, &options).map_err(fetch_error)?);
-        clients.insert(host.clone(), client.clone());
+        clients.insert(registry, client.clone());
         Ok((client, host))
     }
 }
@@ -127,7 +139,8 @@ fn fetch_error(error: kots_transfer::Error) -> String {
         ),
         kots_transfer::Error::Unauthorized { .. } => format!(
             "{error}; this server fetches images of other registries anonymously (it never uses its own stored \
-             credentials), so a private image must be pushed to this vendor registry under the app"
+             credentials) unless the app links the registry (`kots-vendor registry add`, with credentials that \
+             may read the image), or push the image to this vendor registry under the app"
         ),
         _ => error.to_string(),
     }
@@ -199,8 +212,14 @@ async fn bundle(
         release_notes: promotion.notes.clone(),
         ..AirgapSpec::default()
     };
-    let source =
-        Arc::new(VendorImages { vendor: vendor.clone(), app_slug: app.slug.clone(), clients: Mutex::default() });
+    let linked =
+        vendor.store.linked_registries(&app.id).await?.into_iter().map(|link| (link.host.clone(), link)).collect();
+    let source = Arc::new(VendorImages {
+        vendor: vendor.clone(),
+        app_slug: app.slug.clone(),
+        linked,
+        clients: Mutex::default(),
+    });
     let images = found.values().map(|image| image.reference.clone()).collect();
     let plan = BundlePlan::new(spec, Bytes::from(release.archive), images, source.as_ref())
         .await

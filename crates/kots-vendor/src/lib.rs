@@ -12,6 +12,7 @@ pub mod client;
 pub mod customers;
 mod error;
 pub mod identity;
+pub mod linked;
 pub mod registry_access;
 pub mod release;
 pub mod release_api;
@@ -29,6 +30,7 @@ use kots_registry::Registry;
 use kots_registry::auth::{AuthOptions, ThrottleOptions};
 
 pub use error::{Error, Result};
+pub use linked::{LinkedRegistry, LinkedRegistryInfo, NewLinkedRegistry, RegistryHost};
 pub use store::{App, Channel, Customer, ServiceAccount, Store, TokenInfo, User};
 
 /// RSA key size for the global key and app keys.
@@ -41,6 +43,10 @@ pub struct Vendor {
     pub(crate) global_key: GlobalKey,
     /// Where customers reach this server (license `endpoint`), without a trailing `/`.
     pub(crate) public_url: String,
+    /// The host customers write in image names for this registry (`--registry-domain`).
+    pub(crate) registry_domain: String,
+    /// The proxy's host (`--proxy-domain`).
+    pub(crate) proxy_domain: String,
     pub(crate) registry_mirrors: airgap::Mirrors,
     pub(crate) allow_private_registries: bool,
 }
@@ -73,6 +79,14 @@ pub struct VendorOptions {
     /// The registry refuses pushes and deletes (for `kots-registry gc` beside it); the rest of
     /// the platform works as usual.
     pub registry_read_only: bool,
+    /// The host name customers write in image names for this registry when it has one of its
+    /// own (a CNAME: `registry.vendor.example`). Default: the host of the public URL. Release
+    /// API answers name it (`X-Replicated-ReplicatedRegistryDomain`); the registry's token
+    /// realm and service stay on the public URL.
+    pub registry_domain: Option<String>,
+    /// The host name of the proxy for linked registries (`proxy.vendor.example`, as
+    /// `proxy.replicated.com` is Replicated's). Default: the registry domain.
+    pub proxy_domain: Option<String>,
 }
 
 impl Default for VendorOptions {
@@ -86,6 +100,8 @@ impl Default for VendorOptions {
             database: None,
             storage: None,
             registry_read_only: false,
+            registry_domain: None,
+            proxy_domain: None,
         }
     }
 }
@@ -101,13 +117,34 @@ impl Vendor {
         let registry_dir = data_dir.join("registry");
         std::fs::create_dir_all(&registry_dir)
             .map_err(|e| Error::internal(format_args!("cannot create `{}`: {e}", registry_dir.display())))?;
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        let registry_domain = match &options.registry_domain {
+            Some(domain) => linked::parse_domain("--registry-domain", domain)?,
+            None => kots_registry::auth::url_host(&public_url).to_ascii_lowercase(),
+        };
+        let proxy_domain = match &options.proxy_domain {
+            Some(domain) => linked::parse_domain("--proxy-domain", domain)?,
+            None => registry_domain.clone(),
+        };
         let store = open_store(data_dir, options.database.as_deref()).await?;
         let global_key = load_or_create_global_key(&store).await?;
-        let public_url = public_url.trim_end_matches('/').to_owned();
         let shared_metadata = match &options.database {
             Some(url) => Some(Arc::new(kots_registry::storage::SqlMetadataStore::postgres(url, 16).await?)),
             None => None,
         };
+        let credentials_key = match &shared_metadata {
+            // Every replica opens the credentials the others stored.
+            Some(metadata) => {
+                let text = metadata
+                    .shared_secret("vendor-registry-credentials-key", || {
+                        linked::CredentialsKey::generate().into_bytes()
+                    })
+                    .await?;
+                linked::CredentialsKey::new(String::from_utf8(text).map_err(Error::internal)?)?
+            }
+            None => linked::load_or_create_key_file(&data_dir.join("registry-credentials.key"))?,
+        };
+        let store = store.with_credentials_key(credentials_key);
         let signing_key = match &shared_metadata {
             // Every replica signs and checks registry tokens with the same key.
             Some(metadata) => {
@@ -150,6 +187,8 @@ impl Vendor {
             registry: Arc::new(registry),
             global_key,
             public_url,
+            registry_domain,
+            proxy_domain,
             registry_mirrors: options.registry_mirrors,
             allow_private_registries: options.allow_private_registries,
         })
@@ -159,9 +198,29 @@ impl Vendor {
         &self.public_url
     }
 
-    /// The registry's host as customers and vendors write it in image names (`host[:port]`).
+    /// The registry's host as customers and vendors write it in image names (`host[:port]`):
+    /// `--registry-domain`, else the public URL's host.
     pub fn registry_domain(&self) -> &str {
-        kots_registry::auth::url_host(&self.public_url)
+        &self.registry_domain
+    }
+
+    /// The host customers pull linked registries' images through (`PROXY/proxy/APP/HOST/…`):
+    /// `--proxy-domain`, else the registry domain.
+    pub fn proxy_domain(&self) -> &str {
+        &self.proxy_domain
+    }
+
+    /// Whether image names on `host` mean this server's registry: the registry domain, or the
+    /// public URL's host when the registry has a domain of its own.
+    pub fn is_own_registry(&self, host: &str) -> bool {
+        host.eq_ignore_ascii_case(&self.registry_domain)
+            || host.eq_ignore_ascii_case(kots_registry::auth::url_host(&self.public_url))
+    }
+
+    /// Whether the server may reach loopback and private addresses for releases' images and
+    /// linked registries (`--allow-private-registries`).
+    pub fn allows_private_registries(&self) -> bool {
+        self.allow_private_registries
     }
 
     pub fn global_key(&self) -> &GlobalKey {

@@ -129,6 +129,15 @@ enum Command {
         /// DATA_DIR/registry` (or `--database …`) beside this server; everything else works.
         #[arg(long, env = "KOTS_VENDOR_REGISTRY_READ_ONLY")]
         registry_read_only: bool,
+        /// The host customers write in image names for this registry when it has a name of its
+        /// own (a CNAME: registry.vendor.example); releases' answers name it. Default: the host
+        /// of --public-url.
+        #[arg(long, env = "KOTS_VENDOR_REGISTRY_DOMAIN")]
+        registry_domain: Option<String>,
+        /// The host of the proxy that serves linked registries' images (proxy.vendor.example).
+        /// Default: the registry domain.
+        #[arg(long, env = "KOTS_VENDOR_PROXY_DOMAIN")]
+        proxy_domain: Option<String>,
         #[command(flatten)]
         scale: ScaleOut,
     },
@@ -172,6 +181,56 @@ enum Command {
     /// Airgap bundles.
     #[command(subcommand)]
     Airgap(AirgapCommand),
+    /// Linked registries: the vendor's own registries whose images customers pull through the
+    /// proxy with their license.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Link a registry to an app; its credentials are checked against it (GET /v2/, as `docker
+    /// login` does) and stored encrypted.
+    Add {
+        #[arg(long)]
+        app: String,
+        /// The registry's host (quay.io, registry.example:5000); http:// in front for plain HTTP.
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long, requires = "password_source")]
+        username: Option<String>,
+        #[arg(long, env = "KOTS_VENDOR_REGISTRY_PASSWORD", hide_env_values = true, group = "password_source")]
+        password: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long, group = "password_source")]
+        password_stdin: bool,
+        /// Store the link without checking the credentials against the registry.
+        #[arg(long)]
+        no_check: bool,
+        /// Replace the app's link to this host (new credentials) instead of refusing it.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List an app's linked registries: HOST  USERNAME  ADDED (never the password).
+    #[command(visible_alias = "ls")]
+    List {
+        #[arg(long)]
+        app: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Unlink a registry from an app; its images stop being served through the proxy.
+    #[command(visible_alias = "rm")]
+    Remove {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        endpoint: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Subcommand)]
@@ -519,6 +578,8 @@ async fn run() -> anyhow::Result<()> {
             registry_mirrors,
             allow_private_registries,
             registry_read_only,
+            registry_domain,
+            proxy_domain,
             scale,
         } => {
             kots_serve::init_logging(kots_serve::LogFormat::Text);
@@ -542,12 +603,19 @@ async fn run() -> anyhow::Result<()> {
                     storage: scale.storage()?,
                     database: scale.database,
                     registry_read_only,
+                    registry_domain,
+                    proxy_domain,
                 },
             )
             .await
             .with_context(|| format!("cannot open the data folder `{}`", data_dir.display()))?;
             println!("kots-vendor listening on http://{address}");
-            tracing::info!(%address, %public_url, global_key = vendor.global_key().id(), "serving");
+            tracing::info!(
+                %address,
+                %public_url,
+                registry_domain = vendor.registry_domain(),
+                proxy_domain = vendor.proxy_domain(),
+                global_key = vendor.global_key().id(), "serving");
             kots_vendor::server::serve(Arc::new(vendor), listener, kots_serve::shutdown_signal()).await?;
         }
         Command::Bootstrap { data_dir, email, password, database } => {
@@ -709,6 +777,50 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot build the airgap bundle of {app}"))?;
             eprintln!("airgap bundle of {app} written to {} ({bytes} bytes)", output.display());
+        }
+        Command::Registry(RegistryCommand::Add {
+            app,
+            endpoint,
+            username,
+            password,
+            password_stdin,
+            no_check,
+            replace,
+            remote,
+        }) => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                password
+            };
+            if password.is_some() && username.is_none() {
+                bail!("a registry password needs --username");
+            }
+            let request = kots_vendor::NewLinkedRegistry { endpoint, username, password, no_check, replace };
+            let linked: kots_vendor::LinkedRegistryInfo =
+                remote.client()?.post(&format!("/api/v1/apps/{}/registries", path_segment(&app)), &request).await?;
+            let checked = if no_check { "not checked" } else { "credentials checked" };
+            println!("registry {} linked to {app} ({checked})", linked.host);
+        }
+        Command::Registry(RegistryCommand::List { app, remote }) => {
+            let listed: Value =
+                remote.client()?.get(&format!("/api/v1/apps/{}/registries", path_segment(&app))).await?;
+            let links: Vec<kots_vendor::LinkedRegistryInfo> =
+                serde_json::from_value(listed["registries"].clone()).context("unexpected answer from the server")?;
+            for link in links {
+                let host = if link.plain_http { format!("http://{}", link.host) } else { link.host };
+                println!("{host}\t{}\t{}", link.username.as_deref().unwrap_or("(anonymous)"), link.created_at);
+            }
+        }
+        Command::Registry(RegistryCommand::Remove { app, endpoint, remote }) => {
+            let host = kots_vendor::RegistryHost::parse(&endpoint)?.host;
+            let _: Value = remote
+                .client()?
+                .delete(&format!("/api/v1/apps/{}/registries/{}", path_segment(&app), path_segment(&host)))
+                .await?;
+            println!("registry {host} unlinked from {app}");
         }
         Command::Key(KeyCommand::Export { output_dir, remote }) => {
             let key: Value = Client::new(&remote.url, None).get("/api/v1/keys/global").await?;

@@ -1,7 +1,9 @@
 //! The API `replicated://APP` speaks (KOTS's wire format): every call authenticates with HTTP
 //! Basic, username and password both the license ID.
 //! - `GET /release/APP[/CHANNEL]?channelSequence=N` — the release files as a gzip tar, its
-//!   metadata in `X-Replicated-*` headers;
+//!   metadata in `X-Replicated-*` headers
+//!   (`ReplicatedRegistryDomain`, `ProxyRegistryDomain`) and the app's linked registries in
+//!   [`LINKED_REGISTRIES_HEADER`];
 //! - `GET /release/APP/pending?channelSequence=N` — promotions after N;
 //! - `GET /license/APP` — the customer's current signed license.
 
@@ -18,6 +20,10 @@ use serde_json::json;
 use crate::Vendor;
 use crate::error::{Error, Result};
 use crate::store::{App, Channel, ChannelRelease, Customer, rfc3339};
+
+/// The release answer's list of the app's linked registry hosts, comma-separated, normalised
+/// (`quay.io,127.0.0.1:5001`): `pull` sends images on them through the proxy.
+pub const LINKED_REGISTRIES_HEADER: &str = "x-kots-linked-registries";
 
 /// A customer, identified by the license ID in HTTP Basic, whose license is valid now.
 #[derive(Debug, Clone)]
@@ -166,6 +172,12 @@ async fn release(
     headers.insert("x-replicated-isrequired", header_value(&promotion.is_required.to_string()));
     headers.insert("x-replicated-releasedat", header_value(&rfc3339(promotion.created_at)));
     headers.insert("x-replicated-replicatedregistrydomain", header_value(vendor.registry_domain()));
+    headers.insert("x-replicated-proxyregistrydomain", header_value(vendor.proxy_domain()));
+    // Which images are private: those on these hosts are pulled through the proxy. Always sent
+    // (empty when none), so that a client tells "no links" from a server that predates them.
+    let linked: Vec<String> =
+        vendor.store.linked_registry_infos(&app.id).await?.into_iter().map(|link| link.host).collect();
+    headers.insert(LINKED_REGISTRIES_HEADER, header_value(&linked.join(",")));
     Ok((headers, release.archive).into_response())
 }
 

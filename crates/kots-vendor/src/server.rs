@@ -17,6 +17,8 @@ pub fn router(vendor: Arc<Vendor>) -> Router {
         .route("/api/v1/apps/{app}/customers", post(admin::create_customer))
         .route("/api/v1/apps/{app}/customers/{license_id}", patch(admin::update_customer))
         .route("/api/v1/apps/{app}/customers/{license_id}/revoke", post(admin::revoke_customer))
+        .route("/api/v1/apps/{app}/registries", post(admin::link_registry).get(admin::list_linked_registries))
+        .route("/api/v1/apps/{app}/registries/{host}", delete(admin::unlink_registry))
         .route("/api/v1/teams", post(admin::create_team))
         .route("/api/v1/team/members", get(admin::list_members).post(admin::add_member))
         .route("/api/v1/team/members/{email}", delete(admin::remove_member))

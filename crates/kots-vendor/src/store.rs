@@ -10,12 +10,17 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result};
+use crate::linked::{CredentialsKey, LinkedRegistry, LinkedRegistryInfo, RegistryHost};
 
-const SQLITE_MIGRATIONS: [&str; 2] =
-    [include_str!("../migrations/sqlite/0001_vendor.sql"), include_str!("../migrations/sqlite/0002_credentials.sql")];
-const POSTGRES_MIGRATIONS: [&str; 2] = [
+const SQLITE_MIGRATIONS: [&str; 3] = [
+    include_str!("../migrations/sqlite/0001_vendor.sql"),
+    include_str!("../migrations/sqlite/0002_credentials.sql"),
+    include_str!("../migrations/sqlite/0003_linked_registries.sql"),
+];
+const POSTGRES_MIGRATIONS: [&str; 3] = [
     include_str!("../migrations/postgres/0001_vendor.sql"),
     include_str!("../migrations/postgres/0002_credentials.sql"),
+    include_str!("../migrations/postgres/0003_linked_registries.sql"),
 ];
 
 /// `seconds` since the epoch as RFC 3339, as the release API and messages print times.
@@ -110,6 +115,9 @@ pub struct Customer {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Seals and opens the credentials of linked registries; set by [`crate::Vendor::open`]
+    /// (`bootstrap` needs none).
+    credentials_key: Option<CredentialsKey>,
 }
 
 fn user_from(row: &AnyRow) -> Result<User> {
@@ -129,6 +137,15 @@ fn app_from(row: &AnyRow) -> Result<App> {
         name: row.try_get("name")?,
         private_key_pem: row.try_get("private_key_pem")?,
         global_key_id: row.try_get("global_key_id")?,
+    })
+}
+
+fn linked_info_from(row: &AnyRow) -> Result<LinkedRegistryInfo> {
+    Ok(LinkedRegistryInfo {
+        host: row.try_get("host")?,
+        plain_http: row.try_get::<i64, _>("plain_http")? != 0,
+        username: row.try_get("username")?,
+        created_at: rfc3339(row.try_get("created_at")?),
     })
 }
 
@@ -168,14 +185,14 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Store> {
         let pool = kots_registry::storage::open_sqlite(path, 4).await?;
         kots_registry::storage::migrate(&pool, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS, "kots_vendor_schema").await?;
-        Ok(Store { pool })
+        Ok(Store { pool, credentials_key: None })
     }
 
     /// PostgreSQL at `url`, shared by every replica.
     pub async fn connect(url: &str) -> Result<Store> {
         let pool = kots_registry::storage::open_postgres(url, 16).await?;
         kots_registry::storage::migrate(&pool, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS, "kots_vendor_schema").await?;
-        Ok(Store { pool })
+        Ok(Store { pool, credentials_key: None })
     }
 
     pub async fn has_users(&self) -> Result<bool> {
@@ -671,5 +688,117 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(customer_from).transpose()
+    }
+
+    /// This store with the key that seals linked registries' credentials.
+    pub(crate) fn with_credentials_key(mut self, key: CredentialsKey) -> Store {
+        self.credentials_key = Some(key);
+        self
+    }
+
+    fn credentials_key(&self) -> Result<&CredentialsKey> {
+        self.credentials_key.as_ref().ok_or_else(|| Error::internal("the store was opened without the credentials key"))
+    }
+
+    /// Links `registry` to the app, its credentials sealed; with `replace`, a link the app has
+    /// to that host is overwritten (its creation time kept), else it is a conflict.
+    pub async fn save_linked_registry(
+        &self,
+        app_id: &str,
+        registry: &RegistryHost,
+        credentials: Option<&kots_transfer::Credentials>,
+        replace: bool,
+    ) -> Result<()> {
+        let sealed = credentials.map(|c| self.credentials_key()?.seal(app_id, &registry.host, c)).transpose()?;
+        const INSERT: &str = "INSERT INTO linked_registries (app_id, host, plain_http, username, credentials, created_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6)";
+        const UPSERT: &str = "INSERT INTO linked_registries (app_id, host, plain_http, username, credentials, created_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id, host) DO UPDATE SET \
+                              plain_http = excluded.plain_http, username = excluded.username, \
+                              credentials = excluded.credentials";
+        let result = sqlx::query(if replace { UPSERT } else { INSERT })
+            .bind(app_id)
+            .bind(&registry.host)
+            .bind(registry.plain_http as i64)
+            .bind(credentials.map(|c| c.username.clone()))
+            .bind(sealed)
+            .bind(now_seconds())
+            .execute(&self.pool)
+            .await;
+        match result {
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Err(Error::Conflict(format!(
+                "the app already links {}; pass --replace to change its credentials",
+                registry.host
+            ))),
+            other => other.map(|_| ()).map_err(Error::from),
+        }
+    }
+
+    /// The app's link to `host` (normalised) as listed, without opening its credentials.
+    pub async fn linked_registry_info(&self, app_id: &str, host: &str) -> Result<Option<LinkedRegistryInfo>> {
+        let row = sqlx::query(
+            "SELECT host, plain_http, username, created_at FROM linked_registries WHERE app_id = $1 AND host = $2",
+        )
+        .bind(app_id)
+        .bind(host)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(linked_info_from).transpose()
+    }
+
+    /// The app's links by host, as listed (never a password).
+    pub async fn linked_registry_infos(&self, app_id: &str) -> Result<Vec<LinkedRegistryInfo>> {
+        let rows = sqlx::query(
+            "SELECT host, plain_http, username, created_at FROM linked_registries WHERE app_id = $1 ORDER BY host",
+        )
+        .bind(app_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(linked_info_from).collect()
+    }
+
+    fn linked_registry_from(&self, row: &AnyRow) -> Result<LinkedRegistry> {
+        let app_id: String = row.try_get("app_id")?;
+        let host: String = row.try_get("host")?;
+        let sealed: Option<String> = row.try_get("credentials")?;
+        let credentials = sealed.map(|sealed| self.credentials_key()?.open(&app_id, &host, &sealed)).transpose()?;
+        Ok(LinkedRegistry {
+            plain_http: row.try_get::<i64, _>("plain_http")? != 0,
+            created_at: row.try_get("created_at")?,
+            credentials,
+            app_id,
+            host,
+        })
+    }
+
+    /// The app's link to `host` (normalised, as [`RegistryHost::parse`] makes it) with its
+    /// credentials opened: what the proxy reads images with. `None` if the app links no such
+    /// host.
+    pub async fn linked_registry(&self, app_id: &str, host: &str) -> Result<Option<LinkedRegistry>> {
+        let row = sqlx::query("SELECT * FROM linked_registries WHERE app_id = $1 AND host = $2")
+            .bind(app_id)
+            .bind(host)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| self.linked_registry_from(&row)).transpose()
+    }
+
+    /// Every link of the app with its credentials opened, by host (airgap bundles read them).
+    pub async fn linked_registries(&self, app_id: &str) -> Result<Vec<LinkedRegistry>> {
+        let rows = sqlx::query("SELECT * FROM linked_registries WHERE app_id = $1 ORDER BY host")
+            .bind(app_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| self.linked_registry_from(row)).collect()
+    }
+
+    /// Unlinks `host` from the app; false if it was not linked.
+    pub async fn remove_linked_registry(&self, app_id: &str, host: &str) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM linked_registries WHERE app_id = $1 AND host = $2")
+            .bind(app_id)
+            .bind(host)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
     }
 }

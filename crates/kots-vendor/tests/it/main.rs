@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 mod conformance;
 mod credentials;
+mod linked;
 mod registry;
 mod replicas;
 

@@ -124,6 +124,41 @@ async fn two_replicas_on_postgres_and_s3_serve_one_platform() {
     let key = |url: String| async move { reqwest::get(url).await.unwrap().json::<serde_json::Value>().await.unwrap() };
     assert_eq!(key(format!("{}/api/v1/keys/global", a.url)).await, key(format!("{}/api/v1/keys/global", b.url)).await);
 
+    // A registry linked through A is linked on B: one table, one credentials key, kept in the
+    // database (no key file beside either replica).
+    cli(
+        &a,
+        &[
+            "registry",
+            "add",
+            "--app",
+            "myapp",
+            "--endpoint",
+            "quay.io",
+            "--username",
+            "robot",
+            "--password",
+            "linked-s3cret",
+            "--no-check",
+        ],
+    );
+    assert!(cli(&b, &["registry", "list", "--app", "myapp"]).starts_with("quay.io\trobot\t"));
+    let release = get(&format!("{}/release/myapp", b.url), &id).await;
+    assert_eq!(release.headers()["x-kots-linked-registries"], "quay.io");
+    for replica in ["a", "b"] {
+        assert!(!temp.path().join(replica).join("registry-credentials.key").exists());
+    }
+    let third = kots_vendor::Vendor::open(
+        &temp.path().join("c"),
+        &public,
+        kots_vendor::VendorOptions { database: Some(postgres.url.clone()), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let linked = third.linked_registry("myapp", "quay.io").await.unwrap().unwrap();
+    assert_eq!(linked.credentials.unwrap().password(), "linked-s3cret");
+    drop(third);
+
     // An image pushed through A's registry (vendor login) pulls through B (license login).
     let layout = temp.path().join("layout");
     let layout_handle = kots_oci::OciLayout::create(&layout).unwrap();
