@@ -18,6 +18,7 @@ mod airgap;
 mod download;
 mod helm;
 mod kustomize;
+mod private;
 mod pull;
 mod pull_cases;
 mod template;

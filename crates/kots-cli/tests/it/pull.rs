@@ -39,6 +39,31 @@ pub(crate) struct World {
     pub(crate) digests: BTreeMap<String, String>,
 }
 
+/// A registry on loopback in `runtime` whose only login is `(user, password)`, its data under
+/// `root/name`; its address.
+fn start_registry(
+    runtime: &tokio::runtime::Runtime,
+    root: &Path,
+    name: &str,
+    (user, password): (&str, &str),
+) -> String {
+    let (listener, address) = bind(runtime);
+    let htpasswd = root.join(format!("{name}.htpasswd"));
+    std::fs::write(&htpasswd, format!("{user}:{}\n", bcrypt::hash(password, 4).unwrap())).unwrap();
+    let auth = AuthOptions {
+        policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
+        realm: format!("http://{address}/token"),
+        service: address.clone(),
+        token_ttl: Duration::from_secs(300),
+        signing_key: vec![7; 32],
+        throttle: ThrottleOptions::default(),
+    };
+    let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
+    let registry = runtime.block_on(kots_registry::Registry::open_embedded(&root.join(name), options)).unwrap();
+    runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+    address
+}
+
 fn bind(runtime: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,6 +88,8 @@ impl World {
         let (listener, vendor) = bind(&runtime);
         let options = kots_vendor::VendorOptions {
             registry_mirrors: [("docker.io".to_owned(), (public.clone(), true))].into(),
+            // Every registry of these tests is on loopback, linked ones too.
+            allow_private_registries: true,
             ..Default::default()
         };
         let service =
@@ -75,22 +102,7 @@ impl World {
 
         let customer_runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let (listener, customer) = bind(&customer_runtime);
-        let htpasswd = temp.path().join("htpasswd");
-        std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
-        let auth = AuthOptions {
-            policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
-            realm: format!("http://{customer}/token"),
-            service: customer.clone(),
-            token_ttl: Duration::from_secs(300),
-            signing_key: vec![7; 32],
-            throttle: ThrottleOptions::default(),
-        };
-        let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-        let registry = customer_runtime
-            .block_on(kots_registry::Registry::open_embedded(&temp.path().join("customer"), options))
-            .unwrap();
-        customer_runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+        let customer = start_registry(&customer_runtime, temp.path(), "customer", ("alice", "wonderland"));
 
         let mut world = World {
             runtime: Some(runtime).into(),
@@ -115,6 +127,12 @@ impl World {
             );
         }
         world
+    }
+
+    /// Another registry of the vendor's own, as quay.io would be (its only login `user`), on the
+    /// customer's runtime; its address.
+    pub(crate) fn start_vendor_registry(&self, name: &str, login: (&str, &str)) -> String {
+        start_registry(self.customer_runtime.as_ref().expect("running"), self.temp.path(), name, login)
     }
 
     pub(crate) fn path(&self, name: &str) -> PathBuf {
