@@ -144,6 +144,24 @@ impl PrivateImages {
     }
 }
 
+/// The registry and proxy domains the vendor's release API names (`registry`, `proxy`), as the
+/// templates' version info holds them: each only where the Application (`app`, its `spec`) sets
+/// no custom domain of its own, so that an app's `replicatedRegistryDomain` and
+/// `proxyRegistryDomain` win over the server's default names (Replicated's portal sends the
+/// custom domain itself in those headers; ours sends its host).
+pub fn vendor_domains(
+    app: Option<&serde_json::Value>,
+    registry: Option<&str>,
+    proxy: Option<&str>,
+) -> (String, String) {
+    let custom = |key: &str| app.and_then(|spec| spec[key].as_str()).is_some_and(|domain| !domain.is_empty());
+    let pick = |key: &str, header: Option<&str>| match custom(key) {
+        true => String::new(),
+        false => header.unwrap_or_default().to_owned(),
+    };
+    (pick("replicatedRegistryDomain", registry), pick("proxyRegistryDomain", proxy))
+}
+
 /// The proxy's repository for `path` in linked registry `host` of app `app_slug`:
 /// `proxy/APP/HOST/PATH`. A port cannot be written in a repository name, so `host:port` is
 /// `host_port` there (host names have no `_`, so it reads back one way).
@@ -191,6 +209,14 @@ mod tests {
         assert_eq!(private.kind(&parse("nginx:1.25")), Kind::Public);
         assert_eq!(private.kind(&parse("ghcr.io/acme/tool")), Kind::Public, "only linked hosts are private");
         assert!(private.source(&parse("nginx")).is_none());
+    }
+
+    #[test]
+    fn an_apps_custom_domains_win_over_the_servers_names() {
+        let app = serde_json::json!({"replicatedRegistryDomain": "registry.acme.example"});
+        let (registry, proxy) = vendor_domains(Some(&app), Some("vendor:8800"), Some("vendor:8800"));
+        assert_eq!((registry.as_str(), proxy.as_str()), ("", "vendor:8800"));
+        assert_eq!(vendor_domains(None, Some("vendor:8800"), None), ("vendor:8800".to_owned(), String::new()));
     }
 
     #[test]

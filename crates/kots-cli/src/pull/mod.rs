@@ -180,12 +180,18 @@ fn private_images(
     base: &Base,
 ) -> anyhow::Result<crate::private_images::PrivateImages> {
     use anyhow::Context as _;
+    let app = base.application.as_ref().map(|app| app["spec"].clone());
+    let (registry, proxy) = crate::private_images::vendor_domains(
+        app.as_ref(),
+        release.registry_domain.as_deref(),
+        release.proxy_domain.as_deref(),
+    );
     let context = kots_template::kots::KotsContext {
         license: Some(serde_json::to_value(license).context("reading the license's fields")?["spec"].clone()),
-        app: base.application.as_ref().map(|app| app["spec"].clone()),
+        app,
         version: Some(kots_template::kots::VersionInfo {
-            replicated_registry_domain: release.registry_domain.clone().unwrap_or_default(),
-            replicated_proxy_domain: release.proxy_domain.clone().unwrap_or_default(),
+            replicated_registry_domain: registry,
+            replicated_proxy_domain: proxy,
             ..Default::default()
         }),
         ..Default::default()

@@ -263,6 +263,12 @@ fn context(
 ) -> anyhow::Result<KotsContext> {
     let spec = serde_json::to_value(license).context("reading the license's fields")?["spec"].clone();
     let cursor = &release.cursor;
+    let application = documents.iter().find(|d| kots_release::documents::is_application(d)).map(|app| &app["spec"]);
+    let domains = crate::private_images::vendor_domains(
+        application,
+        release.registry_domain.as_deref(),
+        release.proxy_domain.as_deref(),
+    );
     let context = KotsContext {
         namespace: plan.namespace.clone(),
         license: Some(spec),
@@ -273,9 +279,10 @@ fn context(
             version_label: cursor.version_label.clone(),
             release_notes: cursor.release_notes.clone(),
             is_airgap: matches!(plan.source, super::plan::SourceKind::Bundle(_)),
-            // The vendor's names for its registry and proxy (its release API's headers).
-            replicated_registry_domain: release.registry_domain.clone().unwrap_or_default(),
-            replicated_proxy_domain: release.proxy_domain.clone().unwrap_or_default(),
+            // The vendor's names for its registry and proxy (its release API's headers), where
+            // the Application sets none of its own.
+            replicated_registry_domain: domains.0,
+            replicated_proxy_domain: domains.1,
             ..VersionInfo::default()
         }),
         local_registry: plan.target.as_ref().map(|target| LocalRegistry {

@@ -15,10 +15,21 @@ const QUAY: (&str, &str) = ("quay", "s3cret");
 /// A release whose `private.yaml` runs the vendor registry's report image (as Replicated names
 /// it), `worker` from the linked registry, and a public image.
 fn private_release(world: &World, worker: &str) {
+    private_release_with_domains(world, worker, None);
+}
+
+/// [`private_release`], its Application setting custom registry and proxy domains.
+fn private_release_with_domains(world: &World, worker: &str, domains: Option<(&str, &str)>) {
+    let application = |name: &str, content: String| match (name, domains) {
+        ("kots-app.yaml", Some((registry, proxy))) => {
+            format!("{content}  replicatedRegistryDomain: {registry}\n  proxyRegistryDomain: {proxy}\n")
+        }
+        _ => content,
+    };
     let workload = format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: private\nspec:\n  selector:\n    matchLabels: {{app: private}}\n  template:\n    metadata:\n      labels: {{app: private}}\n    spec:\n      containers:\n        - name: report\n          image: registry.replicated.com/myapp/report:1.0\n        - name: worker\n          image: {worker}\n        - name: web\n          image: nginx:1.25\n"
     );
-    world.release_with("1.0.0", "stable", |_, content| content, vec![ReleaseFile::text("private.yaml", workload)]);
+    world.release_with("1.0.0", "stable", application, vec![ReleaseFile::text("private.yaml", workload)]);
 }
 
 /// The license's login for `host` in the midstream's pull secret.
@@ -78,6 +89,30 @@ fn private_images_reach_the_cluster_through_the_vendors_registry_and_proxy() {
         .collect();
     assert!(private.contains(&worker.as_str()) && private.contains(&"registry.replicated.com/myapp/report:1.0"));
     assert!(!private.contains(&"nginx:1.25"), "{private:?}");
+
+    // The pull secret works with skopeo too, through the proxy.
+    let creds = format!("{user}:{password}");
+    let raw = kots_testkit::skopeo::skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        &creds,
+        &format!("docker://{vendor}/{proxied}:2"),
+    ]);
+    assert_eq!(kots_oci::Digest::sha256_of(raw.as_bytes()).to_string(), world.digests[&worker]);
+
+    // An app with custom domains: the cluster pulls by them, this machine still reads at the
+    // license's endpoint.
+    private_release_with_domains(&world, &worker, Some(("registry.acme.example", "proxy.acme.example")));
+    let custom = world.path("custom");
+    let (ok, _, stderr) = world.pull(&license, &custom, &["replicated://myapp", "--trusted-key", &keys]);
+    assert!(ok, "{stderr}");
+    let rendered = kustomize(&custom.join("myapp/overlays/downstreams/this-cluster"));
+    assert!(rendered.contains("image: registry.acme.example/myapp/report:1.0"), "{rendered}");
+    assert!(rendered.contains(&format!("image: proxy.acme.example/{proxied}:2")), "{rendered}");
+    assert_eq!(secret_login(&custom.join("myapp"), "proxy.acme.example").0, "LICENSE_ID");
+    assert_eq!(secret_login(&custom.join("myapp"), "registry.acme.example").0, "LICENSE_ID");
 
     // With --rewrite-images: read through the vendor with the license, pushed with the source
     // digests.
