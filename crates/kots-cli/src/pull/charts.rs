@@ -20,6 +20,9 @@ pub struct ChartRelease {
     pub archive: (String, Vec<u8>),
     /// The rendered documents, by template path, for finding images.
     pub documents: Vec<(String, Value)>,
+    /// The HelmChart's `namespace` and `helmUpgradeFlags`, for installing it with Helm instead.
+    pub namespace: Option<String>,
+    pub upgrade_flags: Vec<String>,
 }
 
 /// Every v1beta2 HelmChart of `kots_kinds` (rendered `(file, document)` pairs) that is not
@@ -55,6 +58,13 @@ pub fn v1beta2(
             archive: (format!("helm/{release_name}/{archive_name}"), rendered.archive.bytes.clone()),
             documents: rendered.documents(),
             release_name,
+            namespace: helm_chart["spec"]["namespace"].as_str().filter(|ns| !ns.is_empty()).map(str::to_owned),
+            upgrade_flags: helm_chart["spec"]["helmUpgradeFlags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|flag| flag.as_str().map(str::to_owned))
+                .collect(),
         });
     }
     Ok(out)

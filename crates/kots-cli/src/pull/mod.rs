@@ -165,7 +165,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
         channel_sequence: release.cursor.update_cursor.clone(),
         images: placed.summaries,
     };
-    closing_lines(plan, &summary, release.moved.as_deref(), &rendered.helm_bases);
+    closing_lines(plan, &summary, release.moved.as_deref(), (&charts, &rendered.helm_bases));
     Ok(summary)
 }
 
@@ -322,7 +322,12 @@ fn up_to_date(plan: &Plan, app_slug: &str, app_dir: PathBuf, previous: &Cursor) 
 }
 
 /// What changed, how to deploy it, and how the folder travels.
-fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>, helm_bases: &[ChartBase]) {
+fn closing_lines(
+    plan: &Plan,
+    summary: &PullSummary,
+    moved: Option<&str>,
+    (charts, helm_bases): (&[charts::ChartRelease], &[ChartBase]),
+) {
     let (printer, app_slug, app_dir) = (&plan.printer, &summary.app_slug, &summary.app_dir);
     match (&summary.previous_version, moved, &plan.target) {
         (Some(_), Some(was), Some(target)) => printer.outcome(format!(
@@ -345,6 +350,18 @@ fn closing_lines(plan: &Plan, summary: &PullSummary, moved: Option<&str>, helm_b
         "deploy with: kubectl apply -k {}{namespace}",
         app_dir.join("overlays/downstreams").join(&plan.downstream).display()
     ));
+    // v1beta2 charts are in the overlay; Helm can install them instead, as KOTS does.
+    for chart in charts {
+        let namespace = chart.namespace.as_ref().or(plan.namespace.as_ref());
+        let namespace = namespace.map(|ns| format!(" -n {ns}")).unwrap_or_default();
+        let flags: String = chart.upgrade_flags.iter().map(|flag| format!(" {flag}")).collect();
+        printer.outcome(format!(
+            "chart {0} is in that overlay; to install it with Helm instead: helm upgrade --install {0} {1} -f {2}{flags}{namespace}",
+            chart.release_name,
+            app_dir.join(&chart.archive.0).display(),
+            app_dir.join(format!("helm/{}/values.yaml", chart.release_name)).display(),
+        ));
+    }
     // v1beta1 charts with `useHelmInstall: true` are bases of their own, installed with Helm as
     // KOTS does: rendered/DOWNSTREAM/charts/DIR/ is the chart to install.
     let rendered = app_dir.join("rendered").join(&plan.downstream);

@@ -1003,7 +1003,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
         ],
     );
     let helm_chart = format!(
-        "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: shop\nspec:\n  chart:\n    name: shop\n    chartVersion: 1.2.0\n  releaseName: storefront\n  values:\n    replicas: 2\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n  optionalValues:\n    - when: 'repl{{{{ eq (LicenseFieldValue \"isAirgapSupported\") \"false\" }}}}'\n      recursiveMerge: true\n      values:\n        cache:\n          enabled: true\n  builder:\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n    cache:\n      enabled: true\n"
+        "apiVersion: kots.io/v1beta2\nkind: HelmChart\nmetadata:\n  name: shop\nspec:\n  chart:\n    name: shop\n    chartVersion: 1.2.0\n  releaseName: storefront\n  helmUpgradeFlags: [--wait]\n  values:\n    replicas: 2\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n  optionalValues:\n    - when: 'repl{{{{ eq (LicenseFieldValue \"isAirgapSupported\") \"false\" }}}}'\n      recursiveMerge: true\n      values:\n        cache:\n          enabled: true\n  builder:\n    api:\n      repository: {vendor}/myapp/api\n      tag: \"1.0\"\n    cache:\n      enabled: true\n"
     );
     world.release_with(
         "1.0.0",
@@ -1035,6 +1035,7 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
     assert!(all.starts_with("---\n# Source: shop/templates/api.yaml\n"), "{all}");
     assert!(all.contains("name: storefront-shop-api") && all.contains("replicas: 2"), "{all}");
     assert!(all.contains("kube: v1.31.0"), "--kube-version is .Capabilities.KubeVersion: {all}");
+    assert!(stderr.contains("helm upgrade --install storefront ") && stderr.contains("values.yaml --wait"), "{stderr}");
     assert!(!all.contains("Installed"), "NOTES.txt is not a manifest");
     assert!(all.contains("name: storefront-shop-ping"), "helm template prints the tests");
     assert!(app.join("kotsKinds/shop-chart.yaml").is_file());
