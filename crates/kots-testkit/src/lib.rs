@@ -8,6 +8,7 @@
 //! - [`postgres`]: a throw-away PostgreSQL ([`LocalPostgres`]);
 //! - [`reference`](mod@reference): the reference registry, CNCF Distribution ([`ReferenceRegistry`]);
 //! - [`skopeo`](mod@skopeo): running skopeo, the independent OCI client the tests hold us against;
+//! - [`login_registry`]: a `kots-registry` with an htpasswd login ([`spawn_login_registry`]);
 //! - [`oras`]: an artifact round trip with oras-py, a client with its own token flow;
 //! - [`process`]: free ports, waiting for a server, children killed on drop;
 //! - [`conformance`]: what every `BlobStore` and `MetadataStore` must do, as functions the
@@ -18,6 +19,7 @@
 //! `publish = false`, and only ever a dev-dependency (or an example's).
 
 pub mod conformance;
+pub mod login_registry;
 pub mod oras;
 pub mod postgres;
 pub mod process;
@@ -26,6 +28,7 @@ pub mod s3;
 pub mod skopeo;
 pub mod suites;
 
+pub use login_registry::spawn_login_registry;
 pub use oras::oras_round_trip;
 pub use postgres::LocalPostgres;
 pub use process::{KillOnDrop, free_port, spawn_server, wait_for, wait_for_listening};

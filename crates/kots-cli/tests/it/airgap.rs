@@ -7,28 +7,9 @@ use kots_testkit::ReferenceRegistry;
 
 use crate::BINARY;
 use crate::pull::{
-    World, as_strs, assert_served, image_summary, json_summary, kustomize, rendered_images, served_digest, snapshot,
+    World, as_strs, assert_served, bundle_pull_args, image_summary, json_summary, kustomize, rendered_images,
+    served_digest, snapshot,
 };
-
-fn bundle_pull_args(bundle: &std::path::Path, keys: &str, endpoint: &str, alice: bool) -> Vec<String> {
-    let mut args = vec![
-        "--airgap-bundle".to_owned(),
-        bundle.display().to_string(),
-        "--trusted-key".to_owned(),
-        keys.to_owned(),
-        "--rewrite-images".to_owned(),
-        "--registry-endpoint".to_owned(),
-        endpoint.to_owned(),
-        "--image-namespace".to_owned(),
-        "myapp".to_owned(),
-        "-o".to_owned(),
-        "json".to_owned(),
-    ];
-    if alice {
-        args.extend(["--registry-username", "alice", "--registry-password", "wonderland"].map(str::to_owned));
-    }
-    args
-}
 
 #[test]
 fn bundles_carry_the_app_into_a_network_without_the_vendor() {

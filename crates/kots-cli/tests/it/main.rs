@@ -4,14 +4,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
 use kots_oci::OciLayout;
 use kots_oci::media_type::*;
-use kots_registry::auth::{AuthOptions, ThrottleOptions};
-use kots_registry::htpasswd::HtpasswdPolicy;
 use serde_json::json;
 
 mod airgap;
@@ -47,26 +43,8 @@ struct Registry {
 
 impl Registry {
     fn start(directory: &Path) -> Registry {
-        let htpasswd = directory.join("htpasswd");
-        std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash("wonderland", 4).unwrap())).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let data_dir = directory.join("data");
-        let address = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = listener.local_addr().unwrap().to_string();
-            let auth = AuthOptions {
-                policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
-                realm: format!("http://{address}/token"),
-                service: address.clone(),
-                token_ttl: Duration::from_secs(300),
-                signing_key: vec![7; 32],
-                throttle: ThrottleOptions::default(),
-            };
-            let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-            let registry = kots_registry::Registry::open_embedded(&data_dir, options).await.unwrap();
-            tokio::spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
-            address
-        });
+        let address = runtime.block_on(kots_testkit::spawn_login_registry(directory, ("alice", "wonderland")));
         Registry { address, runtime: Some(runtime) }
     }
 }

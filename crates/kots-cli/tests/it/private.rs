@@ -7,7 +7,10 @@ use base64::Engine;
 use kots_vendor::release::ReleaseFile;
 use serde_json::{Value, json};
 
-use crate::pull::{World, assert_served, kustomize, rendered_images, served_digest, snapshot};
+use crate::pull::{
+    World, as_strs, assert_served, bundle_pull_args_into, kustomize, rendered_images, rewrite_as_alice, served_digest,
+    snapshot,
+};
 
 /// The linked registry's login, which only the vendor holds.
 const QUAY: (&str, &str) = ("quay", "s3cret");
@@ -118,21 +121,8 @@ fn private_images_reach_the_cluster_through_the_vendors_registry_and_proxy() {
     // digests.
     let rewritten = world.path("rewritten");
     let customer = world.customer.clone();
-    let args = [
-        "replicated://myapp",
-        "--trusted-key",
-        &keys,
-        "--rewrite-images",
-        "--registry-endpoint",
-        &format!("http://{customer}"),
-        "--image-namespace",
-        "myapp",
-        "--registry-username",
-        "alice",
-        "--registry-password",
-        "wonderland",
-    ];
-    let (ok, _, stderr) = world.pull(&license, &rewritten, &args);
+    let (ok, _, stderr) =
+        world.pull(&license, &rewritten, &as_strs(&rewrite_as_alice(&keys, format!("http://{customer}"))));
     assert!(ok, "{stderr}");
     let images = rendered_images(&kustomize(&rewritten.join("myapp/overlays/downstreams/this-cluster")));
     assert!(images.contains(&format!("{customer}/myapp/worker:2")), "{images:?}");
@@ -144,22 +134,8 @@ fn private_images_reach_the_cluster_through_the_vendors_registry_and_proxy() {
     let bundle = world.path("private.airgap.tar.zst");
     world.airgap_bundle(&airgapped, "stable", &bundle).unwrap();
     let site = world.path("site");
-    let bundle_args = [
-        "--airgap-bundle",
-        bundle.to_str().unwrap(),
-        "--trusted-key",
-        &keys,
-        "--rewrite-images",
-        "--registry-endpoint",
-        &format!("http://{customer}"),
-        "--image-namespace",
-        "site",
-        "--registry-username",
-        "alice",
-        "--registry-password",
-        "wonderland",
-    ];
-    let (ok, _, stderr) = world.pull(&airgapped, &site, &bundle_args);
+    let bundle_args = bundle_pull_args_into(&bundle, &keys, &format!("http://{customer}"), "site", true);
+    let (ok, _, stderr) = world.pull(&airgapped, &site, &as_strs(&bundle_args));
     assert!(ok, "{stderr}");
     let alice = Some(("alice", "wonderland"));
     assert_eq!(served_digest(&customer, "site/worker", "2", alice), Some(world.digests[&worker].clone()));
@@ -180,23 +156,8 @@ fn what_fails_behind_the_proxy_reaches_the_customer_named() {
     link(QUAY.1, false);
     let license = world.customer("myapp", "acme", &["stable"], None);
     let keys = world.keys.display().to_string();
-    let customer = world.customer.clone();
-    let rewrite = |rootdir: &std::path::Path| {
-        let endpoint = format!("http://{customer}");
-        let args = [
-            "replicated://myapp",
-            "--trusted-key",
-            keys.as_str(),
-            "--rewrite-images",
-            "--registry-endpoint",
-            endpoint.as_str(),
-            "--registry-username",
-            "alice",
-            "--registry-password",
-            "wonderland",
-        ];
-        world.pull(&license, rootdir, &args)
-    };
+    let args = rewrite_as_alice(&keys, format!("http://{}", world.customer));
+    let rewrite = |rootdir: &std::path::Path| world.pull(&license, rootdir, &as_strs(&args));
 
     // An image the linked registry does not have.
     private_release(&world, &format!("{quay}/acme/absent:9"));

@@ -8,10 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
 
-use kots_registry::auth::{AuthOptions, ThrottleOptions};
-use kots_registry::htpasswd::HtpasswdPolicy;
 use kots_testkit::ReferenceRegistry;
 use kots_vendor::client::Client;
 use kots_vendor::customers::{CustomerChange, IssuedLicense};
@@ -39,29 +36,10 @@ pub(crate) struct World {
     pub(crate) digests: BTreeMap<String, String>,
 }
 
-/// A registry on loopback in `runtime` whose only login is `(user, password)`, its data under
+/// A registry on loopback in `runtime` whose only login is `login`, its data under
 /// `root/name`; its address.
-fn start_registry(
-    runtime: &tokio::runtime::Runtime,
-    root: &Path,
-    name: &str,
-    (user, password): (&str, &str),
-) -> String {
-    let (listener, address) = bind(runtime);
-    let htpasswd = root.join(format!("{name}.htpasswd"));
-    std::fs::write(&htpasswd, format!("{user}:{}\n", bcrypt::hash(password, 4).unwrap())).unwrap();
-    let auth = AuthOptions {
-        policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
-        realm: format!("http://{address}/token"),
-        service: address.clone(),
-        token_ttl: Duration::from_secs(300),
-        signing_key: vec![7; 32],
-        throttle: ThrottleOptions::default(),
-    };
-    let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-    let registry = runtime.block_on(kots_registry::Registry::open_embedded(&root.join(name), options)).unwrap();
-    runtime.spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
-    address
+fn start_registry(runtime: &tokio::runtime::Runtime, root: &Path, name: &str, login: (&str, &str)) -> String {
+    runtime.block_on(kots_testkit::spawn_login_registry(&root.join(name), login))
 }
 
 fn bind(runtime: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) {
@@ -722,11 +700,35 @@ fn every_refusal_names_its_cause_and_leaves_the_folder_unchanged() {
 }
 
 /// `pull replicated://myapp` pushing to the customer registry as alice, with a JSON summary.
-fn rewrite_as_alice(keys: &str, endpoint: String) -> Vec<String> {
+pub(crate) fn rewrite_as_alice(keys: &str, endpoint: String) -> Vec<String> {
     let args = ["replicated://myapp", "--trusted-key", keys, "--rewrite-images", "--image-namespace", "myapp"];
     let mut args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
     args.extend(["--registry-endpoint".to_owned(), endpoint]);
     args.extend(["--registry-username", "alice", "--registry-password", "wonderland", "-o", "json"].map(str::to_owned));
+    args
+}
+
+/// `pull --airgap-bundle` into `endpoint` under `myapp/`, as alice if `alice`.
+pub(crate) fn bundle_pull_args(bundle: &Path, keys: &str, endpoint: &str, alice: bool) -> Vec<String> {
+    bundle_pull_args_into(bundle, keys, endpoint, "myapp", alice)
+}
+
+/// [`bundle_pull_args`] under the image namespace `namespace`.
+pub(crate) fn bundle_pull_args_into(
+    bundle: &Path,
+    keys: &str,
+    endpoint: &str,
+    namespace: &str,
+    alice: bool,
+) -> Vec<String> {
+    let mut args: Vec<String> = ["--airgap-bundle", &bundle.display().to_string(), "--trusted-key", keys]
+        .into_iter()
+        .chain(["--rewrite-images", "--registry-endpoint", endpoint, "--image-namespace", namespace, "-o", "json"])
+        .map(str::to_owned)
+        .collect();
+    if alice {
+        args.extend(["--registry-username", "alice", "--registry-password", "wonderland"].map(str::to_owned));
+    }
     args
 }
 
@@ -1064,22 +1066,8 @@ fn a_v1beta2_helm_chart_is_rendered_pulled_and_deployed_with_the_rest() {
     let bundle = world.path("shop.airgap.tar.zst");
     world.airgap_bundle(&airgapped, "stable", &bundle).unwrap();
     let site = world.path("site");
-    let args = [
-        "--airgap-bundle",
-        bundle.to_str().unwrap(),
-        "--trusted-key",
-        &keys,
-        "--rewrite-images",
-        "--registry-endpoint",
-        &format!("http://{customer}"),
-        "--image-namespace",
-        "site",
-        "--registry-username",
-        "alice",
-        "--registry-password",
-        "wonderland",
-    ];
-    let (ok, _, stderr) = world.pull(&airgapped, &site, &args);
+    let args = bundle_pull_args_into(&bundle, &keys, &format!("http://{customer}"), "site", true);
+    let (ok, _, stderr) = world.pull(&airgapped, &site, &as_strs(&args));
     assert!(ok, "{stderr}");
     for (repository, tag) in [("site/redis", "7"), ("site/api", "1.0")] {
         assert!(
