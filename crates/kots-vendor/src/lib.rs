@@ -13,6 +13,7 @@ pub mod customers;
 mod error;
 pub mod identity;
 pub mod linked;
+pub mod proxy;
 pub mod registry_access;
 pub mod release;
 pub mod release_api;
@@ -164,8 +165,8 @@ impl Vendor {
             upload_ttl: options.upload_ttl,
             auth: Some(auth),
             read_only: options.registry_read_only,
-            // The proxy of linked registries comes with them (issue 18).
-            remote: None,
+            // `proxy/APP/HOSTENC/PATH`: the apps' linked registries, on this same listener.
+            remote: Some(Arc::new(proxy::LinkedProxy::new(store.clone(), options.allow_private_registries))),
         };
         let registry = match (shared_metadata, &options.storage) {
             (Some(metadata), storage) => {
