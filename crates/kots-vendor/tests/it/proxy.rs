@@ -306,6 +306,40 @@ async fn licenses_pull_linked_images_through_the_proxy_and_nobody_else_does() {
     }
     assert_eq!(reached.load(Ordering::SeqCst), 0, "the unlinked host was reached");
 
+    // A host only app b links, and b's proxy of a's registry: not for a license of a.
+    let (linked_to_b, reached_b) = counting_listener().await;
+    server.cli(&["registry", "add", "--app", "b", "--endpoint", &linked_to_b, "--no-check"]);
+    server.cli(&["registry", "add", "--app", "b", "--endpoint", &upstream.host, "--no-check"]);
+    for (other, wanted) in [
+        (
+            format!("proxy/a/{}/acme/api", linked_to_b.replace(':', "_")),
+            format!("registry {linked_to_b} is not linked to app `a`"),
+        ),
+        (format!("proxy/b/{encoded}/acme/api"), format!("license `{license_a}` may pull only its own app's images")),
+    ] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/v2/{other}/manifests/1", server.url))
+            .basic_auth(&license_a, Some(&license_a))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{other}");
+        let (code, message) = code_and_message(response).await;
+        assert!(code == "DENIED" && message.contains(&wanted), "{other}: {message}");
+    }
+    assert_eq!(reached_b.load(Ordering::SeqCst), 0, "b's host was reached for a license of a");
+    // Another team's user: refused too.
+    server.cli(&["team", "create", "--email", "rival@other.example", "--password", "rival password"]);
+    let (ok, _) = try_skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        "rival@other.example:rival password",
+        &format!("docker://{image}:1"),
+    ]);
+    assert!(!ok, "another team's user read a's proxy");
+
     // Pushing to the proxy: refused, for the license and for the vendor's own user.
     for creds in [creds.clone(), format!("{}:{}", crate::EMAIL, crate::PASSWORD)] {
         let (ok, stderr) = try_skopeo(&[
@@ -328,7 +362,17 @@ async fn licenses_pull_linked_images_through_the_proxy_and_nobody_else_does() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(code_and_message(response).await.1.contains("read-only proxy"));
 
-    // The vendor's team reads it too.
+    // The vendor's team reads it too: its user, and a read-only service account.
+    let robot = server.cli(&["service-account", "create", "--name", "robot", "--read-only"]).trim().to_owned();
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        &format!("robot:{robot}"),
+        &format!("docker://{image}:1"),
+    ]);
+    assert_eq!(raw.as_bytes(), &manifest_bytes[..]);
     let raw = skopeo(&[
         "inspect",
         "--raw",
