@@ -113,5 +113,8 @@ mod tests {
         for bad in ["", "My", "a_b", "-a", "a-", "a--b", "a/b"] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }
+        // `proxy/…` repositories are the proxy's, never an app's.
+        assert!(check_slug("proxy").unwrap_err().to_string().contains("reserved"));
+        assert!(check_slug("proxy-app").is_ok());
     }
 }
