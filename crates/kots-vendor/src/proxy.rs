@@ -22,7 +22,8 @@
 //!   are 502 (the customer cannot fix the vendor's credentials, so never 401); what the
 //!   upstream lacks is 404 `MANIFEST_UNKNOWN` / `BLOB_UNKNOWN` / `NAME_UNKNOWN`.
 //!
-//! There is no cache of content: every request reaches the linked registry.
+//! Blobs may be kept in a pull-through cache ([`crate::proxy_cache`], `--proxy-cache-mib`);
+//! manifests and tags always come from the linked registry.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,7 @@ use kots_registry::route::ManifestReference;
 use kots_transfer::{Credentials, RegistryClient, RetryPolicy};
 
 use crate::linked::RegistryHost;
+use crate::proxy_cache::{BlobCache, Origin};
 use crate::store::Store;
 
 /// The first component of every proxy repository.
@@ -92,10 +94,20 @@ pub struct LinkedProxy {
     allow_private_registries: bool,
     clients: Mutex<HashMap<(String, String), Cached>>,
     retry: RetryPolicy,
+    cache: Option<Arc<BlobCache>>,
+}
+
+/// What a proxy repository resolves to now.
+struct Upstream {
+    name: ProxyName,
+    app_id: String,
+    /// Normalised.
+    host: String,
+    client: Arc<RegistryClient>,
 }
 
 impl LinkedProxy {
-    pub(crate) fn new(store: Store, allow_private_registries: bool) -> LinkedProxy {
+    pub(crate) fn new(store: Store, allow_private_registries: bool, cache: Option<Arc<BlobCache>>) -> LinkedProxy {
         LinkedProxy {
             store,
             allow_private_registries,
@@ -106,11 +118,12 @@ impl LinkedProxy {
                 base_delay: Duration::from_millis(200),
                 max_delay: Duration::from_secs(2),
             },
+            cache,
         }
     }
 
     /// The name, and a client for its linked registry as the store holds it now.
-    async fn upstream(&self, repository: &str) -> kots_registry::Result<(ProxyName, Arc<RegistryClient>)> {
+    async fn upstream(&self, repository: &str) -> kots_registry::Result<Upstream> {
         let unknown = || RegistryError::NameUnknown(repository.to_owned());
         let name = ProxyName::parse(repository).ok_or_else(unknown)?;
         let internal = |error: crate::Error| RegistryError::Internal(error.to_string());
@@ -125,7 +138,7 @@ impl LinkedProxy {
             && cached.credentials == linked.credentials
         {
             cached.used = now;
-            return Ok((name, cached.client.clone()));
+            return Ok(Upstream { name, app_id: app.id, host, client: cached.client.clone() });
         }
         clients.retain(|_, cached| now.duration_since(cached.used) < IDLE);
         let options = kots_transfer::ClientOptions {
@@ -140,6 +153,7 @@ impl LinkedProxy {
             image: repository.to_owned(),
             reason: format!("linked registry {host}: {error}"),
         })?);
+        let upstream = Upstream { name, app_id: app.id, host: host.clone(), client: client.clone() };
         clients.insert(
             key,
             Cached {
@@ -149,7 +163,7 @@ impl LinkedProxy {
                 used: now,
             },
         );
-        Ok((name, client))
+        Ok(upstream)
     }
 
     /// The clients kept (for tests of the cache).
@@ -229,7 +243,7 @@ impl Remote for LinkedProxy {
             ManifestReference::Tag(tag) => format!("{repository}:{tag}"),
             ManifestReference::Digest(digest) => format!("{repository}@{digest}"),
         };
-        let (name, client) = self.upstream(repository).await?;
+        let Upstream { name, client, .. } = self.upstream(repository).await?;
         let fetched = client
             .fetch_manifest(&name.path, &reference.to_string(), accepted, head)
             .await
@@ -256,7 +270,13 @@ impl Remote for LinkedProxy {
         head: bool,
     ) -> kots_registry::Result<RemoteBlob> {
         let image = format!("{repository}@{digest}");
-        let (name, client) = self.upstream(repository).await?;
+        let Upstream { name, app_id, host, client } = self.upstream(repository).await?;
+        let origin = Origin { app_id: &app_id, host: &host, path: &name.path };
+        if let Some(cache) = &self.cache
+            && let Some(cached) = cache.get(&origin, digest, range, head).await
+        {
+            return cached;
+        }
         let header = range.map(range_header);
         let fetched = match client.fetch_blob(&name.path, digest, header.as_deref(), head).await {
             Ok(fetched) => fetched,
@@ -275,11 +295,16 @@ impl Remote for LinkedProxy {
             Err(error) => return Err(upstream_error(&image, &name.host, error)),
         };
         let fetched = fetched.ok_or_else(|| RegistryError::BlobUnknown(digest.clone()))?;
-        Ok(RemoteBlob { size: fetched.size, range: fetched.range, body: fetched.body })
+        let body = match (&self.cache, fetched.body, fetched.range) {
+            // The whole blob: kept on its way, if it arrives whole and verified.
+            (Some(cache), Some(body), None) => Some(cache.tee(&origin, digest, fetched.size, body)),
+            (_, body, _) => body,
+        };
+        Ok(RemoteBlob { size: fetched.size, range: fetched.range, body })
     }
 
     async fn tags(&self, repository: &str) -> kots_registry::Result<Vec<String>> {
-        let (name, client) = self.upstream(repository).await?;
+        let Upstream { name, client, .. } = self.upstream(repository).await?;
         client
             .tags(&name.path)
             .await

@@ -420,3 +420,89 @@ async fn licenses_pull_linked_images_through_the_proxy_and_nobody_else_does() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(!server.log().contains(UPSTREAM_PASSWORD));
 }
+
+/// `--proxy-cache-mib`: blobs a customer pulled whole are served again with the linked registry
+/// down, through the same repository only; manifests still need the registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_through_cache_serves_blobs_pulled_before() {
+    let server = Server::start_with(&["--allow-private-registries", "--proxy-cache-mib", "64"]);
+    let mut upstream = Upstream::start(server.temp.path());
+    let (layout, manifest) = make_image(&server.path("image"));
+    let retry = kots_transfer::RetryPolicy {
+        attempts: 2,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(50),
+    };
+    let side =
+        kots_transfer::ClientOptions { plain_http: true, ambient_credentials: false, retry, ..Default::default() };
+    let copying = kots_transfer::CopyOptions {
+        source: side.clone(),
+        destination: kots_transfer::ClientOptions {
+            credentials: Some(kots_transfer::Credentials::new("robot", UPSTREAM_PASSWORD)),
+            ..side
+        },
+        ..Default::default()
+    };
+    let source = kots_transfer::Endpoint::parse(&format!("oci:{}:1", layout.root().display())).unwrap();
+    for path in ["acme/api", "acme/twin"] {
+        let destination = kots_transfer::Endpoint::parse(&format!("http://{}/{path}:1", upstream.host)).unwrap();
+        kots_transfer::copy(&source, &destination, &copying, None).await.unwrap();
+    }
+    server.cli(&["app", "create", "a"]);
+    server.cli(&[
+        "registry",
+        "add",
+        "--app",
+        "a",
+        "--endpoint",
+        &upstream.host,
+        "--username",
+        "robot",
+        "--password",
+        UPSTREAM_PASSWORD,
+    ]);
+    let path = server.path("license.yaml");
+    server.cli(&["customer", "create", "--app", "a", "--name", "acme", "--output", path.to_str().unwrap()]);
+    let license = license_id(&path);
+    let encoded = upstream.host.replace(':', "_");
+    let repository = format!("proxy/a/{encoded}/acme/api");
+    let twin = format!("proxy/a/{encoded}/acme/twin");
+
+    let pulled = server.path("pulled");
+    skopeo(&[
+        "copy",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        &format!("LICENSE_ID:{license}"),
+        &format!("docker://{}/{repository}:1", server.host()),
+        &format!("oci:{}:1", pulled.display()),
+    ]);
+    // The config and both layers are in the cache, and nothing else.
+    let cached: Vec<_> =
+        std::fs::read_dir(server.path("data").join("proxy-cache/blobs/sha256")).unwrap().flatten().collect();
+    let bytes: u64 = cached.iter().map(|entry| entry.metadata().unwrap().len()).sum();
+    let manifest_bytes = layout.read_blob(&manifest.digest).unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&manifest_bytes).unwrap();
+    let sizes: u64 = parsed["layers"].as_array().unwrap().iter().map(|l| l["size"].as_u64().unwrap()).sum::<u64>()
+        + parsed["config"]["size"].as_u64().unwrap();
+    assert_eq!((cached.len(), bytes), (3, sizes));
+
+    upstream.stop();
+    let scopes = format!("{}&scope={}", pull_scope(&repository), pull_scope(&twin));
+    let bearer = bearer(&server, &license, &license, &scopes).await.unwrap();
+    let layer = Digest::parse(parsed["layers"][0]["digest"].as_str().unwrap()).unwrap();
+    let layer_bytes = layout.read_blob(&layer).unwrap();
+    let whole = get(&server, &format!("/v2/{repository}/blobs/{layer}"), Some(&bearer), None).await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.bytes().await.unwrap(), &layer_bytes[..]);
+    let part = get(&server, &format!("/v2/{repository}/blobs/{layer}"), Some(&bearer), Some("bytes=-100")).await;
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.bytes().await.unwrap(), &layer_bytes[layer_bytes.len() - 100..]);
+    // The same blob through a repository it was never read from: the registry is asked, and down.
+    let other = get(&server, &format!("/v2/{twin}/blobs/{layer}"), Some(&bearer), None).await;
+    assert_eq!(other.status(), StatusCode::BAD_GATEWAY);
+    // Manifests always come from the linked registry.
+    let manifest = get(&server, &format!("/v2/{repository}/manifests/1"), Some(&bearer), None).await;
+    assert_eq!(manifest.status(), StatusCode::BAD_GATEWAY);
+}
