@@ -129,7 +129,13 @@ impl LinkedProxy {
         let internal = |error: crate::Error| RegistryError::Internal(error.to_string());
         let app = self.store.app_by_slug(&name.app_slug).await.map_err(internal)?.ok_or_else(unknown)?;
         let host = RegistryHost::parse(&name.host).map_err(|_| unknown())?.host;
-        let linked = self.store.linked_registry(&app.id, &host).await.map_err(internal)?.ok_or_else(unknown)?;
+        // Credentials that do not open (the server's key was replaced) are the vendor's to fix.
+        let linked = self
+            .store
+            .linked_registry(&app.id, &host)
+            .await
+            .map_err(|error| RegistryError::Upstream { image: repository.to_owned(), reason: error.to_string() })?
+            .ok_or_else(unknown)?;
         let key = (app.id.clone(), host.clone());
         let now = Instant::now();
         let mut clients = self.clients.lock().expect("never poisoned");

@@ -5,6 +5,10 @@
 //! - a license (password the license ID, username the ID too or `LICENSE_ID` as KOTS's pull
 //!   secrets write it) pulls its own app, while valid.
 //!
+//! The proxy's repositories `proxy/APP/HOSTENC/PATH` ([`crate::proxy`]) are APP's too: its
+//! team and its valid licenses pull them, only from a host APP links (an unlinked host is
+//! refused here, before the proxy sends it anything), and nobody pushes.
+//!
 //! Nothing is anonymous. The registry asks [`VendorAccess::authorize`] on every request, and
 //! [`still_valid`](AccessPolicy::still_valid) where no repository is named, so every principal
 //! names the credential it logged in with (`user-token:ID`, `service-account:ID`, `user:ID` for
