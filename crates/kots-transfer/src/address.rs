@@ -59,16 +59,70 @@ pub(crate) fn refused_literal(host: &str) -> Option<String> {
     (!is_public(address)).then(|| address.to_string())
 }
 
+/// The registry's own host, which a client for a private registry the operator allowed may
+/// reach (name and port exactly: another port of the same machine is another service).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OwnHost {
+    /// Lowercase, without brackets.
+    name: String,
+    port: Option<u16>,
+}
+
+impl OwnHost {
+    /// `name[:port]` or `[v6]:port`.
+    pub(crate) fn parse(host: &str) -> Option<OwnHost> {
+        let url = reqwest::Url::parse(&format!("http://{host}/")).ok()?;
+        Some(OwnHost { name: bare(url.host_str()?), port: url.port() })
+    }
+
+    fn names(&self, url: &reqwest::Url) -> bool {
+        url.host_str().is_some_and(|host| bare(host) == self.name)
+    }
+
+    fn is(&self, url: &reqwest::Url) -> bool {
+        self.names(url) && url.port() == self.port
+    }
+}
+
+fn bare(host: &str) -> String {
+    host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()
+}
+
+/// Why a client limited to public addresses (and to its registry's `own` host, if given) may
+/// not reach `url`, or `None` when it may. Names that resolve to private addresses are refused
+/// later, by the resolver.
+pub(crate) fn refused_url(url: &reqwest::Url, own: Option<&OwnHost>) -> Option<String> {
+    let Some(host) = url.host_str() else { return Some(format!("`{url}` names no host")) };
+    if let Some(own) = own {
+        if own.is(url) {
+            return None;
+        }
+        if own.names(url) {
+            // The registry's name with another port: a private machine's other services.
+            return Some(format!("{}:{}", host, url.port_or_known_default().unwrap_or_default()));
+        }
+    }
+    refused_literal(host)
+}
+
 /// Resolves names as the system does, then keeps only public addresses; a name with none left
-/// fails to resolve, with a message that says why.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PublicOnly;
+/// fails to resolve, with a message that says why. The registry's `own` name, when the
+/// operator allowed it, resolves as it is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PublicOnly {
+    pub(crate) own: Option<String>,
+}
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let own = self.own.as_ref().is_some_and(|own| host.eq_ignore_ascii_case(own));
         Box::pin(async move {
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if own {
+                let addresses: Addrs = Box::new(found.into_iter());
+                return Ok(addresses);
+            }
             let public: Vec<SocketAddr> = found.iter().copied().filter(|found| is_public(found.ip())).collect();
             if public.is_empty() && !found.is_empty() {
                 return Err(format!(
@@ -84,13 +138,14 @@ impl Resolve for PublicOnly {
     }
 }
 
-/// Follows at most 10 redirects, and none to a literal private address.
-pub(crate) fn public_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
+/// Follows at most 10 redirects, and none to a literal private address (but to the registry's
+/// `own` host, name and port, when given).
+pub(crate) fn public_redirects(own: Option<OwnHost>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() > 10 {
             return attempt.error("too many redirects");
         }
-        match attempt.url().host_str().and_then(refused_literal) {
+        match refused_url(attempt.url(), own.as_ref()) {
             Some(address) => attempt.error(format!("redirected to the private address {address}")),
             None => attempt.follow(),
         }
@@ -119,11 +174,40 @@ mod tests {
     #[tokio::test]
     async fn names_that_resolve_to_private_addresses_are_not_reached() {
         let name: Name = "localhost".parse().unwrap();
-        let error = match PublicOnly.resolve(name).await {
+        let error = match PublicOnly::default().resolve(name).await {
             Ok(_) => panic!("localhost resolved to a public address"),
             Err(error) => error.to_string(),
         };
         assert!(error.contains("private or loopback"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn the_registrys_own_name_resolves_when_allowed() {
+        let own = PublicOnly { own: Some("LOCALHOST".to_owned()) };
+        let found: Vec<_> = match own.resolve("localhost".parse().unwrap()).await {
+            Ok(addresses) => addresses.collect(),
+            Err(error) => panic!("{error}"),
+        };
+        assert!(found.iter().all(|found| found.ip().is_loopback()) && !found.is_empty(), "{found:?}");
+        let other = PublicOnly { own: Some("registry.internal".to_owned()) };
+        assert!(other.resolve("localhost".parse().unwrap()).await.is_err());
+    }
+
+    #[test]
+    fn urls_a_client_for_a_private_registry_may_reach() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        let own = OwnHost::parse("127.0.0.1:5001").unwrap();
+        assert_eq!(refused_url(&url("http://127.0.0.1:5001/token"), Some(&own)), None);
+        assert_eq!(refused_url(&url("http://127.0.0.1:22/"), Some(&own)).as_deref(), Some("127.0.0.1:22"));
+        assert_eq!(refused_url(&url("http://127.0.0.1:5001/"), None).as_deref(), Some("127.0.0.1"));
+        assert_eq!(refused_url(&url("http://10.0.0.1:5001/"), Some(&own)).as_deref(), Some("10.0.0.1"));
+        assert_eq!(refused_url(&url("https://storage.example/blob"), Some(&own)), None);
+        let named = OwnHost::parse("Registry.Internal").unwrap();
+        assert_eq!(refused_url(&url("https://registry.internal/v2/"), Some(&named)), None);
+        assert!(refused_url(&url("https://registry.internal:8443/v2/"), Some(&named)).is_some());
+        let v6 = OwnHost::parse("[::1]:5000").unwrap();
+        assert_eq!(refused_url(&url("http://[::1]:5000/token"), Some(&v6)), None);
+        assert!(refused_url(&url("http://[::1]:5001/token"), Some(&v6)).is_some());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use kots_oci::{Digest, ErrorBody, ErrorCode, media_type};
 use reqwest::{RequestBuilder, Response, StatusCode, header};
 
-use crate::address::{PublicOnly, public_redirects, refused_literal};
+use crate::address::{OwnHost, PublicOnly, public_redirects, refused_literal, refused_url};
 use crate::auth::{Challenge, parse_challenge, stored_credentials};
 use crate::error::Error;
 use crate::secret::Credentials;
@@ -77,6 +77,12 @@ pub struct ClientOptions {
     /// [`is_public`](crate::is_public)). Off by default; a server fetching what a tenant named
     /// turns it on.
     pub public_addresses_only: bool,
+    /// With `public_addresses_only`: the registry's own host may still be a loopback or private
+    /// address (a registry the operator allowed, such as a vendor's linked registry on its
+    /// network), but its token realm and redirects go only to that same host and port or to
+    /// public addresses, so that the registry cannot point this client at other private
+    /// services. Off by default.
+    pub private_host_allowed: bool,
     pub retry: RetryPolicy,
 }
 
@@ -90,6 +96,7 @@ impl Default for ClientOptions {
             plain_http: false,
             loopback_plain_http: true,
             public_addresses_only: false,
+            private_host_allowed: false,
             retry: RetryPolicy::default(),
         }
     }
@@ -113,6 +120,8 @@ pub struct RegistryClient {
     may_fall_back: bool,
     credentials: Option<Credentials>,
     public_addresses_only: bool,
+    /// The host that may be private although the rest may not (`private_host_allowed`).
+    own_host: Option<OwnHost>,
     state: Mutex<AuthState>,
     retry: RetryPolicy,
 }
@@ -189,7 +198,15 @@ const BLOB_ABSENT: [ErrorCode; 2] = [ErrorCode::BlobUnknown, ErrorCode::NameUnkn
 
 impl RegistryClient {
     pub fn new(host: &str, options: &ClientOptions) -> Result<RegistryClient, Error> {
+        let own_host = match options.public_addresses_only && options.private_host_allowed {
+            true => Some(OwnHost::parse(host).ok_or_else(|| Error::InvalidEndpoint {
+                input: host.to_owned(),
+                reason: "not a registry host".to_owned(),
+            })?),
+            false => None,
+        };
         if options.public_addresses_only
+            && own_host.is_none()
             && let Some(address) = refused_literal(host)
         {
             return Err(Error::PrivateAddress { registry: host.to_owned(), address });
@@ -210,7 +227,8 @@ impl RegistryClient {
             }
         }
         if options.public_addresses_only {
-            builder = builder.dns_resolver(PublicOnly).redirect(public_redirects());
+            let own = own_host.as_ref().map(|_| host.rsplit_once(':').map_or(host, |(name, _)| name).to_owned());
+            builder = builder.dns_resolver(PublicOnly { own }).redirect(public_redirects(own_host.clone()));
         }
         let http = builder.build().map_err(|source| Error::Connect { registry: host.to_owned(), source })?;
         // Docker Hub's API lives on another host than its name.
@@ -228,6 +246,7 @@ impl RegistryClient {
             may_fall_back: options.loopback_plain_http && !options.plain_http && is_loopback(host),
             credentials,
             public_addresses_only: options.public_addresses_only,
+            own_host,
             state: Mutex::default(),
             retry: options.retry.clone(),
         })
@@ -311,11 +330,14 @@ impl RegistryClient {
             reason: format!("HTTP {} without a challenge this client understands", response.status()),
         })?;
         if let Challenge::Bearer { realm, service } = &challenge {
-            if self.public_addresses_only
-                && let Some(address) =
-                    reqwest::Url::parse(realm).ok().and_then(|url| url.host_str().and_then(refused_literal))
-            {
-                return Err(Error::PrivateAddress { registry: self.host.clone(), address });
+            if self.public_addresses_only {
+                let refused = match reqwest::Url::parse(realm) {
+                    Ok(url) => refused_url(&url, self.own_host.as_ref()),
+                    Err(_) => Some(realm.clone()),
+                };
+                if let Some(address) = refused {
+                    return Err(Error::PrivateAddress { registry: self.host.clone(), address });
+                }
             }
             let mut request = self.http.get(realm);
             let mut query: Vec<(&str, &str)> = scope.split(' ').map(|scope| ("scope", scope)).collect();
@@ -367,6 +389,10 @@ impl RegistryClient {
             let result = self.execute(self.with_auth(make(), scope)).await;
             match result {
                 Err(source) if self.fall_back_to_http(&source) => {}
+                // A redirect this client refuses is refused again on a retry.
+                Err(source) if source.is_redirect() => {
+                    return Err(Error::Connect { registry: self.host.clone(), source });
+                }
                 Err(source) => {
                     attempt += 1;
                     if attempt >= self.retry.attempts {
@@ -449,6 +475,207 @@ impl RegistryClient {
             None => kots_oci::Manifest::parse(&bytes, None)?.media_type,
         };
         Ok(Some((bytes, media_type, digest)))
+    }
+
+    /// A manifest as the registry serves it, for a proxy in front of it: `accepted` is the
+    /// `Accept` list to forward (empty: every manifest type this client knows), so that the
+    /// registry picks the type its own client would have got. `head`: headers only, by a
+    /// `HEAD` (which registries meter less than a `GET`), falling back to a `GET` when the
+    /// answer lacks the digest, a manifest media type or the length. Bytes are checked against
+    /// the digest asked for, or the one the registry declared. `None` if absent.
+    pub async fn fetch_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        accepted: &[String],
+        head: bool,
+    ) -> Result<Option<FetchedManifest>, Error> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let accept = if accepted.is_empty() { media_type::MANIFEST_TYPES.join(", ") } else { accepted.join(", ") };
+        let asked = Digest::parse(reference).ok();
+        for head in [head, false] {
+            let what = format!("{} manifest {repository}:{reference}", if head { "HEAD" } else { "GET" });
+            let response = self
+                .send(&pull_scope(repository), &what, || {
+                    let request = if head { self.http.head(&url) } else { self.http.get(&url) };
+                    request.header(header::ACCEPT, &accept)
+                })
+                .await?;
+            if !response.status().is_success() {
+                let refusal = Refusal::read(response).await;
+                if refusal.says(&MANIFEST_ABSENT, StatusCode::NOT_FOUND) {
+                    return Ok(None);
+                }
+                return Err(self.refused(&what, refusal));
+            }
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .map(|value| value.split(';').next().unwrap_or_default().trim().to_owned())
+                .filter(|value| !value.is_empty());
+            let declared = response
+                .headers()
+                .get("docker-content-digest")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| Digest::parse(value.trim()).ok());
+            if head {
+                let known_type =
+                    content_type.clone().filter(|value| media_type::MANIFEST_TYPES.contains(&value.as_str()));
+                match (asked.clone().or(declared), known_type, header_length(&response)) {
+                    (Some(digest), Some(media_type), Some(size)) => {
+                        return Ok(Some(FetchedManifest { digest, media_type, size, content: None }));
+                    }
+                    // Not enough in the headers: ask for the manifest itself.
+                    _ => continue,
+                }
+            }
+            let bytes =
+                response.bytes().await.map_err(|source| Error::Connect { registry: self.host.clone(), source })?;
+            let digest = match asked.clone().or(declared) {
+                Some(expected) => {
+                    expected.verify(&bytes).map_err(|_| Error::Corrupt {
+                        digest: expected.clone(),
+                        actual: Digest::of(expected.algorithm(), &bytes),
+                        source_name: format!("{}/{repository}", self.host),
+                    })?;
+                    expected
+                }
+                None => Digest::sha256_of(&bytes),
+            };
+            let media_type = match content_type {
+                Some(value) if media_type::MANIFEST_TYPES.contains(&value.as_str()) => value,
+                other => match kots_oci::Manifest::parse(&bytes, None) {
+                    Ok(manifest) => manifest.media_type,
+                    Err(error) => other.ok_or(error)?,
+                },
+            };
+            return Ok(Some(FetchedManifest { digest, media_type, size: bytes.len() as u64, content: Some(bytes) }));
+        }
+        unreachable!("the GET above always returns")
+    }
+
+    /// A blob, or the bytes `range` (a `Range` header's value: `bytes=A-B`, `bytes=A-`,
+    /// `bytes=-N`) names of it, streamed; `head`: headers only (a `HEAD`). The answer says the
+    /// blob's whole size and the range served: `None` when the registry sent the whole blob
+    /// (it may ignore `Range`). `None` if absent; a range the registry cannot satisfy is
+    /// [`Error::Registry`] with status 416.
+    pub async fn fetch_blob(
+        &self,
+        repository: &str,
+        digest: &Digest,
+        range: Option<&str>,
+        head: bool,
+    ) -> Result<Option<FetchedBlob>, Error> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let what = format!("{} blob {digest} from {repository}", if head { "HEAD" } else { "GET" });
+        let response = self
+            .send(&pull_scope(repository), &what, || {
+                let request = if head { self.http.head(&url) } else { self.http.get(&url) };
+                match range {
+                    Some(range) => request.header(header::RANGE, range),
+                    None => request,
+                }
+            })
+            .await?;
+        let malformed = |message: String| Error::Registry {
+            registry: self.host.clone(),
+            what: what.clone(),
+            status: 502,
+            code: None,
+            message,
+        };
+        let (size, served) = match response.status() {
+            StatusCode::PARTIAL_CONTENT => {
+                let text = response.headers().get(header::CONTENT_RANGE).and_then(|value| value.to_str().ok());
+                let parsed = text.and_then(parse_content_range);
+                let (first, last, size) = parsed.ok_or_else(|| {
+                    malformed(format!("a partial answer with the Content-Range `{}`", text.unwrap_or_default()))
+                })?;
+                (size, Some((first, last)))
+            }
+            status if status.is_success() => {
+                let size =
+                    header_length(&response).ok_or_else(|| malformed("an answer without Content-Length".to_owned()))?;
+                (size, None)
+            }
+            _ => {
+                let refusal = Refusal::read(response).await;
+                if refusal.says(&BLOB_ABSENT, StatusCode::NOT_FOUND) {
+                    return Ok(None);
+                }
+                return Err(self.refused(&what, refusal));
+            }
+        };
+        let body: Option<ByteStream> =
+            (!head).then(|| Box::pin(response.bytes_stream().map_err(std::io::Error::other)) as ByteStream);
+        Ok(Some(FetchedBlob { size, range: served, body }))
+    }
+
+    /// Every tag of `repository`, following the registry's `Link` pagination (on this
+    /// registry's host only, so that a token is never sent elsewhere). `None` if the
+    /// repository is absent.
+    pub async fn tags(&self, repository: &str) -> Result<Option<Vec<String>>, Error> {
+        /// Pages at most, against a registry whose `Link` never ends.
+        const MAX_PAGES: usize = 1000;
+        let what = format!("GET tags of {repository}");
+        let mut url = self.url(&format!("/v2/{repository}/tags/list?n=1000"));
+        let mut tags = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let response = self.send(&pull_scope(repository), &what, || self.http.get(&url)).await?;
+            if !response.status().is_success() {
+                let refusal = Refusal::read(response).await;
+                if refusal.says(&[ErrorCode::NameUnknown], StatusCode::NOT_FOUND) {
+                    return Ok(None);
+                }
+                return Err(self.refused(&what, refusal));
+            }
+            let next = response
+                .headers()
+                .get(header::LINK)
+                .and_then(|value| value.to_str().ok())
+                .and_then(next_link)
+                .map(|link| self.url(&link));
+            #[derive(serde::Deserialize)]
+            struct Page {
+                tags: Option<Vec<String>>,
+            }
+            let page: Page = response.json().await.map_err(|e| Error::Registry {
+                registry: self.host.clone(),
+                what: what.clone(),
+                status: 200,
+                code: None,
+                message: format!("not a tag list: {e}"),
+            })?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(next) if self.is_own_url(&next) => url = next,
+                Some(next) => {
+                    return Err(Error::Registry {
+                        registry: self.host.clone(),
+                        what,
+                        status: 200,
+                        code: None,
+                        message: format!(
+                            "the next page is on another host (`{next}`), which this client does not follow"
+                        ),
+                    });
+                }
+                None => return Ok(Some(tags)),
+            }
+        }
+        Ok(Some(tags))
+    }
+
+    /// Whether `url` is on this registry's API host.
+    fn is_own_url(&self, url: &str) -> bool {
+        reqwest::Url::parse(url).ok().is_some_and(|url| {
+            let authority = match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            };
+            authority.eq_ignore_ascii_case(&self.api_host)
+        })
     }
 
     pub async fn put_manifest(
@@ -630,6 +857,58 @@ impl RegistryClient {
     }
 }
 
+/// A manifest as a registry served it: bytes unchanged (`None` after a `HEAD`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedManifest {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+    pub content: Option<Bytes>,
+}
+
+/// A blob, or the range of it a registry served.
+pub struct FetchedBlob {
+    /// The whole blob's size.
+    pub size: u64,
+    /// The inclusive bytes `body` holds; `None`: the whole blob.
+    pub range: Option<(u64, u64)>,
+    /// `None` after a `HEAD`.
+    pub body: Option<ByteStream>,
+}
+
+impl std::fmt::Debug for FetchedBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchedBlob").field("size", &self.size).field("range", &self.range).finish_non_exhaustive()
+    }
+}
+
+/// The `Content-Length` header itself (reqwest's length of a `HEAD` answer is its empty body).
+fn header_length(response: &Response) -> Option<u64> {
+    response.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// `bytes FIRST-LAST/SIZE` → `(first, last, size)`, consistent.
+fn parse_content_range(text: &str) -> Option<(u64, u64, u64)> {
+    let (range, size) = text.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let (first, last, size): (u64, u64, u64) =
+        (first.trim().parse().ok()?, last.trim().parse().ok()?, size.trim().parse().ok()?);
+    (first <= last && last < size).then_some((first, last, size))
+}
+
+/// The target of `rel="next"` in a `Link` header (`</v2/x/tags/list?last=a&n=2>; rel="next"`).
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|link| {
+        let (target, parameters) = link.split_once(';')?;
+        let next = parameters.split(';').any(|parameter| {
+            let parameter = parameter.trim().replace(' ', "");
+            parameter.eq_ignore_ascii_case("rel=\"next\"") || parameter.eq_ignore_ascii_case("rel=next")
+        });
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        next.then(|| target.to_owned())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,6 +933,44 @@ mod tests {
         let loopback = ClientOptions { public_addresses_only: false, ..limited };
         assert!(!RegistryClient::new("localhost:5000", &loopback).unwrap().may_fall_back);
         assert!(RegistryClient::new("localhost:5000", &ClientOptions::default()).unwrap().may_fall_back);
+    }
+
+    #[test]
+    fn content_ranges_and_links() {
+        assert_eq!(parse_content_range("bytes 2-4/10"), Some((2, 4, 10)));
+        assert_eq!(parse_content_range("bytes 0-9/10"), Some((0, 9, 10)));
+        for bad in ["bytes 4-2/10", "bytes 2-10/10", "bytes */10", "2-4/10", "bytes 2-4/*"] {
+            assert_eq!(parse_content_range(bad), None, "{bad}");
+        }
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?last=b&n=2>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?last=b&n=2")
+        );
+        assert_eq!(
+            next_link(r#"<https://x/prev>; rel="prev", <https://x/next>;rel=next"#).as_deref(),
+            Some("https://x/next")
+        );
+        assert_eq!(next_link(r#"</v2/a>; rel="prev""#), None);
+        assert_eq!(next_link("garbage"), None);
+    }
+
+    #[test]
+    fn a_private_host_allowed_is_reached_and_only_it() {
+        let allowed = ClientOptions {
+            ambient_credentials: false,
+            public_addresses_only: true,
+            private_host_allowed: true,
+            ..ClientOptions::default()
+        };
+        let client = RegistryClient::new("127.0.0.1:5001", &allowed).unwrap();
+        assert_eq!(client.own_host, OwnHost::parse("127.0.0.1:5001"));
+        assert!(client.is_own_url("http://127.0.0.1:5001/v2/x/tags/list?last=a"));
+        assert!(!client.is_own_url("http://127.0.0.1:5002/v2/x/tags/list"));
+        // Without `public_addresses_only` it changes nothing; without it, the host is refused.
+        let unlimited = ClientOptions { public_addresses_only: false, ..allowed.clone() };
+        assert!(RegistryClient::new("127.0.0.1:5001", &unlimited).unwrap().own_host.is_none());
+        let limited = ClientOptions { private_host_allowed: false, ..allowed };
+        assert!(matches!(RegistryClient::new("127.0.0.1:5001", &limited), Err(Error::PrivateAddress { .. })));
     }
 
     #[test]

@@ -21,7 +21,9 @@ mod secret;
 
 pub use address::is_public;
 pub use bundle_push::{PushedImage, push_bundle_images};
-pub use client::{ByteStream, ClientOptions, RegistryClient, RetryPolicy, pull_scope, push_scope};
+pub use client::{
+    ByteStream, ClientOptions, FetchedBlob, FetchedManifest, RegistryClient, RetryPolicy, pull_scope, push_scope,
+};
 pub use copy::{CopyOptions, Platform, copy, copy_many};
 pub use endpoint::{Endpoint, parse_mirror};
 pub use error::Error;

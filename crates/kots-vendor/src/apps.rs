@@ -26,7 +26,14 @@ pub fn slugify(name: &str) -> String {
 
 /// App slugs become repository path components, so they follow the registry's grammar, simply.
 fn check_slug(slug: &str) -> Result<()> {
-    kots_release::slug::check_app_slug(slug).map_err(|reason| Error::Invalid(format!("invalid app slug: {reason}")))
+    kots_release::slug::check_app_slug(slug).map_err(|reason| Error::Invalid(format!("invalid app slug: {reason}")))?;
+    // `proxy/…` is the proxy of linked registries, not an app's repositories.
+    if format!("{slug}/") == crate::proxy::PROXY_PREFIX {
+        return Err(Error::Invalid(format!(
+            "invalid app slug: `{slug}` is reserved (the registry's proxy/APP/HOST/… images); choose another"
+        )));
+    }
+    Ok(())
 }
 
 impl Vendor {
@@ -106,5 +113,8 @@ mod tests {
         for bad in ["", "My", "a_b", "-a", "a-", "a--b", "a/b"] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }
+        // `proxy/…` repositories are the proxy's, never an app's.
+        assert!(check_slug("proxy").unwrap_err().to_string().contains("reserved"));
+        assert!(check_slug("proxy-app").is_ok());
     }
 }

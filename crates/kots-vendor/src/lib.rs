@@ -13,6 +13,8 @@ pub mod customers;
 mod error;
 pub mod identity;
 pub mod linked;
+pub mod proxy;
+pub mod proxy_cache;
 pub mod registry_access;
 pub mod release;
 pub mod release_api;
@@ -87,6 +89,9 @@ pub struct VendorOptions {
     /// The host name of the proxy for linked registries (`proxy.vendor.example`, as
     /// `proxy.replicated.com` is Replicated's). Default: the registry domain.
     pub proxy_domain: Option<String>,
+    /// The proxy keeps blobs it served whole, up to this many bytes, in `DATA_DIR/proxy-cache/`
+    /// (see [`proxy_cache`]); 0: no cache.
+    pub proxy_cache_bytes: u64,
 }
 
 impl Default for VendorOptions {
@@ -102,6 +107,7 @@ impl Default for VendorOptions {
             registry_read_only: false,
             registry_domain: None,
             proxy_domain: None,
+            proxy_cache_bytes: 0,
         }
     }
 }
@@ -160,12 +166,18 @@ impl Vendor {
             signing_key,
             throttle: ThrottleOptions { backoff: options.login_backoff, ..ThrottleOptions::default() },
         };
+        let proxy_cache = (options.proxy_cache_bytes > 0)
+            .then(|| Arc::new(proxy_cache::BlobCache::new(data_dir.join("proxy-cache"), options.proxy_cache_bytes)));
         let registry_options = kots_registry::Options {
             upload_ttl: options.upload_ttl,
             auth: Some(auth),
             read_only: options.registry_read_only,
-            // The proxy of linked registries comes with them (issue 18).
-            remote: None,
+            // `proxy/APP/HOSTENC/PATH`: the apps' linked registries, on this same listener.
+            remote: Some(Arc::new(proxy::LinkedProxy::new(
+                store.clone(),
+                options.allow_private_registries,
+                proxy_cache.clone(),
+            ))),
         };
         let registry = match (shared_metadata, &options.storage) {
             (Some(metadata), storage) => {

@@ -121,8 +121,9 @@ enum Command {
         #[arg(long = "registry-mirror", value_parser = kots_transfer::parse_mirror)]
         registry_mirrors: Vec<(String, String, bool)>,
         /// Let airgap bundles fetch images that releases name on loopback or private addresses
-        /// (`127.0.0.1:5000/…`, `10.0.0.8/…`, names that resolve there). Off: only public
-        /// registries and the --registry-mirror endpoints are reached.
+        /// (`127.0.0.1:5000/…`, `10.0.0.8/…`, names that resolve there), and linked registries
+        /// (links and the proxy) be there. Off: only public registries and the
+        /// --registry-mirror endpoints are reached.
         #[arg(long, env = "KOTS_VENDOR_ALLOW_PRIVATE_REGISTRIES")]
         allow_private_registries: bool,
         /// The registry refuses pushes and deletes (405), for `kots-registry gc --data-dir
@@ -138,6 +139,11 @@ enum Command {
         /// Default: the registry domain.
         #[arg(long, env = "KOTS_VENDOR_PROXY_DOMAIN")]
         proxy_domain: Option<String>,
+        /// Keep blobs the proxy of linked registries served whole, up to this many MiB, in
+        /// DATA_DIR/proxy-cache/ (the blobs used longest ago go first); later pulls of them
+        /// through the same repository do not reach the linked registry. 0: no cache.
+        #[arg(long, env = "KOTS_VENDOR_PROXY_CACHE_MIB", default_value_t = 0)]
+        proxy_cache_mib: u64,
         #[command(flatten)]
         scale: ScaleOut,
     },
@@ -580,6 +586,7 @@ async fn run() -> anyhow::Result<()> {
             registry_read_only,
             registry_domain,
             proxy_domain,
+            proxy_cache_mib,
             scale,
         } => {
             kots_serve::init_logging(kots_serve::LogFormat::Text);
@@ -605,6 +612,7 @@ async fn run() -> anyhow::Result<()> {
                     registry_read_only,
                     registry_domain,
                     proxy_domain,
+                    proxy_cache_bytes: proxy_cache_mib.saturating_mul(1024 * 1024),
                 },
             )
             .await

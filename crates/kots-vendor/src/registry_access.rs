@@ -5,6 +5,10 @@
 //! - a license (password the license ID, username the ID too or `LICENSE_ID` as KOTS's pull
 //!   secrets write it) pulls its own app, while valid.
 //!
+//! The proxy's repositories `proxy/APP/HOSTENC/PATH` ([`crate::proxy`]) are APP's too: its
+//! team and its valid licenses pull them, only from a host APP links (an unlinked host is
+//! refused here, before the proxy sends it anything), and nobody pushes.
+//!
 //! Nothing is anonymous. The registry asks [`VendorAccess::authorize`] on every request, and
 //! [`still_valid`](AccessPolicy::still_valid) where no repository is named, so every principal
 //! names the credential it logged in with (`user-token:ID`, `service-account:ID`, `user:ID` for
@@ -23,6 +27,8 @@ use crate::identity::{
     SERVICE_ACCOUNT_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_password, parse_token, password_matches, random_text,
     secret_matches,
 };
+use crate::linked::RegistryHost;
+use crate::proxy::{PROXY_PREFIX, ProxyName};
 use crate::store::{Store, User};
 
 /// The user name KOTS's pull secrets give a license (`LICENSE_ID:<license ID>`).
@@ -112,6 +118,9 @@ impl VendorAccess {
         repository: &str,
         action: Action,
     ) -> crate::Result<Decision> {
+        if repository.starts_with(PROXY_PREFIX) {
+            return self.authorize_proxy(principal, repository, action).await;
+        }
         let slug = repository.split('/').next().unwrap_or(repository);
         let app = self.store.app_by_slug(slug).await?;
         let (kind, id) = credential(principal);
@@ -161,6 +170,68 @@ impl VendorAccess {
 }
 
 impl VendorAccess {
+    /// `proxy/APP/HOSTENC/PATH`: pulled by a valid license of APP or by APP's team, only from a
+    /// host APP links; pushed by nobody. Decided here, before the proxy sends anything to the
+    /// host, so that an unlinked host is never reached.
+    async fn authorize_proxy(
+        &self,
+        principal: &Principal,
+        repository: &str,
+        action: Action,
+    ) -> crate::Result<Decision> {
+        let Some(name) = ProxyName::parse(repository) else {
+            return Ok(Decision::Deny(format!(
+                "`{repository}` is not a proxy image: write PROXY/proxy/APP/HOST/PATH (a port as HOST_PORT)"
+            )));
+        };
+        let slug = &name.app_slug;
+        let app = self.store.app_by_slug(slug).await?;
+        let (kind, id) = credential(principal);
+        let refusal = match kind {
+            "user" | "user-token" | "service-account" => match self.team_of(kind, id).await? {
+                None => Some(format!("the credential of {} was revoked or removed; log in again", principal.display)),
+                Some((team_id, _)) if app.as_ref().is_some_and(|app| app.team_id == team_id) => None,
+                Some(_) => Some(format!("your team has no app `{slug}`, so it cannot pull `{repository}`")),
+            },
+            "license" => match self.store.customer_by_license(id).await? {
+                None => Some(format!("{} no longer exists", principal.display)),
+                Some(customer) => match license_problem(&customer) {
+                    Some(problem) => Some(problem),
+                    None if app.as_ref().is_none_or(|app| app.id != customer.app_id) => {
+                        Some(format!("license `{id}` may pull only its own app's images, not `{repository}`"))
+                    }
+                    None => None,
+                },
+            },
+            _ => Some("unknown principal".to_owned()),
+        };
+        if let Some(refusal) = refusal {
+            return Ok(Decision::Deny(refusal));
+        }
+        let Some(app) = app else { return Ok(Decision::Deny(format!("there is no app `{slug}`"))) };
+        if action != Action::Pull {
+            return Ok(Decision::Deny(format!(
+                "`{repository}` is a read-only proxy of {}: nobody may {} it; push to {} itself",
+                name.upstream(),
+                action.name(),
+                name.host
+            )));
+        }
+        let linked = match RegistryHost::parse(&name.host) {
+            Ok(host) => self.store.linked_registry_info(&app.id, &host.host).await?.is_some(),
+            Err(_) => false,
+        };
+        Ok(if linked {
+            Decision::Allow
+        } else {
+            Decision::Deny(format!(
+                "registry {} is not linked to app `{slug}`: its images cannot be pulled through this proxy (the \
+                 vendor links it with `kots-vendor registry add --app {slug} --endpoint {}`)",
+                name.host, name.host
+            ))
+        })
+    }
+
     async fn still_valid_inner(&self, principal: &Principal) -> crate::Result<bool> {
         let (kind, id) = credential(principal);
         Ok(match kind {

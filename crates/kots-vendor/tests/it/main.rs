@@ -11,6 +11,7 @@ use tempfile::TempDir;
 mod conformance;
 mod credentials;
 mod linked;
+mod proxy;
 mod registry;
 mod replicas;
 
