@@ -42,9 +42,31 @@ struct VendorImages {
     linked: HashMap<String, LinkedRegistry>,
     /// By registry name as images write it.
     clients: Mutex<HashMap<String, Arc<RegistryClient>>>,
+    /// Other names of this vendor's registry in image names: Replicated's, and the app's
+    /// custom `replicatedRegistryDomain`.
+    registry_names: Vec<String>,
+    /// Names of this vendor's proxy: Replicated's, the app's custom `proxyRegistryDomain`.
+    proxy_names: Vec<String>,
 }
 
 impl VendorImages {
+    /// Where an image written with Replicated's names really is, as a customer's pull reads it:
+    /// `registry.replicated.com/APP/X` (or the custom domain) on this registry, and a proxy
+    /// name (`proxy.replicated.com/proxy/APP/HOST/PATH`) in the linked registry `HOST`.
+    fn resolve(&self, image: &ImageReference) -> ImageReference {
+        let host = image.registry().to_ascii_lowercase();
+        let own = self.vendor.is_own_registry(&host);
+        if own || self.proxy_names.contains(&host) {
+            if let Some(name) = crate::proxy::ProxyName::parse(image.repository()) {
+                return image.with_name(&name.host, &name.path);
+            }
+        }
+        if self.registry_names.contains(&host) {
+            return image.with_name(self.vendor.registry_domain(), image.repository());
+        }
+        image.clone()
+    }
+
     /// The repository in the vendor's own registry, if the image lives there.
     fn own_repository(&self, image: &ImageReference) -> std::result::Result<Option<String>, String> {
         if !self.vendor.is_own_registry(image.registry()) {
@@ -94,6 +116,7 @@ impl ImageSource for VendorImages {
         image: &ImageReference,
         reference: &str,
     ) -> std::result::Result<(Bytes, String, Digest), String> {
+        let image = &self.resolve(image);
         if let Some(repository) = self.own_repository(image)? {
             return self
                 .vendor
@@ -114,6 +137,7 @@ impl ImageSource for VendorImages {
     }
 
     async fn blob(&self, image: &ImageReference, digest: &Digest) -> std::result::Result<ByteStream, String> {
+        let image = &self.resolve(image);
         if let Some(repository) = self.own_repository(image)? {
             let (_, stream) = self
                 .vendor
@@ -214,11 +238,19 @@ async fn bundle(
     };
     let linked =
         vendor.store.linked_registries(&app.id).await?.into_iter().map(|link| (link.host.clone(), link)).collect();
+    let custom = |key: &str| {
+        application.and_then(|(_, d)| d["spec"][key].as_str()).filter(|d| !d.is_empty()).map(str::to_ascii_lowercase)
+    };
     let source = Arc::new(VendorImages {
         vendor: vendor.clone(),
         app_slug: app.slug.clone(),
         linked,
         clients: Mutex::default(),
+        registry_names: ["registry.replicated.com".to_owned()]
+            .into_iter()
+            .chain(custom("replicatedRegistryDomain"))
+            .collect(),
+        proxy_names: ["proxy.replicated.com".to_owned()].into_iter().chain(custom("proxyRegistryDomain")).collect(),
     });
     let images = found.values().map(|image| image.reference.clone()).collect();
     let plan = BundlePlan::new(spec, Bytes::from(release.archive), images, source.as_ref())

@@ -157,7 +157,7 @@ pub async fn place(
     let Some(target) = &plan.target else { return Ok(left_in_place(found, private)) };
     let mut copy_options = copy_options(plan, release, license, private);
     let carried = carried_images(found, bundle.as_deref())?;
-    let destinations = destination_names(&carried, target, plan.image_naming).map_err(anyhow::Error::msg)?;
+    let destinations = private_destinations(&carried, private, target, plan.image_naming)?;
     let destination_options = ClientOptions {
         credentials: plan.registry_credentials.clone(),
         plain_http: target.plain_http,
@@ -201,6 +201,47 @@ pub async fn place(
         ),
     }
     Ok(placed)
+}
+
+/// The destination of every image carried, as [`destination_names`] gives them; names of one
+/// private image (`registry.replicated.com/APP/X` and the vendor host's `APP/X`, a linked
+/// registry's `HOST/P` and its proxy name) are one image, read from one place: they share the
+/// destination of the first (a non-proxy name first), rather than collide.
+fn private_destinations(
+    carried: &BTreeMap<String, FoundImage>,
+    private: &PrivateImages,
+    target: &RegistryTarget,
+    naming: crate::naming::ImageNaming,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let is_proxy_name =
+        |image: &FoundImage| matches!(private.kind(&image.reference), crate::private_images::Kind::Proxy { .. });
+    let mut ordered: Vec<(&String, &FoundImage)> = carried.iter().collect();
+    ordered.sort_by_key(|(_, image)| is_proxy_name(image));
+    let mut canonical: BTreeMap<(String, String), String> = BTreeMap::new();
+    let (mut distinct, mut aliases) = (BTreeMap::new(), Vec::new());
+    for (spelling, image) in ordered {
+        let name = image.reference.name();
+        match private.source(&image.reference) {
+            Some((host, repository, _)) => match canonical.get(&(host.clone(), repository.clone())) {
+                Some(first) if *first != name => aliases.push((name, first.clone())),
+                Some(_) => {}
+                None => {
+                    canonical.insert((host, repository), name);
+                    distinct.insert(spelling.clone(), image.clone());
+                }
+            },
+            None => {
+                distinct.insert(spelling.clone(), image.clone());
+            }
+        }
+    }
+    let mut destinations = destination_names(&distinct, target, naming).map_err(anyhow::Error::msg)?;
+    for (alias, first) in aliases {
+        if let Some(destination) = destinations.get(&first).cloned() {
+            destinations.insert(alias, destination);
+        }
+    }
+    Ok(destinations)
 }
 
 /// `--no-push`: the images are in the target registry already (KOTS's read-only registry): each
