@@ -56,10 +56,10 @@ impl VendorImages {
     fn resolve(&self, image: &ImageReference) -> ImageReference {
         let host = image.registry().to_ascii_lowercase();
         let own = self.vendor.is_own_registry(&host);
-        if own || self.proxy_names.contains(&host) {
-            if let Some(name) = crate::proxy::ProxyName::parse(image.repository()) {
-                return image.with_name(&name.host, &name.path);
-            }
+        if (own || self.proxy_names.contains(&host))
+            && let Some(name) = crate::proxy::ProxyName::parse(image.repository())
+        {
+            return image.with_name(&name.host, &name.path);
         }
         if self.registry_names.contains(&host) {
             return image.with_name(self.vendor.registry_domain(), image.repository());
