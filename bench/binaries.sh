@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The binaries as built for users (`cargo build --release`: debug info dropped), their sizes
-# against the issue's target of 25 MiB each, and what `strip` would still take off.
+# The binaries as built for users (`cargo build --release`: debug info and symbols dropped),
+# their sizes against the issue's target of 25 MiB each, and what `strip` would still take off.
 #   bench/binaries.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
