@@ -285,6 +285,11 @@ enum ImageCommand {
     ///
     /// SRC and DST are registry references (`registry.example/app/api:1.0`, `http://…` for plain
     /// HTTP) or OCI layouts (`oci:DIR[:REF]`).
+    ///
+    /// Where each blob went is remembered in `~/.cache/kots` (`$XDG_CACHE_HOME/kots`; elsewhere
+    /// with `KOTS_BLOB_CACHE=DIR`, not at all with `KOTS_BLOB_CACHE=off`): a later copy into the
+    /// same registry mounts those blobs instead of sending them again, and uploads them if the
+    /// registry will not mount.
     Copy(CopyArgs),
     /// Make a small example image (no Docker needed) and push it to DESTINATION.
     Make(MakeArgs),
@@ -389,7 +394,8 @@ async fn image_copy(args: CopyArgs) -> anyhow::Result<()> {
 /// `image copy --from-file LIST`: every pair at once through `copy_many`, one line per image,
 /// an error naming the images that failed.
 async fn image_copy_list(list: &std::path::Path, options: &CopyOptions, quiet: bool) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(list).with_context(|| format!("cannot read --from-file `{}`", list.display()))?;
+    let text =
+        std::fs::read_to_string(list).with_context(|| format!("cannot read --from-file `{}`", list.display()))?;
     let pairs = kots_cli::copy_list::parse(&text).map_err(|reason| anyhow::anyhow!("{}: {reason}", list.display()))?;
     if pairs.is_empty() {
         bail!("{}: no `SRC DST` pairs", list.display());

@@ -79,7 +79,7 @@ fn add(locations: &mut Vec<Location>, location: Location) {
         Some(existing) => existing.seen = existing.seen.max(location.seen),
         None => locations.push(location),
     }
-    locations.sort_by(|a, b| b.seen.cmp(&a.seen));
+    locations.sort_by_key(|l| std::cmp::Reverse(l.seen));
     locations.truncate(MAX_PER_BLOB);
 }
 
@@ -90,7 +90,7 @@ fn bound(blobs: &mut HashMap<String, Vec<Location>>) {
         return;
     }
     let mut seen: Vec<u64> = blobs.values().flatten().map(|l| l.seen).collect();
-    seen.sort_unstable_by(|a, b| b.cmp(a));
+    seen.sort_unstable_by_key(|s| std::cmp::Reverse(*s));
     let cutoff = seen[MAX_LOCATIONS - 1];
     // Ties at the cut-off may keep a few more; the next save trims them as they age.
     for locations in blobs.values_mut() {
@@ -123,7 +123,7 @@ fn read(path: &Path) -> HashMap<String, Vec<Location>> {
         Ok(file) if file.version == VERSION => {
             let mut blobs = file.blobs;
             for locations in blobs.values_mut() {
-                locations.sort_by(|a, b| b.seen.cmp(&a.seen));
+                locations.sort_by_key(|l| std::cmp::Reverse(l.seen));
                 locations.truncate(MAX_PER_BLOB);
             }
             blobs
@@ -181,7 +181,8 @@ impl BlobCache {
 
     /// Notes that `repository` of `registry` has `digest` (the registry just said so).
     pub fn record(&self, registry: &str, repository: &str, digest: &Digest) {
-        let location = Location { registry: registry.to_owned(), repository: repository.to_owned(), seen: now_millis() };
+        let location =
+            Location { registry: registry.to_owned(), repository: repository.to_owned(), seen: now_millis() };
         let key = digest.to_string();
         let mut state = self.inner.state.lock().expect("never poisoned");
         add(state.known.entry(key.clone()).or_default(), location.clone());

@@ -65,10 +65,8 @@ fn delete_blob(registry: &str, repository: &str, digest: &Digest) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (user, password) = CREDS.split_once(':').unwrap();
     let url = format!("http://{registry}/v2/{repository}/blobs/{digest}");
-    let status = runtime
-        .block_on(reqwest::Client::new().delete(&url).basic_auth(user, Some(password)).send())
-        .unwrap()
-        .status();
+    let status =
+        runtime.block_on(reqwest::Client::new().delete(&url).basic_auth(user, Some(password)).send()).unwrap().status();
     assert!(status.is_success(), "DELETE {url}: {status}");
 }
 
@@ -96,10 +94,9 @@ fn a_second_process_mounts_the_layers_a_first_one_pushed_and_a_stale_cache_still
     assert!(stdout.contains("mounted 1 (100.0 kB)"), "{stdout}");
 
     // The base deleted from every repository the cache names: mounts fail, the upload follows.
-    let manifest: serde_json::Value = serde_json::from_slice(
-        &OciLayout::open(temp.path().join("app")).unwrap().read_blob(&digests[2]).unwrap(),
-    )
-    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&OciLayout::open(temp.path().join("app")).unwrap().read_blob(&digests[2]).unwrap())
+            .unwrap();
     let base = Digest::parse(manifest["layers"][0]["digest"].as_str().unwrap()).unwrap();
     delete_blob(&registry.address, "app/a", &base);
     delete_blob(&registry.address, "app/b", &base);

@@ -36,7 +36,8 @@ async fn a_later_copy_mounts_what_an_earlier_one_pushed_and_a_stale_entry_falls_
     let mut base = None;
     for (tag, seed) in [("a", 30), ("b", 31), ("c", 32), ("d", 33)] {
         let descriptor = image(&layout, "amd64", seed, 1);
-        let manifest: serde_json::Value = serde_json::from_slice(&layout.read_blob(&descriptor.digest).unwrap()).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&layout.read_blob(&descriptor.digest).unwrap()).unwrap();
         base = Some(kots_oci::Digest::parse(manifest["layers"][0]["digest"].as_str().unwrap()).unwrap());
         layout.add_manifest(descriptor, Some(tag)).unwrap();
     }
