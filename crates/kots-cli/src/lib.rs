@@ -4,6 +4,7 @@
 
 pub mod app_archive;
 pub mod app_folder;
+pub mod copy_list;
 pub mod download;
 pub mod example_image;
 pub mod folder;

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use kots_cli::naming::ImageNaming;
 use kots_cli::progress::Progress;
 use kots_cli::pull::PullOptions;
-use kots_transfer::{ClientOptions, CopyOptions, Credentials, Endpoint, Platform};
+use kots_transfer::{BlobCache, ClientOptions, CopyOptions, Credentials, Endpoint, Platform};
 
 #[derive(Parser)]
 #[command(
@@ -285,6 +285,11 @@ enum ImageCommand {
     ///
     /// SRC and DST are registry references (`registry.example/app/api:1.0`, `http://…` for plain
     /// HTTP) or OCI layouts (`oci:DIR[:REF]`).
+    ///
+    /// Where each blob went is remembered in `~/.cache/kots` (`$XDG_CACHE_HOME/kots`; elsewhere
+    /// with `KOTS_BLOB_CACHE=DIR`, not at all with `KOTS_BLOB_CACHE=off`): a later copy into the
+    /// same registry mounts those blobs instead of sending them again, and uploads them if the
+    /// registry will not mount.
     Copy(CopyArgs),
     /// Make a small example image (no Docker needed) and push it to DESTINATION.
     Make(MakeArgs),
@@ -307,8 +312,14 @@ struct MakeArgs {
 
 #[derive(Args)]
 struct CopyArgs {
-    source: String,
-    destination: String,
+    #[arg(required_unless_present = "from_file")]
+    source: Option<String>,
+    #[arg(required_unless_present = "from_file")]
+    destination: Option<String>,
+    /// Copy every `SRC DST` pair of this file (one a line; blank lines and `#` comments
+    /// ignored) in one process, each blob shared by several images moving once.
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["source", "destination"])]
+    from_file: Option<PathBuf>,
     /// Copy only this platform of an index (`linux/amd64`, `linux/arm64/v8`); repeatable.
     #[arg(long = "platform")]
     platforms: Vec<String>,
@@ -337,8 +348,6 @@ fn credentials(text: Option<&str>, flag: &str) -> anyhow::Result<Option<Credenti
 }
 
 async fn image_copy(args: CopyArgs) -> anyhow::Result<()> {
-    let source = Endpoint::parse(&args.source)?;
-    let destination = Endpoint::parse(&args.destination)?;
     let platforms = args
         .platforms
         .iter()
@@ -358,8 +367,18 @@ async fn image_copy(args: CopyArgs) -> anyhow::Result<()> {
         destination: side(credentials(args.dest_creds.as_deref(), "--dest-creds")?),
         platforms,
         concurrency: args.concurrency,
+        // Where this user's earlier copies left each blob: mount candidates.
+        blob_cache: BlobCache::from_env(),
         ..CopyOptions::default()
     };
+    if let Some(list) = &args.from_file {
+        return image_copy_list(list, &options, args.quiet).await;
+    }
+    let (Some(source), Some(destination)) = (&args.source, &args.destination) else {
+        bail!("image copy needs SRC and DST, or --from-file LIST");
+    };
+    let source = Endpoint::parse(source)?;
+    let destination = Endpoint::parse(destination)?;
     let progress = Progress::start(format!("{source} → {destination}"), args.quiet);
     let result = kots_transfer::copy(&source, &destination, &options, progress.sender()).await;
     progress.finish().await;
@@ -368,6 +387,44 @@ async fn image_copy(args: CopyArgs) -> anyhow::Result<()> {
     println!("{destination}@{digest}: {}", summary.line());
     if !summary.index_complete {
         eprintln!("note: only some platforms were copied; the destination holds a new index listing them");
+    }
+    Ok(())
+}
+
+/// `image copy --from-file LIST`: every pair at once through `copy_many`, one line per image,
+/// an error naming the images that failed.
+async fn image_copy_list(list: &std::path::Path, options: &CopyOptions, quiet: bool) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(list).with_context(|| format!("cannot read --from-file `{}`", list.display()))?;
+    let pairs = kots_cli::copy_list::parse(&text).map_err(|reason| anyhow::anyhow!("{}: {reason}", list.display()))?;
+    if pairs.is_empty() {
+        bail!("{}: no `SRC DST` pairs", list.display());
+    }
+    let mut endpoints = Vec::new();
+    for pair in &pairs {
+        let parse = |text: &str| {
+            Endpoint::parse(text).with_context(|| format!("{}: line {}: `{text}`", list.display(), pair.line))
+        };
+        endpoints.push((parse(&pair.source)?, parse(&pair.destination)?));
+    }
+    let progress = Progress::start(format!("{} images from {}", pairs.len(), list.display()), quiet);
+    let results = kots_transfer::copy_many(&endpoints, options, progress.sender()).await;
+    progress.finish().await;
+    let mut failed = Vec::new();
+    for ((source, destination), result) in endpoints.iter().zip(results) {
+        match result {
+            Ok(summary) => {
+                let digest = summary.digest.as_ref().map(ToString::to_string).unwrap_or_default();
+                println!("{destination}@{digest}: {}", summary.line());
+            }
+            Err(error) => {
+                println!("{destination}: failed: {error}");
+                failed.push(format!("{source} → {destination}"));
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!("{} of {} images failed: {}", failed.len(), pairs.len(), failed.join(", "));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use kots_oci::ImageReference;
 use kots_release::bundle::BundleReader;
 use kots_release::images::FoundImage;
-use kots_transfer::{ClientOptions, Credentials, PushedImage, RegistryClient, push_bundle_images};
+use kots_transfer::{BlobCache, ClientOptions, Credentials, PushedImage, RegistryClient, push_bundle_images};
 
 use crate::naming::{ImageNaming, RegistryTarget, destination_names};
 use crate::progress::Progress;
@@ -59,7 +59,9 @@ pub async fn push_images(options: &PushImagesOptions) -> anyhow::Result<Vec<Push
             .map_err(|e| target.refused(e, "check --registry-username/--registry-password"))?;
     }
     let progress = Progress::start(format!("pushing to {}", target.host), options.quiet);
-    let pushed = push_bundle_images(&mut bundle, &targets, &client, progress.sender()).await;
+    // Where this user's earlier pushes and copies left each blob: mount candidates.
+    let cache = BlobCache::from_env();
+    let pushed = push_bundle_images(&mut bundle, &targets, &client, cache.as_ref(), progress.sender()).await;
     progress.finish().await;
     Ok(pushed?)
 }

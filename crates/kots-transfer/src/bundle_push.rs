@@ -17,6 +17,7 @@ use kots_oci::{Descriptor, Digest, ImageReference, Manifest, ManifestKind};
 use kots_release::bundle::{BundleReader, MAX_MANIFEST, blob_path};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::blob_cache::BlobCache;
 use crate::client::{ByteStream, RegistryClient};
 use crate::error::Error;
 use crate::progress::{Event, Summary};
@@ -132,7 +133,9 @@ impl<'a> Pusher<'a> {
         Box::pin(async move {
             let report = Reporter { tally: &tallies[index], events: &events };
             let size = bytes.len() as u64;
-            if !push.skip_if_present(report, &repository, &digest, size).await? {
+            if !push.skip_if_present(report, &repository, &digest, size).await?
+                && !push.mount_remembered(report, &repository, &digest, size, &[]).await
+            {
                 push.upload_bytes(report, &repository, &digest, bytes).await?;
             }
             Ok(Placement { digest, repository, size })
@@ -242,11 +245,28 @@ impl<'a> Pusher<'a> {
 /// Pushes every image of `bundle` (read up to its blobs, opened with
 /// [`BundleReader::open_file`]) to `destinations` (by the bundle's image name: the destination
 /// reference, all on `client`'s registry), once [`BundleReader::check_references`] has found
-/// every blob used by an image. One result per image, in the bundle's order.
+/// every blob used by an image. One result per image, in the bundle's order. With a `cache`,
+/// a blob the registry lacks is first mounted from where earlier runs saw it, and every blob
+/// pushed or found is remembered (the cache is saved at the end, whatever the outcome).
 pub async fn push_bundle_images(
     bundle: &mut BundleReader,
     destinations: &BTreeMap<String, ImageReference>,
     client: &RegistryClient,
+    cache: Option<&BlobCache>,
+    events: Option<UnboundedSender<Event>>,
+) -> Result<Vec<PushedImage>, Error> {
+    let result = push_all(bundle, destinations, client, cache, events).await;
+    if let Some(cache) = cache.cloned() {
+        let _ = tokio::task::spawn_blocking(move || cache.save()).await;
+    }
+    result
+}
+
+async fn push_all(
+    bundle: &mut BundleReader,
+    destinations: &BTreeMap<String, ImageReference>,
+    client: &RegistryClient,
+    cache: Option<&BlobCache>,
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Vec<PushedImage>, Error> {
     let started = Instant::now();
@@ -275,7 +295,7 @@ pub async fn push_bundle_images(
         });
     }
     let mut pusher = Pusher {
-        push: BlobPush { client, chunk_size: CHUNK_SIZE },
+        push: BlobPush { client, chunk_size: CHUNK_SIZE, cache },
         events,
         bundle: name.clone(),
         tallies: Arc::new(images.iter().map(|_| Tally::default()).collect()),
@@ -343,7 +363,10 @@ pub async fn push_bundle_images(
         // A large blob streams from the bundle; what is in flight finishes first.
         pusher.flush(&mut in_flight, &mut queued).await?;
         let repository = pusher.images[current].repository.clone();
-        if !pusher.push.skip_if_present(pusher.report(current), &repository, &entry.digest, entry.size).await? {
+        let (push, report) = (pusher.push, pusher.report(current));
+        if !push.skip_if_present(report, &repository, &entry.digest, entry.size).await?
+            && !push.mount_remembered(report, &repository, &entry.digest, entry.size, &[]).await
+        {
             pusher.stream_blob(bundle, current, &entry.digest, entry.size).await?;
         } else {
             pusher.placed.insert(entry.digest.clone(), (repository, entry.size));

@@ -12,6 +12,7 @@ use kots_oci::{Descriptor, Digest, Hasher, Manifest, ManifestKind, OciLayout};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::blob_cache::BlobCache;
 use crate::client::{ByteStream, ClientOptions, RegistryClient, pull_scope, push_scope};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -67,6 +68,10 @@ pub struct CopyOptions {
     /// Options for particular registry hosts, on either side, instead of `source` or
     /// `destination`: an app's images come from several registries, each with its own login.
     pub registries: HashMap<String, ClientOptions>,
+    /// Where blobs were seen before, across runs: a blob missing from its destination
+    /// repository is mounted from a remembered repository of the same registry before it is
+    /// uploaded, and every blob read or put is remembered. Saved when the copy ends.
+    pub blob_cache: Option<BlobCache>,
 }
 
 impl Default for CopyOptions {
@@ -78,6 +83,7 @@ impl Default for CopyOptions {
             concurrency: 8,
             chunk_size: 512 * 1024 * 1024,
             registries: HashMap::new(),
+            blob_cache: None,
         }
     }
 }
@@ -518,7 +524,8 @@ impl BlobCopier<'_> {
     fn push(&self) -> Option<(BlobPush<'_>, &str)> {
         match self.destination {
             Side::Registry { client, repository, .. } => {
-                Some((BlobPush { client, chunk_size: self.options.chunk_size }, repository.as_str()))
+                let cache = self.options.blob_cache.as_ref();
+                Some((BlobPush { client, chunk_size: self.options.chunk_size, cache }, repository.as_str()))
             }
             Side::Layout { .. } => None,
         }
@@ -556,8 +563,9 @@ impl BlobCopier<'_> {
         Ok(())
     }
 
-    /// Moves one blob: skipped if present, mounted within a registry if it can be, otherwise
-    /// streamed and verified, retried on transient failures.
+    /// Moves one blob: skipped if present, mounted within a registry if it can be (from the
+    /// source's repository, from another repository this copy sends it to, then from ones the
+    /// cache remembers), otherwise streamed and verified, retried on transient failures.
     async fn transfer(&self, descriptor: &Descriptor) -> Result<(), Error> {
         let (source, destination, options) = (self.source, self.destination, self.options);
         let (digest, size) = (&descriptor.digest, descriptor.size);
@@ -566,12 +574,15 @@ impl BlobCopier<'_> {
                 if push.skip_if_present(self.report, to, digest, size).await? {
                     return Ok(());
                 }
+                let mut tried = Vec::new();
                 if let Side::Registry { client: from_client, repository: from, .. } = source
                     && from_client.host() == push.client.host()
                     && from != to
-                    && push.mount(self.report, to, digest, size, from).await?
                 {
-                    return Ok(());
+                    if push.mount(self.report, to, digest, size, from).await? {
+                        return Ok(());
+                    }
+                    tried.push(from.clone());
                 }
                 // A blob shared with another image of this copy may be in that image's
                 // repository since an earlier run: mount it from there.
@@ -581,6 +592,11 @@ impl BlobCopier<'_> {
                     {
                         return Ok(());
                     }
+                    tried.push(sibling);
+                }
+                let tried: Vec<&str> = tried.iter().map(String::as_str).collect();
+                if push.mount_remembered(self.report, to, digest, size, &tried).await {
+                    return Ok(());
                 }
             }
             None if destination.has_blob(digest).await? => {
@@ -601,8 +617,24 @@ impl BlobCopier<'_> {
             }
         })
         .await?;
+        if let Some(cache) = &options.blob_cache {
+            if let Some((push, to)) = self.push() {
+                push.remember(to, digest);
+            }
+            if let Side::Registry { client, repository, .. } = source {
+                cache.record(client.host(), repository, digest);
+            }
+        }
         self.report.record(Outcome::Sent, digest, size);
         Ok(())
+    }
+}
+
+/// Writes what the copy learnt into the blob cache's file, off the async threads (it takes a
+/// file lock another process may briefly hold).
+async fn save_cache(options: &CopyOptions) {
+    if let Some(cache) = options.blob_cache.clone() {
+        let _ = tokio::task::spawn_blocking(move || cache.save()).await;
     }
 }
 
@@ -614,8 +646,12 @@ pub async fn copy(
     events: Option<UnboundedSender<Event>>,
 ) -> Result<Summary, Error> {
     let shared = Shared::new(options.concurrency);
-    let prepared = prepare(source, destination, options).await?;
-    execute(prepared, options, events, &shared).await
+    let result = match prepare(source, destination, options).await {
+        Ok(prepared) => execute(prepared, options, events, &shared).await,
+        Err(error) => Err(error),
+    };
+    save_cache(options).await;
+    result
 }
 
 /// Copies several images at once, as an app's images move: each blob shared by several of them
@@ -638,7 +674,9 @@ pub async fn copy_many(
         let (events, shared) = (events.clone(), &shared);
         async move { execute(prepared?, options, events, shared).await }
     });
-    futures_util::future::join_all(copies).await
+    let results = futures_util::future::join_all(copies).await;
+    save_cache(options).await;
+    results
 }
 
 /// A copy whose sides are open and whose plan is made.

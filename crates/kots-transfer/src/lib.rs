@@ -6,10 +6,12 @@
 //! once. Robust: retries with back-off on transient failures; re-running an interrupted copy
 //! moves only what is missing. [`copy`] does it, [`push_bundle_images`] pushes an airgap bundle's
 //! images as the bundle is read; both skip, mount, upload and count blobs the one way `push`
-//! does, and [`Event`]s report it as it goes.
+//! does, and [`Event`]s report it as it goes. Given a [`BlobCache`], they remember where each
+//! blob was seen, across runs, and mount from there before uploading.
 
 mod address;
 mod auth;
+pub mod blob_cache;
 mod bundle_push;
 mod client;
 mod copy;
@@ -20,6 +22,7 @@ mod push;
 mod secret;
 
 pub use address::is_public;
+pub use blob_cache::BlobCache;
 pub use bundle_push::{PushedImage, push_bundle_images};
 pub use client::{
     ByteStream, ClientOptions, FetchedBlob, FetchedManifest, RegistryClient, RetryPolicy, pull_scope, push_scope,

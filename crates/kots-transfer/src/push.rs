@@ -5,7 +5,9 @@
 //! same registry that has it, and uploaded otherwise (streamed; PATCH chunks above the chunk
 //! size). An upload whose body can be opened again is retried on transient failures. Every
 //! outcome is counted in a [`Tally`] (which becomes the [`Summary`]) and told as an [`Event`],
-//! bytes included, so progress bars and summaries agree whichever way a blob went.
+//! bytes included, so progress bars and summaries agree whichever way a blob went. With a
+//! [`BlobCache`], every blob found or put in a repository is remembered, and a blob missing
+//! from the repository is first mounted from repositories where earlier runs saw it.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +18,7 @@ use futures_util::StreamExt;
 use kots_oci::Digest;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::blob_cache::BlobCache;
 use crate::client::{ByteStream, RegistryClient, RetryPolicy, push_scope};
 use crate::error::Error;
 use crate::progress::{Event, Summary};
@@ -144,12 +147,49 @@ pub(crate) struct BlobPush<'a> {
     pub client: &'a RegistryClient,
     /// Blobs larger than this go up in PATCH chunks of this size.
     pub chunk_size: u64,
+    /// Where blobs were seen before; told where each blob ends up.
+    pub cache: Option<&'a BlobCache>,
 }
 
 impl BlobPush<'_> {
     /// Whether `repository` has the blob (HEAD with push rights, as the push will need them).
     pub(crate) async fn has(&self, repository: &str, digest: &Digest) -> Result<bool, Error> {
-        Ok(self.client.blob_size(repository, digest, &push_scope(repository)).await?.is_some())
+        let present = self.client.blob_size(repository, digest, &push_scope(repository)).await?.is_some();
+        if present {
+            self.remember(repository, digest);
+        }
+        Ok(present)
+    }
+
+    /// Notes in the cache that `repository` has the blob (the registry said so).
+    pub(crate) fn remember(&self, repository: &str, digest: &Digest) {
+        if let Some(cache) = self.cache {
+            cache.record(self.client.host(), repository, digest);
+        }
+    }
+
+    /// Mounts the blob into `repository` from a repository of this registry where an earlier
+    /// run saw it (not one of `tried`). A candidate only: a registry that does not mount (an
+    /// upload started instead, or a refusal) means the next candidate, then false.
+    pub(crate) async fn mount_remembered(
+        &self,
+        report: Reporter<'_>,
+        repository: &str,
+        digest: &Digest,
+        size: u64,
+        tried: &[&str],
+    ) -> bool {
+        let Some(cache) = self.cache else { return false };
+        let mut except = tried.to_vec();
+        except.push(repository);
+        for from in cache.candidates(self.client.host(), digest, &except) {
+            match self.mount(report, repository, digest, size, &from).await {
+                Ok(true) => return true,
+                Ok(false) => tracing::debug!(%digest, %from, "remembered location did not mount"),
+                Err(error) => tracing::debug!(%digest, %from, %error, "remembered location refused the mount"),
+            }
+        }
+        false
     }
 
     /// Whether `repository` has the blob; counted as skipped if it has.
@@ -178,6 +218,7 @@ impl BlobPush<'_> {
     ) -> Result<bool, Error> {
         let mounted = self.client.mount(repository, digest, from).await?;
         if mounted {
+            self.remember(repository, digest);
             report.record(Outcome::Mounted, digest, size);
         }
         Ok(mounted)
@@ -195,6 +236,7 @@ impl BlobPush<'_> {
         report.started(digest, size);
         let body = report.counted(digest, body);
         self.client.upload_blob(repository, digest, size, body, self.chunk_size).await?;
+        self.remember(repository, digest);
         report.record(Outcome::Sent, digest, size);
         Ok(())
     }
@@ -215,6 +257,7 @@ impl BlobPush<'_> {
             self.client.upload_blob(repository, digest, size, body, self.chunk_size).await
         })
         .await?;
+        self.remember(repository, digest);
         report.record(Outcome::Sent, digest, size);
         Ok(())
     }

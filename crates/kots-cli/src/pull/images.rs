@@ -310,6 +310,8 @@ fn copy_options(plan: &Plan, release: &Release, license: &License, private: &Pri
         source: base.clone(),
         destination: base.clone(),
         concurrency: plan.concurrency,
+        // Where this user's earlier copies left each blob: mount candidates.
+        blob_cache: kots_transfer::BlobCache::from_env(),
         ..CopyOptions::default()
     };
     if let Some(domain) = &release.registry_domain {
@@ -375,7 +377,10 @@ async fn push_from_bundle(
         .collect();
     plan.printer.step(format!("Pushing {} images from the bundle to {}", bundle.images.len(), target.host));
     let progress = plan.printer.progress(format!("pushing to {}", target.host));
-    let pushed = kots_transfer::push_bundle_images(bundle, &targets, client, progress.sender()).await;
+    let pushed = {
+        let cache = kots_transfer::BlobCache::from_env();
+        kots_transfer::push_bundle_images(bundle, &targets, client, cache.as_ref(), progress.sender()).await
+    };
     progress.finish().await;
     let pushed = pushed.map_err(|e| anyhow::anyhow!("{e:#}; the app folder was left unchanged"))?;
     let by_image = found.by_image();

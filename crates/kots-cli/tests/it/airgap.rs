@@ -151,14 +151,27 @@ fn bundles_carry_the_app_into_a_network_without_the_vendor() {
     assert!(kustomize(&app.join("overlays/downstreams/this-cluster")).contains("site: bunker"));
     let images = rendered_images(&kustomize(&app.join("overlays/midstream")));
     assert_served(&world, &images, &distribution.address, "myapp", None);
-    let output = std::process::Command::new(BINARY)
-        .args(["push-images", second.to_str().unwrap(), &format!("http://{}/mirror", distribution.address), "-q"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let printed = String::from_utf8_lossy(&output.stdout);
+    let blob_cache = world.path("blob-cache");
+    let push_to = |namespace: &str| {
+        let output = std::process::Command::new(BINARY)
+            .args(["push-images", second.to_str().unwrap(), &format!("http://{}/{namespace}", distribution.address)])
+            .arg("-q")
+            .env("KOTS_BLOB_CACHE", &blob_cache)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let printed = push_to("mirror");
     assert_eq!(printed.lines().count(), 7, "{printed}");
     let digest = served_digest(&distribution.address, "mirror/memcached", "1.6", None);
+    assert_eq!(digest.as_ref(), world.digests.get(&format!("{}/library/memcached:1.6", world.public)));
+    // Again into another namespace of that registry: the blob cache remembers where the first
+    // push put every blob, so each is mounted from there and none is sent.
+    let printed = push_to("mirror2");
+    assert!(printed.lines().all(|line| line.contains("sent 0 blobs")), "{printed}");
+    assert!(printed.lines().any(|line| !line.ends_with("mounted 0")), "{printed}");
+    let digest = served_digest(&distribution.address, "mirror2/memcached", "1.6", None);
     assert_eq!(digest.as_ref(), world.digests.get(&format!("{}/library/memcached:1.6", world.public)));
 
     // A registry in read-only mode (garbage collection beside it) is named as such.

@@ -11,6 +11,7 @@ use kots_oci::media_type::*;
 use serde_json::json;
 
 mod airgap;
+mod copy_cache;
 mod download;
 mod helm;
 mod kustomize;

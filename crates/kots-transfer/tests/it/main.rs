@@ -11,6 +11,7 @@ use kots_testkit::{ReferenceRegistry, skopeo_raw};
 use kots_transfer::{ClientOptions, CopyOptions, Endpoint, Error, Event, Platform, RetryPolicy, copy};
 use serde_json::json;
 
+mod blob_cache;
 mod fetch;
 
 /// `kots-registry` in this process, on a runtime of its own so that stopping it drops every
