@@ -157,16 +157,11 @@ pub struct PendingRelease {
 
 impl VendorApi {
     pub fn new(endpoint: &str, license_id: &str, options: &kots_transfer::ClientOptions) -> anyhow::Result<VendorApi> {
-        let mut builder = reqwest::Client::builder()
+        let trust = kots_transfer::tls::Trust::from_options(options.insecure, options.ca_file.as_deref())
+            .map_err(anyhow::Error::msg)?;
+        let builder = kots_transfer::tls::client_builder(trust)
             .user_agent(concat!("kubectl-kots/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(15))
-            .danger_accept_invalid_certs(options.insecure);
-        if let Some(path) = &options.ca_file {
-            let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
-            for certificate in reqwest::Certificate::from_pem_bundle(&pem)? {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
+            .connect_timeout(std::time::Duration::from_secs(15));
         Ok(VendorApi {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             license_id: license_id.to_owned(),

@@ -7,10 +7,11 @@ use futures_util::StreamExt;
 use kots_oci::Digest;
 
 use crate::Registry;
+use crate::connection::FileBody;
 use crate::error::{Error, Result};
 use crate::remote;
 use crate::request::{BlobRequest, RangeRequest};
-use crate::storage::ByteStream;
+use crate::storage::{ByteStream, file_stream};
 
 /// A blob as served: the whole of it or one range, with its bytes unless the client asked for
 /// the headers only.
@@ -22,6 +23,9 @@ pub struct BlobContent {
     pub range: Option<(u64, u64)>,
     /// `None` for `HEAD`.
     pub body: Option<ByteStream>,
+    /// The same bytes as a region of a local file, when the store keeps the blob as one: the
+    /// connection sends them with `sendfile(2)` and never polls `body`.
+    pub file: Option<FileBody>,
 }
 
 impl BlobContent {
@@ -92,17 +96,27 @@ impl Registry {
                 )
             })?),
         };
-        let mut content = BlobContent { digest: digest.clone(), size, range, body: None };
-        if !head {
-            let counter = self.metrics.bytes_sent.clone();
-            let offset = range.map_or(0, |(first, _)| first);
-            let stream = self.blobs.read(digest, offset, content.length()).await?.inspect(move |chunk| {
-                if let Ok(chunk) = chunk {
-                    counter.increment(chunk.len() as u64);
-                }
-            });
-            content.body = Some(Box::pin(stream));
+        let mut content = BlobContent { digest: digest.clone(), size, range, body: None, file: None };
+        if head {
+            return Ok(BlobOutcome::Content(content));
         }
+        let counter = self.metrics.bytes_sent.clone();
+        let offset = range.map_or(0, |(first, _)| first);
+        let length = content.length();
+        let stream = match self.blobs.local_file(digest).await? {
+            Some(file) => {
+                let copy =
+                    file.try_clone().map_err(|e| Error::internal(format!("cannot reopen blob {digest}: {e}")))?;
+                content.file = Some(FileBody::new(file, offset, length, counter.clone()));
+                file_stream(copy, offset, length)
+            }
+            None => self.blobs.read(digest, offset, length).await?,
+        };
+        content.body = Some(Box::pin(stream.inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                counter.increment(chunk.len() as u64);
+            }
+        })));
         Ok(BlobOutcome::Content(content))
     }
 }

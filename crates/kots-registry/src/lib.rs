@@ -13,6 +13,7 @@
 pub mod access;
 pub mod auth;
 pub mod blobs;
+pub mod connection;
 pub mod error;
 pub mod gc;
 pub mod htpasswd;

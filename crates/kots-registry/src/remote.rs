@@ -328,7 +328,7 @@ impl Registry {
                 return Err(upstream(image, format!("the upstream served bytes {first}-{last} for {asked}")));
             }
         };
-        let mut content = BlobContent { digest: digest.clone(), size, range: wanted, body: None };
+        let mut content = BlobContent { digest: digest.clone(), size, range: wanted, body: None, file: None };
         if !head {
             let body = served.body.ok_or_else(|| upstream(image.clone(), "the upstream sent no bytes".to_owned()))?;
             let counter = self.metrics.bytes_sent.clone();

@@ -119,10 +119,14 @@ fn blob_content(content: BlobContent) -> Response {
         }
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(content.length()));
-    match content.body {
+    let mut response = match content.body {
         None => (status, headers).into_response(),
         Some(body) => (status, headers, Body::from_stream(body)).into_response(),
+    };
+    if let Some(file) = content.file {
+        response.extensions_mut().insert(file);
     }
+    response
 }
 
 fn blob_redirect(digest: &Digest, url: &str) -> Response {

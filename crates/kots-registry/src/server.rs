@@ -184,8 +184,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = spawn_upload_sweeper(registry.clone());
-    let app = router(registry).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = crate::connection::serve(listener, router(registry), shutdown).await;
     sweeper.abort();
     result
 }

@@ -22,6 +22,7 @@ use crate::address::{OwnHost, PublicOnly, public_redirects, refused_literal, ref
 use crate::auth::{Challenge, parse_challenge, stored_credentials};
 use crate::error::Error;
 use crate::secret::Credentials;
+use crate::tls::Trust;
 
 pub use kots_oci::ByteStream;
 
@@ -211,21 +212,12 @@ impl RegistryClient {
         {
             return Err(Error::PrivateAddress { registry: host.to_owned(), address });
         }
-        let mut builder = reqwest::Client::builder()
+        let trust = Trust::from_options(options.insecure, options.ca_file.as_deref())
+            .map_err(|reason| Error::Credentials { registry: host.to_owned(), reason })?;
+        let mut builder = crate::tls::client_builder(trust)
             .user_agent(concat!("kots-transfer/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(300))
-            .danger_accept_invalid_certs(options.insecure);
-        if let Some(path) = &options.ca_file {
-            let pem = std::fs::read(path).map_err(|e| Error::io(path.display(), e))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Credentials {
-                registry: host.to_owned(),
-                reason: format!("CA file `{}` is not PEM certificates: {e}", path.display()),
-            })?;
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
+            .read_timeout(Duration::from_secs(300));
         if options.public_addresses_only {
             let own = own_host.as_ref().map(|_| host.rsplit_once(':').map_or(host, |(name, _)| name).to_owned());
             builder = builder.dns_resolver(PublicOnly { own }).redirect(public_redirects(own_host.clone()));

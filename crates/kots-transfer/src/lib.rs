@@ -20,6 +20,7 @@ mod error;
 mod progress;
 mod push;
 mod secret;
+pub mod tls;
 
 pub use address::is_public;
 pub use blob_cache::BlobCache;

@@ -28,7 +28,10 @@ pub enum ClientError {
 
 impl Client {
     pub fn new(url: &str, token: Option<String>) -> Client {
-        Client { url: url.trim_end_matches('/').to_owned(), token, http: reqwest::Client::new() }
+        let http = kots_transfer::tls::client_builder(kots_transfer::tls::Trust::System)
+            .build()
+            .expect("a client with default settings builds, as reqwest::Client::new assumes");
+        Client { url: url.trim_end_matches('/').to_owned(), token, http }
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder, url: &str) -> Result<T, ClientError> {

@@ -421,7 +421,7 @@ pub(crate) async fn check_login(
     allow_private: bool,
 ) -> Result<()> {
     let host = &endpoint.host;
-    let mut builder = reqwest::Client::builder()
+    let mut builder = kots_transfer::tls::client_builder(kots_transfer::tls::Trust::System)
         .user_agent(concat!("kots-vendor/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))

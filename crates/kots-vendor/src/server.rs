@@ -45,8 +45,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = kots_registry::server::spawn_upload_sweeper(vendor.registry.clone());
-    let app = router(vendor).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = kots_registry::connection::serve(listener, router(vendor), shutdown).await;
     sweeper.abort();
     result
 }

@@ -85,6 +85,50 @@ impl FilesystemBlobStore {
     fn upload_path(&self, session: &str) -> PathBuf {
         self.root.join("uploads").join(session)
     }
+
+    async fn open_blob(&self, digest: &Digest) -> Result<File> {
+        let path = self.blob_path(digest);
+        blocking(move || File::open(&path).map_err(|e| io_error("cannot open blob", &path, e))).await
+    }
+}
+
+/// `length` bytes of `file` from `offset`, read ahead on a blocking thread while the network
+/// writes the previous chunks; the bounded channel caps what one download holds in memory.
+/// Nothing is read until the stream is first polled, so a body the server sends otherwise (with
+/// `sendfile`) costs nothing.
+pub(crate) fn file_stream(file: File, offset: u64, length: u64) -> ByteStream {
+    let start = async move {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
+        tokio::task::spawn_blocking(move || read_ahead(file, offset, length, &sender));
+        tokio_stream_from(receiver)
+    };
+    Box::pin(futures_util::stream::once(start).flatten())
+}
+
+fn read_ahead(mut file: File, offset: u64, length: u64, sender: &tokio::sync::mpsc::Sender<io::Result<Bytes>>) {
+    if let Err(error) = file.seek(SeekFrom::Start(offset)) {
+        let _ = sender.blocking_send(Err(error));
+        return;
+    }
+    let mut remaining = length;
+    while remaining > 0 {
+        let want = remaining.min(DOWNLOAD_CHUNK as u64);
+        // `read_to_end` fills spare capacity without zeroing it first.
+        let mut buffer = Vec::with_capacity(want as usize);
+        let result = match (&mut file).take(want).read_to_end(&mut buffer) {
+            Ok(read) if read as u64 == want => Ok(Bytes::from(buffer)),
+            Ok(read) => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the blob's file ended {} bytes early", remaining - read as u64),
+            )),
+            Err(error) => Err(error),
+        };
+        let failed = result.is_err();
+        remaining -= result.as_ref().map_or(0, |chunk| chunk.len() as u64);
+        if sender.blocking_send(result).is_err() || failed {
+            return; // the client went away, or the disk failed and the client was told
+        }
+    }
 }
 
 fn io_error(context: &str, path: &Path, error: io::Error) -> StorageError {
@@ -103,41 +147,12 @@ fn sync_directory(path: &Path) -> io::Result<()> {
 #[async_trait]
 impl BlobStore for FilesystemBlobStore {
     async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream> {
-        let path = self.blob_path(digest);
-        let mut file = blocking({
-            let path = path.clone();
-            move || File::open(&path).map_err(|e| io_error("cannot open blob", &path, e))
-        })
-        .await?;
-        // A blocking thread reads ahead while hyper writes the previous chunks to the socket;
-        // the bounded channel caps what one download holds in memory.
-        let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
-        tokio::task::spawn_blocking(move || {
-            if let Err(error) = file.seek(SeekFrom::Start(offset)) {
-                let _ = sender.blocking_send(Err(error));
-                return;
-            }
-            let mut remaining = length;
-            while remaining > 0 {
-                let want = remaining.min(DOWNLOAD_CHUNK as u64);
-                // `read_to_end` fills spare capacity without zeroing it first.
-                let mut buffer = Vec::with_capacity(want as usize);
-                let result = match (&mut file).take(want).read_to_end(&mut buffer) {
-                    Ok(read) if read as u64 == want => Ok(Bytes::from(buffer)),
-                    Ok(read) => Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("blob {path:?} ended {} bytes early", remaining - read as u64),
-                    )),
-                    Err(error) => Err(error),
-                };
-                let failed = result.is_err();
-                remaining -= result.as_ref().map_or(0, |chunk| chunk.len() as u64);
-                if sender.blocking_send(result).is_err() || failed {
-                    return; // the client went away, or the disk failed and the client was told
-                }
-            }
-        });
-        Ok(Box::pin(tokio_stream_from(receiver)))
+        let file = self.open_blob(digest).await?;
+        Ok(file_stream(file, offset, length))
+    }
+
+    async fn local_file(&self, digest: &Digest) -> Result<Option<File>> {
+        self.open_blob(digest).await.map(Some)
     }
 
     async fn exists(&self, digest: &Digest) -> Result<bool> {

@@ -23,6 +23,7 @@ use kots_oci::{Descriptor, Digest, Hasher};
 
 pub use error::{BoxError, Result, StorageError};
 pub use filesystem::FilesystemBlobStore;
+pub(crate) use filesystem::file_stream;
 pub use s3::{S3BlobStore, S3Options};
 pub use sql::{SqlMetadataStore, migrate, open_postgres, open_sqlite, redact};
 pub(crate) use timed::{BLOB_OPERATIONS, METADATA_OPERATIONS, Timed};
@@ -44,6 +45,14 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Opens `digest` for reading, from `offset`, for `length` bytes.
     async fn read(&self, digest: &Digest, offset: u64, length: u64) -> Result<ByteStream>;
+
+    /// The blob's bytes as a file of this machine, for stores that keep them so: the server
+    /// then sends them to the socket with `sendfile(2)` ([`crate::connection`]) instead of
+    /// reading them through [`BlobStore::read`]. `None` (the default): no such file.
+    async fn local_file(&self, digest: &Digest) -> Result<Option<std::fs::File>> {
+        let _ = digest;
+        Ok(None)
+    }
 
     /// True if the blob's bytes are present.
     async fn exists(&self, digest: &Digest) -> Result<bool>;

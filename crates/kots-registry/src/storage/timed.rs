@@ -16,11 +16,12 @@ pub struct Timed<T: ?Sized> {
     histograms: HashMap<&'static str, Histogram>,
 }
 
-pub const BLOB_OPERATIONS: [&str; 12] = [
+pub const BLOB_OPERATIONS: [&str; 13] = [
     "health",
     "read",
     "exists",
     "download_url",
+    "local_file",
     "append",
     "put_whole",
     "rehash",
@@ -95,6 +96,10 @@ impl BlobStore for Timed<dyn BlobStore> {
 
     async fn download_url(&self, digest: &Digest) -> Result<Option<String>> {
         self.time("download_url", self.inner.download_url(digest)).await
+    }
+
+    async fn local_file(&self, digest: &Digest) -> Result<Option<std::fs::File>> {
+        self.time("local_file", self.inner.local_file(digest)).await
     }
 
     async fn append(
