@@ -14,8 +14,10 @@ use kots_oci::{Digest, Hasher};
 use super::{Appended, BlobStore, ByteStream};
 use super::{Result, StorageError};
 
-/// Chunks between the network and the writer thread; bounds memory per upload.
-const PIPELINE_DEPTH: usize = 16;
+/// Batches between the network and the writer thread, and their size: bounds memory per upload
+/// (8 MiB) and wakes the writer once per MiB rather than once per network read.
+const PIPELINE_DEPTH: usize = 8;
+const BATCH_BYTES: usize = 1024 * 1024;
 const READ_BUFFER: usize = 256 * 1024;
 /// Chunks a download reads ahead of the network, and their size.
 const READ_AHEAD: usize = 2;
@@ -27,7 +29,9 @@ fn tokio_stream_from<T: Send + 'static>(
     futures_util::stream::poll_fn(move |context| receiver.poll_recv(context))
 }
 
-/// Past this many bytes, a large upload starts flushing to disk while it is still arriving.
+/// Past this many bytes, a large upload starts flushing to disk while it is still arriving, and
+/// flushes again after each further this many bytes (not more often: each flush of a growing
+/// file also commits the file system's journal).
 const EARLY_FLUSH_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Flushes a large upload to disk in the background while more of it arrives, so the disk works
@@ -139,6 +143,21 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + '
     tokio::task::spawn_blocking(work).await.map_err(|e| StorageError::backend("a blocking task", e))?
 }
 
+/// Writes `chunks` in order with as few system calls as the kernel allows (`writev`).
+fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<io::IoSlice<'_>> = chunks.iter().map(|chunk| io::IoSlice::new(chunk)).collect();
+    let mut slices = &mut slices[..];
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the disk took no bytes")),
+            Ok(written) => io::IoSlice::advance_slices(&mut slices, written),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
 /// Makes a rename durable: the directory entry is data too.
 fn sync_directory(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
@@ -168,7 +187,7 @@ impl BlobStore for FilesystemBlobStore {
         mut body: ByteStream,
     ) -> Result<Appended> {
         let path = self.upload_path(session);
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(PIPELINE_DEPTH);
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Bytes>>(PIPELINE_DEPTH);
         let writer_path = path.clone();
         // The network and the hash run here, the writes on a blocking thread: the two overlap,
         // and the bounded channel keeps memory flat whatever the blob size.
@@ -187,11 +206,13 @@ impl BlobStore for FilesystemBlobStore {
             }
             file.seek(SeekFrom::Start(offset))?;
             let mut written = 0u64;
+            let mut flushed_at = 0u64;
             let mut flusher = None;
-            while let Some(chunk) = receiver.blocking_recv() {
-                file.write_all(&chunk)?;
-                written += chunk.len() as u64;
-                if written >= EARLY_FLUSH_BYTES {
+            while let Some(batch) = receiver.blocking_recv() {
+                write_all_chunks(&mut file, &batch)?;
+                written += batch.iter().map(|chunk| chunk.len() as u64).sum::<u64>();
+                if written - flushed_at >= EARLY_FLUSH_BYTES {
+                    flushed_at = written;
                     flusher.get_or_insert_with(|| EarlyFlusher::start(&file)).nudge();
                 }
             }
@@ -203,13 +224,20 @@ impl BlobStore for FilesystemBlobStore {
 
         let mut hasher = hasher;
         let mut body_error = None;
+        let mut batch = Vec::new();
+        let mut batched = 0;
         while let Some(item) = body.next().await {
             match item {
                 Ok(chunk) if chunk.is_empty() => {}
                 Ok(chunk) => {
                     hasher.update(&chunk);
-                    if sender.send(chunk).await.is_err() {
-                        break; // the writer failed; its error is reported below
+                    batched += chunk.len();
+                    batch.push(chunk);
+                    if batched >= BATCH_BYTES {
+                        batched = 0;
+                        if sender.send(std::mem::take(&mut batch)).await.is_err() {
+                            break; // the writer failed; its error is reported below
+                        }
                     }
                 }
                 Err(error) => {
@@ -217,6 +245,9 @@ impl BlobStore for FilesystemBlobStore {
                     break;
                 }
             }
+        }
+        if body_error.is_none() && !batch.is_empty() {
+            let _ = sender.send(batch).await;
         }
         drop(sender);
         let written =
