@@ -60,6 +60,12 @@ pub fn is_excluded(helm_chart: &Value) -> bool {
     flag(&helm_chart["spec"]["exclude"])
 }
 
+/// v1beta1's `spec.useHelmInstall`: the chart is installed with Helm, as a base of its own.
+/// True or a text strconv reads as true once rendered, as `exclude`.
+pub fn uses_helm_install(helm_chart: &Value) -> bool {
+    flag(&helm_chart["spec"]["useHelmInstall"])
+}
+
 fn flag(value: &Value) -> bool {
     match value {
         Value::Bool(b) => *b,

@@ -431,42 +431,14 @@ impl RegistryClient {
         }
     }
 
-    /// A manifest by tag or digest: its bytes, media type and digest. `None` if absent.
+    /// A manifest by tag or digest: its bytes, media type and digest, checked against the digest
+    /// asked for or, by tag, the one the registry declared. `None` if absent.
     pub async fn manifest(&self, repository: &str, reference: &str) -> Result<Option<(Bytes, String, Digest)>, Error> {
-        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
-        let accept = media_type::MANIFEST_TYPES.join(", ");
-        let what = format!("GET manifest {repository}:{reference}");
-        let response =
-            self.send(&pull_scope(repository), &what, || self.http.get(&url).header(header::ACCEPT, &accept)).await?;
-        if !response.status().is_success() {
-            let refusal = Refusal::read(response).await;
-            if refusal.says(&MANIFEST_ABSENT, StatusCode::NOT_FOUND) {
-                return Ok(None);
-            }
-            return Err(self.refused(&what, refusal));
-        }
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(|value| value.split(';').next().unwrap_or_default().trim().to_owned());
-        let bytes = response.bytes().await.map_err(|source| Error::Connect { registry: self.host.clone(), source })?;
-        let digest = match Digest::parse(reference) {
-            Ok(expected) => {
-                expected.verify(&bytes).map_err(|_| Error::Corrupt {
-                    digest: expected.clone(),
-                    actual: Digest::of(expected.algorithm(), &bytes),
-                    source_name: format!("{}/{repository}", self.host),
-                })?;
-                expected
-            }
-            Err(_) => Digest::sha256_of(&bytes),
-        };
-        let media_type = match content_type.filter(|value| media_type::MANIFEST_TYPES.contains(&value.as_str())) {
-            Some(value) => value,
-            None => kots_oci::Manifest::parse(&bytes, None)?.media_type,
-        };
-        Ok(Some((bytes, media_type, digest)))
+        let fetched = self.fetch_manifest(repository, reference, &[], false).await?;
+        Ok(fetched.map(|manifest| {
+            let bytes = manifest.content.expect("a GET carries the manifest's bytes");
+            (bytes, manifest.media_type, manifest.digest)
+        }))
     }
 
     /// A manifest as the registry serves it, for a proxy in front of it: `accepted` is the

@@ -131,7 +131,11 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     }
     let chart_documents: Vec<(String, serde_json::Value)> =
         charts.iter().flat_map(|chart| chart.documents.iter().cloned()).collect();
-    let private = private_images(plan, &app.app_slug, &release, &license.license, &rendered.base)?;
+    let license_spec = {
+        use anyhow::Context as _;
+        serde_json::to_value(&license.license).context("reading the license's fields")?["spec"].clone()
+    };
+    let private = private_images(plan, &app.app_slug, &release, (&license.license, &license_spec), &rendered.base)?;
     let found = images::find(plan, &rendered.base, &rendered.helm_bases, &chart_documents)?;
     let staging = Staging::prepare(&app_dir)?;
     // Until the Config is complete the images are not known yet (KOTS lists none either).
@@ -151,7 +155,7 @@ async fn run(plan: &Plan) -> anyhow::Result<PullSummary> {
     let placed =
         images::place(plan, &found, &release, &license.license, bundle.as_mut(), (staging.path(), &private)).await?;
     let all_charts = (charts.as_slice(), rendered.helm_bases.as_slice());
-    let docker_config = license_docker_config(&license.license, &private)?;
+    let docker_config = license_docker_config(&license_spec, &private);
     overlays::write(plan, &app.app_slug, &rendered.base, &placed, (all_charts, &docker_config), staging.path())?;
     overlays::write_rendered(plan, &rendered.helm_bases, staging.path())?;
     charts::write_rendered(&charts, staging.path())?;
@@ -176,10 +180,9 @@ fn private_images(
     plan: &Plan,
     app_slug: &str,
     release: &Release,
-    license: &kots_license::License,
+    (license, license_spec): (&kots_license::License, &serde_json::Value),
     base: &Base,
 ) -> anyhow::Result<crate::private_images::PrivateImages> {
-    use anyhow::Context as _;
     let app = base.application.as_ref().map(|app| app["spec"].clone());
     let (registry, proxy) = crate::private_images::vendor_domains(
         app.as_ref(),
@@ -187,7 +190,7 @@ fn private_images(
         release.proxy_domain.as_deref(),
     );
     let context = kots_template::kots::KotsContext {
-        license: Some(serde_json::to_value(license).context("reading the license's fields")?["spec"].clone()),
+        license: Some(license_spec.clone()),
         app,
         version: Some(kots_template::kots::VersionInfo {
             replicated_registry_domain: registry,
@@ -208,14 +211,10 @@ fn private_images(
 }
 
 /// KOTS's pull secret for the license (`LicenseDockerCfg`): its login for the vendor's registry
-/// and proxy domains, as the cluster names them.
-fn license_docker_config(
-    license: &kots_license::License,
-    private: &crate::private_images::PrivateImages,
-) -> anyhow::Result<String> {
-    use anyhow::Context as _;
+/// and proxy domains, as the cluster names them; `license_spec` is the license's `spec`.
+fn license_docker_config(license_spec: &serde_json::Value, private: &crate::private_images::PrivateImages) -> String {
     let context = kots_template::kots::KotsContext {
-        license: Some(serde_json::to_value(license).context("reading the license's fields")?["spec"].clone()),
+        license: Some(license_spec.clone()),
         version: Some(kots_template::kots::VersionInfo {
             replicated_registry_domain: private.registry_domain.clone(),
             replicated_proxy_domain: private.proxy_domain.clone(),
@@ -223,7 +222,7 @@ fn license_docker_config(
         }),
         ..Default::default()
     };
-    Ok(kots_template::kots::license_docker_cfg(&context))
+    kots_template::kots::license_docker_cfg(&context)
 }
 
 /// Required Config items have no value: as KOTS does, a new folder (or one an earlier "config

@@ -109,7 +109,7 @@ pub fn render(
             .or(helm_chart["metadata"]["name"].as_str())
             .ok_or_else(|| anyhow!("{file}: the HelmChart has no metadata.name"))?
             .to_owned();
-        let use_helm_install = spec["useHelmInstall"] == true || spec["useHelmInstall"] == "true";
+        let use_helm_install = helmchart::uses_helm_install(helm_chart);
         let namespace = spec["namespace"].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
         let mut pieces = stream(&rendered);
         if !use_helm_install {

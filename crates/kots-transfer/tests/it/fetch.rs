@@ -9,30 +9,9 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use kots_oci::Digest;
 use kots_oci::media_type::*;
-use kots_registry::auth::{AuthOptions, ThrottleOptions};
 use kots_transfer::{ClientOptions, Credentials, Endpoint, Error, RegistryClient, RetryPolicy};
 
 use crate::{image, options, scripted};
-
-/// `kots-registry` with token auth (realm on its own address) and one htpasswd user.
-async fn token_registry(directory: &std::path::Path) -> String {
-    let htpasswd = directory.join("htpasswd");
-    std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash("pw", 4).unwrap())).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let auth = AuthOptions {
-        policy: Arc::new(kots_registry::htpasswd::HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
-        realm: format!("http://{address}/token"),
-        service: address.clone(),
-        token_ttl: Duration::from_secs(300),
-        signing_key: vec![7; 32],
-        throttle: ThrottleOptions::default(),
-    };
-    let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-    let registry = kots_registry::Registry::open_embedded(&directory.join("data"), options).await.unwrap();
-    tokio::spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
-    address
-}
 
 fn private_allowed(credentials: Option<Credentials>) -> ClientOptions {
     let retry =
@@ -54,7 +33,7 @@ async fn collect(stream: kots_transfer::ByteStream) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifests_blobs_and_tags_as_a_proxy_reads_them() {
     let temp = tempfile::tempdir().unwrap();
-    let host = token_registry(temp.path()).await;
+    let host = kots_testkit::spawn_login_registry(temp.path(), ("alice", "pw")).await;
     let layout = kots_oci::OciLayout::create(temp.path().join("layout")).unwrap();
     let manifest = image(&layout, "amd64", 5, 1);
     layout.add_manifest(manifest.clone(), Some("v1")).unwrap();

@@ -28,24 +28,9 @@ struct Upstreams {
 
 impl Upstreams {
     fn start(directory: &Path) -> Upstreams {
-        let htpasswd = directory.join("htpasswd");
-        std::fs::write(&htpasswd, format!("alice:{}\n", bcrypt::hash(PASSWORD, 4).unwrap())).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let data_dir = directory.join("upstream");
         let (token_auth, basic_auth) = runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let address = listener.local_addr().unwrap().to_string();
-            let auth = AuthOptions {
-                policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
-                realm: format!("http://{address}/token"),
-                service: address.clone(),
-                token_ttl: Duration::from_secs(300),
-                signing_key: vec![7; 32],
-                throttle: ThrottleOptions::default(),
-            };
-            let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-            let registry = kots_registry::Registry::open_embedded(&data_dir, options).await.unwrap();
-            tokio::spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
+            let address = kots_testkit::spawn_login_registry(&directory.join("upstream"), ("alice", PASSWORD)).await;
 
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let basic = listener.local_addr().unwrap().to_string();

@@ -31,27 +31,11 @@ struct Upstream {
 
 impl Upstream {
     fn start(directory: &Path) -> Upstream {
-        let htpasswd = directory.join("upstream-htpasswd");
-        std::fs::write(&htpasswd, format!("robot:{}\n", bcrypt::hash(UPSTREAM_PASSWORD, 4).unwrap())).unwrap();
-        let data_dir = directory.join("upstream");
+        let directory = directory.join("upstream");
         let (runtime, host) = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-            let host = runtime.block_on(async {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let address = listener.local_addr().unwrap().to_string();
-                let auth = AuthOptions {
-                    policy: Arc::new(HtpasswdPolicy::load(Some(&htpasswd), None).unwrap()),
-                    realm: format!("http://{address}/token"),
-                    service: address.clone(),
-                    token_ttl: Duration::from_secs(300),
-                    signing_key: vec![9; 32],
-                    throttle: ThrottleOptions::default(),
-                };
-                let options = kots_registry::Options { auth: Some(auth), ..Default::default() };
-                let registry = kots_registry::Registry::open_embedded(&data_dir, options).await.unwrap();
-                tokio::spawn(kots_registry::server::serve(Arc::new(registry), listener, std::future::pending()));
-                address
-            });
+            let host =
+                runtime.block_on(kots_testkit::spawn_login_registry(&directory, ("robot", UPSTREAM_PASSWORD)));
             (runtime, host)
         })
         .join()
