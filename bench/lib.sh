@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the bench scripts (from the repository's root): what they share. Each script sets
 # WORK (its scratch folder) and PIDS (what its cleanup kills) before using these.
 
@@ -25,7 +26,9 @@ http:
 YAML
     fi
     docker-registry serve "$WORK/distribution.yml" >"$WORK/distribution.log" 2>&1 &
-    PIDS+=($!); DIST_PID=$!
+    PIDS+=($!)
+    # shellcheck disable=SC2034 # DIST_PID is for the caller
+    DIST_PID=$!
     for _ in $(seq 200); do curl -sf "http://$DIST_ADDR/v2/" >/dev/null && break; sleep 0.05; done
 }
 

@@ -168,6 +168,7 @@ for MODE in "${MODE_LIST[@]}"; do
     busy_stop
     measure KOTS "$KOTS_ADDR" "$KOTS_PID"
     measure DIST "$DIST_ADDR" "$DIST_PID"
+    # shellcheck disable=SC2001 # three fields out of `hash=X write_fsync=Y hash_write_fsync=Z`
     read -r hash write both < <(sed 's/[a-z_]*=//g' <<<"$CEILING")
 
     rm -f "$WORK/ratios.$MODE"
