@@ -72,7 +72,7 @@ bench_bin() { # NAME -> absolute path
 # the scripts can wrap each measured step in the pair. BUSY_LOAD describes it for the headers.
 BUSY_MODE=quiet
 BUSY_PIDS=()
-BUSY_LOAD="$(nproc) x \`sha256sum /dev/zero\` (one per core), running during each measured step"
+BUSY_LOAD="$(nproc) x \`sha256sum /dev/zero\` (one per core) during each measured step"
 busy_start() {
     [ "$BUSY_MODE" = busy ] || return 0
     local _
