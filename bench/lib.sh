@@ -87,8 +87,9 @@ busy_stop() {
     for pid in "${BUSY_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     BUSY_PIDS=()
 }
-busy_header() { # MODE -> a line for the table's header
-    if [ "$1" = busy ]; then echo "busy: $BUSY_LOAD"; else echo "quiet: no load beside the servers"; fi
+busy_header() { # MODE -> a line for the table's header; the load average shows other work
+    local load; load=$(cut -d' ' -f1-3 /proc/loadavg)
+    if [ "$1" = busy ]; then echo "busy: $BUSY_LOAD; load average after: $load"; else echo "quiet: no load beside the servers; load average after: $load"; fi
 }
 
 # The modes to run, from MODES ("quiet busy" by default) or BUSY (1: busy only, 0: quiet only).
