@@ -6,12 +6,8 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
-use kots_registry::auth::{AuthOptions, ThrottleOptions};
-use kots_registry::htpasswd::HtpasswdPolicy;
 
 use crate::{BINARY, Server, get, license_id, write_release};
 

@@ -11,8 +11,6 @@ use std::time::Duration;
 
 use kots_oci::media_type::*;
 use kots_oci::{Descriptor, Digest, OciLayout};
-use kots_registry::auth::{AuthOptions, ThrottleOptions};
-use kots_registry::htpasswd::HtpasswdPolicy;
 use kots_testkit::{skopeo, try_skopeo};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -34,8 +32,7 @@ impl Upstream {
         let directory = directory.join("upstream");
         let (runtime, host) = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-            let host =
-                runtime.block_on(kots_testkit::spawn_login_registry(&directory, ("robot", UPSTREAM_PASSWORD)));
+            let host = runtime.block_on(kots_testkit::spawn_login_registry(&directory, ("robot", UPSTREAM_PASSWORD)));
             (runtime, host)
         })
         .join()
