@@ -70,15 +70,15 @@ fn provider() -> Arc<CryptoProvider> {
 /// The one verifier of the system's roots that every client of the process shares.
 fn system_verifier() -> &'static Arc<LazyVerifier> {
     static SYSTEM: OnceLock<Arc<LazyVerifier>> = OnceLock::new();
-    SYSTEM.get_or_init(|| Arc::new(LazyVerifier::new(Vec::new(), provider())))
+    SYSTEM.get_or_init(|| Arc::new(LazyVerifier::new(Some(Vec::new()), provider())))
 }
 
 fn config(trust: Trust) -> rustls::ClientConfig {
     let provider = provider();
-    let verifier: Arc<dyn ServerCertVerifier> = match trust {
+    let verifier = match trust {
         Trust::System => system_verifier().clone(),
-        Trust::SystemAnd(extra) => Arc::new(LazyVerifier::new(extra, provider.clone())),
-        Trust::Anything => Arc::new(AcceptAnything(provider.clone())),
+        Trust::SystemAnd(extra) => Arc::new(LazyVerifier::new(Some(extra), provider.clone())),
+        Trust::Anything => Arc::new(LazyVerifier::new(None, provider.clone())),
     };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -91,21 +91,27 @@ fn config(trust: Trust) -> rustls::ClientConfig {
     config
 }
 
-/// The platform's verifier (what reqwest uses), made at the first certificate to check.
+/// The platform's verifier (what reqwest uses), made at the first certificate to check, with
+/// the system's roots and `extra`; with `extra: None`, no certificate is checked at all
+/// (`--insecure`). Either way the handshake's signatures are checked, so the server must hold
+/// the key of the certificate it shows.
 struct LazyVerifier {
-    extra: Vec<CertificateDer<'static>>,
+    extra: Option<Vec<CertificateDer<'static>>>,
     provider: Arc<CryptoProvider>,
     verifier: OnceLock<Result<rustls_platform_verifier::Verifier, String>>,
 }
 
 impl std::fmt::Debug for LazyVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LazyVerifier").field("extra_roots", &self.extra.len()).field("loaded", &self.loaded()).finish()
+        f.debug_struct("LazyVerifier")
+            .field("extra_roots", &self.extra.as_ref().map(Vec::len))
+            .field("loaded", &self.loaded())
+            .finish()
     }
 }
 
 impl LazyVerifier {
-    fn new(extra: Vec<CertificateDer<'static>>, provider: Arc<CryptoProvider>) -> LazyVerifier {
+    fn new(extra: Option<Vec<CertificateDer<'static>>>, provider: Arc<CryptoProvider>) -> LazyVerifier {
         LazyVerifier { extra, provider, verifier: OnceLock::new() }
     }
 
@@ -113,12 +119,15 @@ impl LazyVerifier {
         self.verifier.get().is_some()
     }
 
-    fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+    fn verifier(
+        &self,
+        extra: &[CertificateDer<'static>],
+    ) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
         let made = self.verifier.get_or_init(|| {
-            let made = if self.extra.is_empty() {
+            let made = if extra.is_empty() {
                 rustls_platform_verifier::Verifier::new(self.provider.clone())
             } else {
-                rustls_platform_verifier::Verifier::new_with_extra_roots(self.extra.clone(), self.provider.clone())
+                rustls_platform_verifier::Verifier::new_with_extra_roots(extra.to_vec(), self.provider.clone())
             };
             made.map_err(|error| format!("cannot load the system's CA certificates: {error}"))
         });
@@ -135,7 +144,12 @@ impl ServerCertVerifier for LazyVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.verifier()?.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        match &self.extra {
+            None => Ok(ServerCertVerified::assertion()),
+            Some(extra) => {
+                self.verifier(extra)?.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+        }
     }
 
     // The signatures of the handshake need no roots: the provider's algorithms check them, as
@@ -160,45 +174,6 @@ impl ServerCertVerifier for LazyVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// Believes every certificate (but still checks that the server holds its key).
-#[derive(Debug)]
-struct AcceptAnything(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
